@@ -1,0 +1,109 @@
+/**
+ * Reverse-mode autograd on a dynamic tape. Each op that has an input requiring grad links its
+ * output to a {@link GradNode}; `backward` sorts the graph topologically from the root, seeds
+ * the root's gradient and walks the order in reverse, adding each node's input gradients into
+ * a map, so a tensor used twice receives both contributions. Leaves accumulate into `.grad`.
+ */
+import type { Tensor } from './tensor.js';
+
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Gradients for each input given the output's gradient; null where none flows. */
+  readonly backward: (grad: Tensor) => ReadonlyArray<Tensor | null | undefined>;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording the tape (inference, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Runs `fn` with recording on, even inside noGrad. */
+export function enableGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again (default false: it is freed). */
+  retainGraph?: boolean;
+}
+
+/** The engine behind `Tensor.backward`. */
+export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions = {}): void {
+  // Gradients are computed off the tape (no higher-order gradients yet).
+  noGrad(() => backwardPass(root, seed, options));
+}
+
+function backwardPass(root: Tensor, seed: Tensor, options: BackwardOptions): void {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // Iterative DFS post-order: deep graphs (long RNN unrolls) must not overflow the JS stack.
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [t, i] = top;
+    const inputs = t._node?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1] = i + 1;
+      const child = inputs[i]!;
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i]!;
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    const node = t._node;
+    if (!node || t._retainsGrad) t._accumulateGrad(g);
+    if (!node) continue;
+    const inputGrads = node.backward(g);
+    node.inputs.forEach((input, k) => {
+      const ig = inputGrads[k];
+      if (!ig || !input.requiresGrad) return;
+      const prev = grads.get(input);
+      grads.set(input, prev ? prev.add(ig) : ig);
+    });
+    if (!options.retainGraph) t._node = freedNode(node.op);
+  }
+}
+
+/** Stands in for a node whose graph a backward pass has released. */
+function freedNode(op: string): GradNode {
+  return {
+    op,
+    inputs: [],
+    backward: () => {
+      throw new Error(
+        `Kiln: backward: the graph through '${op}' was freed by an earlier backward(); pass { retainGraph: true } to the first backward() to run it twice`,
+      );
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * The backend interface: the whole contract between Kiln's ops and a compute device.
+ *
+ * Ops (shape rules, dtype rules, gradients, tracing) live in `ops/` and are written once. A
+ * backend only supplies kernels: functions over contiguous, row-major typed arrays that write
+ * into an `out` array the op layer has already allocated with the right dtype and size. Kernels
+ * never allocate tensors, never see autograd and never validate user input (the op layer has).
+ *
+ * A backend may implement any subset of {@link Kernels}; the rest fall back to the reference
+ * backend, which implements all of them and is the specification every backend is tested
+ * against. A backend may keep data in its own memory (a Wasm linear memory, say) between the
+ * copies it makes inside a kernel, but what it receives and writes are plain typed arrays.
+ */
+import type { TypedArray } from './dtype.js';
+import type { Shape } from './shape.js';
+
+/** Elementwise unary kernels. `p0`/`p1` carry the parameters noted beside each op. */
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sqrt' | 'rsqrt' | 'abs' | 'sign'
+  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'erf' | 'floor' | 'ceil' | 'round'
+  | 'reciprocal' | 'square' | 'logicalNot'
+  | 'leakyRelu' // p0 = negative slope
+  | 'elu' // p0 = alpha
+  | 'softplus' // p0 = beta, p1 = threshold (linear above it, as in PyTorch)
+  | 'clamp' // p0 = min, p1 = max (either may be ±Infinity)
+  | 'cast'; // out's dtype decides
+
+/** Elementwise binary kernels with NumPy broadcasting; comparisons and logic write 0/1. */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr';
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+
+/**
+ * Strided batched matrix multiply: for each `i < batch`,
+ * `C_i (m×n) = op(A_i) (m×k) · op(B_i) (k×n)` (+ `C_i` when `accumulate`), where `op(A)` is A or
+ * Aᵀ. Matrices are dense row-major blocks: `A_i` starts at `aOffset + i·aBatchStride` and is
+ * m×k (k×m when `transA`); likewise B (k×n, or n×k when `transB`) and C (m×n). A batch stride of
+ * 0 reuses one matrix for every batch entry.
+ */
+export interface GemmArgs {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  a: Float32Array | Float64Array;
+  aOffset: number;
+  aBatchStride: number;
+  b: Float32Array | Float64Array;
+  bOffset: number;
+  bBatchStride: number;
+  c: Float32Array | Float64Array;
+  cOffset: number;
+  cBatchStride: number;
+  accumulate: boolean;
+}
+
+/**
+ * Geometry of an N-d sliding window over `[batch, channels, ...inSize]` (1 ≤ N ≤ 3), shared by
+ * convolution (im2col/col2im) and pooling. `padBegin`/`padEnd` are explicit per spatial dim.
+ */
+export interface WindowGeometry {
+  batch: number;
+  channels: number;
+  inSize: number[];
+  kernel: number[];
+  stride: number[];
+  padBegin: number[];
+  padEnd: number[];
+  dilation: number[];
+  outSize: number[];
+}
+
+export interface Kernels {
+  unary(op: UnaryOp, x: TypedArray, out: TypedArray, p0: number, p1: number): void;
+  binary(op: BinaryOp, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape): void;
+  /** out = cond ? a : b, all three broadcast to `outShape`. */
+  where(cond: Uint8Array, condShape: Shape, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape): void;
+  /** Reduces `axes` (sorted, unique) of x; `out` has the kept-dims shape (reduced dims = 1). */
+  reduce(op: ReduceOp, x: TypedArray, shape: Shape, axes: readonly number[], out: TypedArray): void;
+  /** Index of the first max/min along `axis`; `out` has shape with `axis` set to 1. */
+  argReduce(op: 'argmax' | 'argmin', x: TypedArray, shape: Shape, axis: number, out: Int32Array): void;
+  gemm(args: GemmArgs): void;
+  /** out[i] = x[offset + Σ_d idx_d · strides[d]] for every index i of `shape` (strides may be 0 or negative). */
+  stridedCopy(x: TypedArray, offset: number, shape: Shape, strides: readonly number[], out: TypedArray): void;
+  /** The adjoint of stridedCopy: out[offset + Σ_d idx_d · strides[d]] += src[i]. */
+  stridedAccumulate(src: TypedArray, out: TypedArray, offset: number, shape: Shape, strides: readonly number[]): void;
+  /** out[..i..] = x[.., index[..i..], ..] along `dim` (torch.gather). */
+  gather(x: TypedArray, xShape: Shape, dim: number, index: Int32Array, indexShape: Shape, out: TypedArray): void;
+  /** out[.., index[..i..], ..] += src[..i..] along `dim`, in place (torch.scatter_add_). */
+  scatterAdd(out: TypedArray, outShape: Shape, dim: number, index: Int32Array, indexShape: Shape, src: TypedArray): void;
+  /** Selects slices `index` along `dim` (torch.index_select). */
+  indexSelect(x: TypedArray, xShape: Shape, dim: number, index: Int32Array, out: TypedArray): void;
+  /** out[.., index[j], ..] += src[.., j, ..] along `dim`, in place (torch.index_add_). */
+  indexAdd(out: TypedArray, outShape: Shape, dim: number, index: Int32Array, src: TypedArray): void;
+  /**
+   * Unfolds windows: x `[batch, channels, ...inSize]` → cols `[batch, channels·Πkernel, Πout]`,
+   * zero where a window reaches into the padding.
+   */
+  im2col(x: Float32Array | Float64Array, g: WindowGeometry, cols: Float32Array | Float64Array): void;
+  /** The adjoint of im2col: accumulates cols back into `x` (which the caller has zeroed). */
+  col2im(cols: Float32Array | Float64Array, g: WindowGeometry, x: Float32Array | Float64Array): void;
+  /**
+   * Max pooling over `[batch, channels, ...inSize]`; padding counts as -Infinity. `indices`
+   * receives, per output, the flat index of the chosen input inside its (batch, channel) plane.
+   */
+  maxPool(x: Float32Array | Float64Array, g: WindowGeometry, out: Float32Array | Float64Array, indices: Int32Array): void;
+  /** dx[plane][indices[j]] += dy[j]; dx is zeroed by the caller. */
+  maxPoolBackward(dy: Float32Array | Float64Array, indices: Int32Array, g: WindowGeometry, dx: Float32Array | Float64Array): void;
+  /**
+   * Average pooling. The divisor is the window's size clipped to the padded input when
+   * `countIncludePad`, to the real input otherwise (the ceil-mode overhang never counts).
+   */
+  avgPool(x: Float32Array | Float64Array, g: WindowGeometry, countIncludePad: boolean, out: Float32Array | Float64Array): void;
+  avgPoolBackward(dy: Float32Array | Float64Array, g: WindowGeometry, countIncludePad: boolean, dx: Float32Array | Float64Array): void;
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly kernels: Partial<Kernels>;
+  /** Optional: the number of threads kernels may use. */
+  setNumThreads?(n: number): void;
+  getNumThreads?(): number;
+}
+
+const registry = new Map<string, Backend>();
+let reference: Kernels | null = null;
+let active: { backend: Backend; kernels: Kernels } | null = null;
+
+/** Registers the reference backend, the fallback for every kernel another backend leaves out. */
+export function registerReferenceBackend(backend: Backend & { kernels: Kernels }): void {
+  reference = backend.kernels;
+  registerBackend(backend);
+  if (!active) active = { backend, kernels: backend.kernels };
+}
+
+export function registerBackend(backend: Backend): void {
+  registry.set(backend.name, backend);
+}
+
+export function listBackends(): string[] {
+  return [...registry.keys()];
+}
+
+/** Selects the backend all subsequent ops run on. */
+export function setBackend(name: string): void {
+  const backend = registry.get(name);
+  if (!backend) throw new Error(`Kiln: setBackend: unknown backend '${name}' (registered: ${listBackends().join(', ')})`);
+  if (!reference) throw new Error('Kiln: setBackend: the reference backend is not registered');
+  active = { backend, kernels: { ...reference, ...backend.kernels } as Kernels };
+}
+
+export function getBackend(): Backend {
+  if (!active) throw new Error('Kiln: no backend registered');
+  return active.backend;
+}
+
+/** The kernels of the active backend, with reference fallbacks filled in. */
+export function kernels(): Kernels {
+  if (!active) throw new Error('Kiln: no backend registered');
+  return active.kernels;
+}
+
+/** Runs `fn` with `name` as the active backend, then restores the previous one. */
+export function withBackend<T>(name: string, fn: () => T): T {
+  const previous = active;
+  setBackend(name);
+  try {
+    return fn();
+  } finally {
+    active = previous;
+  }
+}
+
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`Kiln: setNumThreads: expected a positive integer, got ${n}`);
+  for (const b of registry.values()) b.setNumThreads?.(n);
+}
+
+export function getNumThreads(): number {
+  return getBackend().getNumThreads?.() ?? 1;
+}

@@ -1,0 +1,16 @@
+/** The pure-TypeScript reference backend: every kernel, written for clarity; the spec. */
+import { registerReferenceBackend, type Backend, type Kernels } from '../../backend.js';
+import { binary, unary, where } from './elementwise.js';
+import { gemm } from './gemm.js';
+import { gather, indexAdd, indexSelect, scatterAdd, stridedAccumulate, stridedCopy } from './movement.js';
+import { argReduce, reduce } from './reduce.js';
+import { avgPool, avgPoolBackward, col2im, im2col, maxPool, maxPoolBackward } from './window.js';
+
+export const referenceKernels: Kernels = {
+  unary, binary, where, reduce, argReduce, gemm, stridedCopy, stridedAccumulate,
+  gather, scatterAdd, indexSelect, indexAdd, im2col, col2im, maxPool, maxPoolBackward, avgPool, avgPoolBackward,
+};
+
+export const referenceBackend: Backend & { kernels: Kernels } = { name: 'reference', kernels: referenceKernels };
+
+registerReferenceBackend(referenceBackend);

@@ -1,0 +1,33 @@
+/**
+ * @kiln/tensor — n-d tensors with NumPy broadcasting, reverse-mode autograd, gradient
+ * checking, seeded randomness and pluggable compute backends.
+ */
+import './backends/reference/index.js';
+
+export { Tensor, type TensorLike } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export { promoteTypes, isFloatingDType } from './dtype.js';
+export { type Shape, broadcastShapes, sizeOf } from './shape.js';
+export { Generator, manualSeed, defaultGenerator } from './random.js';
+export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
+export {
+  type Backend, type Kernels, type UnaryOp, type BinaryOp, type ReduceOp, type GemmArgs, type WindowGeometry,
+  registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads,
+} from './backend.js';
+export { referenceBackend, referenceKernels } from './backends/reference/index.js';
+export { traceOps, isTracing, emit, composite, type Tracer, type TraceRecord, type Attrs } from './trace.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+export * from './ops/creation.js';
+export {
+  add, sub, mul, div, pow, neg, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalNot, where,
+  exp, log, log1p, expm1, sqrt, rsqrt, abs, sign, sin, cos, tanh, sigmoid, relu, erf, floor, ceil, round,
+  reciprocal, square, leakyRelu, elu, softplus, clamp, cast, isnan, isfinite,
+} from './ops/elementwise.js';
+export { sum, mean, prod, max, min, variance as var, variance, std, logsumexp, argmax, argmin, type VarOptions } from './ops/reduce.js';
+export { softmax, logSoftmax, gelu } from './ops/activation.js';
+export { matmul } from './ops/linalg.js';
+export {
+  reshape, reshape as view, flatten, unflatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, flip,
+  cat, stack, split, chunk, repeat, tril, triu, pad, type PadMode,
+} from './ops/movement.js';
+export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
