@@ -115,10 +115,23 @@ export function where(
   cond: Uint8Array, condShape: Shape, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape,
   out: TypedArray, outShape: Shape,
 ): void {
+  const n = out.length;
+  if (cond.length === n && a.length === n && (b.length === n || b.length === 1)) {
+    if (b.length === n) for (let i = 0; i < n; i++) out[i] = cond[i] ? a[i]! : b[i]!;
+    else {
+      const s = b[0]!;
+      for (let i = 0; i < n; i++) out[i] = cond[i] ? a[i]! : s;
+    }
+    return;
+  }
+  if (cond.length === n && b.length === n && a.length === 1) {
+    const s = a[0]!;
+    for (let i = 0; i < n; i++) out[i] = cond[i] ? s : b[i]!;
+    return;
+  }
   const cs = broadcastStrides(condShape, outShape);
   const as = broadcastStrides(aShape, outShape);
   const bs = broadcastStrides(bShape, outShape);
-  // Two passes over the broadcast index space: first the chosen operand's value, keyed by cond.
   const rank = outShape.length;
   const total = sizeOf(outShape);
   const idx = new Array<number>(rank).fill(0);
