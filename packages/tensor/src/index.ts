@@ -31,3 +31,11 @@ export {
   cat, stack, split, chunk, repeat, tril, triu, pad, type PadMode,
 } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect, oneHot } from './ops/indexing.js';
+export {
+  conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d, type ConvOptions, type ConvTransposeOptions, type ConvPadding,
+} from './ops/conv.js';
+export {
+  maxPool1d, maxPool2d, maxPool3d, avgPool1d, avgPool2d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d,
+  type MaxPoolOptions, type AvgPoolOptions,
+} from './ops/pool.js';
+export { interpolate, upsample, type InterpolateOptions, type InterpolateMode } from './ops/interpolate.js';

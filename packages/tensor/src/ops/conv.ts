@@ -1,0 +1,361 @@
+/**
+ * Convolutions, written once for 1–3 spatial dims.
+ *
+ * Forward: the input is unfolded (im2col) into `[channels·Πkernel, Πout]` columns per batch
+ * item, and each group's weight block multiplies its rows (one strided batched GEMM per group,
+ * batched over the batch items). The input gradient is the adjoint: Wᵀ·dY (GEMM) folded back
+ * with col2im; the weight gradient is dY·colsᵀ accumulated over the batch; the bias gradient
+ * sums dY. The transposed convolution is the adjoint of convolution, so it reuses the same
+ * three pieces with their roles swapped. Large batches are processed in chunks to bound the
+ * size of the column buffer.
+ *
+ * Traced as `conv` / `convTranspose` with ONNX-shaped attributes: `kernelShape`, `strides`,
+ * `pads` (all begins, then all ends, per spatial dim), `dilations`, `group` (and
+ * `outputPadding` for the transpose).
+ */
+import { kernels, type WindowGeometry } from '../backend.js';
+import { formatShape, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { checkTensor, empty, finish, viewOf } from './core.js';
+import {
+  asDType, checkOutSize, convOutSize, expandArg, floatDType, geometry, spatialInput, type Float, type SpatialArg,
+} from './spatial.js';
+
+/** Padding of a convolution: per-dim amounts on both sides, `'valid'` (none) or `'same'` (stride 1 only). */
+export type ConvPadding = SpatialArg | 'same' | 'valid';
+
+export interface ConvOptions {
+  /** Step of the window (default 1). */
+  stride?: SpatialArg;
+  /** Zeros added on both sides of each spatial dim (default 0), or 'same' / 'valid'. */
+  padding?: ConvPadding;
+  /** Spacing between kernel taps (default 1). */
+  dilation?: SpatialArg;
+  /** Channel groups: in/out channels are split into `groups` independent convolutions (default 1). */
+  groups?: number;
+}
+
+export interface ConvTransposeOptions {
+  stride?: SpatialArg;
+  /** The padding of the convolution this is the adjoint of: crops this much from both sides of the output (default 0). */
+  padding?: SpatialArg;
+  /** Extra size added to one side of the output (each must be smaller than stride or dilation). */
+  outputPadding?: SpatialArg;
+  dilation?: SpatialArg;
+  groups?: number;
+}
+
+/** Elements of one im2col buffer beyond which the batch is processed in chunks. */
+const COLS_BUDGET = 1 << 22;
+
+function like(a: Float, n: number): Float {
+  return a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** Calls `fn` for consecutive chunks of the batch, with the geometry of each chunk. */
+function forEachChunk(g: WindowGeometry, fn: (n0: number, sub: WindowGeometry) => void): number {
+  const perItem = g.channels * sizeOf(g.kernel) * sizeOf(g.outSize);
+  const chunk = Math.max(1, Math.min(g.batch, Math.floor(COLS_BUDGET / Math.max(1, perItem))));
+  for (let n0 = 0; n0 < g.batch; n0 += chunk) fn(n0, { ...g, batch: Math.min(chunk, g.batch - n0) });
+  return chunk;
+}
+
+/** True when im2col would copy the input unchanged (1×1 kernel, stride 1, no padding). */
+function isPointwise(g: WindowGeometry): boolean {
+  return g.kernel.every((k, i) => k === 1 && g.stride[i] === 1 && g.padBegin[i] === 0 && g.padEnd[i] === 0);
+}
+
+/**
+ * out `[N, cOut, ...outSize]` = conv of x `[N, C, ...inSize]` with w `[cOut, C/groups, ...k]`
+ * (geometry `g`).
+ */
+function convForwardRaw(x: Float, w: Float, g: WindowGeometry, cOut: number, groups: number, out: Float): void {
+  const k = kernels();
+  const K = sizeOf(g.kernel);
+  const L = sizeOf(g.outSize);
+  const inPlane = sizeOf(g.inSize);
+  const cIn = g.channels;
+  const cInG = cIn / groups;
+  const cOutG = cOut / groups;
+  const pointwise = isPointwise(g);
+  let cols: Float | null = null;
+  forEachChunk(g, (n0, sub) => {
+    const nb = sub.batch;
+    const xs = x.subarray(n0 * cIn * inPlane, (n0 + nb) * cIn * inPlane) as Float;
+    let c: Float = xs;
+    if (!pointwise) {
+      cols ??= like(x, sub.batch * cIn * K * L);
+      c = cols.subarray(0, nb * cIn * K * L) as Float;
+      k.im2col(xs, sub, c);
+    }
+    for (let gi = 0; gi < groups; gi++) {
+      k.gemm({
+        batch: nb, m: cOutG, n: L, k: cInG * K, transA: false, transB: false,
+        a: w, aOffset: gi * cOutG * cInG * K, aBatchStride: 0,
+        b: c, bOffset: gi * cInG * K * L, bBatchStride: cIn * K * L,
+        c: out, cOffset: n0 * cOut * L + gi * cOutG * L, cBatchStride: cOut * L,
+        accumulate: false,
+      });
+    }
+  });
+}
+
+/** dx (zeroed by the caller) += the adjoint of convForwardRaw applied to dy. */
+function convBackwardInputRaw(dy: Float, w: Float, g: WindowGeometry, cOut: number, groups: number, dx: Float): void {
+  const k = kernels();
+  const K = sizeOf(g.kernel);
+  const L = sizeOf(g.outSize);
+  const inPlane = sizeOf(g.inSize);
+  const cIn = g.channels;
+  const cInG = cIn / groups;
+  const cOutG = cOut / groups;
+  const pointwise = isPointwise(g);
+  let cols: Float | null = null;
+  forEachChunk(g, (n0, sub) => {
+    const nb = sub.batch;
+    const dxs = dx.subarray(n0 * cIn * inPlane, (n0 + nb) * cIn * inPlane) as Float;
+    cols ??= pointwise ? null : like(dy, sub.batch * cIn * K * L);
+    const c = pointwise ? dxs : (cols!.subarray(0, nb * cIn * K * L) as Float);
+    for (let gi = 0; gi < groups; gi++) {
+      k.gemm({
+        batch: nb, m: cInG * K, n: L, k: cOutG, transA: true, transB: false,
+        a: w, aOffset: gi * cOutG * cInG * K, aBatchStride: 0,
+        b: dy, bOffset: n0 * cOut * L + gi * cOutG * L, bBatchStride: cOut * L,
+        c, cOffset: gi * cInG * K * L, cBatchStride: cIn * K * L,
+        accumulate: pointwise,
+      });
+    }
+    if (!pointwise) k.col2im(c, sub, dxs);
+  });
+}
+
+/** dw (zeroed by the caller) += Σ_batch dy · im2col(x)ᵀ, per group. */
+function convBackwardWeightRaw(x: Float, dy: Float, g: WindowGeometry, cOut: number, groups: number, dw: Float): void {
+  const k = kernels();
+  const K = sizeOf(g.kernel);
+  const L = sizeOf(g.outSize);
+  const inPlane = sizeOf(g.inSize);
+  const cIn = g.channels;
+  const cInG = cIn / groups;
+  const cOutG = cOut / groups;
+  const pointwise = isPointwise(g);
+  let cols: Float | null = null;
+  forEachChunk(g, (n0, sub) => {
+    const nb = sub.batch;
+    const xs = x.subarray(n0 * cIn * inPlane, (n0 + nb) * cIn * inPlane) as Float;
+    let c: Float = xs;
+    if (!pointwise) {
+      cols ??= like(x, sub.batch * cIn * K * L);
+      c = cols.subarray(0, nb * cIn * K * L) as Float;
+      k.im2col(xs, sub, c);
+    }
+    // One GEMM per batch item, batched over groups (each group's blocks are equally spaced).
+    for (let n = 0; n < nb; n++) {
+      k.gemm({
+        batch: groups, m: cOutG, n: cInG * K, k: L, transA: false, transB: true,
+        a: dy, aOffset: (n0 + n) * cOut * L, aBatchStride: cOutG * L,
+        b: c, bOffset: n * cIn * K * L, bBatchStride: cInG * K * L,
+        c: dw, cOffset: 0, cBatchStride: cOutG * cInG * K,
+        accumulate: true,
+      });
+    }
+  });
+}
+
+function checkGroups(op: string, groups: number): void {
+  if (!Number.isInteger(groups) || groups < 1) throw new Error(`Kiln: ${op}: groups must be a positive integer, got ${groups}`);
+}
+
+function checkBias(op: string, bias: Tensor | null | undefined, channels: number): void {
+  if (bias == null) return;
+  checkTensor(op, 'bias', bias);
+  if (bias.ndim !== 1 || bias.shape[0] !== channels) {
+    throw new Error(`Kiln: ${op}: bias must have shape [${channels}] (one per output channel), got ${formatShape(bias.shape)}`);
+  }
+}
+
+function checkWeight(op: string, weight: Tensor, n: number, layout: string): number[] {
+  checkTensor(op, 'weight', weight);
+  if (weight.ndim !== n + 2) {
+    throw new Error(`Kiln: ${op}: weight must be ${n + 2}-d ${layout}, got shape ${formatShape(weight.shape)}`);
+  }
+  const kernel = weight.shape.slice(2);
+  if (kernel.some((k) => k < 1)) throw new Error(`Kiln: ${op}: weight has an empty kernel: ${formatShape(weight.shape)}`);
+  return kernel;
+}
+
+/** Adds bias[c] to every element of channel c of `out` `[N, C, ...]`, in place. */
+function addBias(out: Tensor, b: Tensor): void {
+  const shape = [out.shape[0]!, out.shape[1]!, sizeOf(out.shape.slice(2))];
+  kernels().binary('add', out._data, shape, b._data, [1, shape[1]!, 1], out._data, shape);
+}
+
+/** Σ over batch and spatial dims of dy `[N, C, ...]`, as `[C]`. */
+function biasGrad(dy: Tensor): Tensor {
+  const c = dy.shape[1]!;
+  const db = empty([c], dy.dtype);
+  kernels().reduce('sum', dy._data, [dy.shape[0]!, c, sizeOf(dy.shape.slice(2))], [0, 2], db._data);
+  return db;
+}
+
+function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+  const { x: xb, batched } = spatialInput(op, input, n);
+  const kernel = checkWeight(op, weight, n, '[out_channels, in_channels/groups, ...kernel]');
+  const groups = options.groups ?? 1;
+  checkGroups(op, groups);
+  const [cOut, cInG] = weight.shape as [number, number];
+  const cIn = xb.shape[1]!;
+  if (cOut % groups !== 0) {
+    throw new Error(`Kiln: ${op}: out_channels ${cOut} (weight ${formatShape(weight.shape)}) is not divisible by groups=${groups}`);
+  }
+  if (cIn !== cInG * groups) {
+    throw new Error(`Kiln: ${op}: input has ${cIn} channels but weight expects ${cInG * groups} (groups=${groups}); input ${formatShape(input.shape)}, weight ${formatShape(weight.shape)}`);
+  }
+  checkBias(op, bias, cOut);
+  const dtype = floatDType(op, [input, weight, bias]);
+  const stride = expandArg(op, 'stride', options.stride ?? 1, n, 1);
+  const dilation = expandArg(op, 'dilation', options.dilation ?? 1, n, 1);
+  const padding = options.padding ?? 0;
+  let padBegin: number[];
+  let padEnd: number[];
+  if (padding === 'valid') {
+    padBegin = new Array<number>(n).fill(0);
+    padEnd = padBegin;
+  } else if (padding === 'same') {
+    if (stride.some((s) => s !== 1)) {
+      throw new Error(`Kiln: ${op}: padding='same' needs stride 1, got stride ${formatShape(stride)}`);
+    }
+    // PyTorch's rule: the odd pixel of an even total goes to the end.
+    const total = kernel.map((k, i) => dilation[i]! * (k - 1));
+    padBegin = total.map((t) => Math.floor(t / 2));
+    padEnd = total.map((t, i) => t - padBegin[i]!);
+  } else if (typeof padding === 'string') {
+    throw new Error(`Kiln: ${op}: padding must be a number, a list, 'same' or 'valid', got '${padding}'`);
+  } else {
+    padBegin = expandArg(op, 'padding', padding, n, 0);
+    padEnd = padBegin;
+  }
+  const inSize = xb.shape.slice(2);
+  const outSize = inSize.map((s, i) => convOutSize(s, kernel[i]!, stride[i]!, padBegin[i]!, padEnd[i]!, dilation[i]!));
+  checkOutSize(op, input, kernel.map((k, i) => dilation[i]! * (k - 1) + 1), inSize.map((s, i) => s + padBegin[i]! + padEnd[i]!), outSize);
+
+  const xIn = asDType(input, dtype);
+  const x = batched ? xIn : viewOf(xIn, xb.shape);
+  const w = asDType(weight, dtype);
+  const b = bias == null ? null : asDType(bias, dtype);
+  const g = geometry(x, kernel, stride, padBegin, padEnd, dilation, outSize);
+  const out = empty([x.shape[0]!, cOut, ...outSize], dtype);
+  convForwardRaw(x._data as Float, w._data as Float, g, cOut, groups, out._data as Float);
+  if (b) addBias(out, b);
+  const attrs = { kernelShape: kernel, strides: stride, pads: [...padBegin, ...padEnd], dilations: dilation, group: groups };
+  return finish(batched ? out : viewOf(out, out.shape.slice(1)), 'conv', b ? [xIn, w, b] : [xIn, w], attrs, (grad) => {
+    const dy = viewOf(asDType(grad, dtype), out.shape);
+    let dx: Tensor | null = null;
+    let dw: Tensor | null = null;
+    if (xIn.requiresGrad) {
+      dx = empty(x.shape, dtype);
+      convBackwardInputRaw(dy._data as Float, w._data as Float, g, cOut, groups, dx._data as Float);
+      dx = viewOf(dx, xIn.shape);
+    }
+    if (w.requiresGrad) {
+      dw = empty(w.shape, dtype);
+      convBackwardWeightRaw(x._data as Float, dy._data as Float, g, cOut, groups, dw._data as Float);
+    }
+    return [dx, dw, b?.requiresGrad ? biasGrad(dy) : null];
+  });
+}
+
+function convTransposeNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions): Tensor {
+  const { x: xb, batched } = spatialInput(op, input, n);
+  const kernel = checkWeight(op, weight, n, '[in_channels, out_channels/groups, ...kernel]');
+  const groups = options.groups ?? 1;
+  checkGroups(op, groups);
+  const [wIn, cOutG] = weight.shape as [number, number];
+  const cIn = xb.shape[1]!;
+  if (cIn !== wIn) {
+    throw new Error(`Kiln: ${op}: input has ${cIn} channels but weight expects ${wIn} (weight ${formatShape(weight.shape)} is [in_channels, out_channels/groups, ...kernel])`);
+  }
+  if (cIn % groups !== 0) throw new Error(`Kiln: ${op}: in_channels ${cIn} is not divisible by groups=${groups}`);
+  const cOut = cOutG * groups;
+  checkBias(op, bias, cOut);
+  const dtype = floatDType(op, [input, weight, bias]);
+  const stride = expandArg(op, 'stride', options.stride ?? 1, n, 1);
+  const dilation = expandArg(op, 'dilation', options.dilation ?? 1, n, 1);
+  const pad = expandArg(op, 'padding', options.padding ?? 0, n, 0);
+  const outputPadding = expandArg(op, 'outputPadding', options.outputPadding ?? 0, n, 0);
+  outputPadding.forEach((p, i) => {
+    if (p >= stride[i]! && p >= dilation[i]!) {
+      throw new Error(`Kiln: ${op}: outputPadding ${formatShape(outputPadding)} must be smaller than either stride ${formatShape(stride)} or dilation ${formatShape(dilation)}`);
+    }
+  });
+  const inSize = xb.shape.slice(2);
+  const outSize = inSize.map((s, i) => (s - 1) * stride[i]! - 2 * pad[i]! + dilation[i]! * (kernel[i]! - 1) + outputPadding[i]! + 1);
+  if (outSize.some((o) => o < 1)) {
+    throw new Error(`Kiln: ${op}: padding ${formatShape(pad)} leaves an empty output ${formatShape(outSize)} for input ${formatShape(input.shape)}`);
+  }
+
+  const xIn = asDType(input, dtype);
+  const x = batched ? xIn : viewOf(xIn, xb.shape);
+  const w = asDType(weight, dtype);
+  const b = bias == null ? null : asDType(bias, dtype);
+  const N = x.shape[0]!;
+  const out = empty([N, cOut, ...outSize], dtype);
+  // The convolution whose input gradient this is: from `out` (cOut channels) to `x` (cIn).
+  const g: WindowGeometry = {
+    batch: N, channels: cOut, inSize: outSize, kernel, stride, padBegin: pad, padEnd: pad, dilation, outSize: inSize,
+  };
+  convBackwardInputRaw(x._data as Float, w._data as Float, g, cIn, groups, out._data as Float);
+  if (b) addBias(out, b);
+  const attrs = {
+    kernelShape: kernel, strides: stride, pads: [...pad, ...pad], outputPadding, dilations: dilation, group: groups,
+  };
+  return finish(batched ? out : viewOf(out, out.shape.slice(1)), 'convTranspose', b ? [xIn, w, b] : [xIn, w], attrs, (grad) => {
+    const dy = viewOf(asDType(grad, dtype), out.shape);
+    let dx: Tensor | null = null;
+    let dw: Tensor | null = null;
+    if (xIn.requiresGrad) {
+      dx = empty(x.shape, dtype);
+      convForwardRaw(dy._data as Float, w._data as Float, g, cIn, groups, dx._data as Float);
+      dx = viewOf(dx, xIn.shape);
+    }
+    if (w.requiresGrad) {
+      dw = empty(w.shape, dtype);
+      convBackwardWeightRaw(dy._data as Float, x._data as Float, g, cIn, groups, dw._data as Float);
+    }
+    return [dx, dw, b?.requiresGrad ? biasGrad(dy) : null];
+  });
+}
+
+/** 1-D convolution (cross-correlation, as in PyTorch) of `[N, C, L]` with weight `[Cout, C/groups, k]`. */
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return convNd('conv1d', 1, input, weight, bias, options);
+}
+
+/** 2-D convolution of `[N, C, H, W]` with weight `[Cout, C/groups, kH, kW]`. */
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return convNd('conv2d', 2, input, weight, bias, options);
+}
+
+/** 3-D convolution of `[N, C, D, H, W]` with weight `[Cout, C/groups, kD, kH, kW]`. */
+export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return convNd('conv3d', 3, input, weight, bias, options);
+}
+
+/** 1-D transposed convolution of `[N, Cin, L]` with weight `[Cin, Cout/groups, k]`. */
+export function convTranspose1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+  return convTransposeNd('convTranspose1d', 1, input, weight, bias, options);
+}
+
+/**
+ * 2-D transposed convolution (the adjoint of conv2d, a.k.a. "deconvolution") of `[N, Cin, H, W]`
+ * with weight `[Cin, Cout/groups, kH, kW]`; output size per dim is
+ * `(in−1)·stride − 2·padding + dilation·(k−1) + outputPadding + 1`.
+ */
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+  return convTransposeNd('convTranspose2d', 2, input, weight, bias, options);
+}
+
+/** 3-D transposed convolution of `[N, Cin, D, H, W]` with weight `[Cin, Cout/groups, kD, kH, kW]`. */
+export function convTranspose3d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+  return convTransposeNd('convTranspose3d', 3, input, weight, bias, options);
+}
