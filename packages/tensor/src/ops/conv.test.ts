@@ -1,5 +1,7 @@
 import { expect, it } from 'vitest';
-import { conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d, tensor, Tensor, noGrad } from '../index.js';
+import {
+  conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d, tensor, Tensor, noGrad, traceOps, zeros, type TraceRecord,
+} from '../index.js';
 import { checkGrad, expectClose, forEachBackend, randomInput } from '../test-utils/index.js';
 
 interface NaiveConv {
@@ -251,6 +253,28 @@ forEachBackend('conv', () => {
     // d/dx Σ conv(x, 0.5) with padding 1 counts the taps that reach each pixel: 9 inside, fewer at edges.
     expectClose(xs.grad!.slice(1, 0, 1).slice(2, 0, 1).slice(3, 0, 1).reshape([1]), [2 * 0.5 * 4]);
     expectClose(xs.grad!.slice(2, 1, 2).slice(3, 1, 2).reshape([2]), [9, 9]);
+  });
+
+  it('records ONNX-ready attributes (explicit begin/end pads) on the trace', () => {
+    const seen: TraceRecord[] = [];
+    traceOps({ record: (r) => seen.push(r) }, () => {
+      conv2d(randomInput([1, 2, 5, 6], 1), randomInput([4, 1, 2, 4], 2), randomInput([4], 3), { padding: 'same', groups: 2 });
+      convTranspose1d(randomInput([1, 2, 3], 1), randomInput([2, 1, 3], 2), null, { stride: 2, padding: 1, outputPadding: 1 });
+    });
+    expect(seen.map((r) => [r.op, r.inputs.length, r.attrs])).toEqual([
+      ['conv', 3, { kernelShape: [2, 4], strides: [1, 1], pads: [0, 1, 1, 2], dilations: [1, 1], group: 2 }],
+      ['convTranspose', 2, { kernelShape: [3], strides: [2], pads: [1, 1], outputPadding: [1], dilations: [1], group: 1 }],
+    ]);
+  });
+
+  it('an empty batch gives an empty output and gradients', () => {
+    const x = zeros([0, 2, 4, 4], { dtype: 'float64' }).requiresGrad_();
+    const w = randomInput([3, 2, 3, 3], 1);
+    const y = conv2d(x, w, null, { padding: 1 });
+    expect(y.shape).toEqual([0, 3, 4, 4]);
+    y.sum().backward();
+    expect(x.grad!.shape).toEqual([0, 2, 4, 4]);
+    expectClose(w.grad!, zeros([3, 2, 3, 3]));
   });
 
   it('errors name the op, the argument and the values', () => {
