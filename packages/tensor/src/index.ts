@@ -36,6 +36,7 @@ export {
 } from './ops/conv.js';
 export {
   maxPool1d, maxPool2d, maxPool3d, avgPool1d, avgPool2d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d,
+  adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d,
   type MaxPoolOptions, type AvgPoolOptions,
 } from './ops/pool.js';
 export { interpolate, upsample, type InterpolateOptions, type InterpolateMode } from './ops/interpolate.js';

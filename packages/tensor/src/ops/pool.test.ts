@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import {
-  adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d, arange, avgPool1d, avgPool2d, avgPool3d, maxPool1d, maxPool2d, maxPool3d,
+  adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d, adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d, arange, avgPool1d, avgPool2d, avgPool3d, maxPool1d, maxPool2d, maxPool3d,
   tensor, Tensor, traceOps, type TraceRecord,
 } from '../index.js';
 import { checkGrad, expectClose, forEachBackend, randomInput } from '../test-utils/index.js';
@@ -176,7 +176,49 @@ forEachBackend('pool', () => {
     expect(adaptiveAvgPool3d(randomInput([2, 3, 5, 4], 31), [2, 2, 3]).shape).toEqual([2, 2, 2, 3]);
   });
 
+  it('adaptiveMaxPool: hand case, ties resolved row-major, and a direct loop in 1-d, 2-d, 3-d', () => {
+    const [v, i] = adaptiveMaxPool1d(tensor([[[1, 5, 2, 4, 3]]]), 3, { returnIndices: true });
+    expectClose(v, [[[5, 5, 4]]]);
+    expect(i.toArray()).toEqual([[[1, 1, 3]]]);
+    const [tv, ti] = adaptiveMaxPool2d(tensor([[[[0, 1, 0], [1, 0, 1], [1, 1, 0]]]]), 1, { returnIndices: true });
+    expectClose(tv, [[[[1]]]]);
+    expect(ti.toArray()).toEqual([[[[1]]]]);
+    const cases: Array<[number[], number[]]> = [[[2, 3, 7], [3]], [[2, 2, 5, 7], [3, 4]], [[1, 3, 4, 3], [4, 2]], [[1, 2, 5, 3, 4], [2, 2, 3]]];
+    const fns = [adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d];
+    cases.forEach(([shape, out], c) => {
+      const x = randomInput(shape, 60 + c);
+      const sp = shape.slice(2);
+      const d = x.dataSync();
+      const plane = sp.reduce((a, b) => a * b, 1);
+      const vals: number[] = [];
+      const idx: number[] = [];
+      for (const [n, ch, ...o] of indices([shape[0]!, shape[1]!, ...out])) {
+        const win = o.map((oo, j) => [Math.floor((oo * sp[j]!) / out[j]!), Math.ceil(((oo + 1) * sp[j]!) / out[j]!)] as const);
+        let best = -Infinity;
+        let at = -1;
+        for (const t of indices(win.map(([a, b]) => b - a))) {
+          let flat = 0;
+          t.forEach((tt, j) => (flat = flat * sp[j]! + win[j]![0] + tt));
+          const val = d[(n! * shape[1]! + ch!) * plane + flat]!;
+          if (val > best) {
+            best = val;
+            at = flat;
+          }
+        }
+        vals.push(best);
+        idx.push(at);
+      }
+      const [gv, gi] = fns[shape.length - 3]!(x, out, { returnIndices: true });
+      expectClose(gv, tensor(Float64Array.from(vals), { shape: [shape[0]!, shape[1]!, ...out] }), { atol: 0 });
+      expect(Array.from(gi.dataSync())).toEqual(idx);
+    });
+    expect(adaptiveMaxPool2d(randomInput([3, 4, 5], 1), [null, 2]).shape).toEqual([3, 4, 2]);
+  });
+
   it('gradcheck: max, average and adaptive pooling', () => {
+    checkGrad((x) => adaptiveMaxPool2d(x, [2, 3]), [randomInput([2, 2, 5, 4], 50)]);
+    checkGrad((x) => adaptiveMaxPool1d(x, 3), [randomInput([1, 2, 7], 51)]);
+    checkGrad((x) => adaptiveMaxPool3d(x, [2, 1, 2]), [randomInput([1, 1, 3, 2, 3], 52)]);
     checkGrad((x) => maxPool2d(x, [3, 2], { stride: [2, 1], padding: [1, 1], ceilMode: true }), [randomInput([2, 2, 5, 4], 40)]);
     checkGrad((x) => maxPool1d(x, 2, { dilation: 2, stride: 1 }), [randomInput([1, 2, 7], 41)]);
     checkGrad((x) => maxPool3d(x, 2, { stride: 1 }), [randomInput([1, 1, 3, 3, 3], 42)]);

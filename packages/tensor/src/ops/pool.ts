@@ -5,7 +5,7 @@
  *
  * Traced as `maxPool` / `avgPool` with ONNX-shaped attributes (`kernelShape`, `strides`,
  * `pads` as all begins then all ends, `dilations`, `ceilMode`, `countIncludePad`), and as
- * `adaptiveAvgPool` (`outputSize`) when the windows are not uniform.
+ * `adaptiveAvgPool` / `adaptiveMaxPool` (`outputSize`) when the windows are not uniform.
  */
 import { kernels, type WindowGeometry } from '../backend.js';
 import { allocate } from '../dtype.js';
@@ -205,3 +205,110 @@ export const adaptiveAvgPool1d = adaptiveAvgPoolNd('adaptiveAvgPool1d', 1);
 export const adaptiveAvgPool2d = adaptiveAvgPoolNd('adaptiveAvgPool2d', 2);
 /** Adaptive 3-D average pooling of `[N, C, D, H, W]`. */
 export const adaptiveAvgPool3d = adaptiveAvgPoolNd('adaptiveAvgPool3d', 3);
+
+/** PyTorch's adaptive window of output i: [floor(i·in/out), ceil((i+1)·in/out)). */
+function adaptiveWindow(i: number, inSize: number, outSize: number): [number, number] {
+  return [Math.floor((i * inSize) / outSize), Math.ceil(((i + 1) * inSize) / outSize)];
+}
+
+/**
+ * One dim of adaptive max pooling on x `[p, inLen, q]`: every window is read out (indexSelect,
+ * short windows padded by repeating their last element, which never changes the first argmax),
+ * argmax picks the winner. Returns the values `[p, outLen, q]` and the input position of each.
+ */
+function adaptiveMaxDim(x: Float, p: number, inLen: number, q: number, outLen: number): { values: Float; source: Int32Array } {
+  const k = kernels();
+  let maxLen = 0;
+  for (let i = 0; i < outLen; i++) {
+    const [s, e] = adaptiveWindow(i, inLen, outLen);
+    maxLen = Math.max(maxLen, e - s);
+  }
+  const taps = new Int32Array(outLen * maxLen);
+  for (let i = 0; i < outLen; i++) {
+    const [s, e] = adaptiveWindow(i, inLen, outLen);
+    for (let j = 0; j < maxLen; j++) taps[i * maxLen + j] = Math.min(s + j, e - 1);
+  }
+  const windows = x instanceof Float64Array ? new Float64Array(p * outLen * maxLen * q) : new Float32Array(p * outLen * maxLen * q);
+  k.indexSelect(x, [p, inLen, q], 1, taps, windows);
+  const wShape = [p, outLen, maxLen, q];
+  const source = new Int32Array(p * outLen * q);
+  k.argReduce('argmax', windows, wShape, 2, source);
+  const values = x instanceof Float64Array ? new Float64Array(source.length) : new Float32Array(source.length);
+  k.gather(windows, wShape, 2, source, [p, outLen, 1, q], values);
+  for (let t = 0; t < source.length; t++) {
+    const i = Math.floor(t / q) % outLen;
+    source[t] = adaptiveWindow(i, inLen, outLen)[0] + source[t]!;
+  }
+  return { values, source };
+}
+
+type AdaptiveMaxPoolFn = {
+  (input: Tensor, outputSize: number | ReadonlyArray<number | null>, options?: { returnIndices?: false }): Tensor;
+  (input: Tensor, outputSize: number | ReadonlyArray<number | null>, options: { returnIndices: true }): [Tensor, Tensor];
+};
+
+function adaptiveMaxPoolNd(op: string, n: number): AdaptiveMaxPoolFn {
+  return ((input: Tensor, outputSize: number | ReadonlyArray<number | null>, options: { returnIndices?: boolean } = {}) => {
+    const { x: xb, batched } = spatialInput(op, input, n);
+    const dtype = floatDType(op, [input]);
+    const inSize = xb.shape.slice(2);
+    const list = typeof outputSize === 'number' ? new Array<number>(n).fill(outputSize) : outputSize.map((o, i) => o ?? inSize[i]!);
+    const out = expandArg(op, 'outputSize', list, n, 1);
+    if (inSize.some((s) => s === 0)) throw new Error(`Kiln: ${op}: input has an empty spatial dim: ${formatShape(input.shape)}`);
+    // Max is separable; pooling the last dim first keeps PyTorch's row-major first-maximum rule.
+    const steps: Array<{ d: number; shape: number[]; source: Int32Array }> = [];
+    let shape = [...xb.shape];
+    let cur = xb._data as Float;
+    for (let d = n - 1; d >= 0; d--) {
+      const { values, source } = adaptiveMaxDim(cur, sizeOf(shape.slice(0, 2 + d)), shape[2 + d]!, sizeOf(shape.slice(3 + d)), out[d]!);
+      steps.push({ d, shape, source });
+      shape = [...shape];
+      shape[2 + d] = out[d]!;
+      cur = values;
+    }
+    const resultShape = batched ? shape : shape.slice(1);
+    const values = finish(new Tensor(cur, resultShape, dtype), 'adaptiveMaxPool', [input], { outputSize: out }, (grad) => {
+      let g = asDType(grad, dtype)._data as Float;
+      for (let s = steps.length - 1; s >= 0; s--) {
+        const { d, shape: before, source } = steps[s]!;
+        const gx = allocate(dtype, sizeOf(before)) as Float;
+        const p = sizeOf(before.slice(0, 2 + d));
+        const q = sizeOf(before.slice(3 + d));
+        kernels().scatterAdd(gx, [p, before[2 + d]!, q], 1, source, [p, out[d]!, q], g);
+        g = gx;
+      }
+      return [new Tensor(g, input.shape, dtype)];
+    });
+    if (!options.returnIndices) return values;
+    // Follow each output back through the steps (first dim first) to its flat index in the plane.
+    const indices = new Int32Array(cur.length);
+    const outPlane = sizeOf(out);
+    for (let t = 0; t < cur.length; t++) {
+      const pos = new Array<number>(n);
+      let rest = t % outPlane;
+      for (let d = n - 1; d >= 0; d--) {
+        pos[d] = rest % out[d]!;
+        rest = Math.floor(rest / out[d]!);
+      }
+      const plane = Math.floor(t / outPlane);
+      for (let s = steps.length - 1; s >= 0; s--) {
+        const { d, shape: before, source } = steps[s]!;
+        // Flat position in the step's output: dims < d still at input size, dims ≥ d at output size.
+        let flat = plane;
+        for (let e = 0; e < n; e++) flat = flat * (e === d ? out[e]! : before[2 + e]!) + pos[e]!;
+        pos[d] = source[flat]!;
+      }
+      let idx = 0;
+      for (let e = 0; e < n; e++) idx = idx * inSize[e]! + pos[e]!;
+      indices[t] = idx;
+    }
+    return [values, new Tensor(indices, resultShape, 'int32')];
+  }) as AdaptiveMaxPoolFn;
+}
+
+/** Adaptive 1-D max pooling of `[N, C, L]` to `outputSize`; `returnIndices` also gives the argmax. */
+export const adaptiveMaxPool1d = adaptiveMaxPoolNd('adaptiveMaxPool1d', 1);
+/** Adaptive 2-D max pooling of `[N, C, H, W]` to `outputSize` (PyTorch's windows; first maximum wins). */
+export const adaptiveMaxPool2d = adaptiveMaxPoolNd('adaptiveMaxPool2d', 2);
+/** Adaptive 3-D max pooling of `[N, C, D, H, W]`. */
+export const adaptiveMaxPool3d = adaptiveMaxPoolNd('adaptiveMaxPool3d', 3);
