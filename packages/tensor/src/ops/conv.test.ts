@@ -267,6 +267,26 @@ forEachBackend('conv', () => {
     ]);
   });
 
+  it('a batch too large for one column buffer (processed in chunks) matches item-by-item results', () => {
+    // 16·5·5 × 60·60 columns per item: the 4M-element budget fits two items per chunk.
+    const x = randomInput([3, 16, 64, 64], 71);
+    const w = randomInput([2, 16, 5, 5], 72);
+    const y = conv2d(x, w);
+    const r = randomInput([...y.shape], 73);
+    y.mul(r).sum().backward();
+    let wGrad = zeros([2, 16, 5, 5], { dtype: 'float64' });
+    for (let n = 0; n < 3; n++) {
+      const xn = x.detach().narrow(0, n, 1).requiresGrad_();
+      const wn = w.detach().requiresGrad_();
+      const yn = conv2d(xn, wn);
+      expectClose(yn, y.detach().narrow(0, n, 1), { atol: 1e-12 });
+      yn.mul(r.detach().narrow(0, n, 1)).sum().backward();
+      expectClose(xn.grad!, x.grad!.narrow(0, n, 1), { atol: 1e-12 });
+      wGrad = wGrad.add(wn.grad!);
+    }
+    expectClose(w.grad!, wGrad, { atol: 1e-10 });
+  });
+
   it('an empty batch gives an empty output and gradients', () => {
     const x = zeros([0, 2, 4, 4], { dtype: 'float64' }).requiresGrad_();
     const w = randomInput([3, 2, 3, 3], 1);
