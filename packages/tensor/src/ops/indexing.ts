@@ -18,6 +18,7 @@ function indexArray(op: string, index: Tensor, bound: number, dim: number): Int3
 }
 
 function checkIndexShape(op: string, x: Tensor, index: Tensor, d: number): void {
+  checkTensor(op, 'index', index);
   if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s > x.shape[i]!)) {
     throw new Error(
       `Kiln: ${op}: index shape ${formatShape(index.shape)} must have the rank of ${formatShape(x.shape)} and no larger size outside dim ${d}`,
@@ -27,6 +28,7 @@ function checkIndexShape(op: string, x: Tensor, index: Tensor, d: number): void 
 
 /** out[i][j] = x[i][index[i][j]] for dim 1, and likewise for any dim (torch.gather). */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor('gather', 'x', x);
   const d = normalizeDim('gather', dim, x.ndim);
   checkIndexShape('gather', x, index, d);
   const idx = indexArray('gather', index, x.shape[d]!, d);
@@ -41,6 +43,8 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 
 /** A copy of x with src added at index along dim (out-of-place torch.scatter_add). */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  checkTensor('scatterAdd', 'x', x);
+  checkTensor('scatterAdd', 'src', src);
   const d = normalizeDim('scatterAdd', dim, x.ndim);
   checkIndexShape('scatterAdd', x, index, d);
   if (src.ndim !== index.ndim || index.shape.some((s, i) => s > src.shape[i]!)) {
@@ -70,6 +74,8 @@ function sliceTo(t: Tensor, shape: readonly number[]): Tensor {
 
 /** The slices at `index` (1-D int32) along `dim` (torch.index_select; an Embedding lookup on dim 0). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor('indexSelect', 'x', x);
+  checkTensor('indexSelect', 'index', index);
   const d = normalizeDim('indexSelect', dim, x.ndim);
   if (index.ndim > 1) throw new Error(`Kiln: indexSelect: index must be 1-D, got shape ${formatShape(index.shape)}`);
   const idx = indexArray('indexSelect', index, x.shape[d]!, d);
