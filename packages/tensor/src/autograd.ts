@@ -15,6 +15,7 @@ export interface GradNode {
 
 let gradEnabled = true;
 
+/** True unless inside noGrad() (ops record the tape only then). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

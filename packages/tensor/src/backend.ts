@@ -137,10 +137,12 @@ export function registerReferenceBackend(backend: Backend & { kernels: Kernels }
   if (!active) active = { backend, kernels: backend.kernels };
 }
 
+/** Adds a backend under its name; select it with setBackend. */
 export function registerBackend(backend: Backend): void {
   registry.set(backend.name, backend);
 }
 
+/** Names of the registered backends. */
 export function listBackends(): string[] {
   return [...registry.keys()];
 }
@@ -153,6 +155,7 @@ export function setBackend(name: string): void {
   active = { backend, kernels: { ...reference, ...backend.kernels } as Kernels };
 }
 
+/** The active backend. */
 export function getBackend(): Backend {
   if (!active) throw new Error('Kiln: no backend registered');
   return active.backend;
@@ -175,11 +178,13 @@ export function withBackend<T>(name: string, fn: () => T): T {
   }
 }
 
+/** Sets the number of threads backends may use (backends without threads ignore it). */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`Kiln: setNumThreads: expected a positive integer, got ${n}`);
   for (const b of registry.values()) b.setNumThreads?.(n);
 }
 
+/** The active backend's thread count (1 for single-threaded backends). */
 export function getNumThreads(): number {
   return getBackend().getNumThreads?.() ?? 1;
 }

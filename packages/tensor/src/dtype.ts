@@ -6,19 +6,31 @@
  * the tensor's dtype, except that a non-integer number lifts a bool/int32 tensor to float32 (as
  * in PyTorch, `intTensor * 0.5` is a float tensor). Division of integer tensors is true division
  * and gives float32. Comparisons give bool.
+ *
+ * Op by op: arithmetic (add, sub, mul, pow, maximum, minimum, where) returns the promoted dtype
+ * (bool + bool stays bool); div and the transcendental unary ops (exp, log, sqrt, sin, tanh,
+ * sigmoid, ...) return float32 for bool/int32 inputs and keep floating dtypes; neg, abs, relu,
+ * square, clamp, floor/ceil/round keep the input dtype; comparisons and logical ops return bool.
+ * sum and prod of bool count in int32; mean, var, std, softmax and logsumexp of integers give
+ * float32. matmul needs floating operands. cat promotes all its inputs together. In-place ops
+ * (add_, copy_, ...) cast the other operand to the target's dtype. Only float32 and float64
+ * tensors can require gradients.
  */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/** Every dtype, in promotion order. */
 export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
 
 const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
 
+/** True when `value` names a dtype. */
 export function isDType(value: unknown): value is DType {
   return typeof value === 'string' && value in RANK;
 }
 
+/** True for float32 and float64 (the dtypes that can require gradients). */
 export function isFloatingDType(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';
 }
@@ -40,6 +52,7 @@ export function floatingOf(dtype: DType): DType {
   return isFloatingDType(dtype) ? dtype : 'float32';
 }
 
+/** A zero-filled typed array of `size` elements for `dtype`. */
 export function allocate(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case 'float32':
@@ -53,6 +66,7 @@ export function allocate(dtype: DType, size: number): TypedArray {
   }
 }
 
+/** The dtype a typed array stores (Uint8Array is bool). */
 export function dtypeOfArray(array: TypedArray): DType {
   if (array instanceof Float32Array) return 'float32';
   if (array instanceof Float64Array) return 'float64';

@@ -1,6 +1,7 @@
 /** Shape arithmetic shared by every op: sizes, strides, broadcasting and dim normalisation. */
 export type Shape = readonly number[];
 
+/** Number of elements of `shape` (1 for a 0-d shape). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -18,10 +19,12 @@ export function stridesOf(shape: Shape): number[] {
   return strides;
 }
 
+/** `[2,3]`, as error messages print shapes. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
+/** True when both shapes have the same dims. */
 export function shapesEqual(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -76,6 +79,7 @@ export function normalizeDims(op: string, dims: number | readonly number[] | und
   return [...set].sort((x, y) => x - y);
 }
 
+/** Validates a user-given shape (non-negative integers) for `op`. */
 export function checkShape(op: string, shape: Shape): number[] {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`Kiln: ${op}: invalid shape ${formatShape(shape)}`);

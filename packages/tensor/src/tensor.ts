@@ -162,18 +162,22 @@ export class Tensor {
     return E.cast(this, dtype);
   }
 
+  /** Cast to float32. */
   float(): Tensor {
     return this.to('float32');
   }
 
+  /** Cast to float64. */
   double(): Tensor {
     return this.to('float64');
   }
 
+  /** Cast to int32 (truncating). */
   int(): Tensor {
     return this.to('int32');
   }
 
+  /** Cast to bool (non-zero is true). */
   bool(): Tensor {
     return this.to('bool');
   }
@@ -205,12 +209,14 @@ export class Tensor {
     return this;
   }
 
+  /** this ← value everywhere. */
   fill_(value: number): this {
     this.checkInPlace('fill_');
     this._data.fill(this.dtype === 'bool' ? (value ? 1 : 0) : value);
     return this;
   }
 
+  /** this ← 0. */
   zero_(): this {
     return this.fill_(0);
   }
@@ -225,14 +231,17 @@ export class Tensor {
     return this.binaryInPlace('sub_', 'sub', alpha === 1 || typeof other === 'number' ? other : E.mul(other, alpha), alpha);
   }
 
+  /** this ← this · other (broadcast into this shape). */
   mul_(other: TensorLike): this {
     return this.binaryInPlace('mul_', 'mul', other, 1);
   }
 
+  /** this ← this / other (broadcast into this shape). */
   div_(other: TensorLike): this {
     return this.binaryInPlace('div_', 'div', other, 1);
   }
 
+  /** Clamps into [min, max] in place. */
   clamp_(min?: number, max?: number): this {
     this.checkInPlace('clamp_');
     kernels().unary('clamp', this._data, this._data, min ?? -Infinity, max ?? Infinity);

@@ -35,6 +35,7 @@ export function traceOps<T>(tracer: Tracer, fn: () => T): T {
   }
 }
 
+/** True while a tracer (traceOps) is recording ops. */
 export function isTracing(): boolean {
   return active !== null && suspended === 0;
 }
