@@ -1,7 +1,7 @@
 /** Creation functions, seeded randomness and dropout. */
 import { describe, expect, it } from 'vitest';
 import {
-  arange, dropout, dropoutMask, eye, full, fullLike, Generator, linspace, manualSeed, normal, ones, onesLike, rand, randint,
+  arange, dropout, randLike, randnLike, dropoutMask, eye, full, fullLike, Generator, linspace, manualSeed, normal, ones, onesLike, rand, randint,
   randn, randperm, tensor, uniform, zeros, zerosLike,
 } from './index.js';
 import { checkGrad, expectClose, forEachBackend, randomInput } from './test-utils/index.js';
@@ -66,6 +66,16 @@ describe('random', () => {
     a.forEach((t, i) => expect(t.toArray()).toEqual(b[i]!.toArray()));
     manualSeed(43);
     expect(rand([5]).toArray()).not.toEqual(a[0]!.toArray());
+  });
+  it('randLike/randnLike take the shape and dtype of their argument', () => {
+    const t = zeros([2, 3], { dtype: 'float64' });
+    manualSeed(5);
+    const a = randLike(t);
+    const b = randnLike(t);
+    expect(a.shape).toEqual([2, 3]);
+    expect(b.dtype).toBe('float64');
+    manualSeed(5);
+    expect(rand([2, 3], { dtype: 'float64' }).toArray()).toEqual(a.toArray());
   });
   it('a Generator is independent of the global stream', () => {
     const g1 = new Generator(7);
