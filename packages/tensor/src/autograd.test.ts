@@ -92,6 +92,22 @@ forEachBackend('autograd', () => {
     y.sum().backward();
     expect(x.grad!.item()).toBe(1);
   });
+  it('leaves never share a gradient buffer (in-place updates of one .grad leave the others alone)', () => {
+    const a = ones([2, 3], { requiresGrad: true });
+    const b = ones([6], { requiresGrad: true });
+    const c = ones([2, 3], { requiresGrad: true });
+    a.add(b.reshape(2, 3)).add(c).sum().backward();
+    expect(a.grad!.dataSync()).not.toBe(b.grad!.dataSync());
+    expect(a.grad!.dataSync()).not.toBe(c.grad!.dataSync());
+    noGrad(() => a.grad!.mul_(10));
+    expect(b.grad!.toArray()).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(c.grad!.toArray()).toEqual([[1, 1, 1], [1, 1, 1]]);
+    const seed = tensor([1, 2]);
+    const x = tensor([0, 0], { requiresGrad: true });
+    x.backward(seed);
+    noGrad(() => x.grad!.mul_(3));
+    expect(seed.toArray()).toEqual([1, 2]);
+  });
   it('a float32 leaf used in float64 math gets a float32 gradient', () => {
     const x = tensor([1, 2], { requiresGrad: true });
     x.to('float64').mul(2).sum().backward();

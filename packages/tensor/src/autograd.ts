@@ -77,13 +77,20 @@ function backwardPass(root: Tensor, seed: Tensor, options: BackwardOptions): voi
   }
 
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  // Buffers already stored as some tensor's .grad (or owned by the caller, the seed): a second
+  // tensor receiving the same buffer (add's [g, g], a view's backward) gets a copy, so in-place
+  // updates of one .grad (clipping, weight decay) never change another.
+  const stored = new Set<unknown>([seed._data]);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
     const node = t._node;
-    if (!node || t._retainsGrad) t._accumulateGrad(g);
+    if (!node || t._retainsGrad) {
+      t._accumulateGrad(stored.has(g._data) ? g.clone() : g);
+      if (t.grad) stored.add(t.grad._data);
+    }
     if (!node) continue;
     const inputGrads = node.backward(g);
     node.inputs.forEach((input, k) => {

@@ -78,6 +78,8 @@ forEachBackend('movement', () => {
     expect(cat([tensor([1], { dtype: 'int32' }), tensor([0.5], { dtype: 'float64' })]).dtype).toBe('float64');
     expect(stack([tensor([1, 2]), tensor([3, 4])], 1).toArray()).toEqual([[1, 3], [2, 4]]);
     expect(stack([tensor([1, 2]), tensor([3, 4])], -1).shape).toEqual([2, 2]);
+    expect(() => cat([tensor(1), tensor(2)])).toThrow(/cat: zero-dimensional tensors cannot be concatenated/);
+    expect(stack([tensor(1), tensor(2)]).toArray()).toEqual([1, 2]);
     expect(() => cat([])).toThrow(/cat: expected a non-empty list/);
     expect(() => cat([r(2, 2), r(2, 3)])).toThrow(/cat: tensor 1 has shape \[2,3\]/);
     expect(() => stack([r(2), r(3)])).toThrow(/stack: tensor 1 has shape \[3\], expected \[2\]/);

@@ -201,6 +201,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!tensors.length) throw new Error('Kiln: cat: expected a non-empty list of tensors');
   const first = tensors[0]!;
+  if (first.ndim === 0) throw new Error('Kiln: cat: zero-dimensional tensors cannot be concatenated (use stack, or unsqueeze them first)');
   const d = normalizeDim('cat', dim, first.ndim);
   let dtype = first.dtype;
   let total = 0;
