@@ -203,6 +203,7 @@ describe('tensor methods and type errors', () => {
     expect(t.int().dtype).toBe('int32');
     expect(t.bool().toArray()).toEqual([[true, true, true], [true, true, true]]);
     expect(t.float()).toBe(t);
+    expect(() => t.to('float16' as never)).toThrow("Kiln: cast: unknown dtype 'float16'");
     expect(String(t)).toContain('tensor');
   });
   it('ops reject non-tensors with a message naming the op', () => {

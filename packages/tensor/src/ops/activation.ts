@@ -9,6 +9,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('softmax', dim, x.ndim);
   return composite('softmax', [x], { dim: d }, () => {
     const xf = x.to(floatingOf(x.dtype));
+    if (xf.numel() === 0) return xf.clone();
     const e = xf.sub(xf.max(d, true).detach()).exp();
     return e.div(e.sum(d, true));
   });
@@ -19,6 +20,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('logSoftmax', dim, x.ndim);
   return composite('logSoftmax', [x], { dim: d }, () => {
     const xf = x.to(floatingOf(x.dtype));
+    if (xf.numel() === 0) return xf.clone();
     return xf.sub(xf.logsumexp(d, true));
   });
 }

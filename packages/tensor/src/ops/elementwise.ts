@@ -5,7 +5,7 @@
  */
 import { isGradEnabled } from '../autograd.js';
 import { kernels, type BinaryOp, type UnaryOp } from '../backend.js';
-import { allocate, floatingOf, isFloatingDType, type DType } from '../dtype.js';
+import { allocate, floatingOf, isDType, isFloatingDType, type DType } from '../dtype.js';
 import { broadcastShapes, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { empty, finish, operand, resultType, scalarTensor, sumTo } from './core.js';
@@ -138,6 +138,7 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
 /** Casts to `dtype`; gradients flow between floating dtypes. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
+  if (!isDType(dtype)) throw new Error(`Kiln: cast: unknown dtype '${String(dtype)}' (expected float32, float64, int32 or bool)`);
   const out = empty(x.shape, dtype);
   kernels().unary('cast', x._data, out._data, 0, 0);
   const differentiable = isFloatingDType(dtype) && isFloatingDType(x.dtype);

@@ -111,6 +111,8 @@ forEachBackend('softmax, logSoftmax, gelu', () => {
     expectClose(logSoftmax(tensor([0, Math.log(3)], { dtype: 'float64' }), -1), [Math.log(0.25), Math.log(0.75)]);
     expect(softmax(tensor([1, 2], { dtype: 'int32' }), 0).dtype).toBe('float32');
     expect(() => softmax(tensor([1]), 1)).toThrow(/softmax/);
+    expect(softmax(zeros([2, 0]), 1).shape).toEqual([2, 0]);
+    expect(logSoftmax(zeros([0, 3]), -1).shape).toEqual([0, 3]);
   });
   it('gelu exact and tanh', () => {
     const x = tensor([-1, 0, 1], { dtype: 'float64' });
