@@ -141,6 +141,22 @@ forEachBackend('in-place ops', () => {
     expect(i.toArray()).toEqual([7, 8]);
     expect(() => x.add_(ones([3]))).toThrow(/add_: cannot broadcast \[3\] into the in-place target \[2,2\]/);
   });
+  it('backward refuses a graph whose saved tensors were changed in place (instead of a wrong gradient)', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const x = tensor([3, 4]);
+    const y = w.mul(x);
+    x.mul_(10);
+    expect(() => y.sum().backward()).toThrow(/backward: the input 1 of 'mul' was modified by an in-place op/);
+    const e = w.exp();
+    const r = e.reshape(2, 1);
+    noGrad(() => r.mul_(2)); // a view shares the buffer, and so the version
+    expect(() => e.sum().backward()).toThrow(/the output of 'exp' was modified by an in-place op/);
+    // Updating parameters after backward (the optimizer pattern) is fine.
+    const loss = w.square().sum();
+    loss.backward();
+    noGrad(() => w.sub_(w.grad!, 0.1));
+    expect(w.toArray()).toEqual([0.8, 1.6].map(Math.fround));
+  });
   it('refuse leaves that require grad outside noGrad, work inside', () => {
     const w = tensor([1, 2], { requiresGrad: true });
     expect(() => w.sub_(1)).toThrow(/sub_: in-place update of a leaf tensor that requires grad; wrap it in noGrad/);

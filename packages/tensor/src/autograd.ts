@@ -11,6 +11,39 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** Gradients for each input given the output's gradient; null where none flows. */
   readonly backward: (grad: Tensor) => ReadonlyArray<Tensor | null | undefined>;
+  /** Versions of the inputs' buffers and then the output's when the op ran (see bumpVersion). */
+  readonly versions?: readonly number[];
+}
+
+/**
+ * In-place updates bump a per-buffer version (views share their buffer, so they share it);
+ * backward refuses a node whose inputs or output changed since the op ran, since its
+ * gradient would silently be computed from the new values.
+ */
+const bufferVersions = new WeakMap<object, number>();
+
+/** The number of in-place updates `buffer` has had. */
+export function versionOf(buffer: object): number {
+  return bufferVersions.get(buffer) ?? 0;
+}
+
+/** Records an in-place update of `buffer`. */
+export function bumpVersion(buffer: object): void {
+  bufferVersions.set(buffer, versionOf(buffer) + 1);
+}
+
+function checkVersions(t: Tensor, node: GradNode): void {
+  const v = node.versions;
+  if (!v) return;
+  const tensors = [...node.inputs, t];
+  tensors.forEach((x, i) => {
+    if (versionOf(x._data) !== v[i]) {
+      const which = i < node.inputs.length ? `input ${i}` : 'output';
+      throw new Error(
+        `Kiln: backward: the ${which} of '${node.op}' was modified by an in-place op (add_, mul_, copy_, ...) after '${node.op}' used it, so its gradient would be wrong; use the out-of-place op or clone() before updating`,
+      );
+    }
+  });
 }
 
 let gradEnabled = true;
@@ -92,6 +125,7 @@ function backwardPass(root: Tensor, seed: Tensor, options: BackwardOptions): voi
       if (t.grad) stored.add(t.grad._data);
     }
     if (!node) continue;
+    checkVersions(t, node);
     const inputGrads = node.backward(g);
     node.inputs.forEach((input, k) => {
       const ig = inputGrads[k];

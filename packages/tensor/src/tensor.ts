@@ -5,7 +5,7 @@
  * copies. Memory is garbage-collected like any JavaScript object: there is nothing to dispose.
  * Methods delegate to the op functions in `ops/`, where each op is defined once.
  */
-import { runBackward, type BackwardOptions, type GradNode } from './autograd.js';
+import { bumpVersion, runBackward, type BackwardOptions, type GradNode } from './autograd.js';
 import { kernels } from './backend.js';
 import { allocate, castArray, type DType, type TypedArray } from './dtype.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
@@ -198,6 +198,7 @@ export class Tensor {
         `Kiln: ${op}: in-place update of a leaf tensor that requires grad; wrap it in noGrad() (as optimizers do)`,
       );
     }
+    bumpVersion(this._data);
   }
 
   /** this ← other (broadcast to this shape); values are cast to this dtype. */
@@ -249,11 +250,11 @@ export class Tensor {
   }
 
   private binaryInPlace(name: string, op: 'add' | 'sub' | 'mul' | 'div', other: TensorLike, alpha: number): this {
-    this.checkInPlace(name);
     const b = typeof other === 'number' ? E.fullOf([], (op === 'add' || op === 'sub') ? other * alpha : other, this.dtype) : other;
     if (!M.broadcastsInto(b.shape, this.shape)) {
       throw new Error(`Kiln: ${name}: cannot broadcast ${formatShape(b.shape)} into the in-place target ${formatShape(this.shape)}`);
     }
+    this.checkInPlace(name);
     // Values are cast to this tensor's dtype on the way in, as torch's in-place ops do.
     const bData = b.dtype === this.dtype ? b._data : castArray(b._data, this.dtype);
     kernels().binary(op, this._data, this.shape, bData, b.shape, this._data, this.shape);

@@ -1,5 +1,5 @@
 /** What every op shares: recording on the tape and the trace, scalar operands, un-broadcasting. */
-import { isGradEnabled, type GradNode } from '../autograd.js';
+import { isGradEnabled, versionOf, type GradNode } from '../autograd.js';
 import { kernels } from '../backend.js';
 import { allocate, promoteTypes, promoteWithScalar, type DType } from '../dtype.js';
 import { formatShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
@@ -19,7 +19,7 @@ export function finish(
 ): Tensor {
   if (backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out._node = { op, inputs, backward };
+    out._node = { op, inputs, backward, versions: [...inputs.map((t) => versionOf(t._data)), versionOf(out._data)] };
   }
   emit(op, inputs, [out], attrs);
   return out;
