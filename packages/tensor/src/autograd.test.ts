@@ -85,6 +85,9 @@ forEachBackend('autograd', () => {
     c.mul(tensor([3, 4])).sum().backward();
     expect(x.grad!.toArray()).toEqual([3, 4]);
   });
+  it('clone under gradcheck', () => {
+    checkGrad((t) => t.clone().mul(t.add(1)), [randomInput([3], 107)]);
+  });
   it('a deep chain does not overflow the stack', () => {
     const x = tensor([1], { requiresGrad: true, dtype: 'float64' });
     let y = x;

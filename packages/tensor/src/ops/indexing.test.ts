@@ -44,6 +44,10 @@ forEachBackend('indexing', () => {
     it('gather (x)', () => checkGrad((t) => gather(t, 1, idx([[2, 0, 2], [1, 1, 0]])), [randomInput([2, 3], 81)]));
     it('scatterAdd (x and src)', () =>
       checkGrad((t, s) => scatterAdd(t, 0, idx([[1, 0], [1, 1]]), s).square(), [randomInput([2, 3], 82), randomInput([2, 2], 83)]));
+    it('gather with an index smaller than x outside dim', () =>
+      checkGrad((t) => gather(t, 0, idx([[2, 0]])).square(), [randomInput([3, 3], 85)]));
+    it('scatterAdd with src larger than index (only the leading block gets gradient)', () =>
+      checkGrad((t, s) => scatterAdd(t, 1, idx([[2], [0]]), s).square(), [randomInput([2, 3], 86), randomInput([3, 2], 87)]));
     it('indexSelect (x)', () => checkGrad((t) => indexSelect(t, 1, idx([2, 0, 2])).square(), [randomInput([2, 3], 84)]));
   });
 });
