@@ -1,1 +1,36 @@
+/**
+ * @kiln/nn — modules, layers, losses, initialisers and safetensors checkpoints, named and
+ * laid out like PyTorch's torch.nn.
+ */
 export { Tensor } from '@kiln/tensor';
+export { Module, parameter, isParameter, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { Linear, type LinearOptions } from './layers/linear.js';
+export { Sequential, ModuleList, Identity, Flatten } from './layers/container.js';
+export { Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softmax, LogSoftmax } from './layers/activation.js';
+export { Dropout } from './layers/dropout.js';
+export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './layers/batchnorm.js';
+export { LayerNorm, type LayerNormOptions } from './layers/layernorm.js';
+export { Embedding, type EmbeddingOptions } from './layers/embedding.js';
+export { Conv1d, Conv2d, Conv3d, ConvTranspose2d, type ConvLayerOptions, type ConvTransposeLayerOptions } from './layers/conv.js';
+export {
+  MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Upsample, type MaxPool2dOptions, type AvgPool2dOptions, type UpsampleOptions,
+} from './layers/pool.js';
+export type { Reduction } from './losses/reduce.js';
+export { mseLoss, l1Loss, huberLoss, smoothL1Loss, cosineEmbeddingLoss, l2Penalty, type LossOptions } from './losses/regression.js';
+export {
+  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, nllLoss,
+  type WeightedLossOptions, type NllOptions, type CrossEntropyOptions,
+} from './losses/classification.js';
+export {
+  MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss, CosineEmbeddingLoss,
+} from './losses/modules.js';
+export * as init from './init.js';
+export {
+  calculateGain, calculateFans, zeros_, ones_, constant_, uniform_, normal_, xavierUniform_, xavierNormal_,
+  kaimingUniform_, kaimingNormal_, orthogonal_, type KaimingOptions, type Nonlinearity, type FanMode,
+} from './init.js';
+export {
+  serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors, writeFileAtomic, type SafetensorsContents,
+} from './checkpoint/safetensors.js';
+export { gradcheckModule } from './gradcheck.js';
+export { summary, type Summary, type SummaryRow } from './summary.js';

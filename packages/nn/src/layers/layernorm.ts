@@ -1,0 +1,41 @@
+import { ones, zeros, type Tensor } from '@kiln/tensor';
+import { Module, parameter } from '../module.js';
+import { checkInput } from './check.js';
+
+export interface LayerNormOptions {
+  eps?: number;
+  elementwiseAffine?: boolean;
+  bias?: boolean;
+  dtype?: 'float32' | 'float64';
+}
+
+/** Normalises over the trailing `normalizedShape` dims with the biased variance, then scales and shifts. */
+export class LayerNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  readonly normalizedShape: readonly number[];
+  readonly eps: number;
+
+  constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.eps = options.eps ?? 1e-5;
+    const dtype = options.dtype ?? 'float32';
+    const affine = options.elementwiseAffine ?? true;
+    this.weight = affine ? parameter(ones(this.normalizedShape, { dtype })) : null;
+    this.bias = affine && (options.bias ?? true) ? parameter(zeros(this.normalizedShape, { dtype })) : null;
+  }
+
+  override forward(x: Tensor): Tensor {
+    const k = this.normalizedShape.length;
+    const tail = x.shape.slice(x.ndim - k);
+    checkInput('LayerNorm', x, x.ndim >= k && tail.every((d, i) => d === this.normalizedShape[i]), `trailing dims [${this.normalizedShape.join(',')}]`);
+    const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
+    const mean = x.mean(dims, true);
+    const variance = x.var(dims, { correction: 0, keepdim: true });
+    let y = x.sub(mean).div(variance.add(this.eps).sqrt());
+    if (this.weight) y = y.mul(this.weight);
+    if (this.bias) y = y.add(this.bias);
+    return y;
+  }
+}
