@@ -32,7 +32,8 @@ describe('onnx protobuf codec', () => {
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     for (let trial = 0; trial < 500; trial++) {
       const b = bytes.slice(0, Math.floor(rnd() * bytes.length));
-      if (trial % 2) b[Math.floor(rnd() * b.length)] ^= 1 << Math.floor(rnd() * 8);
+      const at = Math.floor(rnd() * b.length);
+      if (trial % 2 && at < b.length) b[at] = b[at]! ^ (1 << Math.floor(rnd() * 8));
       try { decodeModel(b); } catch (e) { expect(e).toBeInstanceOf(Error); expect((e as Error).message).toMatch(/Kiln: onnx decode/); }
     }
     expect(() => decodeModel(bytes.subarray(0, 5))).toThrow(/truncated/);

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { manualSeed, randn, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, type Tensor } from '@kiln/tensor';
+import { exportOnnx } from './export.js';
+import { decodeModel } from '../proto.js';
+import { createSession, runSession } from '../runtime/session.js';
+
+manualSeed(0);
+
+/** A raw-op MLP (no @kiln/nn): parameters named like a state dict. */
+function mlp() {
+  const p = { 'fc1.weight': randn([8, 5]), 'fc1.bias': randn([8]), 'fc2.weight': randn([3, 8]), 'fc2.bias': randn([3]) };
+  return {
+    namedParameters: () => Object.entries(p) as [string, Tensor][],
+    forward: (x: Tensor) => logSoftmax(x.matmul(p['fc1.weight'].t()).add(p['fc1.bias']).relu()
+      .matmul(p['fc2.weight'].t()).add(p['fc2.bias']), 1),
+  };
+}
+
+function convNet() {
+  const p = { 'conv.weight': randn([4, 2, 3, 3]).mul(0.3), 'conv.bias': randn([4]), 'fc.weight': randn([3, 36]).mul(0.3) };
+  return {
+    namedParameters: () => Object.entries(p) as [string, Tensor][],
+    forward: (x: Tensor) => {
+      let h = conv2d(x, p['conv.weight'], p['conv.bias'], { padding: 1 }).tanh();
+      h = maxPool2d(h, 2);
+      h = avgPool2d(h, 2, { ceilMode: true, padding: 1 });
+      return softmax(h.flatten(1).matmul(p['fc.weight'].t()), -1);
+    },
+  };
+}
+
+function maxRel(a: Tensor, b: Tensor): number {
+  const x = a.dataSync(), y = b.dataSync();
+  expect(y.length).toBe(x.length);
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(Number(x[i]) - Number(y[i])) / Math.max(1, Math.abs(Number(x[i]))));
+  return m;
+}
+
+describe.each(['node', 'web'] as const)('export parity on onnxruntime-%s', (backend) => {
+  for (const [name, make, shape] of [['mlp', mlp, [5]], ['conv net', convNet, [2, 8, 8]]] as const) {
+    it(`${name}: one dynamic-batch model matches Kiln at batch 1 and 7`, async () => {
+      const model = make();
+      const bytes = exportOnnx(model, randn([3, ...shape]), { dynamicAxes: true });
+      const session = await createSession(bytes, { backend });
+      for (const batch of [1, 7]) {
+        const x = randn([batch, ...shape]);
+        const out = await runSession(session, { input: x });
+        const ref = model.forward(x);
+        expect(out.output!.shape).toEqual(ref.shape);
+        expect(maxRel(ref, out.output!)).toBeLessThan(1e-4);
+      }
+    });
+  }
+});
+
+describe('exportOnnx model structure', () => {
+  it('names initializers by state-dict key, stamps producer/IR/opset and a symbolic batch', () => {
+    const m = decodeModel(exportOnnx(mlp(), randn([2, 5]), { dynamicAxes: true, metadata: { task: 'digits' } }));
+    expect(m.irVersion).toBe(8);
+    expect(m.producerName).toBe('kiln');
+    expect(m.opsetImport).toEqual([{ domain: '', version: 18 }]);
+    expect(m.graph!.initializer!.map((t) => t.name)).toEqual(expect.arrayContaining(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']));
+    expect(m.graph!.input![0]!.type!.tensorType!.shape!.dim![0]).toEqual({ dimParam: 'batch' });
+    expect(m.metadataProps).toEqual(expect.arrayContaining([{ key: 'task', value: 'digits' }]));
+    expect(m.graph!.node!.map((n) => n.opType)).toContain('LogSoftmax');
+  });
+
+  it('rejects an unsupported opset', () => {
+    expect(() => exportOnnx(mlp(), randn([2, 5]), { opset: 12 })).toThrow(/opset must be an integer in 17\.\.21, got 12/);
+  });
+});

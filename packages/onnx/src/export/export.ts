@@ -1,0 +1,156 @@
+/**
+ * exportOnnx: traces a forward pass through @kiln/tensor and writes an ONNX ModelProto.
+ */
+import { noGrad, traceOps, type Tensor, type TraceRecord } from '@kiln/tensor';
+import { rename, writeFile } from 'node:fs/promises';
+import { encodeModel, type ModelProto, type ValueInfoProto } from '../proto.js';
+import { onnxDataType } from '../tensor-proto.js';
+import { GraphBuilder } from './builder.js';
+import { compositeOps, opExporters } from './ops/index.js';
+import { layerExporters } from './layers/index.js';
+
+export const KILN_VERSION = '0.1.0';
+
+/** Anything with a forward; nn Modules also give their parameters' and buffers' state-dict keys. */
+export interface Exportable {
+  forward(...inputs: Tensor[]): Tensor | Tensor[];
+  namedParameters?(): Iterable<[string, Tensor]>;
+  namedBuffers?(): Iterable<[string, Tensor]>;
+  eval?(): unknown;
+  training?: boolean;
+}
+
+export interface ExportOptions {
+  /** ai.onnx opset (17–21; default 18). */
+  opset?: number;
+  /**
+   * Symbolic dims, PyTorch-style: `{ input: { 0: 'batch' }, output: { 0: 'batch' } }`, or `true`
+   * for a symbolic 'batch' dim 0 on every input and output.
+   */
+  dynamicAxes?: true | Record<string, Record<number, string>>;
+  inputNames?: string[];
+  outputNames?: string[];
+  /** Extra model metadata (metadata_props). */
+  metadata?: Record<string, string>;
+  docString?: string;
+}
+
+export function exportOnnx(model: Exportable, sampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): Uint8Array {
+  return encodeModel(buildModel(model, sampleInputs, options));
+}
+
+/** Builds the ModelProto object (exported for tools that want to inspect before encoding). */
+export function buildModel(model: Exportable, sampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): ModelProto {
+  const opset = options.opset ?? 18;
+  if (!Number.isInteger(opset) || opset < 17 || opset > 21) {
+    throw new Error(`Kiln: exportOnnx: opset must be an integer in 17..21, got ${opset}`);
+  }
+  const inputs = Array.isArray(sampleInputs) ? [...(sampleInputs as readonly Tensor[])] : [sampleInputs as Tensor];
+  const inputNames = options.inputNames ?? inputs.map((_, i) => (inputs.length === 1 ? 'input' : `input_${i}`));
+  if (inputNames.length !== inputs.length) {
+    throw new Error(`Kiln: exportOnnx: ${inputNames.length} inputNames for ${inputs.length} sample inputs`);
+  }
+  const stateNames = new Map<Tensor, string>();
+  for (const [k, t] of model.namedParameters?.() ?? []) if (!stateNames.has(t)) stateNames.set(t, k);
+  for (const [k, t] of model.namedBuffers?.() ?? []) if (!stateNames.has(t)) stateNames.set(t, k);
+
+  const axesFor = (name: string): Record<number, string> => {
+    const d = options.dynamicAxes;
+    if (d === true) return { 0: 'batch' };
+    return d?.[name] ?? {};
+  };
+  const batchDynamic = options.dynamicAxes === true
+    || Object.values(options.dynamicAxes ?? {}).some((a) => Object.prototype.hasOwnProperty.call(a, 0));
+  const b = new GraphBuilder(stateNames, batchDynamic && inputs[0] && inputs[0].ndim > 0 ? inputs[0].shape[0]! : null);
+  inputs.forEach((t, i) => b.bind(t, inputNames[i]!));
+
+  const records: TraceRecord[] = [];
+  const tracer = {
+    record: (r: TraceRecord) => { records.push(r); },
+    wantsComposite(op: string, attrs: Record<string, unknown>): boolean {
+      if (op === 'module') return Object.prototype.hasOwnProperty.call(layerExporters, String(attrs.type));
+      return compositeOps.has(op);
+    },
+  };
+  const wasTraining = model.training;
+  if (wasTraining) model.eval?.();
+  let result: Tensor | Tensor[];
+  try {
+    result = noGrad(() => traceOps(tracer, () => model.forward(...inputs)));
+  } finally {
+    if (wasTraining && typeof (model as { train?: (m: boolean) => unknown }).train === 'function') {
+      (model as unknown as { train: (m: boolean) => unknown }).train(true);
+    }
+  }
+  for (const r of records) emitRecord(b, r, opset);
+
+  const outputs = Array.isArray(result) ? result : [result];
+  const outputNames = options.outputNames ?? outputs.map((_, i) => (outputs.length === 1 ? 'output' : `output_${i}`));
+  if (outputNames.length !== outputs.length) {
+    throw new Error(`Kiln: exportOnnx: ${outputNames.length} outputNames for ${outputs.length} outputs`);
+  }
+  const inputSet = new Set(inputNames);
+  const initSet = new Set(b.initializers.map((t) => t.name));
+  outputs.forEach((t, i) => {
+    const internal = b.name(t);
+    const wanted = outputNames[i]!;
+    const producedOnce = !inputSet.has(internal) && !initSet.has(internal) && !outputNames.slice(0, i).some((n) => n === internal);
+    if (producedOnce && internal !== wanted) {
+      for (const n of b.nodes) {
+        n.input = n.input!.map((x) => (x === internal ? wanted : x));
+        n.output = n.output!.map((x) => (x === internal ? wanted : x));
+      }
+      b.bind(t, wanted);
+    } else if (internal !== wanted) {
+      b.node('Identity', [internal], [wanted]);
+    }
+  });
+
+  const valueInfo = (name: string, t: Tensor, axes: Record<number, string>): ValueInfoProto => ({
+    name,
+    type: { tensorType: { elemType: onnxDataType(t.dtype), shape: { dim: t.shape.map((n, d) => (axes[d] !== undefined ? { dimParam: axes[d] } : { dimValue: n })) } } },
+  });
+  const metadata = { ...(options.metadata ?? {}), kiln_version: KILN_VERSION };
+  return {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: opset }],
+    producerName: 'kiln',
+    producerVersion: KILN_VERSION,
+    docString: options.docString ?? '',
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value: String(value) })),
+    graph: {
+      name: (model as { constructor?: { name?: string } }).constructor?.name ?? 'kiln_graph',
+      node: b.nodes,
+      initializer: b.initializers,
+      input: inputs.map((t, i) => valueInfo(inputNames[i]!, t, axesFor(inputNames[i]!))),
+      output: outputs.map((t, i) => valueInfo(outputNames[i]!, t, axesFor(outputNames[i]!))),
+    },
+  };
+}
+
+function emitRecord(b: GraphBuilder, r: TraceRecord, opset: number): void {
+  if (r.op === 'module') {
+    const type = String(r.attrs.type);
+    const mapping = layerExporters[type]!;
+    const module = r.attrs.module as Record<string, unknown>;
+    const own = new Set<Tensor>([...((module as { parameters?: () => Tensor[] }).parameters?.() ?? [])]);
+    const inputs = r.inputs.filter((t) => !own.has(t));
+    mapping.export(b, module, inputs, r.outputs);
+    return;
+  }
+  const fn = opExporters[r.op];
+  if (!fn) throw new Error(`Kiln: onnx export: op '${r.op}' (attrs ${JSON.stringify(r.attrs, skipObjects)}) has no ONNX mapping at opset ${opset}`);
+  fn(b, r);
+}
+
+function skipObjects(_k: string, v: unknown): unknown {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? '[object]' : v;
+}
+
+/** Exports and writes atomically (temp file + rename). */
+export async function saveOnnx(path: string, model: Exportable, sampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): Promise<void> {
+  const bytes = exportOnnx(model, sampleInputs, options);
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}

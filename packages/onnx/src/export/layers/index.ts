@@ -1,0 +1,13 @@
+/**
+ * Layer-level export: nn modules whose ONNX op is better than their traced primitives. The
+ * exporter takes `composite('module', ...)` whole when `layerExporters[type]` exists.
+ */
+import type { Tensor } from '@kiln/tensor';
+import type { GraphBuilder } from '../builder.js';
+import { linear } from './linear.js';
+
+export interface LayerExporter {
+  export(b: GraphBuilder, module: Record<string, unknown>, inputs: readonly Tensor[], outputs: readonly Tensor[]): void;
+}
+
+export const layerExporters: Record<string, LayerExporter> = { Linear: linear };

@@ -1,0 +1,58 @@
+/** Convolution, pooling and resizing ops (input batched N×C×spatial, as ONNX requires). */
+import type { Tensor, TraceRecord } from '@kiln/tensor';
+import type { GraphBuilder } from '../builder.js';
+import type { OpExporter } from './index.js';
+
+const ints = (r: TraceRecord, key: string) => (r.attrs[key] as readonly number[]).map(Number);
+
+function requireBatched(r: TraceRecord, x: Tensor, spatial: number): void {
+  if (x.ndim !== spatial + 2) {
+    throw new Error(`Kiln: onnx export: ${r.op} needs a batched input (N, C, ...${spatial} spatial dims) for ONNX, got shape [${x.shape.join(', ')}]`);
+  }
+}
+
+export const nnOps: Record<string, OpExporter> = {
+  conv: (b, r) => {
+    const k = ints(r, 'kernelShape');
+    requireBatched(r, r.inputs[0]!, k.length);
+    b.node('Conv', r.inputs.map((t) => b.name(t)), [b.output(r.outputs[0]!, 'conv')], {
+      kernel_shape: k, strides: ints(r, 'strides'), pads: ints(r, 'pads'), dilations: ints(r, 'dilations'), group: Number(r.attrs.group),
+    });
+  },
+  convTranspose: (b, r) => {
+    const k = ints(r, 'kernelShape');
+    requireBatched(r, r.inputs[0]!, k.length);
+    b.node('ConvTranspose', r.inputs.map((t) => b.name(t)), [b.output(r.outputs[0]!, 'conv_transpose')], {
+      kernel_shape: k, strides: ints(r, 'strides'), pads: ints(r, 'pads'), dilations: ints(r, 'dilations'),
+      group: Number(r.attrs.group), output_padding: ints(r, 'outputPadding'),
+    });
+  },
+  maxPool: (b, r) => {
+    const k = ints(r, 'kernelShape');
+    requireBatched(r, r.inputs[0]!, k.length);
+    b.node('MaxPool', [b.name(r.inputs[0]!)], [b.output(r.outputs[0]!, 'max_pool')], {
+      kernel_shape: k, strides: ints(r, 'strides'), pads: ints(r, 'pads'), dilations: ints(r, 'dilations'), ceil_mode: r.attrs.ceilMode ? 1 : 0,
+    });
+  },
+  avgPool: (b, r) => {
+    const k = ints(r, 'kernelShape');
+    requireBatched(r, r.inputs[0]!, k.length);
+    // PyTorch-style count_include_pad is explicit here: ONNX defaults it to 0.
+    b.node('AveragePool', [b.name(r.inputs[0]!)], [b.output(r.outputs[0]!, 'avg_pool')], {
+      kernel_shape: k, strides: ints(r, 'strides'), pads: ints(r, 'pads'), ceil_mode: r.attrs.ceilMode ? 1 : 0,
+      count_include_pad: r.attrs.countIncludePad ? 1 : 0,
+    });
+  },
+  adaptiveAvgPool: (b, r) => {
+    const x = r.inputs[0]!;
+    const out = ints(r, 'outputSize');
+    requireBatched(r, x, out.length);
+    const inSize = x.shape.slice(2);
+    if (out.every((o) => o === 1)) { b.node('GlobalAveragePool', [b.name(x)], [b.output(r.outputs[0]!, 'global_avg_pool')]); return; }
+    if (out.some((o, i) => inSize[i]! % o !== 0)) {
+      throw new Error(`Kiln: onnx export: adaptiveAvgPool from [${inSize.join(', ')}] to [${out.join(', ')}] has uneven windows, which ONNX AveragePool cannot express`);
+    }
+    const k = out.map((o, i) => inSize[i]! / o);
+    b.node('AveragePool', [b.name(x)], [b.output(r.outputs[0]!, 'avg_pool')], { kernel_shape: k, strides: k, pads: [...k.map(() => 0), ...k.map(() => 0)] });
+  },
+};
