@@ -1,0 +1,60 @@
+import { buffer, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  weightDecay?: number;
+  amsgrad?: boolean;
+}
+
+/**
+ * Adam as in PyTorch: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², and
+ * w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + eps) (amsgrad uses the running max of v).
+ * `weightDecay` adds λw to the gradient (L2); AdamW decouples it.
+ */
+export class Adam extends Optimizer {
+  /** True in AdamW: weight decay shrinks w directly instead of entering the gradient. */
+  protected decoupled = false;
+
+  constructor(params: ParamsArg, options: AdamOptions = {}, defaultWeightDecay = 0) {
+    const o = { lr: 1e-3, betas: [0.9, 0.999] as const, eps: 1e-8, weightDecay: defaultWeightDecay, amsgrad: false, ...options };
+    const [b1, b2] = o.betas;
+    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new Error(`Kiln: ${new.target.name}: betas must be in [0, 1), got [${b1}, ${b2}]`);
+    if (!(o.eps >= 0)) throw new Error(`Kiln: ${new.target.name}: eps must be >= 0, got ${o.eps}`);
+    super(params, { ...o, betas: [b1, b2] });
+  }
+
+  protected override update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: Record<string, Float64Array | number>, group: ParamGroup): void {
+    const { lr } = group;
+    const [b1, b2] = group.betas as [number, number];
+    const eps = group.eps as number, wd = group.weightDecay as number, amsgrad = group.amsgrad as boolean;
+    const t = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = t;
+    const m = buffer(state, 'expAvg', w.length);
+    const v = buffer(state, 'expAvgSq', w.length);
+    const vmax = amsgrad ? buffer(state, 'maxExpAvgSq', w.length) : null;
+    const bc1 = 1 - b1 ** t;
+    const bc2sqrt = Math.sqrt(1 - b2 ** t);
+    const stepSize = lr / bc1;
+    for (let i = 0; i < w.length; i++) {
+      let g = grad[i]!;
+      let wi = w[i]!;
+      if (this.decoupled) wi *= 1 - lr * wd;
+      else g += wd * wi;
+      m[i] = b1 * m[i]! + (1 - b1) * g;
+      v[i] = b2 * v[i]! + (1 - b2) * g * g;
+      let vi = v[i]!;
+      if (vmax) { vmax[i] = Math.max(vmax[i]!, vi); vi = vmax[i]!; }
+      w[i] = wi - (stepSize * m[i]!) / (Math.sqrt(vi) / bc2sqrt + eps);
+    }
+  }
+}
+
+/** AdamW (Loshchilov & Hutter): w ← w·(1 − lr·weightDecay) before the Adam step; weightDecay defaults to 0.01. */
+export class AdamW extends Adam {
+  constructor(params: ParamsArg, options: AdamOptions = {}) {
+    super(params, options, 0.01);
+    this.decoupled = true;
+  }
+}
