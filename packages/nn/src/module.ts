@@ -201,9 +201,14 @@ export class Module {
 
   /** Parameters and buffers by dotted key (the tensors themselves, not copies). */
   stateDict(): StateDict {
+    // PyTorch's order: module by module, its parameters then its buffers
     const sd: StateDict = {};
-    for (const [k, p] of this.namedParameters()) sd[k] = p;
-    for (const [k, b] of this.namedBuffers()) sd[k] = b;
+    for (const [path, m] of this.namedModules()) {
+      for (const [k, t] of [...m.ownParameters(), ...m.ownBuffers()]) {
+        const key = path ? `${path}.${k}` : k;
+        if (!(key in sd)) sd[key] = t;
+      }
+    }
     return sd;
   }
 
