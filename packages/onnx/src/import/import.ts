@@ -1,0 +1,125 @@
+/**
+ * importOnnx: decodes an ONNX model into a Kiln Module. Float initializers become trainable
+ * parameters whose state-dict keys are the initializer names; forward() interprets the graph
+ * node by node with @kiln/tensor ops, so the imported model trains like any other.
+ */
+import { Module, parameter } from '@kiln/nn';
+import type { Tensor } from '@kiln/tensor';
+import { decodeModel, type GraphProto, type ModelProto, type NodeProto } from '../proto.js';
+import { protoToTensor } from '../tensor-proto.js';
+import { NodeContext } from './context.js';
+import { importHandlers } from './ops/index.js';
+
+export const MIN_IMPORT_OPSET = 9;
+export const MAX_IMPORT_OPSET = 21;
+
+/** Field names Module reserves or skips; such initializers get a `p_` prefix. */
+function fieldName(name: string): string {
+  return name === '' || name.startsWith('_') || name === 'forward' || name === 'training' || name in Module.prototype ? `p_${name}` : name;
+}
+
+export class OnnxModule extends Module {
+  /** @internal */ readonly _graph: GraphProto;
+  /** @internal */ readonly _opset: number;
+  /** @internal initializer name → field name (parameters) */
+  readonly _paramFields = new Map<string, string>();
+  /** @internal non-float initializers (shapes, indices) */
+  readonly _constants = new Map<string, Tensor>();
+  /** @internal */ readonly _inputNames: string[];
+  /** @internal */ readonly _outputNames: string[];
+  /** Producer, opset and metadata of the imported file. */
+  readonly _info: { producerName: string; irVersion: number; opset: number; metadata: Record<string, string> };
+
+  constructor(model: ModelProto) {
+    super();
+    const graph = model.graph;
+    if (!graph) throw new Error('Kiln: onnx import: the model has no graph');
+    const opsets = model.opsetImport ?? [];
+    const main = opsets.find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
+    const opset = Number(main?.version ?? 0);
+    if (!main || opset < MIN_IMPORT_OPSET || opset > MAX_IMPORT_OPSET) {
+      throw new Error(`Kiln: onnx import: ai.onnx opset ${main ? opset : '(missing)'} is not supported (supported: ${MIN_IMPORT_OPSET}..${MAX_IMPORT_OPSET})`);
+    }
+    this._graph = graph;
+    this._opset = opset;
+    this._info = {
+      producerName: model.producerName ?? '', irVersion: Number(model.irVersion ?? 0), opset,
+      metadata: Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
+    };
+    const self = this as unknown as Record<string, unknown>;
+    for (const init of graph.initializer ?? []) {
+      const name = init.name ?? '';
+      const t = protoToTensor(init);
+      if (t.dtype === 'float32' || t.dtype === 'float64') {
+        const field = fieldName(name);
+        self[field] = parameter(t);
+        this._paramFields.set(name, field);
+      } else {
+        this._constants.set(name, t);
+      }
+    }
+    const isInit = (n: string) => this._paramFields.has(n) || this._constants.has(n);
+    this._inputNames = (graph.input ?? []).map((v) => v.name ?? '').filter((n) => !isInit(n));
+    this._outputNames = (graph.output ?? []).map((v) => v.name ?? '');
+    for (const node of graph.node ?? []) {
+      const op = node.opType ?? '';
+      if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') {
+        throw new Error(`Kiln: onnx import: node '${node.name ?? ''}' (${op}, opset ${opset}): domain '${node.domain}' is not supported`);
+      }
+      if (!Object.prototype.hasOwnProperty.call(importHandlers, op)) {
+        throw new Error(`Kiln: onnx import: node '${node.name ?? ''}' (${op}, opset ${opset}): op ${op} is not supported`);
+      }
+    }
+  }
+
+  /** Graph input names (without initializers), in order. */
+  get inputNames(): string[] { return [...this._inputNames]; }
+  get outputNames(): string[] { return [...this._outputNames]; }
+
+  override forward(...inputs: Tensor[]): Tensor | Tensor[] {
+    if (inputs.length !== this._inputNames.length) {
+      throw new Error(`Kiln: OnnxModule.forward: expected ${this._inputNames.length} inputs (${this._inputNames.join(', ')}), got ${inputs.length}`);
+    }
+    const values = new Map<string, Tensor>();
+    const self = this as unknown as Record<string, Tensor>;
+    for (const [name, field] of this._paramFields) values.set(name, self[field]!);
+    for (const [name, t] of this._constants) values.set(name, t);
+    this._inputNames.forEach((n, i) => values.set(n, inputs[i]!));
+    for (const node of this._graph.node ?? []) this.runNode(node, values);
+    const outs = this._outputNames.map((n) => {
+      const t = values.get(n);
+      if (!t) throw new Error(`Kiln: onnx import: graph output '${n}' is never produced`);
+      return t;
+    });
+    return outs.length === 1 ? outs[0]! : outs;
+  }
+
+  private runNode(node: NodeProto, values: Map<string, Tensor>): void {
+    const ins = (node.input ?? []).map((n) => {
+      if (n === '') return null;
+      const t = values.get(n);
+      if (!t) throw new Error(`Kiln: onnx import: node '${node.name ?? ''}' (${node.opType}, opset ${this._opset}): input '${n}' is not defined before this node`);
+      return t;
+    });
+    const ctx = new NodeContext(node, this._opset, ins);
+    let result: Tensor | Tensor[];
+    try {
+      result = importHandlers[node.opType ?? '']!(ctx);
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw msg.startsWith('Kiln: onnx import:') ? e : ctx.error(msg);
+    }
+    const outs = Array.isArray(result) ? result : [result];
+    (node.output ?? []).forEach((name, i) => {
+      if (name === '') return;
+      const t = outs[i];
+      if (!t) throw ctx.error(`produced ${outs.length} outputs, output ${i} ('${name}') is missing`);
+      values.set(name, t);
+    });
+  }
+}
+
+/** Decodes ONNX bytes into a trainable Kiln Module. */
+export function importOnnx(bytes: Uint8Array): OnnxModule {
+  return new OnnxModule(decodeModel(bytes));
+}
