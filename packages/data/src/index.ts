@@ -1,0 +1,9 @@
+/** @kiln/data — datasets, loaders, splits, normalisation, augmentation, metrics and hyperparameter search. */
+export { type Dataset, TensorDataset, Subset, randomSplit, DataLoader, type DataLoaderOptions, takeRows } from './dataset.js';
+export { Standardizer, normalize } from './normalize.js';
+export { oneHot } from '@kiln/tensor';
+export { randomHorizontalFlip, randomCrop, colorShift, randomRotation } from './augment.js';
+export { loadMnist } from './datasets/mnist.js';
+export { planarFlower, moons, circles, spirals, type Points } from './datasets/synthetic.js';
+export { predictions, confusionMatrix, accuracy, precision, recall, f1Score, type ClassMetricOptions } from './metrics.js';
+export { randomSearch, refineSpace, type ParamSpace, type Params, type Trial, type RandomSearchOptions } from './search.js';
