@@ -1,0 +1,58 @@
+import { describe, it, expect } from 'vitest';
+import { arange, tensor } from '@kiln/tensor';
+import { TensorDataset, DataLoader, randomSplit, Subset } from './index.js';
+
+const ds = () => new TensorDataset(arange(10).reshape([10, 1]), tensor(Int32Array.from({ length: 10 }, (_, i) => i % 3), { dtype: 'int32' }));
+
+describe('DataLoader', () => {
+  it('batches in order with a smaller last batch', () => {
+    const batches = [...new DataLoader(ds(), { batchSize: 4 })];
+    expect(batches.map((b) => b[0]!.shape[0])).toEqual([4, 4, 2]);
+    expect(Array.from(batches[2]![0]!.dataSync())).toEqual([8, 9]);
+    expect(batches[0]![1]!.dtype).toBe('int32');
+  });
+  it('drops the last batch with dropLast', () => {
+    const dl = new DataLoader(ds(), { batchSize: 4, dropLast: true });
+    expect(dl.length).toBe(2);
+    expect([...dl].length).toBe(2);
+  });
+  it('shuffles a permutation, fresh each epoch, reproducible by seed', () => {
+    const epoch = (dl: DataLoader) => [...dl].flatMap((b) => Array.from(b[0]!.dataSync()));
+    const a = new DataLoader(ds(), { batchSize: 3, shuffle: true, seed: 7 });
+    const b = new DataLoader(ds(), { batchSize: 3, shuffle: true, seed: 7 });
+    const e1 = epoch(a), e2 = epoch(a);
+    expect([...e1].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(e1).not.toEqual(e2);
+    expect(epoch(b)).toEqual(e1);
+    expect(e1).not.toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+  it('keeps rows and labels paired through Subset and generic datasets', () => {
+    const sub = new Subset(ds(), [5, 2, 9]);
+    const [x, y] = [...new DataLoader(sub, { batchSize: 3 })][0]!;
+    expect(Array.from(x!.dataSync())).toEqual([5, 2, 9]);
+    expect(Array.from(y!.dataSync())).toEqual([2, 2, 0]);
+    const generic = { length: 3, get: (i: number) => sub.get(i) };
+    const [gx] = [...new DataLoader(generic, { batchSize: 3 })][0]!;
+    expect(gx!.shape).toEqual([3, 1]);
+    expect(Array.from(gx!.dataSync())).toEqual([5, 2, 9]);
+  });
+  it('rejects bad arguments', () => {
+    expect(() => new DataLoader(ds(), { batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => new TensorDataset(arange(3), arange(4))).toThrow(/first dimension/);
+    expect(() => ds().get(10)).toThrow(/out of range/);
+  });
+});
+
+describe('randomSplit', () => {
+  it('splits fractions into disjoint subsets covering everything', () => {
+    const parts = randomSplit(ds(), [0.6, 0.2, 0.2], { seed: 1 });
+    expect(parts.map((p) => p.length)).toEqual([6, 2, 2]);
+    const all = parts.flatMap((p) => [...p.indices]).sort((a, b) => a - b);
+    expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(randomSplit(ds(), [0.6, 0.2, 0.2], { seed: 1 })[0]!.indices).toEqual(parts[0]!.indices);
+  });
+  it('accepts lengths and rejects a bad total', () => {
+    expect(randomSplit(ds(), [7, 3]).map((p) => p.length)).toEqual([7, 3]);
+    expect(() => randomSplit(ds(), [7, 4])).toThrow(/randomSplit/);
+  });
+});
