@@ -10,7 +10,8 @@ export interface AdamOptions {
 
 /**
  * Adam as in PyTorch: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², and
- * w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + eps) (amsgrad uses the running max of v).
+ * w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + eps). amsgrad uses the running max of the raw v,
+ * divided by the current bias correction (as PyTorch's code does; its docs take the max after correction).
  * `weightDecay` adds λw to the gradient (L2); AdamW decouples it.
  */
 export class Adam extends Optimizer {

@@ -61,7 +61,8 @@ export function constant(lr: number): Schedule {
 }
 
 /**
- * Drives an optimizer's learning rate. Each group's lr becomes `schedule(step) · groupLr₀/defaultLr₀`
+ * Drives an optimizer's learning rate. Each group's lr becomes `schedule(step) · initialLr/defaults.lr`
+ * (initialLr: the group's lr when the first scheduler was attached)
  * (so per-group ratios are kept); call `.step()` once per epoch (or per iteration for step-based
  * schedules). `setLr` overrides manually until the next `.step()`.
  */
@@ -72,7 +73,11 @@ export class LRScheduler {
 
   constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
     const base = optimizer.defaults.lr;
-    this.ratios = optimizer.paramGroups.map((g) => (base > 0 ? g.lr / base : 1));
+    // like PyTorch's initial_lr: the first scheduler records each group's starting lr
+    this.ratios = optimizer.paramGroups.map((g) => {
+      if (typeof g.initialLr !== 'number') g.initialLr = g.lr;
+      return base > 0 ? (g.initialLr as number) / base : 1;
+    });
     this.apply();
   }
 
