@@ -144,7 +144,7 @@ function emitRecord(b: GraphBuilder, r: TraceRecord, opset: number): void {
 }
 
 function skipObjects(_k: string, v: unknown): unknown {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? '[object]' : v;
+  return _k !== '' && v !== null && typeof v === 'object' && !Array.isArray(v) ? '[object]' : v;
 }
 
 /** Exports and writes atomically (temp file + rename). */

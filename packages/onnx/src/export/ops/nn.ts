@@ -55,4 +55,20 @@ export const nnOps: Record<string, OpExporter> = {
     const k = out.map((o, i) => inSize[i]! / o);
     b.node('AveragePool', [b.name(x)], [b.output(r.outputs[0]!, 'avg_pool')], { kernel_shape: k, strides: k, pads: [...k.map(() => 0), ...k.map(() => 0)] });
   },
+  interpolate: (b, r) => {
+    const x = r.inputs[0]!, y = r.outputs[0]!;
+    requireBatched(r, x, x.ndim - 2);
+    // Scales (not sizes) keep N symbolic; PyTorch's nearest is floor(out_index · in/out).
+    const scales = y.shape.map((n, i) => (i < 2 ? 1 : n / x.shape[i]!));
+    const linear = r.attrs.mode === 'linear';
+    const ctm = linear ? (r.attrs.alignCorners ? 'align_corners' : 'pytorch_half_pixel') : 'asymmetric';
+    const raw = new Uint8Array(scales.length * 4);
+    const v = new DataView(raw.buffer);
+    scales.forEach((s, i) => v.setFloat32(i * 4, s, true));
+    const name = b.unique('scales');
+    b.initializers.push({ name, dims: [scales.length], dataType: 1, rawData: raw });
+    b.node('Resize', [b.name(x), '', name], [b.output(y, 'resize')], {
+      mode: linear ? 'linear' : 'nearest', coordinate_transformation_mode: ctm, ...(linear ? {} : { nearest_mode: 'floor' }),
+    });
+  },
 };

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { manualSeed, randn, randint } from '@kiln/tensor';
+import * as nn from '@kiln/nn';
+import { compareWithOrt } from '../compare.js';
+
+manualSeed(5);
+
+/** Every exportable layer, in eval mode, against onnxruntime-node: one export, batch 1 and 7. */
+const layers: [string, () => nn.Module, number[]][] = [
+  ['Linear', () => new nn.Linear(6, 4), [6]],
+  ['Conv1d', () => new nn.Conv1d(3, 4, 3, { padding: 1 }), [3, 9]],
+  ['Conv2d stride 2', () => new nn.Conv2d(3, 4, 3, { stride: 2 }), [3, 9, 9]],
+  ['ConvTranspose2d', () => new nn.ConvTranspose2d(3, 2, 3, { stride: 2 }), [3, 5, 5]],
+  ['BatchNorm1d eval', () => new nn.BatchNorm1d(5), [5]],
+  ['BatchNorm2d eval', () => new nn.BatchNorm2d(3), [3, 4, 4]],
+  ['LayerNorm', () => new nn.LayerNorm(6), [6]],
+  ['MaxPool2d ceil', () => new nn.MaxPool2d(3, { stride: 2, ceilMode: true }), [2, 8, 8]],
+  ['AvgPool2d pad', () => new nn.AvgPool2d(3, { stride: 2, padding: 1 }), [2, 8, 8]],
+  ['AdaptiveAvgPool2d', () => new nn.AdaptiveAvgPool2d(2), [2, 8, 8]],
+  ['Upsample nearest', () => new nn.Upsample({ scaleFactor: 2 }), [2, 3, 3]],
+  ['ReLU', () => new nn.ReLU(), [6]], ['Sigmoid', () => new nn.Sigmoid(), [6]], ['Tanh', () => new nn.Tanh(), [6]],
+  ['LeakyReLU', () => new nn.LeakyReLU(0.2), [6]], ['ELU', () => new nn.ELU(), [6]], ['GELU', () => new nn.GELU(), [6]],
+  ['Softmax', () => new nn.Softmax(1), [6]], ['LogSoftmax', () => new nn.LogSoftmax(1), [6]],
+  ['Flatten', () => new nn.Flatten(), [2, 3, 3]], ['Dropout (eval)', () => new nn.Dropout(0.5), [6]],
+];
+
+describe('layer parity Kiln vs onnxruntime-node', () => {
+  for (const [name, make, shape] of layers) {
+    it(name, async () => {
+      const layer = make().eval();
+      const bytes = (await compareWithOrt(layer, randn([3, ...shape]))).bytes;
+      for (const batch of [1, 7]) {
+        const r = await compareWithOrt(layer, randn([batch, ...shape]));
+        expect(r.maxRelDiff).toBeLessThan(1e-4);
+        expect(r.ort[0]!.shape).toEqual(r.kiln[0]!.shape);
+      }
+      expect(bytes.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('Embedding', async () => {
+    const emb = new nn.Embedding(10, 4).eval();
+    const r = await compareWithOrt(emb, randint(0, 10, [3, 5]));
+    expect(r.maxRelDiff).toBeLessThan(1e-4);
+  });
+});
+
+describe('small models, one dynamic-batch export, node and web', () => {
+  const models: [string, () => nn.Module, number[]][] = [
+    ['MLP', () => new nn.Sequential(new nn.Flatten(), new nn.Linear(16, 8), new nn.ReLU(), new nn.Linear(8, 3)), [1, 4, 4]],
+    ['LeNet-5', () => new nn.Sequential(
+      new nn.Conv2d(1, 6, 5, { padding: 2 }), new nn.Tanh(), new nn.AvgPool2d(2),
+      new nn.Conv2d(6, 16, 5), new nn.Tanh(), new nn.AvgPool2d(2), new nn.Flatten(),
+      new nn.Linear(16 * 5 * 5, 120), new nn.Tanh(), new nn.Linear(120, 84), new nn.Tanh(), new nn.Linear(84, 10)), [1, 28, 28]],
+    ['conv net with BN', () => new nn.Sequential(
+      new nn.Conv2d(3, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Flatten(), new nn.Dropout(0.3), new nn.Linear(4 * 4 * 4, 5), new nn.LogSoftmax(1)), [3, 8, 8]],
+  ];
+  for (const backend of ['node', 'web'] as const) {
+    for (const [name, make, shape] of models) {
+      it(`${name} on ${backend}`, async () => {
+        const m = make().eval();
+        for (const batch of [1, 7]) {
+          const r = await compareWithOrt(m, randn([batch, ...shape]), { backend });
+          expect(r.maxRelDiff).toBeLessThan(1e-4);
+        }
+      });
+    }
+  }
+});
