@@ -1,0 +1,198 @@
+import { Tensor, noGrad } from '@kiln/tensor';
+import { Module, saveSafetensors, type StateDict } from '@kiln/nn';
+import type { Optimizer, LRScheduler } from '@kiln/optim';
+import { makeReporter, type ProgressMode } from './progress.js';
+import { saveLearningCurves } from './curves.js';
+
+/** A metric over a whole epoch's outputs and targets (e.g. `(o, y) => accuracy(predictions(o), y)`). */
+export type Metric = (output: Tensor, target: Tensor) => number;
+export type LossFn = (output: Tensor, target: Tensor) => Tensor;
+
+/** Per-epoch record of a training run. */
+export interface History {
+  epochs: number[];
+  trainLoss: number[];
+  devLoss: number[];
+  /** `name` for train metrics is `train <name>`, dev metrics keep their name. */
+  metrics: Record<string, number[]>;
+  lr: number[];
+  seconds: number[];
+  bestEpoch?: number;
+  stoppedEarly: boolean;
+}
+
+export interface EpochLogs { epoch: number; trainLoss: number; devLoss?: number; metrics: Record<string, number>; lr: number; seconds: number }
+
+export interface Callbacks {
+  onEpochStart?(epoch: number): void | Promise<void>;
+  onBatchEnd?(batch: number, loss: number): void;
+  /** Returning `false` stops training. */
+  onEpochEnd?(logs: EpochLogs, history: History): void | boolean | Promise<void | boolean>;
+  onTrainEnd?(history: History): void | Promise<void>;
+}
+
+export interface EarlyStopping {
+  /** A dev metric name, or 'loss' for the dev loss. */
+  monitor: string;
+  patience?: number;
+  minDelta?: number;
+  mode?: 'min' | 'max';
+  /** Load the best epoch's weights back at the end (default true). */
+  restoreBest?: boolean;
+}
+
+export interface FitOptions {
+  train: Iterable<Tensor[]>;
+  dev?: Iterable<Tensor[]>;
+  loss: LossFn;
+  optimizer: Optimizer;
+  epochs: number;
+  /** Stepped once per epoch. */
+  schedule?: LRScheduler;
+  metrics?: Record<string, Metric>;
+  callbacks?: Callbacks | Callbacks[];
+  progress?: ProgressMode;
+  /** Where plain progress lines go (default stdout). */
+  log?: (s: string) => void;
+  earlyStopping?: EarlyStopping;
+  /** Save `dir/<name>-epoch<N>.safetensors` every `every` epochs (atomic). */
+  checkpoint?: { dir: string; every: number; name?: string };
+  /** Write `<prefix>.json` and `<prefix>.svg` learning curves at the end. */
+  curves?: string;
+  /** Also compute metrics on the training batches (default false, saves time). */
+  trainMetrics?: boolean;
+}
+
+export interface EvalResult { loss: number; metrics: Record<string, number> }
+
+function cloneState(sd: StateDict): StateDict {
+  const out: StateDict = {};
+  for (const [k, v] of Object.entries(sd)) out[k] = v.detach().clone();
+  return out;
+}
+
+/** Runs `model` (in eval mode, no grad) over `loader`; loss averaged per example, metrics over all outputs. */
+export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Record<string, Metric> = {}, loss?: LossFn): EvalResult {
+  const wasTraining = model.training;
+  model.eval();
+  const outs: Tensor[] = [], ys: Tensor[] = [];
+  let total = 0, count = 0;
+  try {
+    noGrad(() => {
+      for (const [x, y] of loader) {
+        const o = model.forward(x) as Tensor;
+        const n = o.shape[0] ?? 1;
+        if (loss) total += (loss(o, y!).item() as number) * n;
+        count += n;
+        outs.push(o); ys.push(y!);
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  const result: Record<string, number> = {};
+  if (outs.length > 0) {
+    const o = concatRows(outs), y = concatRows(ys);
+    for (const [k, m] of Object.entries(metrics)) result[k] = m(o, y);
+  }
+  return { loss: count > 0 && loss ? total / count : NaN, metrics: result };
+}
+
+function concatRows(ts: Tensor[]): Tensor {
+  if (ts.length === 1) return ts[0]!;
+  const first = ts[0]!, n = ts.reduce((a, t) => a + t.shape[0]!, 0);
+  const data = first.dataSync(), Ctor = data.constructor as new (n: number) => Float32Array;
+  const out = new Ctor(ts.reduce((a, t) => a + t.dataSync().length, 0));
+  let off = 0;
+  for (const t of ts) { out.set(t.dataSync() as Float32Array, off); off += t.dataSync().length; }
+  return new Tensor(out as never, [n, ...first.shape.slice(1)], first.dtype);
+}
+
+/** Trains `model` for `epochs`, returning the per-epoch history. */
+export async function fit(model: Module, options: FitOptions): Promise<History> {
+  const { train, dev, loss, optimizer, epochs } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`Kiln: fit: epochs must be a positive integer, got ${epochs}`);
+  const cbs = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+  const metrics = options.metrics ?? {};
+  const es = options.earlyStopping;
+  if (es && !dev) throw new Error('Kiln: fit: earlyStopping needs a dev set');
+  if (es && es.monitor !== 'loss' && !(es.monitor in metrics)) {
+    throw new Error(`Kiln: fit: earlyStopping monitors '${es.monitor}', which is not 'loss' or one of the metrics [${Object.keys(metrics).join(', ')}]`);
+  }
+  const esMode = es?.mode ?? (es?.monitor === 'loss' ? 'min' : 'max');
+  const history: History = { epochs: [], trainLoss: [], devLoss: [], metrics: {}, lr: [], seconds: [], stoppedEarly: false };
+  const reporter = makeReporter(options.progress ?? 'auto', options.log);
+  let best = esMode === 'min' ? Infinity : -Infinity, bestState: StateDict | null = null, waited = 0;
+  const batchesOf = (it: Iterable<Tensor[]>) => ('length' in (it as object) ? Number((it as unknown as { length: number }).length) : NaN);
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      for (const cb of cbs) await cb.onEpochStart?.(epoch);
+      const t0 = performance.now();
+      const lr = optimizer.paramGroups[0]?.lr ?? NaN;
+      model.train();
+      reporter.startEpoch(epoch, epochs, batchesOf(train));
+      let total = 0, count = 0, b = 0;
+      for (const [x, y] of train) {
+        optimizer.zeroGrad();
+        const out = model.forward(x) as Tensor;
+        const l = loss(out, y!);
+        l.backward();
+        optimizer.step();
+        const v = l.item() as number, n = out.shape[0] ?? 1;
+        if (!Number.isFinite(v)) throw new Error(`Kiln: fit: loss became ${v} at epoch ${epoch}, batch ${b + 1} (lr ${lr})`);
+        total += v * n; count += n; b++;
+        reporter.update(b, total / count);
+        for (const cb of cbs) cb.onBatchEnd?.(b, v);
+      }
+      options.schedule?.step();
+      const logs: EpochLogs = { epoch, trainLoss: total / Math.max(1, count), metrics: {}, lr, seconds: 0 };
+      if (options.trainMetrics && Object.keys(metrics).length > 0) {
+        for (const [k, v] of Object.entries(evaluate(model, train, metrics).metrics)) logs.metrics[`train ${k}`] = v;
+      }
+      if (dev) {
+        const r = evaluate(model, dev, metrics, loss);
+        logs.devLoss = r.loss;
+        Object.assign(logs.metrics, r.metrics);
+      }
+      logs.seconds = (performance.now() - t0) / 1000;
+      history.epochs.push(epoch);
+      history.trainLoss.push(logs.trainLoss);
+      history.devLoss.push(logs.devLoss ?? NaN);
+      history.lr.push(lr);
+      history.seconds.push(logs.seconds);
+      for (const [k, v] of Object.entries(logs.metrics)) (history.metrics[k] ??= new Array<number>(epoch - 1).fill(NaN)).push(v);
+      const parts = [`epoch ${epoch}/${epochs}`, `loss ${logs.trainLoss.toFixed(4)}`];
+      if (logs.devLoss !== undefined) parts.push(`dev loss ${logs.devLoss.toFixed(4)}`);
+      for (const [k, v] of Object.entries(logs.metrics)) parts.push(`${k} ${v.toFixed(4)}`);
+      parts.push(`lr ${lr.toPrecision(3)}`, `${logs.seconds.toFixed(1)}s`);
+      reporter.endEpoch(parts.join(' · '));
+      if (options.checkpoint && epoch % options.checkpoint.every === 0) {
+        const { join } = await import('node:path');
+        const { mkdir } = await import('node:fs/promises');
+        await mkdir(options.checkpoint.dir, { recursive: true });
+        await saveSafetensors(join(options.checkpoint.dir, `${options.checkpoint.name ?? 'model'}-epoch${epoch}.safetensors`), model.stateDict(), { epoch: String(epoch) });
+      }
+      let stop = false;
+      for (const cb of cbs) if ((await cb.onEpochEnd?.(logs, history)) === false) stop = true;
+      if (es) {
+        const v = es.monitor === 'loss' ? logs.devLoss! : logs.metrics[es.monitor]!;
+        const delta = es.minDelta ?? 0;
+        const improved = esMode === 'min' ? v < best - delta : v > best + delta;
+        if (improved) {
+          best = v; waited = 0; history.bestEpoch = epoch;
+          if (es.restoreBest ?? true) bestState = cloneState(model.stateDict());
+        } else if (++waited > (es.patience ?? 0)) {
+          history.stoppedEarly = true;
+          stop = true;
+        }
+      }
+      if (stop) break;
+    }
+  } finally {
+    reporter.stop();
+  }
+  if (bestState) model.loadStateDict(bestState);
+  if (options.curves) await saveLearningCurves(history, options.curves);
+  for (const cb of cbs) await cb.onTrainEnd?.(history);
+  return history;
+}
