@@ -20,10 +20,10 @@ if (process.argv.includes('--copy-to-dist')) {
 } else {
   mkdirSync(gen, { recursive: true });
   const header = '// GENERATED at build time from proto/onnx.proto by scripts/gen-proto.mjs — do not edit or commit.\n';
-  const js = join(gen, 'onnx.tmp.js');
+  const js = join(gen, `onnx.${process.pid}.tmp.js`);
   execFileSync(process.execPath, [join(cli, 'bin', 'pbjs'), '-t', 'static-module', '-w', 'es6', '--no-delimited',
     '--no-verify', '--no-typeurl', join(root, 'proto', 'onnx.proto'), '-o', js], { stdio: 'inherit' });
-  const dts = join(gen, 'onnx.tmp.d.ts');
+  const dts = join(gen, `onnx.${process.pid}.tmp.d.ts`);
   execFileSync(process.execPath, [join(cli, 'bin', 'pbts'), js, '-o', dts], { stdio: 'inherit' });
   for (const [tmp, out] of [[js, join(gen, 'onnx.js')], [dts, join(gen, 'onnx.d.ts')]]) {
     const { readFileSync, writeFileSync } = await import('node:fs');
