@@ -12,7 +12,7 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A line chart (epochs on x) of the given series, with axes, ticks and a legend, as SVG text. */
 export function learningCurvesSvg(series: Record<string, number[]>, title = 'Learning curves'): string {

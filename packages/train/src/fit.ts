@@ -34,10 +34,16 @@ export interface Callbacks {
 export interface EarlyStopping {
   /** A dev metric name, or 'loss' for the dev loss. */
   monitor: string;
+  /**
+   * Epochs without improvement to tolerate (default 0). Like PyTorch's ReduceLROnPlateau: with
+   * patience 2 the first two epochs without improvement are ignored and training stops at the third.
+   */
   patience?: number;
+  /** An improvement must beat the best value by more than this (default 0). */
   minDelta?: number;
+  /** Default 'min' for 'loss', 'max' for metrics. */
   mode?: 'min' | 'max';
-  /** Load the best epoch's weights back at the end (default true). */
+  /** Load the best epoch's weights (parameters and buffers) back at the end of training (default true). */
   restoreBest?: boolean;
 }
 
@@ -108,18 +114,48 @@ function concatRows(ts: Tensor[]): Tensor {
   return new Tensor(out as never, [n, ...first.shape.slice(1)], first.dtype);
 }
 
+const isIterable = (v: unknown): boolean => v != null && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+
+/** Validates fit's options up front, so a bad option fails before any training time is spent. */
+function checkOptions(model: Module, o: FitOptions): void {
+  const fail = (msg: string): never => { throw new Error(`Kiln: fit: ${msg}`); };
+  if (!model || typeof (model as { forward?: unknown }).forward !== 'function') fail(`model must be a Module with a forward method, got ${String(model)}`);
+  if (!o || typeof o !== 'object') fail('options are required: { train, loss, optimizer, epochs, ... }');
+  if (!Number.isInteger(o.epochs) || o.epochs < 1) fail(`epochs must be a positive integer, got ${String(o.epochs)}`);
+  if (!isIterable(o.train)) fail(`train must be an iterable of [input, target] batches (e.g. a DataLoader), got ${String(o.train)}`);
+  if (o.dev !== undefined && !isIterable(o.dev)) fail(`dev must be an iterable of [input, target] batches (e.g. a DataLoader), got ${String(o.dev)}`);
+  if (typeof o.loss !== 'function') fail(`loss must be a function (output, target) => Tensor, got ${String(o.loss)}`);
+  if (!o.optimizer || typeof o.optimizer.step !== 'function' || !Array.isArray(o.optimizer.paramGroups)) fail('optimizer must be an Optimizer (e.g. new SGD(model.parameters(), { lr }))');
+  for (const [k, m] of Object.entries(o.metrics ?? {})) if (typeof m !== 'function') fail(`metric '${k}' must be a function (output, target) => number`);
+  const es = o.earlyStopping;
+  if (es) {
+    if (!o.dev) fail(`earlyStopping monitors '${es.monitor}' on the dev set, but no dev set was given`);
+    const names = Object.keys(o.metrics ?? {});
+    if (es.monitor !== 'loss' && !names.includes(es.monitor)) {
+      fail(`earlyStopping monitors '${es.monitor}', which is not 'loss' or one of the metrics [${names.join(', ')}]`);
+    }
+    if (es.patience !== undefined && !(Number.isInteger(es.patience) && es.patience >= 0)) fail(`earlyStopping.patience must be an integer >= 0, got ${es.patience}`);
+    if (es.minDelta !== undefined && !(es.minDelta >= 0)) fail(`earlyStopping.minDelta must be >= 0, got ${es.minDelta}`);
+    if (es.mode !== undefined && es.mode !== 'min' && es.mode !== 'max') fail(`earlyStopping.mode must be 'min' or 'max', got '${String(es.mode)}'`);
+  }
+  const c = o.checkpoint;
+  if (c) {
+    if (typeof c.dir !== 'string' || c.dir === '') fail(`checkpoint.dir must be a directory path, got ${String(c.dir)}`);
+    if (!(Number.isInteger(c.every) && c.every >= 1)) fail(`checkpoint.every must be a positive integer (epochs), got ${String(c.every)}`);
+    if (c.name !== undefined && (c.name === '' || /[\\/]/.test(c.name))) fail(`checkpoint.name must be a file name without slashes, got '${c.name}'`);
+  }
+  if (o.curves !== undefined && (typeof o.curves !== 'string' || o.curves === '')) fail(`curves must be a path prefix, got ${String(o.curves)}`);
+}
+
 /** Trains `model` for `epochs`, returning the per-epoch history. */
 export async function fit(model: Module, options: FitOptions): Promise<History> {
+  checkOptions(model, options);
   const { train, dev, loss, optimizer, epochs } = options;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`Kiln: fit: epochs must be a positive integer, got ${epochs}`);
   const cbs = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
   const metrics = options.metrics ?? {};
   const es = options.earlyStopping;
-  if (es && !dev) throw new Error('Kiln: fit: earlyStopping needs a dev set');
-  if (es && es.monitor !== 'loss' && !(es.monitor in metrics)) {
-    throw new Error(`Kiln: fit: earlyStopping monitors '${es.monitor}', which is not 'loss' or one of the metrics [${Object.keys(metrics).join(', ')}]`);
-  }
   const esMode = es?.mode ?? (es?.monitor === 'loss' ? 'min' : 'max');
+  const save = options.checkpoint;
   const history: History = { epochs: [], trainLoss: [], devLoss: [], metrics: {}, lr: [], seconds: [], stoppedEarly: false };
   const reporter = makeReporter(options.progress ?? 'auto', options.log);
   let best = esMode === 'min' ? Infinity : -Infinity, bestState: StateDict | null = null, waited = 0;
@@ -136,16 +172,20 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         optimizer.zeroGrad();
         const out = model.forward(x) as Tensor;
         const l = loss(out, y!);
+        const v = l.item() as number, n = out.shape[0] ?? 1;
+        // checked before the update, so the weights stay those of the last finite step
+        if (!Number.isFinite(v)) throw new Error(`Kiln: fit: loss became ${v} at epoch ${epoch}, batch ${b + 1} (lr ${lr})`);
         l.backward();
         optimizer.step();
-        const v = l.item() as number, n = out.shape[0] ?? 1;
-        if (!Number.isFinite(v)) throw new Error(`Kiln: fit: loss became ${v} at epoch ${epoch}, batch ${b + 1} (lr ${lr})`);
         total += v * n; count += n; b++;
         reporter.update(b, total / count);
         for (const cb of cbs) cb.onBatchEnd?.(b, v);
       }
+      if (b === 0) {
+        throw new Error(`Kiln: fit: train gave no batches in epoch ${epoch}${epoch > 1 ? ' (a one-shot iterator? pass a DataLoader or an array, which can be iterated every epoch)' : ''}`);
+      }
       options.schedule?.step();
-      const logs: EpochLogs = { epoch, trainLoss: total / Math.max(1, count), metrics: {}, lr, seconds: 0 };
+      const logs: EpochLogs = { epoch, trainLoss: total / count, metrics: {}, lr, seconds: 0 };
       if (options.trainMetrics && Object.keys(metrics).length > 0) {
         for (const [k, v] of Object.entries(evaluate(model, train, metrics).metrics)) logs.metrics[`train ${k}`] = v;
       }
@@ -166,11 +206,11 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       for (const [k, v] of Object.entries(logs.metrics)) parts.push(`${k} ${v.toFixed(4)}`);
       parts.push(`lr ${lr.toPrecision(3)}`, `${logs.seconds.toFixed(1)}s`);
       reporter.endEpoch(parts.join(' · '));
-      if (options.checkpoint && epoch % options.checkpoint.every === 0) {
+      if (save && epoch % save.every === 0) {
         const { join } = await import('node:path');
         const { mkdir } = await import('node:fs/promises');
-        await mkdir(options.checkpoint.dir, { recursive: true });
-        await saveSafetensors(join(options.checkpoint.dir, `${options.checkpoint.name ?? 'model'}-epoch${epoch}.safetensors`), model.stateDict(), { epoch: String(epoch) });
+        await mkdir(save.dir, { recursive: true });
+        await saveSafetensors(join(save.dir, `${save.name ?? 'model'}-epoch${epoch}.safetensors`), model.stateDict(), { epoch: String(epoch) });
       }
       let stop = false;
       for (const cb of cbs) if ((await cb.onEpochEnd?.(logs, history)) === false) stop = true;

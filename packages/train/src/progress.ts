@@ -40,12 +40,18 @@ class Silent implements ProgressReporter {
   startEpoch(): void {} update(): void {} endEpoch(): void {} stop(): void {}
 }
 
-/** 'auto': a bar when stdout is a TTY, else lines; 'lines': always lines; false: nothing. */
+/** 'auto': a bar when the stream is a TTY and no `write` is given, else lines; 'lines': always lines; false: nothing. */
 export type ProgressMode = 'auto' | 'bar' | 'lines' | false;
 
-export function makeReporter(mode: ProgressMode, write?: (s: string) => void): ProgressReporter {
+/**
+ * A reporter for `mode`. Plain lines go to `write` (default: the stream); the bar draws on
+ * `stream` (default process.stdout).
+ */
+export function makeReporter(mode: ProgressMode, write?: (s: string) => void, stream: NodeJS.WriteStream = process.stdout): ProgressReporter {
+  if (mode !== 'auto' && mode !== 'bar' && mode !== 'lines' && mode !== false) {
+    throw new Error(`Kiln: fit: progress must be 'auto', 'bar', 'lines' or false, got ${JSON.stringify(mode)}`);
+  }
   if (mode === false) return new Silent();
-  const out = process.stdout;
-  if (mode === 'bar' || (mode === 'auto' && out.isTTY && !write)) return new BarReporter(out);
-  return new LineReporter(write ?? ((s) => out.write(s)));
+  if (mode === 'bar' || (mode === 'auto' && stream.isTTY === true && !write)) return new BarReporter(stream);
+  return new LineReporter(write ?? ((s) => stream.write(s)));
 }
