@@ -1,76 +1,100 @@
-// `npm run bench`: Kiln on the shared anchor workloads (../shared/bench-anchors/README.md),
-// printing the anchor JSON lines so bench-anchors/summarize.mjs can table them.
-// Only sgemm is implemented so far; MLP/LeNet and the TF.js side are not yet written.
-import { tensor, getBackend, setNumThreads, noGrad } from '@kiln/tensor';
+// `npm run bench`: Kiln beside TF.js (cpu and wasm backends) on the workloads of
+// ../shared/bench-anchors/README.md, printing the anchors' JSON lines (stdout and a JSONL file
+// that bench-anchors/summarize.mjs tables) and a speed-up table on stderr.
+//
+// Every job (framework × workload × thread count) runs in its own Node process, one after the
+// other, as the anchor scripts do: TF.js and Kiln never share a heap, a JIT or a thread pool
+// (tfjs-wasm's Emscripten workers would otherwise compete with Kiln's), one job's garbage and
+// Wasm memory growth cannot slow the next, and a crash (tfjs-wasm cannot train LeNet) becomes
+// that job's error line instead of ending the run. Jobs of one workload run back to back, so the
+// figures a ratio compares are measured close together on this noisy machine.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getBackend, listBackends } from '@kiln/tensor';
+import {
+  WORKLOADS, USAGE, formatRecord, jobId, parseBenchArgs, parseRecords, ratioTable, type BenchArgs, type BenchRecord, type Workload,
+} from './common.js';
+import type { JobSpec } from './job.js';
 
-interface Args { only: RegExp; seconds: number; threads: number[] }
+interface Job { id: string; script: 'kiln-job.js' | 'tfjs-job.js'; anchor: string; spec: JobSpec }
 
-function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { only: /.*/, seconds: 1, threads: [1] };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = argv[i + 1];
-    if (v === undefined) throw new Error(`Kiln bench: option ${k} needs a value`);
-    if (k === '--only') a.only = new RegExp(v);
-    else if (k === '--seconds') a.seconds = Number(v);
-    else if (k === '--threads') a.threads = v.split(',').map(Number);
-    else throw new Error(`Kiln bench: unknown option ${k} (known: --only, --seconds, --threads)`);
-    i++;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function kilnBackendName(args: BenchArgs): string {
+  if (args.backend === null) return getBackend().name;
+  if (!listBackends().includes(args.backend)) {
+    throw new Error(`Kiln bench: --backend '${args.backend}' is not registered (registered: ${listBackends().join(', ')})`);
   }
-  return a;
+  return args.backend;
 }
 
-const now = (): number => performance.now() / 1e3;
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-// Same rule as the anchors' timeCalls: warm-up calls, then single timed calls until
-// at least minReps calls and minSeconds have passed; the caller reports the median.
-function timeCalls(fn: () => void, minReps: number, minSeconds: number, warmup: number): number[] {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  const t0 = now();
-  while (times.length < minReps || (now() - t0 < minSeconds && times.length < 10000)) {
-    const t = now();
-    fn();
-    times.push(now() - t);
+function planJobs(args: BenchArgs): Job[] {
+  const kiln = `kiln-${kilnBackendName(args)}`;
+  const jobs: Job[] = [];
+  const base = { seconds: args.seconds, windows: args.windows, sizes: args.sizes };
+  const add = (script: Job['script'], anchor: string, workload: Workload, threads: number, backend: string | null, windows = args.windows): void => {
+    const id = jobId(anchor, workload, threads);
+    if (args.only && !args.only.test(id)) return;
+    jobs.push({ id, script, anchor, spec: { ...base, workload, threads, backend, windows } });
+  };
+  for (const w of WORKLOADS) {
+    for (const t of args.threads) {
+      add('kiln-job.js', kiln, w, t, args.backend);
+      if (args.tfjs) add('tfjs-job.js', 'tfjs-wasm', w, t, 'wasm');
+    }
+    // tfjs-cpu has no threads. Its LeNet step takes ~8 s: opt-in, and one window as in the anchors.
+    if (args.tfjs && (w !== 'lenet' || args.tfjsCpuLenet)) add('tfjs-job.js', 'tfjs-cpu', w, 1, 'cpu', w === 'lenet' ? 1 : args.windows);
   }
-  return times;
+  return jobs;
 }
 
-// Deterministic float32 data in [-1, 1) (xorshift32); values do not affect timing.
-function randomF32(len: number, seed: number): Float32Array {
-  const a = new Float32Array(len);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    a[i] = x / 2147483648 - 1;
+function runOne(job: Job): BenchRecord[] {
+  const r = spawnSync(process.execPath, [path.join(here, job.script), JSON.stringify(job.spec)], {
+    encoding: 'utf8', maxBuffer: 64 << 20, timeout: 900_000, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const recs = parseRecords(r.stdout ?? '');
+  if (r.status !== 0 && !recs.some((x) => x.error !== undefined)) {
+    const line = (r.stderr ?? '').split('\n').find((l) => /Error|error:/.test(l));
+    recs.push({ anchor: job.anchor, threads: job.spec.threads, workload: job.spec.workload, error: line?.trim() ?? `exit ${r.status ?? r.signal}` });
   }
-  return a;
+  return recs;
 }
 
-function emit(rec: Record<string, unknown>): void {
-  console.log(JSON.stringify({ ...rec, node: process.version }));
+function writeAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
 }
 
-function benchSgemm(args: Args, threads: number): void {
-  for (const n of [256, 512, 1024]) {
-    if (!args.only.test(`sgemm-${n}`)) continue;
-    const a = tensor(randomF32(n * n, 1), { shape: [n, n] });
-    const b = tensor(randomF32(n * n, 2), { shape: [n, n] });
-    const t = timeCalls(() => noGrad(() => a.matmul(b)), 3, args.seconds, 1);
-    const med = median(t);
-    emit({ anchor: `kiln-${getBackend().name}`, threads, workload: 'sgemm', n, metric: 'GFLOPS',
-      value: (2 * n ** 3) / med / 1e9, median_ms: med * 1e3, reps: t.length });
+function main(): void {
+  const args = parseBenchArgs(process.argv.slice(2));
+  if (args.help) { console.error(USAGE); return; }
+  const jobs = planJobs(args);
+  if (!jobs.length) throw new Error('Kiln bench: no job matches --only');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const outFile = path.resolve(args.out ?? path.join(here, '..', 'bench-results', `raw-${stamp}.jsonl`));
+  console.error(`Kiln bench: ${jobs.length} jobs (${jobs.map((j) => j.id).join(', ')})\n  -> ${outFile}`);
+  const records: BenchRecord[] = [];
+  const t0 = Date.now();
+  for (const [i, job] of jobs.entries()) {
+    const start = Date.now();
+    const recs = runOne(job);
+    for (const rec of recs) {
+      console.log(formatRecord(rec));
+      records.push(rec);
+    }
+    writeAtomic(outFile, records.map((x) => formatRecord(x) + '\n').join(''));
+    const summary = recs.map((x) => x.error !== undefined ? `ERROR ${x.error}` : `${x.workload}${x.n ? ` n=${x.n}` : ''} ${Number(x.value).toPrecision(4)} ${x.metric}`);
+    console.error(`[${i + 1}/${jobs.length}] ${job.id} (${((Date.now() - start) / 1e3).toFixed(1)} s): ${summary.join('; ')}`);
   }
+  const compared = args.compare.flatMap((f) => parseRecords(fs.readFileSync(f, 'utf8')));
+  console.error(`\nKiln vs the anchors (× = speed-up of Kiln, > 1 means Kiln is faster; ms figures are latencies)\n`);
+  console.error(ratioTable([...records, ...compared]));
+  console.error(`\n${records.length} lines in ${((Date.now() - t0) / 1e3).toFixed(0)} s -> ${outFile}`);
+  console.error(`table with other anchor runs: node ../shared/bench-anchors/summarize.mjs ${outFile} [RAW.jsonl...]`);
 }
 
-const args = parseArgs(process.argv.slice(2));
-for (const th of args.threads) {
-  setNumThreads(th);
-  benchSgemm(args, th);
-}
+main();

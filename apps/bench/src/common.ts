@@ -1,0 +1,255 @@
+// Pure helpers of the bench: options, the timing rules of ../shared/bench-anchors (README.md,
+// "Workload definitions"), deterministic data, the JSON line format and the speed-up table.
+// Nothing here imports Kiln or TF.js, so both job kinds and the tests share it.
+
+export const WORKLOADS = ['sgemm', 'mlp', 'lenet', 'infer'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+export interface BenchArgs {
+  /** Regex on the job id `ANCHOR/WORKLOAD/tTHREADS` (e.g. `kiln-wasm/mlp/t2`). */
+  only: RegExp | null;
+  /** Minimum length of one training window in seconds (call timing always runs >= 1 s, as the anchors do). */
+  seconds: number;
+  /** Training windows per process. */
+  windows: number;
+  /** Kiln thread counts. */
+  threads: number[];
+  /** sgemm sizes. */
+  sizes: number[];
+  /** Kiln backend name; null = whatever @kiln/tensor has active. */
+  backend: string | null;
+  /** Run the TF.js anchors. */
+  tfjs: boolean;
+  /** Include tfjs-cpu LeNet training (~8 s a step; one window). */
+  tfjsCpuLenet: boolean;
+  /** JSONL output file; null = bench-results/raw-<stamp>.jsonl in the app folder. */
+  out: string | null;
+  /** Other raw JSONL files (e.g. PyTorch anchor runs) to compare against in the ratio table. */
+  compare: string[];
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+  --only REGEX        run only jobs whose id matches, e.g. 'kiln', 'mlp|lenet', 'tfjs-wasm/sgemm/t2'
+                      (job ids: ANCHOR/WORKLOAD/tTHREADS; anchors kiln-<backend>, tfjs-cpu, tfjs-wasm)
+  --seconds S         minimum training window in seconds (default 1; the anchors' default is 2)
+  --windows N         training windows per process (default 3)
+  --threads 1,2       Kiln and tfjs-wasm thread counts (default 1,2)
+  --sizes 256,512,1024  sgemm sizes (default 256,512,1024)
+  --backend NAME      Kiln backend (default: the active one, getBackend().name)
+  --no-tfjs           skip the TF.js anchors
+  --tfjs-cpu-lenet    also train LeNet on tfjs-cpu (~8 s per step, one window)
+  --out FILE          raw JSONL output (default apps/bench/bench-results/raw-<stamp>.jsonl)
+  --compare FILES     comma-separated raw JSONL files of other anchors (e.g. PyTorch runs of
+                      ../shared/bench-anchors) to add as ratio columns
+  --help`;
+
+function positiveList(name: string, v: string): number[] {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 1)) {
+    throw new Error(`Kiln bench: ${name} expects a comma-separated list of positive integers, got '${v}'`);
+  }
+  return xs;
+}
+
+function positive(name: string, v: string): number {
+  const x = Number(v);
+  if (!(Number.isFinite(x) && x > 0)) throw new Error(`Kiln bench: ${name} expects a positive number, got '${v}'`);
+  return x;
+}
+
+/** Parses the bench's command line (`--key value` or `--key=value`; flags take no value). */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const a: BenchArgs = {
+    only: null, seconds: 1, windows: 3, threads: [1, 2], sizes: [256, 512, 1024], backend: null,
+    tfjs: true, tfjsCpuLenet: false, out: null, compare: [], help: false,
+  };
+  const flags: Record<string, () => void> = {
+    '--no-tfjs': () => { a.tfjs = false; },
+    '--tfjs-cpu-lenet': () => { a.tfjsCpuLenet = true; },
+    '--help': () => { a.help = true; },
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const key = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const flag = flags[key];
+    if (flag) { flag(); continue; }
+    const value = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new Error(`Kiln bench: option ${key} needs a value`);
+    switch (key) {
+      case '--only': a.only = new RegExp(value); break;
+      case '--seconds': a.seconds = positive(key, value); break;
+      case '--windows': a.windows = positiveList(key, value)[0]!; break;
+      case '--threads': a.threads = positiveList(key, value); break;
+      case '--sizes': a.sizes = positiveList(key, value); break;
+      case '--backend': a.backend = value; break;
+      case '--out': a.out = value; break;
+      case '--compare': a.compare.push(...value.split(',').filter(Boolean)); break;
+      default: throw new Error(`Kiln bench: unknown option '${arg}'\n${USAGE}`);
+    }
+  }
+  return a;
+}
+
+// ----------------------------------------------------------------------------- timing rules
+
+export const nowSeconds = (): number => performance.now() / 1e3;
+
+export function median(xs: readonly number[]): number {
+  if (!xs.length) throw new Error('Kiln bench: median of an empty list');
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export interface CallTiming { warmup: number; minReps: number; minSeconds: number; maxReps?: number }
+
+/**
+ * Call timing: `warmup` untimed calls, then single calls are timed until there are at least
+ * `minReps` of them and `minSeconds` have passed (capped at `maxReps`). Returns every call's
+ * seconds; the caller reports the median.
+ */
+export function timeCalls(fn: () => void, o: CallTiming, clock: () => number = nowSeconds): number[] {
+  for (let i = 0; i < o.warmup; i++) fn();
+  const maxReps = o.maxReps ?? 10_000;
+  const times: number[] = [];
+  const start = clock();
+  for (;;) {
+    const enough = times.length >= o.minReps && (clock() - start >= o.minSeconds || times.length >= maxReps);
+    if (enough) return times;
+    const t = clock();
+    fn();
+    times.push(clock() - t);
+  }
+}
+
+export interface TrainTiming { seconds: number; windows: number; warmupSteps?: number; warmupSeconds?: number }
+
+/**
+ * Training rate: warm up for at least 2 steps and 0.5 s, then `windows` windows of at least
+ * `seconds` and 2 steps each. Returns items per second of every window; the caller reports the median.
+ */
+export function trainRates(step: () => void, itemsPerStep: number, o: TrainTiming, clock: () => number = nowSeconds): number[] {
+  const warmupSteps = o.warmupSteps ?? 2;
+  const warmupSeconds = o.warmupSeconds ?? 0.5;
+  const w0 = clock();
+  for (let n = 0; n < warmupSteps || clock() - w0 < warmupSeconds; n++) step();
+  const rates: number[] = [];
+  for (let w = 0; w < o.windows; w++) {
+    const t0 = clock();
+    let steps = 0;
+    let elapsed = 0;
+    do {
+      step();
+      steps++;
+      elapsed = clock() - t0;
+    } while (steps < 2 || elapsed < o.seconds);
+    rates.push((steps * itemsPerStep) / elapsed);
+  }
+  return rates;
+}
+
+// ----------------------------------------------------------------------------- data
+
+/** Deterministic float32 values in [-1, 1) from xorshift32 (the values do not affect timing). */
+export function randomF32(len: number, seed = 1): Float32Array {
+  const out = new Float32Array(len);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < len; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** Deterministic integers in [0, max) from xorshift32. */
+export function randomInts(len: number, max: number, seed = 2): Int32Array {
+  const out = new Int32Array(len);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < len; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    out[i] = s % max;
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------------------- records
+
+/** One result line, as the anchor scripts print it (summarize.mjs reads these). */
+export interface BenchRecord {
+  anchor: string;
+  threads: number;
+  workload: string;
+  metric?: string;
+  value?: number;
+  n?: number;
+  error?: string;
+  [extra: string]: unknown;
+}
+
+/** The JSON line for a record: anchor, threads, workload, metric, value first, then the rest. */
+export function formatRecord(rec: BenchRecord, extra: Record<string, unknown> = {}): string {
+  const { anchor, threads, workload, metric, value, ...rest } = rec;
+  if (value !== undefined && !Number.isFinite(value)) {
+    throw new Error(`Kiln bench: ${anchor}/${workload}: value must be a finite number, got ${value}`);
+  }
+  return JSON.stringify({ anchor, threads, workload, metric, value, ...rest, ...extra });
+}
+
+/** Keeps the lines of a job's stdout that are result records (they start with `{`). */
+export function parseRecords(text: string): BenchRecord[] {
+  return text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as BenchRecord);
+}
+
+export const jobId = (anchor: string, workload: string, threads: number): string => `${anchor}/${workload}/t${threads}`;
+
+/** Key of one figure: anchor-independent, so figures of different anchors line up. */
+export const figureKey = (r: BenchRecord): string => `${r.workload}|${r.n ?? ''}|${r.threads}`;
+
+/** Speed-up of `kiln` over `other` (> 1: Kiln is faster). `ms` figures are latencies, lower is better. */
+export function speedup(metric: string, kiln: number, other: number): number {
+  return metric === 'ms' ? other / kiln : kiln / other;
+}
+
+export const fmtNumber = (v: number): string =>
+  v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(2);
+
+/**
+ * A markdown table: one row per Kiln figure, its value, and for every other anchor its value
+ * (median over its records) and the speed-up `×` (or the other anchor's error).
+ */
+export function ratioTable(records: readonly BenchRecord[]): string {
+  const isKiln = (r: BenchRecord): boolean => r.anchor.startsWith('kiln');
+  const others = [...new Set(records.filter((r) => !isKiln(r)).map((r) => r.anchor))].sort();
+  const pooled = new Map<string, { metric: string; values: number[]; error?: string }>();
+  for (const r of records) {
+    const k = `${r.anchor}|${figureKey(r)}`;
+    const g = pooled.get(k) ?? { metric: r.metric ?? '', values: [] };
+    if (r.error !== undefined) g.error = r.error;
+    else if (typeof r.value === 'number') g.values.push(r.value);
+    pooled.set(k, g);
+  }
+  const kilnKeys = [...new Set(records.filter(isKiln).map((r) => `${r.anchor}|${figureKey(r)}`))];
+  const head = ['workload', 'n', 'threads', 'kiln', 'value', 'unit', ...others.map((o) => `${o} (×)`)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const k of kilnKeys) {
+    const [anchor, workload, n, threads] = k.split('|') as [string, string, string, string];
+    const g = pooled.get(k)!;
+    const cells = [workload, n, threads, anchor];
+    if (!g.values.length) {
+      lines.push(`| ${[...cells, 'FAILED', (g.error ?? '').replace(/\|/g, '/').slice(0, 80), ...others.map(() => '')].join(' | ')} |`);
+      continue;
+    }
+    const v = median(g.values);
+    cells.push(fmtNumber(v), g.metric);
+    for (const o of others) {
+      const og = pooled.get(`${o}|${workload}|${n}|${threads}`);
+      if (og?.values.length) cells.push(`${fmtNumber(median(og.values))} (${fmtNumber(speedup(g.metric, v, median(og.values)))}×)`);
+      else if (og?.error !== undefined) cells.push('failed');
+      else cells.push('—');
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
