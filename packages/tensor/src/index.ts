@@ -3,6 +3,7 @@
  * checking, seeded randomness and pluggable compute backends.
  */
 import './backends/reference/index.js';
+import './backends/wasm/index.js';
 
 export { Tensor, type TensorLike } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
@@ -15,6 +16,7 @@ export {
   registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads,
 } from './backend.js';
 export { referenceBackend, referenceKernels } from './backends/reference/index.js';
+export { wasmBuild } from './backends/wasm/index.js';
 export { traceOps, isTracing, emit, composite, type Tracer, type TraceRecord, type Attrs } from './trace.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export * from './ops/creation.js';

@@ -1,0 +1,131 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { getNumThreads, kernels, listBackends, setNumThreads, withBackend, type GemmArgs } from '../../backend.js';
+import { conv2d, randn, manualSeed, tensor, wasmBuild } from '../../index.js';
+import { referenceKernels } from '../reference/index.js';
+
+const hasWasm = listBackends().includes('wasm');
+
+function rand(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+interface Case {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  shareA: boolean;
+  shareB: boolean;
+  accumulate: boolean;
+  /** Extra floats between batch items of C (as in a grouped convolution's output). */
+  cGap: number;
+}
+
+/** Runs one case on the wasm and the reference kernels over identical buffers; returns the worst relative error. */
+function compare(c: Case, seed: number): number {
+  const { batch, m, n, k } = c;
+  const aOff = 3;
+  const bOff = 5;
+  const cOff = 7;
+  const aStride = c.shareA ? 0 : m * k + 2;
+  const bStride = c.shareB ? 0 : k * n + 1;
+  const cStride = m * n + c.cGap;
+  const a = rand(aOff + (c.shareA ? 1 : batch) * (m * k + 2), seed);
+  const b = rand(bOff + (c.shareB ? 1 : batch) * (k * n + 1), seed + 1);
+  const c0 = rand(cOff + batch * cStride, seed + 2);
+  const args = (out: Float32Array): GemmArgs => ({
+    batch, m, n, k, transA: c.transA, transB: c.transB,
+    a, aOffset: aOff, aBatchStride: aStride, b, bOffset: bOff, bBatchStride: bStride,
+    c: out, cOffset: cOff, cBatchStride: cStride, accumulate: c.accumulate,
+  });
+  const expected = c0.slice();
+  referenceKernels.gemm(args(expected));
+  const actual = c0.slice();
+  wasmGemm(args(actual));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const err = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
+    if (!(err <= worst)) worst = err;
+  }
+  return worst;
+}
+
+/** The wasm backend's GEMM (not the reference fallback). */
+function wasmGemm(g: GemmArgs): void {
+  withBackend('wasm', () => kernels().gemm(g));
+}
+
+describe.runIf(hasWasm)('wasm GEMM against the reference kernel', () => {
+  const before = hasWasm ? withBackend('wasm', () => getNumThreads()) : 1;
+  afterAll(() => withBackend('wasm', () => setNumThreads(before)));
+
+  it('reports its build', () => {
+    expect(wasmBuild).toMatch(/^(relaxed-)?simd(\+threads)?$/);
+  });
+
+  // Odd and prime sizes straddle the 4×8 register tile and the 256-deep / 128-row / 1024-column blocks.
+  const shapes: [number, number, number, number][] = [
+    [1, 13, 17, 11], [1, 64, 256, 784], [2, 129, 33, 257], [3, 5, 301, 7], [1, 4, 8, 1031],
+    [1, 131, 1029, 3], [5, 6, 784, 25], [1, 1, 997, 3], [2, 37, 41, 43], [1, 260, 9, 520],
+  ];
+  for (const threads of [1, 2]) {
+    for (const [batch, m, n, k] of shapes) {
+      it(`${batch}×(${m}×${k})·(${k}×${n}) on ${threads} thread(s), every transpose/share/accumulate combination`, () => {
+        withBackend('wasm', () => setNumThreads(threads));
+        let seed = 1;
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            for (const [shareA, shareB] of [[false, false], [true, false], [false, true]] as const) {
+              for (const accumulate of [false, true]) {
+                const cGap = seed % 3 === 0 ? 5 : 0;
+                const worst = compare({ batch, m, n, k, transA, transB, shareA, shareB, accumulate, cGap }, seed++);
+                expect(worst, `transA ${transA} transB ${transB} shareA ${shareA} shareB ${shareB} acc ${accumulate}`).toBeLessThan(2e-5);
+              }
+            }
+          }
+        }
+      });
+    }
+  }
+
+  it('gives bit-identical results on 1 and 2 threads', () => {
+    const run = (threads: number): Float32Array => {
+      withBackend('wasm', () => setNumThreads(threads));
+      const out = new Float32Array(96 * 200);
+      wasmGemm({
+        batch: 1, m: 96, n: 200, k: 300, transA: false, transB: true,
+        a: rand(96 * 300, 9), aOffset: 0, aBatchStride: 0, b: rand(200 * 300, 10), bOffset: 0, bBatchStride: 0,
+        c: out, cOffset: 0, cBatchStride: 0, accumulate: false,
+      });
+      return out;
+    };
+    const one = run(1);
+    // Workers start asynchronously; repeat so at least some runs use them.
+    for (let i = 0; i < 20; i++) expect(run(2)).toEqual(one);
+  });
+
+  it('matmul and conv2d on the wasm backend match the reference backend', () => {
+    manualSeed(3);
+    const x = randn([2, 3, 70, 90]);
+    const y = randn([2, 90, 50]);
+    const w = randn([8, 3, 3, 3]);
+    const onBoth = <T>(fn: () => T): [T, T] => [withBackend('wasm', fn), withBackend('reference', fn)];
+    const [mw, mr] = onBoth(() => x.matmul(y.unsqueeze(1)).dataSync());
+    const [cw, cr] = onBoth(() => conv2d(x, w, null, { padding: 1, stride: 2 }).dataSync());
+    for (const [p, q] of [[mw, mr], [cw, cr]] as const) {
+      expect(p.length).toBe(q.length);
+      for (let i = 0; i < p.length; i++) expect(Math.abs(p[i]! - q[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(q[i]!)));
+    }
+    expect(tensor([1]).dtype).toBe('float32');
+  });
+});

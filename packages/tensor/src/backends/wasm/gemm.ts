@@ -1,0 +1,97 @@
+/**
+ * GEMM on the Wasm kernels: operands are staged into the Wasm memory (packed there by the
+ * kernel, so transposes are free), the task runs on the worker pool, C is copied back.
+ *
+ * Staging costs O(mk + kn + mn) copies against O(mnk) multiply-adds, so tiny products stay on
+ * the reference loops. float64 GEMMs (gradient checks) also stay there.
+ */
+import type { GemmArgs } from '../../backend.js';
+import { gemm as referenceGemm } from '../reference/gemm.js';
+import type { WorkerPool } from './pool.js';
+import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
+
+/** Multiply-adds below which staging costs more than the kernel saves. */
+const MIN_WORK = 2048;
+/** Multiply-adds each extra thread must get before waking it pays off. */
+const WORK_PER_THREAD = 1 << 16;
+
+type Gemm = (g: GemmArgs) => void;
+
+/** Copies `count` blocks of `size` floats, block t from src[offset + t·stride], to dst[at...] back to back. */
+function stageBlocks(dst: Float32Array, at: number, src: Float32Array, offset: number, stride: number, size: number, count: number): void {
+  if (stride === size || count === 1) {
+    dst.set(src.subarray(offset, offset + size * count), at);
+    return;
+  }
+  for (let t = 0; t < count; t++) dst.set(src.subarray(offset + t * stride, offset + t * stride + size), at + t * size);
+}
+
+export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => number): Gemm {
+  const run = (g: GemmArgs, t0: number, nb: number): void => {
+    const { m, n, k } = g;
+    const a = g.a as Float32Array;
+    const b = g.b as Float32Array;
+    const c = g.c as Float32Array;
+    const aSize = m * k;
+    const bSize = k * n;
+    const cSize = m * n;
+    const aItems = g.aBatchStride === 0 ? 1 : nb;
+    const bItems = g.bBatchStride === 0 ? 1 : nb;
+    const aPtr = rt.operandBase;
+    const bPtr = align(aPtr + aItems * aSize * 4, 64);
+    const cPtr = align(bPtr + bItems * bSize * 4, 64);
+    rt.ensure(cPtr + nb * cSize * 4);
+    const f32 = rt.f32;
+    stageBlocks(f32, aPtr >> 2, a, g.aOffset + t0 * g.aBatchStride, g.aBatchStride, aSize, aItems);
+    stageBlocks(f32, bPtr >> 2, b, g.bOffset + t0 * g.bBatchStride, g.bBatchStride, bSize, bItems);
+    if (g.accumulate) {
+      for (let t = 0; t < nb; t++) {
+        const o = g.cOffset + (t0 + t) * g.cBatchStride;
+        f32.set(c.subarray(o, o + cSize), (cPtr >> 2) + t * cSize);
+      }
+    }
+    const d = rt.i32;
+    const w = DESC >> 2;
+    d[w] = nb;
+    d[w + 1] = m;
+    d[w + 2] = n;
+    d[w + 3] = k;
+    d[w + 4] = aPtr;
+    d[w + 5] = g.transA ? 1 : k;
+    d[w + 6] = g.transA ? m : 1;
+    d[w + 7] = aItems === 1 ? 0 : aSize;
+    d[w + 8] = bPtr;
+    d[w + 9] = g.transB ? 1 : n;
+    d[w + 10] = g.transB ? k : 1;
+    d[w + 11] = bItems === 1 ? 0 : bSize;
+    d[w + 12] = cPtr;
+    d[w + 13] = n;
+    d[w + 14] = cSize;
+    d[w + 15] = g.accumulate ? 1 : 0;
+    d[w + 16] = SCRATCH;
+    d[w + 17] = rt.scratchPerThread;
+    const work = nb * cSize * k;
+    pool.run(DESC, Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD))));
+    const out = rt.f32.subarray(cPtr >> 2, (cPtr >> 2) + nb * cSize);
+    if (g.cBatchStride === cSize || nb === 1) {
+      c.set(out, g.cOffset + t0 * g.cBatchStride);
+    } else {
+      for (let t = 0; t < nb; t++) c.set(out.subarray(t * cSize, (t + 1) * cSize), g.cOffset + (t0 + t) * g.cBatchStride);
+    }
+  };
+
+  return function gemm(g: GemmArgs): void {
+    const { batch, m, n, k } = g;
+    if (batch === 0 || m === 0 || n === 0) return;
+    if (!(g.a instanceof Float32Array && g.b instanceof Float32Array && g.c instanceof Float32Array) || k === 0 || m * n * k < MIN_WORK) {
+      referenceGemm(g);
+      return;
+    }
+    // Stage as many batch items at a time as the memory holds.
+    const shared = (g.aBatchStride === 0 ? m * k : 0) + (g.bBatchStride === 0 ? k * n : 0);
+    const perItem = (g.aBatchStride === 0 ? 0 : m * k) + (g.bBatchStride === 0 ? 0 : k * n) + m * n;
+    const room = Math.floor(operandCapacity(rt) / 4) - shared - 64;
+    const chunk = Math.max(1, Math.min(batch, Math.floor(room / perItem)));
+    for (let t0 = 0; t0 < batch; t0 += chunk) run(g, t0, Math.min(chunk, batch - t0));
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The wasm backend: WebAssembly SIMD kernels (relaxed-SIMD FMA where the engine has it) for the
+ * compute-bound GEMM that matmul, linear and convolution run on, threaded over shared memory,
+ * plus specialised TypeScript loops for the memory-bound kernels, where copying into Wasm
+ * memory and back would cost as much as the work. Everything else falls back to the reference.
+ *
+ * It registers itself as `wasm` and becomes the active backend wherever Wasm SIMD exists,
+ * unless the environment variable KILN_BACKEND names another one.
+ */
+import { registerBackend, setBackend, type Backend } from '../../backend.js';
+import { makeGemm } from './gemm.js';
+import { WorkerPool } from './pool.js';
+import { describeRuntime, loadRuntime, MAX_THREADS } from './runtime.js';
+
+function hardwareThreads(): number {
+  const g = globalThis as {
+    navigator?: { hardwareConcurrency?: number };
+    process?: { getBuiltinModule?: (id: string) => unknown };
+  };
+  const n = g.navigator?.hardwareConcurrency;
+  if (typeof n === 'number' && n > 0) return n;
+  const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  return os?.availableParallelism?.() ?? 1;
+}
+
+function envBackend(): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KILN_BACKEND;
+}
+
+/** The wasm build in use (`relaxed-simd+threads`, ...), or null where Wasm SIMD is missing. */
+export let wasmBuild: string | null = null;
+
+const rt = loadRuntime();
+if (rt) {
+  const pool = new WorkerPool(rt);
+  const limit = pool.canThread ? MAX_THREADS : 1;
+  let threads = Math.max(1, Math.min(hardwareThreads(), limit));
+  const backend: Backend = {
+    name: 'wasm',
+    kernels: { gemm: makeGemm(rt, pool, () => threads) },
+    setNumThreads(n: number) {
+      threads = Math.min(n, limit);
+    },
+    getNumThreads: () => threads,
+  };
+  wasmBuild = describeRuntime(rt);
+  registerBackend(backend);
+  const chosen = envBackend();
+  if (chosen === undefined || chosen === '' || chosen === 'wasm') setBackend('wasm');
+  else if (chosen !== 'reference') setBackend(chosen);
+}

@@ -1,0 +1,142 @@
+/**
+ * Loads the WebAssembly kernels once: probes SIMD, relaxed SIMD and shared memory, compiles the
+ * best build and owns its memory.
+ *
+ * Memory layout (bytes): [0, 4 KiB) is left alone (null page), the GEMM task descriptor and the
+ * worker pool's control words sit in [4 KiB, 8 KiB), per-thread packing scratch starts at 64 KiB,
+ * and operands are staged above it. A shared memory never detaches its old buffers when it
+ * grows, so views of it stay valid; a plain one does, so views are re-made after every grow.
+ */
+import * as builds from './generated/kernels.js';
+
+export interface GemmExports {
+  gemmTask(desc: number, tid: number, threads: number): void;
+  scratchBytes(): number;
+}
+
+/** Byte offset of the GEMM task descriptor (18 i32 words). */
+export const DESC = 4096;
+/** Byte offset of the worker pool's control words (see pool.ts). */
+export const CTRL = 4096 + 512;
+/** Threads the scratch area is laid out for; more are clamped to this. */
+export const MAX_THREADS = 16;
+/** Byte offset of the first thread's packing scratch. */
+export const SCRATCH = 65536;
+const PAGE = 65536;
+
+export interface WasmRuntime {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly exports: GemmExports;
+  /** True when the memory is shared, so worker threads can join. */
+  readonly shared: boolean;
+  /** True for the relaxed-SIMD (fused multiply-add) build. */
+  readonly relaxed: boolean;
+  /** Bytes of packing scratch per thread. */
+  readonly scratchPerThread: number;
+  /** First byte free for operands. */
+  readonly operandBase: number;
+  /** A Float32Array over the whole memory, valid until the next `ensure`. */
+  f32: Float32Array;
+  i32: Int32Array;
+  /** Grows the memory so bytes [0, end) exist; refreshes the views. */
+  ensure(end: number): void;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(base64);
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Node 20's V8 ships relaxed SIMD behind a flag that is safe to turn on at run time (it only
+ * admits more Wasm instructions); later V8s, Deno and Bun have it on. Set KILN_WASM_RELAXED=0 to
+ * keep the plain SIMD build.
+ */
+function relaxedAvailable(bytes: Uint8Array<ArrayBuffer>): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (env?.KILN_WASM_RELAXED === '0') return false;
+  if (WebAssembly.validate(bytes)) return true;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } } }).process;
+  if (!proc?.versions?.node || typeof proc.getBuiltinModule !== 'function') return false;
+  try {
+    const v8 = proc.getBuiltinModule('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+    v8?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return WebAssembly.validate(bytes);
+}
+
+function sharedMemoryAvailable(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles and instantiates the best build for this runtime, or returns null without Wasm SIMD. */
+export function loadRuntime(): WasmRuntime | null {
+  if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
+  const shared = sharedMemoryAvailable();
+  const simdBytes = decode(shared ? builds.simd : builds.simdUnshared);
+  if (!WebAssembly.validate(simdBytes)) return null;
+  const relaxedBytes = decode(shared ? builds.relaxed : builds.relaxedUnshared);
+  const relaxed = relaxedAvailable(relaxedBytes);
+  let module: WebAssembly.Module;
+  try {
+    // Synchronous compilation: the modules are a few KiB, under every engine's main-thread limit.
+    module = new WebAssembly.Module(relaxed ? relaxedBytes : simdBytes);
+  } catch {
+    return null;
+  }
+  const memory = new WebAssembly.Memory({ initial: 256, maximum: builds.maximumPages, shared });
+  const instance = new WebAssembly.Instance(module, { env: { memory, abort: wasmAbort } });
+  const exports = instance.exports as unknown as GemmExports;
+  const scratchPerThread = align(exports.scratchBytes(), 64);
+  const rt: WasmRuntime = {
+    module, memory, exports, shared, relaxed, scratchPerThread,
+    operandBase: SCRATCH + scratchPerThread * MAX_THREADS,
+    f32: new Float32Array(memory.buffer),
+    i32: new Int32Array(memory.buffer),
+    ensure(end: number) {
+      const have = memory.buffer.byteLength;
+      if (end > have) {
+        const pages = Math.ceil((end - have) / PAGE);
+        if (have / PAGE + pages > builds.maximumPages) {
+          throw new Error(`Kiln: wasm backend: operands need ${end} bytes, more than the ${builds.maximumPages * PAGE}-byte Wasm memory`);
+        }
+        memory.grow(pages);
+      }
+      if (rt.f32.buffer !== memory.buffer || rt.f32.length * 4 !== memory.buffer.byteLength) {
+        rt.f32 = new Float32Array(memory.buffer);
+        rt.i32 = new Int32Array(memory.buffer);
+      }
+    },
+  };
+  rt.ensure(rt.operandBase);
+  return rt;
+}
+
+export function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+/** Largest number of bytes of operands one staged call may use (what the memory can still hold). */
+export function operandCapacity(rt: WasmRuntime): number {
+  return builds.maximumPages * PAGE - rt.operandBase;
+}
+
+function wasmAbort(): never {
+  throw new Error('Kiln: wasm backend: a kernel aborted');
+}
+
+/** The build, for diagnostics: `simd` or `relaxed-simd`, threaded or not. */
+export function describeRuntime(rt: WasmRuntime): string {
+  return `${rt.relaxed ? 'relaxed-simd' : 'simd'}${rt.shared ? '+threads' : ''}`;
+}
