@@ -88,13 +88,13 @@ describe('JSON lines', () => {
 describe('parseBenchArgs', () => {
   it('has defaults that finish in minutes', () => {
     const a = parseBenchArgs([]);
-    expect(a).toMatchObject({ only: null, seconds: 1, windows: 3, threads: [1, 2], sizes: [256, 512, 1024], backend: null, tfjs: true, tfjsCpuLenet: false });
+    expect(a).toMatchObject({ only: null, seconds: 1, windows: 3, reps: 1, threads: [1, 2], sizes: [256, 512, 1024], backend: null, tfjs: true, tfjsCpuLenet: false });
   });
   it('reads values, --key=value and flags', () => {
-    const a = parseBenchArgs(['--only', 'kiln/(mlp|lenet)', '--seconds=0.5', '--threads', '1', '--sizes', '64,128', '--backend', 'wasm', '--no-tfjs', '--compare', 'a.jsonl,b.jsonl']);
+    const a = parseBenchArgs(['--only', 'kiln/(mlp|lenet)', '--seconds=0.5', '--threads', '1', '--sizes', '64,128', '--backend', 'wasm', '--no-tfjs', '--compare', 'a.jsonl,b.jsonl', '--reps', '3']);
     expect(a.only?.test('kiln/mlp/t1')).toBe(true);
     expect(a.only?.test('kiln/sgemm/t1')).toBe(false);
-    expect(a).toMatchObject({ seconds: 0.5, threads: [1], sizes: [64, 128], backend: 'wasm', tfjs: false, compare: ['a.jsonl', 'b.jsonl'] });
+    expect(a).toMatchObject({ seconds: 0.5, threads: [1], sizes: [64, 128], backend: 'wasm', tfjs: false, compare: ['a.jsonl', 'b.jsonl'], reps: 3 });
   });
   it('names the option and value it rejects', () => {
     expect(() => parseBenchArgs(['--threads', '1,0'])).toThrow(/--threads.*'1,0'/);
@@ -130,5 +130,12 @@ describe('ratio table', () => {
     expect(lines[3]).toBe('| lenet |  | 2 | kiln-wasm | 5000 | samples/s | — | failed |');
     expect(lines[4]).toBe('| infer-b1 |  | 1 | kiln-wasm | 0.10 | ms | 2.00 (20.0×) | — |');
     expect(lines.length).toBe(5);
+  });
+  it('pools repeated processes of one figure by their median', () => {
+    const recs: BenchRecord[] = [10, 30, 20].flatMap((v, rep) => [
+      { anchor: 'kiln-reference', threads: 1, workload: 'mlp', metric: 'samples/s', value: v, rep },
+      { anchor: 'tfjs-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value: v / 2 + 5, rep },
+    ]);
+    expect(ratioTable(recs).split('\n')[2]).toBe('| mlp |  | 1 | kiln-reference | 20.0 | samples/s | 15.0 (1.33×) |');
   });
 });

@@ -12,6 +12,8 @@ export interface BenchArgs {
   seconds: number;
   /** Training windows per process. */
   windows: number;
+  /** Passes over all jobs (interleaved, as run_all.mjs does); tables take the median over passes. */
+  reps: number;
   /** Kiln thread counts. */
   threads: number[];
   /** sgemm sizes. */
@@ -34,6 +36,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                       (job ids: ANCHOR/WORKLOAD/tTHREADS; anchors kiln-<backend>, tfjs-cpu, tfjs-wasm)
   --seconds S         minimum training window in seconds (default 1; the anchors' default is 2)
   --windows N         training windows per process (default 3)
+  --reps N            passes over all jobs, interleaved (default 1); the table takes the median over
+                      processes, as bench-anchors/summarize.mjs does
   --threads 1,2       Kiln and tfjs-wasm thread counts (default 1,2)
   --sizes 256,512,1024  sgemm sizes (default 256,512,1024)
   --backend NAME      Kiln backend (default: the active one, getBackend().name)
@@ -61,7 +65,7 @@ function positive(name: string, v: string): number {
 /** Parses the bench's command line (`--key value` or `--key=value`; flags take no value). */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const a: BenchArgs = {
-    only: null, seconds: 1, windows: 3, threads: [1, 2], sizes: [256, 512, 1024], backend: null,
+    only: null, seconds: 1, windows: 3, reps: 1, threads: [1, 2], sizes: [256, 512, 1024], backend: null,
     tfjs: true, tfjsCpuLenet: false, out: null, compare: [], help: false,
   };
   const flags: Record<string, () => void> = {
@@ -81,6 +85,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--only': a.only = new RegExp(value); break;
       case '--seconds': a.seconds = positive(key, value); break;
       case '--windows': a.windows = positiveList(key, value)[0]!; break;
+      case '--reps': a.reps = positiveList(key, value)[0]!; break;
       case '--threads': a.threads = positiveList(key, value); break;
       case '--sizes': a.sizes = positiveList(key, value); break;
       case '--backend': a.backend = value; break;

@@ -1,5 +1,6 @@
 // One Kiln job (a workload at one thread count) in its own process; main.ts starts it.
 // The workloads are those of ../shared/bench-anchors/README.md, built from Kiln's public API.
+import * as kilnTensor from '@kiln/tensor';
 import { tensor, getBackend, setBackend, setNumThreads, getNumThreads, noGrad, manualSeed, type Tensor } from '@kiln/tensor';
 import { Sequential, Linear, ReLU, Conv2d, MaxPool2d, Flatten, crossEntropy, type Module } from '@kiln/nn';
 import { SGD, Adam, type Optimizer } from '@kiln/optim';
@@ -9,7 +10,19 @@ import { emit, parseJobSpec, runJob } from './job.js';
 const spec = parseJobSpec(process.argv[2]);
 const anchor = (): string => `kiln-${getBackend().name}`;
 const out = (rec: { workload: string; metric: string; value: number; [k: string]: unknown }): void =>
-  emit({ anchor: anchor(), threads: spec.threads, ...rec, backend_threads: getNumThreads() });
+  emit({ anchor: anchor(), threads: spec.threads, ...rec, backend_threads: getNumThreads(), ...backendInfo() });
+
+/**
+ * What the wasm backend says about itself (its build, the most threads a kernel used), looked up
+ * by name because that export is young and may change: `wasmInfo()` (an object) or `wasmBuild()`.
+ */
+function backendInfo(): Record<string, unknown> {
+  if (getBackend().name !== 'wasm') return {};
+  const k = kilnTensor as unknown as Record<string, unknown>;
+  const fn = typeof k.wasmInfo === 'function' ? k.wasmInfo : typeof k.wasmBuild === 'function' ? k.wasmBuild : null;
+  const v: unknown = fn ? (fn as () => unknown)() : null;
+  return v === null || v === undefined ? {} : { backend_info: v };
+}
 
 function mlp(): Module {
   return new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128), new ReLU(), new Linear(128, 10));

@@ -10,6 +10,7 @@
 // figures a ratio compares are measured close together on this noisy machine.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getBackend, listBackends } from '@kiln/tensor';
@@ -77,21 +78,27 @@ function main(): void {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outFile = path.resolve(args.out ?? path.join(here, '..', 'bench-results', `raw-${stamp}.jsonl`));
   console.error(`Kiln bench: ${jobs.length} jobs (${jobs.map((j) => j.id).join(', ')})\n  -> ${outFile}`);
+  const load = os.loadavg()[0]!;
+  if (load > 0.5) console.error(`  note: load average ${load.toFixed(1)} on ${os.availableParallelism()} CPUs before starting; other work skews the figures`);
   const records: BenchRecord[] = [];
   const t0 = Date.now();
-  for (const [i, job] of jobs.entries()) {
-    const start = Date.now();
-    const recs = runOne(job);
-    for (const rec of recs) {
-      console.log(formatRecord(rec));
-      records.push(rec);
+  for (let rep = 1; rep <= args.reps; rep++) {
+    for (const [i, job] of jobs.entries()) {
+      const start = Date.now();
+      const recs = runOne(job).map((r) => (args.reps > 1 ? { ...r, rep } : r));
+      for (const rec of recs) {
+        console.log(formatRecord(rec));
+        records.push(rec);
+      }
+      writeAtomic(outFile, records.map((x) => formatRecord(x) + '\n').join(''));
+      const summary = recs.map((x) => x.error !== undefined ? `ERROR ${x.error}` : `${x.workload}${x.n ? ` n=${x.n}` : ''} ${Number(x.value).toPrecision(4)} ${x.metric}`);
+      const pass = args.reps > 1 ? `rep ${rep} ` : '';
+      console.error(`${pass}[${i + 1}/${jobs.length}] ${job.id} (${((Date.now() - start) / 1e3).toFixed(1)} s): ${summary.join('; ')}`);
     }
-    writeAtomic(outFile, records.map((x) => formatRecord(x) + '\n').join(''));
-    const summary = recs.map((x) => x.error !== undefined ? `ERROR ${x.error}` : `${x.workload}${x.n ? ` n=${x.n}` : ''} ${Number(x.value).toPrecision(4)} ${x.metric}`);
-    console.error(`[${i + 1}/${jobs.length}] ${job.id} (${((Date.now() - start) / 1e3).toFixed(1)} s): ${summary.join('; ')}`);
   }
   const compared = args.compare.flatMap((f) => parseRecords(fs.readFileSync(f, 'utf8')));
-  console.error(`\nKiln vs the anchors (× = speed-up of Kiln, > 1 means Kiln is faster; ms figures are latencies)\n`);
+  const over = args.reps > 1 ? `, medians over ${args.reps} processes` : '';
+  console.error(`\nKiln vs the anchors (× = speed-up of Kiln, > 1 means Kiln is faster; ms figures are latencies${over})\n`);
   console.error(ratioTable([...records, ...compared]));
   console.error(`\n${records.length} lines in ${((Date.now() - t0) / 1e3).toFixed(0)} s -> ${outFile}`);
   console.error(`table with other anchor runs: node ../shared/bench-anchors/summarize.mjs ${outFile} [RAW.jsonl...]`);
