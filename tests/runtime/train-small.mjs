@@ -1,15 +1,20 @@
-// A tiny deterministic training run: the same script under Node, Bun and Deno must print the same loss.
-import { manualSeed, randn, tensor, noGrad, matmul } from '@kiln/tensor';
+// A small deterministic training run: the same script under Node, Bun and Deno must print the
+// same loss. The hidden layer is wide enough that its matmuls run on the wasm GEMM, on 2 threads.
+import { manualSeed, randn, tensor, noGrad, matmul, getBackend, setNumThreads, wasmInfo } from '@kiln/tensor';
 
 manualSeed(0);
-const x = randn([32, 4]);
-const labels = tensor(Array.from({ length: 32 }, (_, i) => i % 3), { dtype: 'int32' });
-const w1 = randn([4, 8]).mul(0.5).requiresGrad_();
-const b1 = randn([8]).mul(0.1).requiresGrad_();
-const w2 = randn([8, 3]).mul(0.5).requiresGrad_();
+setNumThreads(2);
+const x = randn([64, 32]);
+const labels = tensor(Array.from({ length: 64 }, (_, i) => i % 3), { dtype: 'int32' });
+const w1 = randn([32, 96]).mul(0.2).requiresGrad_();
+const b1 = randn([96]).mul(0.1).requiresGrad_();
+const w2 = randn([96, 3]).mul(0.2).requiresGrad_();
 const b2 = randn([3]).mul(0.1).requiresGrad_();
 const params = [w1, b1, w2, b2];
-const target = labels.reshape(32, 1);
+const target = labels.reshape(64, 1);
+// The first large product starts the worker threads; give them a moment to come up.
+matmul(randn([256, 256]), randn([256, 256]));
+await new Promise((resolve) => setTimeout(resolve, 300));
 let loss;
 for (let step = 0; step < 50; step++) {
   const h = matmul(x, w1).add(b1).relu();
@@ -19,4 +24,4 @@ for (let step = 0; step < 50; step++) {
   loss.backward();
   noGrad(() => { for (const p of params) p.sub_(p.grad.mul(0.1)); });
 }
-console.log(JSON.stringify({ loss: loss.item(), dtype: loss.dtype }));
+console.log(JSON.stringify({ loss: loss.item(), dtype: loss.dtype, backend: getBackend().name, wasm: wasmInfo() }));

@@ -16,7 +16,7 @@ export {
   registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads,
 } from './backend.js';
 export { referenceBackend, referenceKernels } from './backends/reference/index.js';
-export { wasmBuild } from './backends/wasm/index.js';
+export { wasmInfo, type WasmInfo } from './backends/wasm/index.js';
 export { traceOps, isTracing, emit, composite, type Tracer, type TraceRecord, type Attrs } from './trace.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export * from './ops/creation.js';

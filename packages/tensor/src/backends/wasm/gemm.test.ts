@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, listBackends, setNumThreads, withBackend, type GemmArgs } from '../../backend.js';
-import { conv2d, randn, manualSeed, tensor, wasmBuild } from '../../index.js';
+import { conv2d, randn, manualSeed, tensor, wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 
 const hasWasm = listBackends().includes('wasm');
@@ -70,7 +70,7 @@ describe.runIf(hasWasm)('wasm GEMM against the reference kernel', () => {
   afterAll(() => withBackend('wasm', () => setNumThreads(before)));
 
   it('reports its build', () => {
-    expect(wasmBuild).toMatch(/^(relaxed-)?simd(\+threads)?$/);
+    expect(wasmInfo()?.build).toMatch(/^(relaxed-)?simd(\+threads)?$/);
   });
 
   // Odd and prime sizes straddle the 4×8 register tile and the 256-deep / 128-row / 1024-column blocks.
@@ -112,6 +112,7 @@ describe.runIf(hasWasm)('wasm GEMM against the reference kernel', () => {
     const one = run(1);
     // Workers start asynchronously; repeat so at least some runs use them.
     for (let i = 0; i < 20; i++) expect(run(2)).toEqual(one);
+    if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBe(2);
   });
 
   it('matmul and conv2d on the wasm backend match the reference backend', () => {

@@ -27,8 +27,19 @@ function envBackend(): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KILN_BACKEND;
 }
 
-/** The wasm build in use (`relaxed-simd+threads`, ...), or null where Wasm SIMD is missing. */
-export let wasmBuild: string | null = null;
+export interface WasmInfo {
+  /** The build in use: `simd` or `relaxed-simd` (fused multiply-add), `+threads` with shared memory. */
+  build: string;
+  /** The most threads a kernel has run on so far in this process. */
+  maxThreadsUsed: number;
+}
+
+let info: (() => WasmInfo) | null = null;
+
+/** What the wasm backend runs on, or null where WebAssembly SIMD is missing (the reference is used). */
+export function wasmInfo(): WasmInfo | null {
+  return info ? info() : null;
+}
 
 const rt = loadRuntime();
 if (rt) {
@@ -43,7 +54,8 @@ if (rt) {
     },
     getNumThreads: () => threads,
   };
-  wasmBuild = describeRuntime(rt);
+  const build = describeRuntime(rt);
+  info = () => ({ build, maxThreadsUsed: pool.maxThreadsUsed });
   registerBackend(backend);
   const chosen = envBackend();
   if (chosen === undefined || chosen === '' || chosen === 'wasm') setBackend('wasm');

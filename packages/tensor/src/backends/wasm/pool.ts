@@ -63,15 +63,29 @@ interface Startable {
 
 type WorkerFactory = (tid: number) => Startable;
 
-/** How this runtime starts a thread: Web Workers (browsers, Deno, Bun) or Node's worker_threads. */
+/**
+ * How this runtime starts a thread: node:worker_threads where it exists (Node, and Deno and Bun
+ * through their Node compatibility; its workers can be unref'd, which Deno's Web Workers cannot,
+ * so a finished script exits), Web Workers from a Blob URL otherwise (browsers).
+ */
 function workerFactory(rt: WasmRuntime): WorkerFactory | null {
   const data = (tid: number) => ({ module: rt.module, memory: rt.memory, tid, ctrl: CTRL });
   const g = globalThis as {
     Worker?: new (url: string | URL, options?: { type?: string }) => Startable & { postMessage(m: unknown): void };
     Blob?: typeof Blob;
     URL?: typeof URL;
-    process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown };
+    process?: { getBuiltinModule?: (id: string) => unknown };
   };
+  let wt: { Worker: new (src: string, opts: { eval: boolean; workerData: unknown }) => Startable } | undefined;
+  try {
+    wt = g.process?.getBuiltinModule?.('node:worker_threads') as typeof wt;
+  } catch {
+    wt = undefined;
+  }
+  if (wt?.Worker) {
+    const src = `${workerSource}\nkilnWorker(require('node:worker_threads').workerData);\n`;
+    return (tid) => new wt.Worker(src, { eval: true, workerData: data(tid) });
+  }
   if (typeof g.Worker === 'function' && g.Blob && g.URL?.createObjectURL) {
     const url = g.URL.createObjectURL(new g.Blob([`${workerSource}\nself.onmessage = (e) => kilnWorker(e.data);\n`], { type: 'text/javascript' }));
     return (tid) => {
@@ -80,13 +94,6 @@ function workerFactory(rt: WasmRuntime): WorkerFactory | null {
       return w;
     };
   }
-  const wt = g.process?.getBuiltinModule?.('node:worker_threads') as
-    | { Worker: new (src: string, opts: { eval: boolean; workerData: unknown }) => Startable }
-    | undefined;
-  if (wt?.Worker) {
-    const src = `${workerSource}\nkilnWorker(require('node:worker_threads').workerData);\n`;
-    return (tid) => new wt.Worker(src, { eval: true, workerData: data(tid) });
-  }
   return null;
 }
 
@@ -94,6 +101,8 @@ export class WorkerPool {
   private readonly ctrl: Int32Array;
   private readonly factory: WorkerFactory | null;
   private started = 1;
+  /** The most threads any task has run on so far (for diagnostics). */
+  maxThreadsUsed = 1;
 
   constructor(private readonly rt: WasmRuntime) {
     this.ctrl = new Int32Array(rt.memory.buffer, CTRL, READY + MAX_THREADS);
@@ -128,6 +137,7 @@ export class WorkerPool {
       this.rt.exports.gemmTask(desc, 0, 1);
       return;
     }
+    if (t > this.maxThreadsUsed) this.maxThreadsUsed = t;
     Atomics.store(c, TASK, desc);
     Atomics.store(c, THREADS, t);
     Atomics.store(c, DONE, 0);
