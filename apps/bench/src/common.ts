@@ -45,7 +45,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --tfjs-cpu-lenet    also train LeNet on tfjs-cpu (~8 s per step, one window)
   --out FILE          raw JSONL output (default apps/bench/bench-results/raw-<stamp>.jsonl)
   --compare FILES     comma-separated raw JSONL files of other anchors (e.g. PyTorch runs of
-                      ../shared/bench-anchors) to add as ratio columns
+                      ../shared/bench-anchors) to add as ratio columns; their Kiln lines become
+                      a prev-kiln-<backend> column (compare with an earlier run)
   --help`;
 
 function positiveList(name: string, v: string): number[] {

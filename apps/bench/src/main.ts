@@ -96,7 +96,9 @@ function main(): void {
       console.error(`${pass}[${i + 1}/${jobs.length}] ${job.id} (${((Date.now() - start) / 1e3).toFixed(1)} s): ${summary.join('; ')}`);
     }
   }
-  const compared = args.compare.flatMap((f) => parseRecords(fs.readFileSync(f, 'utf8')));
+  // Kiln lines of compared files (an earlier run) become a `prev-kiln-…` column, not more rows.
+  const compared = args.compare.flatMap((f) => parseRecords(fs.readFileSync(f, 'utf8')))
+    .map((r) => (r.anchor.startsWith('kiln') ? { ...r, anchor: `prev-${r.anchor}` } : r));
   const over = args.reps > 1 ? `, medians over ${args.reps} processes` : '';
   console.error(`\nKiln vs the anchors (× = speed-up of Kiln, > 1 means Kiln is faster; ms figures are latencies${over})\n`);
   console.error(ratioTable([...records, ...compared]));
