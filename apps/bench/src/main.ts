@@ -100,8 +100,10 @@ function main(): void {
   const compared = args.compare.flatMap((f) => parseRecords(fs.readFileSync(f, 'utf8')))
     .map((r) => (r.anchor.startsWith('kiln') ? { ...r, anchor: `prev-${r.anchor}` } : r));
   const over = args.reps > 1 ? `, medians over ${args.reps} processes` : '';
-  console.error(`\nKiln vs the anchors (× = speed-up of Kiln, > 1 means Kiln is faster; ms figures are latencies${over})\n`);
-  console.error(ratioTable([...records, ...compared]));
+  if (records.some((r) => r.anchor.startsWith('kiln'))) {
+    console.error(`\nKiln vs the anchors (× = speed-up of Kiln, > 1 means Kiln is faster; ms figures are latencies${over})\n`);
+    console.error(ratioTable([...records, ...compared]));
+  }
   console.error(`\n${records.length} lines in ${((Date.now() - t0) / 1e3).toFixed(0)} s -> ${outFile}`);
   console.error(`table with other anchor runs: node ../shared/bench-anchors/summarize.mjs ${outFile} [RAW.jsonl...]`);
 }
