@@ -49,6 +49,7 @@ export function unary(op: UnaryOp, x: A, out: A, p0: number, p1: number): void {
       }
       return;
     case 'relu':
+      if (x instanceof Float32Array && out instanceof Float32Array) return reluF32(x, out);
       for (; i < n; i++) {
         const v = x[i]!;
         out[i] = v > 0 ? v : 0;
@@ -106,6 +107,19 @@ export function unary(op: UnaryOp, x: A, out: A, p0: number, p1: number): void {
 }
 
 /**
+ * relu on float32 bit patterns, without a data-dependent branch (random signs mispredict half
+ * the time): a set sign bit gives +0, as does NaN, exactly as `v > 0 ? v : 0`.
+ */
+function reluF32(x: Float32Array, out: Float32Array): void {
+  const xi = new Int32Array(x.buffer, x.byteOffset, x.length);
+  const oi = new Int32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0, n = xi.length; i < n; i++) {
+    const m = xi[i]!;
+    oi[i] = m > 0x7f800000 ? 0 : m & ~(m >> 31);
+  }
+}
+
+/**
  * out[o] = a[ia] ∘ b[ib] for `len` consecutive outputs from `io`, stepping the inputs by `sa`
  * and `sb` (0 for a broadcast operand, 1 for a contiguous one, anything else in general).
  */
@@ -142,22 +156,22 @@ const SEGMENT: { [K in BinaryOp]: Segment } = {
     }
   },
   eq(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! === b[ib]! ? 1 : 0;
+    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = Number(a[ia]! === b[ib]!);
   },
   ne(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! !== b[ib]! ? 1 : 0;
+    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = Number(a[ia]! !== b[ib]!);
   },
   lt(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! < b[ib]! ? 1 : 0;
+    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = Number(a[ia]! < b[ib]!);
   },
   le(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! <= b[ib]! ? 1 : 0;
+    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = Number(a[ia]! <= b[ib]!);
   },
   gt(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! > b[ib]! ? 1 : 0;
+    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = Number(a[ia]! > b[ib]!);
   },
   ge(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! >= b[ib]! ? 1 : 0;
+    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = Number(a[ia]! >= b[ib]!);
   },
   logicalAnd(a, ia, sa, b, ib, sb, out, io, len) {
     for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! && b[ib]! ? 1 : 0;
@@ -167,12 +181,43 @@ const SEGMENT: { [K in BinaryOp]: Segment } = {
   },
 };
 
+/**
+ * Whole-array loops for the four arithmetic ops: same shape (`mode` 0), scalar b (1) or scalar a
+ * (2). One index and a hoisted scalar let V8 drop the extra induction variables.
+ */
+type Flat = (a: A, b: A, out: A, n: number, mode: number) => void;
+
+const FLAT: { [K in 'add' | 'sub' | 'mul' | 'div']: Flat } = {
+  add(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = a[i]! + s; }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = s + b[i]!; }
+  },
+  sub(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = a[i]! - s; }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = s - b[i]!; }
+  },
+  mul(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = a[i]! * s; }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = s * b[i]!; }
+  },
+  div(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = a[i]! / b[i]!;
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = a[i]! / s; }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = s / b[i]!; }
+  },
+};
+
 export function binary(op: BinaryOp, a: A, aShape: Shape, b: A, bShape: Shape, out: A, outShape: Shape): void {
   const n = out.length;
   if (n === 0) return;
   const seg = SEGMENT[op];
   const na = a.length;
   const nb = b.length;
+  const mode = na === n && nb === n ? 0 : na === n && nb === 1 ? 1 : na === 1 && nb === n ? 2 : -1;
+  if (mode >= 0 && (op === 'add' || op === 'sub' || op === 'mul' || op === 'div')) return FLAT[op](a, b, out, n, mode);
   if (na === n && nb === n) return seg(a, 0, 1, b, 0, 1, out, 0, n);
   if (na === n && nb === 1) return seg(a, 0, 1, b, 0, 0, out, 0, n);
   if (na === 1 && nb === n) return seg(a, 0, 0, b, 0, 1, out, 0, n);
@@ -212,12 +257,53 @@ export function binary(op: BinaryOp, a: A, aShape: Shape, b: A, bShape: Shape, o
 function whereSegment(
   cond: Uint8Array, ic: number, sc: number, a: A, ia: number, sa: number, b: A, ib: number, sb: number, out: A, io: number, len: number,
 ): void {
-  if (sc === 1 && sa === 1 && sb === 1) {
-    for (let o = io, end = io + len; o < end; o++, ic++, ia++, ib++) out[o] = cond[ic] ? a[ia]! : b[ib]!;
-    return;
-  }
   for (let o = io, end = io + len; o < end; o++, ic += sc, ia += sa, ib += sb) out[o] = cond[ic] ? a[ia]! : b[ib]!;
 }
+
+/**
+ * The same on 32-bit words (`words` per element: 1 for float32/int32, 2 for float64), as a
+ * bitwise select: a random mask would mispredict a branch half the time. Bits are copied, so
+ * the result is exactly the chosen element.
+ */
+function whereWords(
+  cond: Uint8Array, ic: number, sc: number, a: Int32Array, ia: number, sa: number, b: Int32Array, ib: number, sb: number,
+  out: Int32Array, io: number, len: number, words: number,
+): void {
+  if (words === 1 && sc === 1 && sa === 1 && sb <= 1) {
+    // Contiguous cond and a (the relu-backward shape: where(mask, dy, 0)); b contiguous or scalar.
+    if (sb === 1) {
+      for (let j = 0; j < len; j++) {
+        const c = cond[ic + j]!;
+        const m = (c | -c) >> 31;
+        out[io + j] = (a[ia + j]! & m) | (b[ib + j]! & ~m);
+      }
+    } else {
+      const s = b[ib]!;
+      for (let j = 0; j < len; j++) {
+        const c = cond[ic + j]!;
+        const m = (c | -c) >> 31;
+        out[io + j] = (a[ia + j]! & m) | (s & ~m);
+      }
+    }
+    return;
+  }
+  if (words === 1) {
+    for (let o = io, end = io + len; o < end; o++, ic += sc, ia += sa, ib += sb) {
+      const c = cond[ic]!;
+      const m = (c | -c) >> 31;
+      out[o] = (a[ia]! & m) | (b[ib]! & ~m);
+    }
+    return;
+  }
+  for (let o = 2 * io, end = 2 * (io + len), pa = 2 * ia, pb = 2 * ib; o < end; o += 2, ic += sc, pa += 2 * sa, pb += 2 * sb) {
+    const c = cond[ic]!;
+    const m = (c | -c) >> 31;
+    out[o] = (a[pa]! & m) | (b[pb]! & ~m);
+    out[o + 1] = (a[pa + 1]! & m) | (b[pb + 1]! & ~m);
+  }
+}
+
+const words = (t: A): Int32Array => new Int32Array(t.buffer, t.byteOffset, t.byteLength >> 2);
 
 export function where(
   cond: Uint8Array, condShape: Shape, a: A, aShape: Shape, b: A, bShape: Shape, out: A, outShape: Shape,
@@ -234,12 +320,16 @@ export function where(
   const sc = cs[rank - 1]!;
   const sa = as[rank - 1]!;
   const sb = bs[rank - 1]!;
+  const kind = out.constructor;
+  const w = a.constructor === kind && b.constructor === kind ? out.BYTES_PER_ELEMENT >> 2 : 0;
+  const [a32, b32, o32] = w > 0 ? [words(a), words(b), words(out)] : [null, null, null];
   const idx = new Array<number>(rank - 1).fill(0);
   let ic = 0;
   let ia = 0;
   let ib = 0;
   for (let io = 0; io < n; io += inner) {
-    whereSegment(cond, ic, sc, a, ia, sa, b, ib, sb, out, io, inner);
+    if (o32) whereWords(cond, ic, sc, a32!, ia, sa, b32!, ib, sb, o32, io, inner, w);
+    else whereSegment(cond, ic, sc, a, ia, sa, b, ib, sb, out, io, inner);
     for (let d = rank - 2; d >= 0; d--) {
       ic += cs[d]!;
       ia += as[d]!;

@@ -72,6 +72,61 @@ const ROW_FOLD: { [K in ReduceOp]: RowFold } = {
   },
 };
 
+/** out[o] = fold of the contiguous run x[o·run, (o+1)·run), for every o. */
+type RunFold = (x: A, run: number, out: A) => void;
+
+const RUN_FOLD: { [K in ReduceOp]: RunFold } = {
+  sum(x, run, out) {
+    for (let o = 0, base = 0, n = x.length; base < n; o++) {
+      let acc = 0;
+      for (const end = base + run; base < end; base++) acc += x[base]!;
+      out[o] = acc;
+    }
+  },
+  prod(x, run, out) {
+    for (let o = 0, base = 0, n = x.length; base < n; o++) {
+      let acc = 1;
+      for (const end = base + run; base < end; base++) acc *= x[base]!;
+      out[o] = acc;
+    }
+  },
+  max(x, run, out) {
+    for (let o = 0, base = 0, n = x.length; base < n; o++, base += run) {
+      let acc = -Infinity;
+      for (let i = base, end = base + run; i < end; i++) {
+        const v = x[i]!;
+        if (v > acc || v !== v) acc = v;
+        if (acc !== acc) break;
+      }
+      out[o] = acc;
+    }
+  },
+  min(x, run, out) {
+    for (let o = 0, base = 0, n = x.length; base < n; o++, base += run) {
+      let acc = Infinity;
+      for (let i = base, end = base + run; i < end; i++) {
+        const v = x[i]!;
+        if (v < acc || v !== v) acc = v;
+        if (acc !== acc) break;
+      }
+      out[o] = acc;
+    }
+  },
+};
+
+/** x as [outer, rows, len]: out[o, t] = fold over rows of x[o, ·, t], one contiguous row at a time. */
+function foldRows(op: ReduceOp, x: A, outer: number, rows: number, len: number, out: A): void {
+  const init = INIT[op];
+  const rowFold = ROW_FOLD[op];
+  const acc = new Float64Array(len);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(init);
+    const base = o * rows * len;
+    for (let j = 0; j < rows; j++) rowFold(x, base + j * len, acc, len);
+    out.set(acc, o * len);
+  }
+}
+
 export function reduce(op: ReduceOp, x: A, shape: Shape, axes: readonly number[], out: A): void {
   const init = INIT[op];
   if (x.length === 0) {
@@ -79,6 +134,24 @@ export function reduce(op: ReduceOp, x: A, shape: Shape, axes: readonly number[]
     return;
   }
   const rank = shape.length;
+  const nAxes = axes.length;
+  // Cheap checks first (small tensors are dominated by set-up): trailing or leading axes.
+  let trailing = true;
+  let leading = nAxes > 0;
+  for (let j = 0; j < nAxes; j++) {
+    if (axes[j] !== rank - nAxes + j) trailing = false;
+    if (axes[j] !== j) leading = false;
+  }
+  if (trailing) {
+    let run = 1;
+    for (let d = rank - nAxes; d < rank; d++) run *= shape[d]!;
+    return RUN_FOLD[op](x, run, out);
+  }
+  if (leading) {
+    let rows = 1;
+    for (let d = 0; d < nAxes; d++) rows *= shape[d]!;
+    return foldRows(op, x, 1, rows, x.length / rows, out);
+  }
   const isReduced = new Array<boolean>(rank).fill(false);
   for (const a of axes) isReduced[a] = true;
   // Strides of x restricted to the reduced dims, and to the kept dims (0 elsewhere): collapsing
@@ -94,27 +167,10 @@ export function reduce(op: ReduceOp, x: A, shape: Shape, axes: readonly number[]
   const fold = FOLD[op];
 
   // All reduced, or reduced dims trailing one kept block: contiguous runs.
-  if (r === 1 || (r === 2 && !isRed[0] && isRed[1])) {
-    const run = r === 1 && !isRed[0] ? 1 : dims[r - 1]!;
-    const outs = x.length / run;
-    for (let o = 0; o < outs; o++) out[o] = fold(x, o * run, run, 1, init);
-    return;
-  }
+  if (r === 1 || (r === 2 && !isRed[0] && isRed[1])) return RUN_FOLD[op](x, r === 1 && !isRed[0] ? 1 : dims[r - 1]!, out);
   // [R, K] or [K1, R, K2]: fold contiguous rows into a float64 scratch row.
-  if ((r === 2 && isRed[0]) || (r === 3 && !isRed[0] && isRed[1])) {
-    const outer = r === 3 ? dims[0]! : 1;
-    const rows = dims[r - 2]!;
-    const len = dims[r - 1]!;
-    const rowFold = ROW_FOLD[op];
-    const acc = new Float64Array(len);
-    for (let o = 0; o < outer; o++) {
-      acc.fill(init);
-      const base = o * rows * len;
-      for (let j = 0; j < rows; j++) rowFold(x, base + j * len, acc, len);
-      out.set(acc, o * len);
-    }
-    return;
-  }
+  if (r === 2 && isRed[0]) return foldRows(op, x, 1, dims[0]!, dims[1]!, out);
+  if (r === 3 && !isRed[0] && isRed[1]) return foldRows(op, x, dims[0]!, dims[1]!, dims[2]!, out);
   // General: per output, fold the reduced box; its innermost reduced dim is the inner loop.
   const keptDims: number[] = [];
   const redDims: number[] = [];

@@ -132,6 +132,7 @@ export function maxPool(x: Float, g: WindowGeometry, out: Float, indices: Int32A
   const L = OH * OW;
   const th = tapRanges(H, KH, sh, ph, dh, OH);
   const tw = tapRanges(W, KW, sw, pw, dw, OW);
+  const k22 = KH === 2 && KW === 2 && dh === 1 && dw === 1;
   for (let p = 0; p < G.planes; p++) {
     const xo = p * H * W;
     let o = p * L;
@@ -143,6 +144,22 @@ export function maxPool(x: Float, g: WindowGeometry, out: Float, indices: Int32A
         const kwLo = tw[2 * ow]!;
         const kwHi = tw[2 * ow + 1]!;
         const iw0 = ow * sw - pw;
+        if (k22 && khLo === 0 && khHi === 2 && kwLo === 0 && kwHi === 2) {
+          // The common 2×2 window, wholly inside: four taps unrolled, same rule and order.
+          const i0 = ih0 * W + iw0;
+          const i2 = i0 + W;
+          let best = x[xo + i0]!;
+          let bi = i0;
+          let v = x[xo + i0 + 1]!;
+          if (v > best || (v !== v && best === best)) { best = v; bi = i0 + 1; }
+          v = x[xo + i2]!;
+          if (v > best || (v !== v && best === best)) { best = v; bi = i2; }
+          v = x[xo + i2 + 1]!;
+          if (v > best || (v !== v && best === best)) { best = v; bi = i2 + 1; }
+          out[o] = best;
+          indices[o] = bi;
+          continue;
+        }
         let best = -Infinity;
         let bi = -1;
         // Taps in the reference's order; NaN propagates and the first maximum wins ties.
@@ -160,21 +177,6 @@ export function maxPool(x: Float, g: WindowGeometry, out: Float, indices: Int32A
         out[o] = best;
         indices[o] = bi;
       }
-    }
-  }
-}
-
-export function maxPoolBackward(dy: Float, indices: Int32Array, g: WindowGeometry, dx: Float): void {
-  let inPlane = 1;
-  for (const s of g.inSize) inPlane *= s;
-  let L = 1;
-  for (const s of g.outSize) L *= s;
-  const planes = g.batch * g.channels;
-  for (let p = 0, j = 0; p < planes; p++) {
-    const xo = p * inPlane;
-    for (const end = j + L; j < end; j++) {
-      const ii = indices[j]!;
-      if (ii >= 0) dx[xo + ii] = dx[xo + ii]! + dy[j]!;
     }
   }
 }
