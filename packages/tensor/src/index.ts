@@ -27,7 +27,7 @@ export {
 } from './ops/elementwise.js';
 export { sum, mean, prod, max, min, variance as var, variance, std, logsumexp, argmax, argmin, type VarOptions } from './ops/reduce.js';
 export { softmax, logSoftmax, gelu } from './ops/activation.js';
-export { matmul } from './ops/linalg.js';
+export { matmul, linear } from './ops/linalg.js';
 export {
   reshape, reshape as view, flatten, unflatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, flip,
   cat, stack, split, chunk, repeat, tril, triu, pad, type PadMode,

@@ -1,4 +1,4 @@
-import { zeros, Tensor } from '@kiln/tensor';
+import { linear, zeros, Tensor } from '@kiln/tensor';
 import { kaimingUniform_, uniform_ } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkInput } from './check.js';
@@ -31,8 +31,7 @@ export class Linear extends Module {
 
   override forward(x: Tensor): Tensor {
     checkInput('Linear', x, x.ndim >= 1 && x.shape[x.ndim - 1] === this.inFeatures, `last dim ${this.inFeatures} (inFeatures)`);
-    const y = x.matmul(this.weight.t());
-    return this.bias ? y.add(this.bias) : y;
+    return linear(x, this.weight, this.bias);
   }
 
   override extraRepr(): string {

@@ -70,8 +70,77 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b.ndim === 1) shape = shape.slice(0, -1);
   return finish(viewOf(full, shape), 'matmul', [x, y], {}, (g) => {
     const g2 = viewOf(g, full.shape);
-    const gx = sumTo(batchedGemm(g2, y2, false, true), x2.shape);
-    const gy = sumTo(batchedGemm(x2, g2, true, false), y2.shape);
-    return [viewOf(gx, x.shape), viewOf(gy, y.shape)];
+    const gx = x.requiresGrad ? viewOf(sumTo(batchedGemm(g2, y2, false, true), x2.shape), x.shape) : null;
+    const gy = y.requiresGrad ? viewOf(sumTo(batchedGemm(x2, g2, true, false), y2.shape), y.shape) : null;
+    return [gx, gy];
+  });
+}
+
+/**
+ * x·Wᵀ + b, the affine map of a dense layer: x `[..., in]`, weight `[out, in]` (PyTorch's
+ * layout), bias `[out]` or null → `[..., out]`. One GEMM with W read transposed in place, the
+ * bias pre-loaded into the output, so no transpose or broadcast is materialised forward or
+ * backward. Traced as `linear` (ONNX Gemm with transB = 1).
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  checkTensor('linear', 'x', x);
+  checkTensor('linear', 'weight', weight);
+  if (bias !== null) checkTensor('linear', 'bias', bias);
+  if (weight.ndim !== 2) throw new Error(`Kiln: linear: weight must be 2-D [out, in], got ${formatShape(weight.shape)}`);
+  const [outF, inF] = weight.shape as [number, number];
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== inF) {
+    throw new Error(`Kiln: linear: x's last dim must equal weight's in-features ${inF}, got x ${formatShape(x.shape)} and weight ${formatShape(weight.shape)}`);
+  }
+  if (bias && !(bias.ndim === 1 && bias.shape[0] === outF)) {
+    throw new Error(`Kiln: linear: bias must have shape [${outF}], got ${formatShape(bias.shape)}`);
+  }
+  let dtype = promoteTypes(x.dtype, weight.dtype);
+  if (bias) dtype = promoteTypes(dtype, bias.dtype);
+  if (!isFloatingDType(dtype)) {
+    throw new Error(`Kiln: linear: expected floating tensors, got x ${x.dtype}, weight ${weight.dtype}${bias ? `, bias ${bias.dtype}` : ''}`);
+  }
+  const xs = x.dtype === dtype ? x : x.to(dtype);
+  const w = weight.dtype === dtype ? weight : weight.to(dtype);
+  const b = bias && (bias.dtype === dtype ? bias : bias.to(dtype));
+  const rows = sizeOf(x.shape.slice(0, -1));
+  const out = empty([...x.shape.slice(0, -1), outF], dtype);
+  const o = out._data as Float;
+  if (b) for (let r = 0; r < rows; r++) o.set(b._data as Float, r * outF);
+  kernels().gemm({
+    batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true,
+    a: xs._data as Float, aOffset: 0, aBatchStride: 0,
+    b: w._data as Float, bOffset: 0, bBatchStride: 0,
+    c: o, cOffset: 0, cBatchStride: 0,
+    accumulate: b !== null,
+  });
+  const inputs = b ? [xs, w, b] : [xs, w];
+  return finish(out, 'linear', inputs, {}, (g) => {
+    const k = kernels();
+    const gd = g._data as Float;
+    // dx = g·W, dW = gᵀ·x, db = Σ_rows g; each only where it is wanted (a network's input
+    // usually is not, and its dx would be the largest product of the backward pass).
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    if (xs.requiresGrad) {
+      gx = empty(xs.shape, dtype);
+      k.gemm({
+        batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false,
+        a: gd, aOffset: 0, aBatchStride: 0, b: w._data as Float, bOffset: 0, bBatchStride: 0,
+        c: gx._data as Float, cOffset: 0, cBatchStride: 0, accumulate: false,
+      });
+    }
+    if (w.requiresGrad) {
+      gw = empty(w.shape, dtype);
+      k.gemm({
+        batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false,
+        a: gd, aOffset: 0, aBatchStride: 0, b: xs._data as Float, bOffset: 0, bBatchStride: 0,
+        c: gw._data as Float, cOffset: 0, cBatchStride: 0, accumulate: false,
+      });
+    }
+    if (!b) return [gx, gw];
+    if (!b.requiresGrad) return [gx, gw, null];
+    const gb = empty([1, outF], dtype);
+    k.reduce('sum', gd, [rows, outF], [0], gb._data);
+    return [gx, gw, viewOf(gb, [outF])];
   });
 }

@@ -4,10 +4,10 @@
  */
 import type { Tensor } from '@kiln/tensor';
 import type { GraphBuilder } from '../builder.js';
-import { linear } from './linear.js';
 
 export interface LayerExporter {
   export(b: GraphBuilder, module: Record<string, unknown>, inputs: readonly Tensor[], outputs: readonly Tensor[]): void;
 }
 
-export const layerExporters: Record<string, LayerExporter> = { Linear: linear };
+// Linear needs no entry: it runs the `linear` op, exported as Gemm at op level (ops/nn.ts).
+export const layerExporters: Record<string, LayerExporter> = {};

@@ -12,6 +12,21 @@ function requireBatched(r: TraceRecord, x: Tensor, spatial: number): void {
 }
 
 export const nnOps: Record<string, OpExporter> = {
+  // x·Wᵀ + b → Gemm(x, W, b, transB=1) for 2-D x (W keeps its [out, in] layout, so the
+  // initializer is the state-dict tensor unchanged); other ranks → MatMul(x, Transpose(W)) + b.
+  linear: (b, r) => {
+    const [x, weight, bias] = r.inputs;
+    if (x!.ndim === 2) {
+      b.node('Gemm', r.inputs.map((t) => b.name(t)), [b.output(r.outputs[0]!, 'gemm')], { transB: 1 });
+      return;
+    }
+    const wt = b.tmp('Transpose', [b.name(weight!)], { perm: [1, 0] });
+    if (!bias) {
+      b.node('MatMul', [b.name(x!), wt], [b.output(r.outputs[0]!, 'linear')]);
+      return;
+    }
+    b.node('Add', [b.tmp('MatMul', [b.name(x!), wt]), b.name(bias)], [b.output(r.outputs[0]!, 'linear')]);
+  },
   conv: (b, r) => {
     const k = ints(r, 'kernelShape');
     requireBatched(r, r.inputs[0]!, k.length);

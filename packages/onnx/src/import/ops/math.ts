@@ -39,6 +39,10 @@ export const mathOps: Record<string, OpHandler> = {
   MatMul: binary(K.matmul),
   Gemm: (c: NodeContext) => {
     let a = c.input(0), b = c.input(1);
+    const plain = !c.int('transA', 0) && c.int('transB', 0) && c.float('alpha', 1) === 1 && c.float('beta', 1) === 1;
+    const c1 = c.optionalInput(2);
+    // The dense layer's form (what Kiln exports for Linear): the same fused op, so a round trip is exact.
+    if (plain && (!c1 || (c1.ndim === 1 && c1.shape[0] === b.shape[0]))) return K.linear(a, b, c1 ?? null);
     if (c.int('transA', 0)) a = a.t();
     if (c.int('transB', 0)) b = b.t();
     let y = a.matmul(b);
