@@ -35,6 +35,12 @@ export class SGD extends Optimizer {
     const nesterov = group.nesterov as boolean;
     const wd = group.weightDecay as number;
     const sign = group.maximize ? -1 : 1;
+    if (momentum === 0 && wd === 0) {
+      // Plain SGD, the common case: one multiply-add per weight.
+      const step = sign * lr;
+      for (let i = 0; i < w.length; i++) w[i] = w[i]! - step * grad[i]!;
+      return;
+    }
     const first = !(state.momentumBuffer instanceof Float64Array);
     const buf = momentum !== 0 ? buffer(state, 'momentumBuffer', w.length) : null;
     for (let i = 0; i < w.length; i++) {
