@@ -8,6 +8,7 @@
  * unless the environment variable KILN_BACKEND names another one.
  */
 import { registerBackend, setBackend, type Backend } from '../../backend.js';
+import { fastKernels } from './fast/index.js';
 import { makeGemm } from './gemm.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, loadRuntime, MAX_THREADS } from './runtime.js';
@@ -48,7 +49,7 @@ if (rt) {
   let threads = Math.max(1, Math.min(hardwareThreads(), limit));
   const backend: Backend = {
     name: 'wasm',
-    kernels: { gemm: makeGemm(rt, pool, () => threads) },
+    kernels: { ...fastKernels, gemm: makeGemm(rt, pool, () => threads) },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);
     },
