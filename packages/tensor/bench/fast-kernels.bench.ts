@@ -18,12 +18,15 @@ const fast = fastKernels as Kernels;
 const ref = referenceKernels;
 const OPTIONS = { time: 400, warmupTime: 100 };
 
+/** Uniform in [-1, 1) from xorshift32: random signs, so sign-dependent branches mispredict as in training. */
 function random(n: number, seed = 1): Float32Array {
   let s = seed;
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    a[i] = s / 2147483648 - 1;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    a[i] = (s >>> 0) / 2147483648 - 1;
   }
   return a;
 }
@@ -85,6 +88,15 @@ const emb = new Float32Array(64 * 64);
 pair('indexSelect [1000,64] rows ×64', (k) => k.indexSelect(table, [1000, 64], 0, ids, emb));
 const labels = new Int32Array(64).map((_, i) => i % 10);
 pair('gather [64,10] dim 1 → [64,1]', (k) => k.gather(logits, [64, 10], 1, labels, [64, 1], perRow));
+
+// Convolution bias (ops/conv.ts): in-place add of [1,C,1] to [N,C,L], and its gradient sum over axes 0 and 2.
+for (const [c, l] of [[6, 784], [16, 100]] as const) {
+  const y = random(64 * c * l, 10);
+  const cb = random(c, 11);
+  const db = new Float32Array(c);
+  pair(`add [64,${c},${l}] += [1,${c},1] (conv bias)`, (k) => k.binary('add', y, [64, c, l], cb, [1, c, 1], y, [64, c, l]));
+  pair(`sum [64,${c},${l}] over axes 0,2 (conv bias grad)`, (k) => k.reduce('sum', y, [64, c, l], [0, 2], db));
+}
 
 // LeNet-5: conv1 5×5 pad 2 on 64×1×28×28, conv2 5×5 on 64×6×14×14, 2×2 pools.
 for (const g of [geometry(64, 1, 28, 5, 1, 2), geometry(64, 6, 14, 5, 1, 0)]) {

@@ -182,12 +182,14 @@ const SEGMENT: { [K in BinaryOp]: Segment } = {
 };
 
 /**
- * Whole-array loops for the four arithmetic ops: same shape (`mode` 0), scalar b (1) or scalar a
- * (2). One index and a hoisted scalar let V8 drop the extra induction variables.
+ * Whole-array loops for arithmetic and comparisons: same shape (`mode` 0), scalar b (1) or
+ * scalar a (2). One index and a hoisted scalar let V8 drop the extra induction variables.
  */
 type Flat = (a: A, b: A, out: A, n: number, mode: number) => void;
 
-const FLAT: { [K in 'add' | 'sub' | 'mul' | 'div']: Flat } = {
+type FlatOp = 'add' | 'sub' | 'mul' | 'div' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+const FLAT: { [K in FlatOp]: Flat } = {
   add(a, b, out, n, mode) {
     if (mode === 0) for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
     else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = a[i]! + s; }
@@ -207,6 +209,35 @@ const FLAT: { [K in 'add' | 'sub' | 'mul' | 'div']: Flat } = {
     if (mode === 0) for (let i = 0; i < n; i++) out[i] = a[i]! / b[i]!;
     else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = a[i]! / s; }
     else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = s / b[i]!; }
+  },  eq(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = Number(a[i]! === b[i]!);
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = Number(a[i]! === s); }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = Number(s === b[i]!); }
+  },
+  ne(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = Number(a[i]! !== b[i]!);
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = Number(a[i]! !== s); }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = Number(s !== b[i]!); }
+  },
+  lt(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = Number(a[i]! < b[i]!);
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = Number(a[i]! < s); }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = Number(s < b[i]!); }
+  },
+  le(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = Number(a[i]! <= b[i]!);
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = Number(a[i]! <= s); }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = Number(s <= b[i]!); }
+  },
+  gt(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = Number(a[i]! > b[i]!);
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = Number(a[i]! > s); }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = Number(s > b[i]!); }
+  },
+  ge(a, b, out, n, mode) {
+    if (mode === 0) for (let i = 0; i < n; i++) out[i] = Number(a[i]! >= b[i]!);
+    else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) out[i] = Number(a[i]! >= s); }
+    else { const s = a[0]!; for (let i = 0; i < n; i++) out[i] = Number(s >= b[i]!); }
   },
 };
 
@@ -217,7 +248,7 @@ export function binary(op: BinaryOp, a: A, aShape: Shape, b: A, bShape: Shape, o
   const na = a.length;
   const nb = b.length;
   const mode = na === n && nb === n ? 0 : na === n && nb === 1 ? 1 : na === 1 && nb === n ? 2 : -1;
-  if (mode >= 0 && (op === 'add' || op === 'sub' || op === 'mul' || op === 'div')) return FLAT[op](a, b, out, n, mode);
+  if (mode >= 0 && op in FLAT) return FLAT[op as FlatOp](a, b, out, n, mode);
   if (na === n && nb === n) return seg(a, 0, 1, b, 0, 1, out, 0, n);
   if (na === n && nb === 1) return seg(a, 0, 1, b, 0, 0, out, 0, n);
   if (na === 1 && nb === n) return seg(a, 0, 0, b, 0, 1, out, 0, n);

@@ -239,6 +239,9 @@ describe('fast movement', () => {
     { shape: [], strides: [], offset: 3, length: 5 },
     { shape: [3, 0, 2], strides: [1, 1, 1], offset: 0, length: 4 },
     { shape: [200], strides: [1], offset: 7, length: 210 },
+    { shape: [40, 33], strides: [0, 3], offset: 0, length: 97 },
+    { shape: [33, 40], strides: [2, 0], offset: 0, length: 65 },
+    { shape: [34, 35], strides: [1, 20], offset: 0, length: 714 },
   ];
   for (let t = 0; t < 60; t++) {
     const shape = randomShape(r, 4, [0, 1, 2, 3, 5, 7, 11]);

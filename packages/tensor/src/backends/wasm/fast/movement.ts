@@ -76,6 +76,27 @@ export function stridedAccumulate(src: A, out: A, offset: number, shape: Shape, 
   const rank = dims.length;
   const inner = dims[rank - 1]!;
   const si = st[rank - 1]!;
+  if (rank === 2 && si !== 1 && dims[0]! >= TILE && inner >= TILE) {
+    const rows = dims[0]!;
+    const so = st[0]!;
+    const as = Math.abs(so);
+    const ai = Math.abs(si);
+    // Transpose-like and free of repeated targets (each dim's span clears the other's step), so
+    // the order of additions cannot matter: walk TILE×TILE blocks.
+    if (as > 0 && ai > 0 && (ai >= as * rows || as >= ai * inner)) {
+      for (let r0 = 0; r0 < rows; r0 += TILE) {
+        const r1 = Math.min(rows, r0 + TILE);
+        for (let c0 = 0; c0 < inner; c0 += TILE) {
+          const c1 = Math.min(inner, c0 + TILE);
+          for (let r = r0; r < r1; r++) {
+            let o = offset + r * so + c0 * si;
+            for (let i = r * inner + c0, end = r * inner + c1; i < end; i++, o += si) out[o] = out[o]! + src[i]!;
+          }
+        }
+      }
+      return;
+    }
+  }
   const idx = new Array<number>(rank - 1).fill(0);
   let off = offset;
   for (let i = 0; i < n; ) {
