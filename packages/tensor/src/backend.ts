@@ -116,6 +116,15 @@ export interface Kernels {
    */
   avgPool(x: Float32Array | Float64Array, g: WindowGeometry, countIncludePad: boolean, out: Float32Array | Float64Array): void;
   avgPoolBackward(dy: Float32Array | Float64Array, g: WindowGeometry, countIncludePad: boolean, dx: Float32Array | Float64Array): void;
+  /**
+   * Convolution without bias: out `[N, cOut, ...outSize]` = x `[N, C, ...inSize]` ⋆ w
+   * `[cOut, C/groups, ...kernel]`. The reference composes im2col and gemm.
+   */
+  convForward(x: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, out: Float32Array | Float64Array): void;
+  /** dx += the adjoint of convForward applied to dy (dx as the caller passes it, usually zeroed). */
+  convBackwardInput(dy: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dx: Float32Array | Float64Array): void;
+  /** dw += Σ over the batch of dy ⋆ x, per group (dw as the caller passes it, usually zeroed). */
+  convBackwardWeight(x: Float32Array | Float64Array, dy: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dw: Float32Array | Float64Array): void;
 }
 
 export interface Backend {

@@ -1,13 +1,10 @@
 /**
  * Convolutions, written once for 1–3 spatial dims.
  *
- * Forward: the input is unfolded (im2col) into `[channels·Πkernel, Πout]` columns per batch
- * item, and each group's weight block multiplies its rows (one strided batched GEMM per group,
- * batched over the batch items). The input gradient is the adjoint: Wᵀ·dY (GEMM) folded back
- * with col2im; the weight gradient is dY·colsᵀ accumulated over the batch; the bias gradient
- * sums dY. The transposed convolution is the adjoint of convolution, so it reuses the same
- * three pieces with their roles swapped. Large batches are processed in chunks to bound the
- * size of the column buffer.
+ * The arithmetic is three backend kernels (convForward, convBackwardInput, convBackwardWeight;
+ * the reference composes them from im2col and GEMM); the bias and its gradient are added here.
+ * The transposed convolution is the adjoint of convolution, so it reuses the same three
+ * kernels with their roles swapped.
  *
  * Traced as `conv` / `convTranspose` with ONNX-shaped attributes: `kernelShape`, `strides`,
  * `pads` (all begins, then all ends, per spatial dim), `dilations`, `group` (and
@@ -43,123 +40,6 @@ export interface ConvTransposeOptions {
   outputPadding?: SpatialArg;
   dilation?: SpatialArg;
   groups?: number;
-}
-
-/** Elements of one im2col buffer beyond which the batch is processed in chunks. */
-const COLS_BUDGET = 1 << 22;
-
-function like(a: Float, n: number): Float {
-  return a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
-}
-
-/** Calls `fn` for consecutive chunks of the batch, with the geometry of each chunk. */
-function forEachChunk(g: WindowGeometry, fn: (n0: number, sub: WindowGeometry) => void): number {
-  const perItem = g.channels * sizeOf(g.kernel) * sizeOf(g.outSize);
-  const chunk = Math.max(1, Math.min(g.batch, Math.floor(COLS_BUDGET / Math.max(1, perItem))));
-  for (let n0 = 0; n0 < g.batch; n0 += chunk) fn(n0, { ...g, batch: Math.min(chunk, g.batch - n0) });
-  return chunk;
-}
-
-/** True when im2col would copy the input unchanged (1×1 kernel, stride 1, no padding). */
-function isPointwise(g: WindowGeometry): boolean {
-  return g.kernel.every((k, i) => k === 1 && g.stride[i] === 1 && g.padBegin[i] === 0 && g.padEnd[i] === 0);
-}
-
-/**
- * out `[N, cOut, ...outSize]` = conv of x `[N, C, ...inSize]` with w `[cOut, C/groups, ...k]`
- * (geometry `g`).
- */
-function convForwardRaw(x: Float, w: Float, g: WindowGeometry, cOut: number, groups: number, out: Float): void {
-  const k = kernels();
-  const K = sizeOf(g.kernel);
-  const L = sizeOf(g.outSize);
-  const inPlane = sizeOf(g.inSize);
-  const cIn = g.channels;
-  const cInG = cIn / groups;
-  const cOutG = cOut / groups;
-  const pointwise = isPointwise(g);
-  let cols: Float | null = null;
-  forEachChunk(g, (n0, sub) => {
-    const nb = sub.batch;
-    const xs = x.subarray(n0 * cIn * inPlane, (n0 + nb) * cIn * inPlane) as Float;
-    let c: Float = xs;
-    if (!pointwise) {
-      cols ??= like(x, sub.batch * cIn * K * L);
-      c = cols.subarray(0, nb * cIn * K * L) as Float;
-      k.im2col(xs, sub, c);
-    }
-    for (let gi = 0; gi < groups; gi++) {
-      k.gemm({
-        batch: nb, m: cOutG, n: L, k: cInG * K, transA: false, transB: false,
-        a: w, aOffset: gi * cOutG * cInG * K, aBatchStride: 0,
-        b: c, bOffset: gi * cInG * K * L, bBatchStride: cIn * K * L,
-        c: out, cOffset: n0 * cOut * L + gi * cOutG * L, cBatchStride: cOut * L,
-        accumulate: false,
-      });
-    }
-  });
-}
-
-/** dx (zeroed by the caller) += the adjoint of convForwardRaw applied to dy. */
-function convBackwardInputRaw(dy: Float, w: Float, g: WindowGeometry, cOut: number, groups: number, dx: Float): void {
-  const k = kernels();
-  const K = sizeOf(g.kernel);
-  const L = sizeOf(g.outSize);
-  const inPlane = sizeOf(g.inSize);
-  const cIn = g.channels;
-  const cInG = cIn / groups;
-  const cOutG = cOut / groups;
-  const pointwise = isPointwise(g);
-  let cols: Float | null = null;
-  forEachChunk(g, (n0, sub) => {
-    const nb = sub.batch;
-    const dxs = dx.subarray(n0 * cIn * inPlane, (n0 + nb) * cIn * inPlane) as Float;
-    cols ??= pointwise ? null : like(dy, sub.batch * cIn * K * L);
-    const c = pointwise ? dxs : (cols!.subarray(0, nb * cIn * K * L) as Float);
-    for (let gi = 0; gi < groups; gi++) {
-      k.gemm({
-        batch: nb, m: cInG * K, n: L, k: cOutG, transA: true, transB: false,
-        a: w, aOffset: gi * cOutG * cInG * K, aBatchStride: 0,
-        b: dy, bOffset: n0 * cOut * L + gi * cOutG * L, bBatchStride: cOut * L,
-        c, cOffset: gi * cInG * K * L, cBatchStride: cIn * K * L,
-        accumulate: pointwise,
-      });
-    }
-    if (!pointwise) k.col2im(c, sub, dxs);
-  });
-}
-
-/** dw (zeroed by the caller) += Σ_batch dy · im2col(x)ᵀ, per group. */
-function convBackwardWeightRaw(x: Float, dy: Float, g: WindowGeometry, cOut: number, groups: number, dw: Float): void {
-  const k = kernels();
-  const K = sizeOf(g.kernel);
-  const L = sizeOf(g.outSize);
-  const inPlane = sizeOf(g.inSize);
-  const cIn = g.channels;
-  const cInG = cIn / groups;
-  const cOutG = cOut / groups;
-  const pointwise = isPointwise(g);
-  let cols: Float | null = null;
-  forEachChunk(g, (n0, sub) => {
-    const nb = sub.batch;
-    const xs = x.subarray(n0 * cIn * inPlane, (n0 + nb) * cIn * inPlane) as Float;
-    let c: Float = xs;
-    if (!pointwise) {
-      cols ??= like(x, sub.batch * cIn * K * L);
-      c = cols.subarray(0, nb * cIn * K * L) as Float;
-      k.im2col(xs, sub, c);
-    }
-    // One GEMM per batch item, batched over groups (each group's blocks are equally spaced).
-    for (let n = 0; n < nb; n++) {
-      k.gemm({
-        batch: groups, m: cOutG, n: cInG * K, k: L, transA: false, transB: true,
-        a: dy, aOffset: (n0 + n) * cOut * L, aBatchStride: cOutG * L,
-        b: c, bOffset: n * cIn * K * L, bBatchStride: cInG * K * L,
-        c: dw, cOffset: 0, cBatchStride: cOutG * cInG * K,
-        accumulate: true,
-      });
-    }
-  });
 }
 
 function checkGroups(op: string, groups: number): void {
@@ -245,7 +125,7 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
   const b = bias == null ? null : asDType(bias, dtype);
   const g = geometry(x, kernel, stride, padBegin, padEnd, dilation, outSize);
   const out = empty([x.shape[0]!, cOut, ...outSize], dtype);
-  convForwardRaw(x._data as Float, w._data as Float, g, cOut, groups, out._data as Float);
+  kernels().convForward(x._data as Float, w._data as Float, g, cOut, groups, out._data as Float);
   if (b) addBias(out, b);
   const attrs = { kernelShape: kernel, strides: stride, pads: [...padBegin, ...padEnd], dilations: dilation, group: groups };
   return finish(batched ? out : viewOf(out, out.shape.slice(1)), 'conv', b ? [xIn, w, b] : [xIn, w], attrs, (grad) => {
@@ -254,12 +134,12 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
     let dw: Tensor | null = null;
     if (xIn.requiresGrad) {
       dx = empty(x.shape, dtype);
-      convBackwardInputRaw(dy._data as Float, w._data as Float, g, cOut, groups, dx._data as Float);
+      kernels().convBackwardInput(dy._data as Float, w._data as Float, g, cOut, groups, dx._data as Float);
       dx = viewOf(dx, xIn.shape);
     }
     if (w.requiresGrad) {
       dw = empty(w.shape, dtype);
-      convBackwardWeightRaw(x._data as Float, dy._data as Float, g, cOut, groups, dw._data as Float);
+      kernels().convBackwardWeight(x._data as Float, dy._data as Float, g, cOut, groups, dw._data as Float);
     }
     return [dx, dw, b?.requiresGrad ? biasGrad(dy) : null];
   });
@@ -304,7 +184,7 @@ function convTransposeNd(op: string, n: number, input: Tensor, weight: Tensor, b
   const g: WindowGeometry = {
     batch: N, channels: cOut, inSize: outSize, kernel, stride, padBegin: pad, padEnd: pad, dilation, outSize: inSize,
   };
-  convBackwardInputRaw(x._data as Float, w._data as Float, g, cIn, groups, out._data as Float);
+  kernels().convBackwardInput(x._data as Float, w._data as Float, g, cIn, groups, out._data as Float);
   if (b) addBias(out, b);
   const attrs = {
     kernelShape: kernel, strides: stride, pads: [...pad, ...pad], outputPadding, dilations: dilation, group: groups,
@@ -315,12 +195,12 @@ function convTransposeNd(op: string, n: number, input: Tensor, weight: Tensor, b
     let dw: Tensor | null = null;
     if (xIn.requiresGrad) {
       dx = empty(x.shape, dtype);
-      convForwardRaw(dy._data as Float, w._data as Float, g, cIn, groups, dx._data as Float);
+      kernels().convForward(dy._data as Float, w._data as Float, g, cIn, groups, dx._data as Float);
       dx = viewOf(dx, xIn.shape);
     }
     if (w.requiresGrad) {
       dw = empty(w.shape, dtype);
-      convBackwardWeightRaw(dy._data as Float, x._data as Float, g, cIn, groups, dw._data as Float);
+      kernels().convBackwardWeight(dy._data as Float, x._data as Float, g, cIn, groups, dw._data as Float);
     }
     return [dx, dw, b?.requiresGrad ? biasGrad(dy) : null];
   });

@@ -1,5 +1,6 @@
 /** The pure-TypeScript reference backend: every kernel, written for clarity; the spec. */
 import { registerReferenceBackend, type Backend, type Kernels } from '../../backend.js';
+import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binary, unary, where } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { gather, indexAdd, indexSelect, scatterAdd, stridedAccumulate, stridedCopy } from './movement.js';
@@ -9,6 +10,7 @@ import { avgPool, avgPoolBackward, col2im, im2col, maxPool, maxPoolBackward } fr
 export const referenceKernels: Kernels = {
   unary, binary, where, reduce, argReduce, gemm, stridedCopy, stridedAccumulate,
   gather, scatterAdd, indexSelect, indexAdd, im2col, col2im, maxPool, maxPoolBackward, avgPool, avgPoolBackward,
+  convForward, convBackwardInput, convBackwardWeight,
 };
 
 export const referenceBackend: Backend & { kernels: Kernels } = { name: 'reference', kernels: referenceKernels };
