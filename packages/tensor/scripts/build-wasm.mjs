@@ -30,7 +30,7 @@ try {
   const lines = ['// GENERATED at build time from assembly/*.ts by scripts/build-wasm.mjs — do not edit or commit.'];
   for (const [name, flags] of Object.entries(variants)) {
     const file = join(scratch, `${name}.wasm`);
-    execFileSync(process.execPath, [asc, join(root, 'assembly', 'gemm.ts'), '-o', file, '-O3', '--noAssert',
+    execFileSync(process.execPath, [asc, join(root, 'assembly', 'index.ts'), '-o', file, '-O3', '--noAssert',
       '--runtime', 'stub', '--importMemory', '--initialMemory', '256', '--maximumMemory', String(MAX_PAGES),
       '--enable', 'threads', ...flags], { stdio: ['ignore', 'inherit', 'inherit'] });
     lines.push(`export const ${name} = '${readFileSync(file).toString('base64')}';`);

@@ -71,7 +71,7 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     d[w + 16] = SCRATCH;
     d[w + 17] = rt.scratchPerThread;
     const work = nb * cSize * k;
-    pool.run(DESC, Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD))));
+    pool.run('gemmTask', DESC, Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD))));
     const out = rt.f32.subarray(cPtr >> 2, (cPtr >> 2) + nb * cSize);
     if (g.cBatchStride === cSize || nb === 1) {
       c.set(out, g.cOffset + t0 * g.cBatchStride);

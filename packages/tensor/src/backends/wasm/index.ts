@@ -1,6 +1,7 @@
 /**
  * The wasm backend: WebAssembly SIMD kernels (relaxed-SIMD FMA where the engine has it) for the
- * compute-bound GEMM that matmul, linear and convolution run on, threaded over shared memory,
+ * compute-bound work — GEMM (matmul, linear) and convolution forward and backward, with im2col
+ * and col2im done inside Wasm memory —, threaded over shared memory,
  * plus specialised TypeScript loops for the memory-bound kernels, where copying into Wasm
  * memory and back would cost as much as the work. Everything else falls back to the reference.
  *
@@ -9,6 +10,7 @@
  */
 import { registerBackend, setBackend, type Backend } from '../../backend.js';
 import { fastKernels } from './fast/index.js';
+import { makeConv } from './conv.js';
 import { makeGemm } from './gemm.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, loadRuntime, MAX_THREADS } from './runtime.js';
@@ -49,7 +51,7 @@ if (rt) {
   let threads = Math.max(1, Math.min(hardwareThreads(), limit));
   const backend: Backend = {
     name: 'wasm',
-    kernels: { ...fastKernels, gemm: makeGemm(rt, pool, () => threads) },
+    kernels: { ...fastKernels, gemm: makeGemm(rt, pool, () => threads), ...makeConv(rt, pool, () => threads) },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);
     },

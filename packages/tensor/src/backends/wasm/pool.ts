@@ -12,7 +12,7 @@
  * thread count (see gemmTask), only speed does.
  *
  * Control words (i32, at CTRL): 0 generation, 1 done count, 2 task descriptor, 3 thread count,
- * 4 failure flag, 8 + t: worker t is ready.
+ * 4 failure flag, 5 task kind (an index into TASKS), 8 + t: worker t is ready.
  */
 import { CTRL, MAX_THREADS, type WasmRuntime } from './runtime.js';
 
@@ -21,17 +21,22 @@ const DONE = 1;
 const TASK = 2;
 const THREADS = 3;
 const FAILED = 4;
+const KIND = 5;
 const READY = 8;
+
+/** The Wasm exports a task can run, each `(desc, tid, threads)`. */
+export const TASKS = ['gemmTask', 'convTask'] as const;
+export type TaskName = (typeof TASKS)[number];
 
 /** The worker's whole program, as source, so it needs no file of its own on any runtime. */
 const workerSource = `
 function kilnWorker(data) {
   const { module, memory, tid, ctrl } = data;
   const c = new Int32Array(memory.buffer, ctrl, ${READY + MAX_THREADS});
-  let gemmTask;
+  let tasks;
   try {
     const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
-    gemmTask = instance.exports.gemmTask;
+    tasks = ${JSON.stringify(TASKS)}.map((name) => instance.exports[name]);
   } catch (e) {
     return; // never marked ready, so never given a share
   }
@@ -48,7 +53,7 @@ function kilnWorker(data) {
     const threads = Atomics.load(c, ${THREADS});
     if (tid >= threads) continue;
     try {
-      gemmTask(Atomics.load(c, ${TASK}), tid, threads);
+      tasks[Atomics.load(c, ${KIND})](Atomics.load(c, ${TASK}), tid, threads);
     } catch (e) {
       Atomics.store(c, ${FAILED}, 1);
     }
@@ -125,31 +130,33 @@ export class WorkerPool {
   }
 
   /**
-   * Runs `task(desc, tid, threads)` on up to `threads` threads (this one included) and returns
-   * when all are done.
+   * Runs the Wasm export `task(desc, tid, threads)` on up to `threads` threads (this one
+   * included) and returns when all are done.
    */
-  run(desc: number, threads: number): void {
+  run(task: TaskName, desc: number, threads: number): void {
+    const fn = this.rt.exports[task];
     const c = this.ctrl;
     if (threads > 1) this.grow(threads);
     let t = 1;
     while (t < threads && t < MAX_THREADS && Atomics.load(c, READY + t) === 1) t++;
     if (t === 1) {
-      this.rt.exports.gemmTask(desc, 0, 1);
+      fn(desc, 0, 1);
       return;
     }
     if (t > this.maxThreadsUsed) this.maxThreadsUsed = t;
     Atomics.store(c, TASK, desc);
+    Atomics.store(c, KIND, TASKS.indexOf(task));
     Atomics.store(c, THREADS, t);
     Atomics.store(c, DONE, 0);
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
-    this.rt.exports.gemmTask(desc, 0, t);
+    fn(desc, 0, t);
     while (Atomics.load(c, DONE) < t - 1) {
       // Spin: the other shares take about as long as ours did.
     }
     if (Atomics.load(c, FAILED) !== 0) {
       Atomics.store(c, FAILED, 0);
-      throw new Error('Kiln: wasm backend: a worker thread failed while running a GEMM');
+      throw new Error(`Kiln: wasm backend: a worker thread failed while running ${task}`);
     }
   }
 }

@@ -9,12 +9,13 @@
  */
 import * as builds from './generated/kernels.js';
 
-export interface GemmExports {
+export interface KernelExports {
   gemmTask(desc: number, tid: number, threads: number): void;
+  convTask(desc: number, tid: number, threads: number): void;
   scratchBytes(): number;
 }
 
-/** Byte offset of the GEMM task descriptor (18 i32 words). */
+/** Byte offset of the task descriptor (up to 64 i32 words). */
 export const DESC = 4096;
 /** Byte offset of the worker pool's control words (see pool.ts). */
 export const CTRL = 4096 + 512;
@@ -27,7 +28,7 @@ const PAGE = 65536;
 export interface WasmRuntime {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
-  readonly exports: GemmExports;
+  readonly exports: KernelExports;
   /** True when the memory is shared, so worker threads can join. */
   readonly shared: boolean;
   /** True for the relaxed-SIMD (fused multiply-add) build. */
@@ -97,7 +98,7 @@ export function loadRuntime(): WasmRuntime | null {
   }
   const memory = new WebAssembly.Memory({ initial: 256, maximum: builds.maximumPages, shared });
   const instance = new WebAssembly.Instance(module, { env: { memory, abort: wasmAbort } });
-  const exports = instance.exports as unknown as GemmExports;
+  const exports = instance.exports as unknown as KernelExports;
   const scratchPerThread = align(exports.scratchBytes(), 64);
   const rt: WasmRuntime = {
     module, memory, exports, shared, relaxed, scratchPerThread,

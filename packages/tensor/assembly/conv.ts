@@ -1,0 +1,190 @@
+// Convolution for Kiln's wasm backend: per batch item, the input is unfolded (im2col) into a
+// per-thread column buffer that stays in cache, and multiplied by the weights with the packed
+// GEMM of gemm.ts; the input gradient multiplies by Wᵀ and folds back (col2im); the weight
+// gradient multiplies dY by the columns transposed, summed over the batch.
+//
+// Geometry is always 3-D: 1-D and 2-D convolutions arrive padded with unit dims. Batch items
+// are split between threads for the forward and input-gradient passes; the weight gradient,
+// a sum over the batch, is split by output channel instead, so every weight's sum runs in the
+// same order whatever the thread count.
+import { sgemm } from './gemm';
+
+let N: i32, C: i32, COUT: i32, GROUPS: i32;
+let ID: i32, IH: i32, IW: i32;
+let KD: i32, KH: i32, KW: i32;
+let SD: i32, SH: i32, SW: i32;
+let PD: i32, PH: i32, PW: i32;
+let DD: i32, DH: i32, DW: i32;
+let OD: i32, OH: i32, OW: i32;
+
+function loadGeometry(desc: usize): void {
+  N = load<i32>(desc, 4); C = load<i32>(desc, 8); COUT = load<i32>(desc, 12); GROUPS = load<i32>(desc, 16);
+  ID = load<i32>(desc, 20); IH = load<i32>(desc, 24); IW = load<i32>(desc, 28);
+  KD = load<i32>(desc, 32); KH = load<i32>(desc, 36); KW = load<i32>(desc, 40);
+  SD = load<i32>(desc, 44); SH = load<i32>(desc, 48); SW = load<i32>(desc, 52);
+  PD = load<i32>(desc, 56); PH = load<i32>(desc, 60); PW = load<i32>(desc, 64);
+  DD = load<i32>(desc, 68); DH = load<i32>(desc, 72); DW = load<i32>(desc, 76);
+  OD = load<i32>(desc, 80); OH = load<i32>(desc, 84); OW = load<i32>(desc, 88);
+}
+
+/** First output index o ≥ 0 with o·s − p + tap ≥ 0. */
+@inline function firstValid(p: i32, tap: i32, s: i32): i32 {
+  const need = p - tap;
+  return need <= 0 ? 0 : (need + s - 1) / s;
+}
+
+/** One past the last output index o with o·s − p + tap ≤ size − 1, clamped to [lo, out]. */
+@inline function lastValid(size: i32, p: i32, tap: i32, s: i32, lo: i32, out: i32): i32 {
+  const room = size - 1 + p - tap;
+  const hi = room < 0 ? 0 : room / s + 1;
+  return max(lo, min(hi, out));
+}
+
+/** cols [C·K, L] = windows of x [C, ID, IH, IW], zero where they reach into the padding. */
+function im2col(x: usize, cols: usize): void {
+  let dst = cols;
+  for (let c = 0; c < C; c++) {
+    const plane = x + <usize>(c * ID * IH * IW) * 4;
+    for (let kd = 0; kd < KD; kd++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const tapW = kw * DW;
+          const lo = min(firstValid(PW, tapW, SW), OW);
+          const hi = lastValid(IW, PW, tapW, SW, lo, OW);
+          for (let od = 0; od < OD; od++) {
+            const id = od * SD - PD + kd * DD;
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * SH - PH + kh * DH;
+              if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+                memory.fill(dst, 0, <usize>OW * 4);
+              } else {
+                const row = plane + <usize>((id * IH + ih) * IW) * 4;
+                if (lo > 0) memory.fill(dst, 0, <usize>lo * 4);
+                if (SW == 1) {
+                  memory.copy(dst + <usize>lo * 4, row + <usize>(lo - PW + tapW) * 4, <usize>(hi - lo) * 4);
+                } else {
+                  for (let ow = lo; ow < hi; ow++) store<f32>(dst + <usize>ow * 4, load<f32>(row + <usize>(ow * SW - PW + tapW) * 4));
+                }
+                if (hi < OW) memory.fill(dst + <usize>hi * 4, 0, <usize>(OW - hi) * 4);
+              }
+              dst += <usize>OW * 4;
+            }
+          }
+        }
+      }
+    }
+  }
+
+}
+
+/** The adjoint of im2col: x [C, ID, IH, IW] += cols [C·K, L] folded back onto the input. */
+function col2im(cols: usize, x: usize): void {
+  let src = cols;
+  for (let c = 0; c < C; c++) {
+    const plane = x + <usize>(c * ID * IH * IW) * 4;
+    for (let kd = 0; kd < KD; kd++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const tapW = kw * DW;
+          const lo = min(firstValid(PW, tapW, SW), OW);
+          const hi = lastValid(IW, PW, tapW, SW, lo, OW);
+          for (let od = 0; od < OD; od++) {
+            const id = od * SD - PD + kd * DD;
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * SH - PH + kh * DH;
+              if (id >= 0 && id < ID && ih >= 0 && ih < IH) {
+                const row = plane + <usize>((id * IH + ih) * IW) * 4;
+                if (SW == 1) {
+                  const base = row + <usize>(lo - PW + tapW) * 4;
+                  let ow = lo;
+                  for (; ow + 4 <= hi; ow += 4) {
+                    const d = base + <usize>(ow - lo) * 4;
+                    v128.store(d, f32x4.add(v128.load(d), v128.load(src + <usize>ow * 4)));
+                  }
+                  for (; ow < hi; ow++) {
+                    const d = base + <usize>(ow - lo) * 4;
+                    store<f32>(d, load<f32>(d) + load<f32>(src + <usize>ow * 4));
+                  }
+                } else {
+                  for (let ow = lo; ow < hi; ow++) {
+                    const d = row + <usize>(ow * SW - PW + tapW) * 4;
+                    store<f32>(d, load<f32>(d) + load<f32>(src + <usize>ow * 4));
+                  }
+                }
+              }
+              src += <usize>OW * 4;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Thread `tid`'s share of the convolution task at `desc` (i32 words): 0 mode (0 forward,
+ * 1 input gradient, 2 weight gradient), 1 N, 2 C, 3 cOut, 4 groups, 5–7 input size, 8–10 kernel,
+ * 11–13 stride, 14–16 padding before, 17–19 dilation, 20–22 output size, 23 first operand (x, or
+ * dy for mode 1), 24 second operand (w, or dy for mode 2), 25 result (out, dx or dw), 26 column
+ * buffers, 27 bytes per thread's column buffer, 28 GEMM scratch, 29 bytes per thread's GEMM
+ * scratch, 30 pointwise (1×1 kernel, unit stride, no padding: the input is its own columns).
+ */
+export function convTask(desc: usize, tid: i32, threads: i32): void {
+  loadGeometry(desc);
+  const mode = load<i32>(desc);
+  const p0 = <usize>load<i32>(desc, 92);
+  const p1 = <usize>load<i32>(desc, 96);
+  const res = <usize>load<i32>(desc, 100);
+  const cols = <usize>load<i32>(desc, 104) + <usize>tid * <usize>load<i32>(desc, 108);
+  const gs = <usize>load<i32>(desc, 112) + <usize>tid * <usize>load<i32>(desc, 116);
+  const pointwise = load<i32>(desc, 120) != 0;
+  const K = KD * KH * KW;
+  const L = OD * OH * OW;
+  const inPlane = ID * IH * IW;
+  const cInG = C / GROUPS;
+  const cOutG = COUT / GROUPS;
+  const kg = cInG * K; // GEMM depth (forward) / rows (input gradient) per group
+  if (mode == 0) {
+    for (let t = tid; t < N; t += threads) {
+      const xt = p0 + <usize>(t * C * inPlane) * 4;
+      const ct = pointwise ? xt : cols;
+      if (!pointwise) im2col(xt, ct);
+      for (let g = 0; g < GROUPS; g++) {
+        sgemm(cOutG, L, kg, p1 + <usize>(g * cOutG * kg) * 4, kg, 1, ct + <usize>(g * kg * L) * 4, L, 1,
+          res + <usize>((t * COUT + g * cOutG) * L) * 4, L, false, gs);
+      }
+    }
+  } else if (mode == 1) {
+    for (let t = tid; t < N; t += threads) {
+      const dyt = p0 + <usize>(t * COUT * L) * 4;
+      const dxt = res + <usize>(t * C * inPlane) * 4;
+      for (let g = 0; g < GROUPS; g++) {
+        // (Wᵀ)_g: element (i, p) = w[(g·cOutG + p)·kg + i].
+        const wg = p1 + <usize>(g * cOutG * kg) * 4;
+        const dyg = dyt + <usize>(g * cOutG * L) * 4;
+        if (pointwise) sgemm(kg, L, cOutG, wg, 1, kg, dyg, L, 1, dxt + <usize>(g * kg * L) * 4, L, true, gs);
+        else sgemm(kg, L, cOutG, wg, 1, kg, dyg, L, 1, cols + <usize>(g * kg * L) * 4, L, false, gs);
+      }
+      if (!pointwise) col2im(cols, dxt);
+    }
+  } else {
+    const chunk = ((COUT + threads * 4 - 1) / (threads * 4)) * 4;
+    const o0 = tid * chunk;
+    const o1 = min(COUT, o0 + chunk);
+    if (o0 >= o1) return;
+    for (let t = 0; t < N; t++) {
+      const xt = p0 + <usize>(t * C * inPlane) * 4;
+      const dyt = p1 + <usize>(t * COUT * L) * 4;
+      const ct = pointwise ? xt : cols;
+      if (!pointwise) im2col(xt, ct);
+      for (let g = 0; g < GROUPS; g++) {
+        const r0 = max(o0, g * cOutG);
+        const r1 = min(o1, (g + 1) * cOutG);
+        if (r0 >= r1) continue;
+        // dW rows [r0, r1) += dY rows · (cols_g)ᵀ, (cols_g)ᵀ element (l, j) = cols[(g·kg + j)·L + l].
+        sgemm(r1 - r0, kg, L, dyt + <usize>(r0 * L) * 4, L, 1, ct + <usize>(g * kg * L) * 4, 1, L,
+          res + <usize>(r0 * kg) * 4, kg, true, gs);
+      }
+    }
+  }
+}

@@ -1,0 +1,3 @@
+// Entry point of the wasm kernels (compiled by scripts/build-wasm.mjs).
+export { gemmTask, scratchBytes } from './gemm';
+export { convTask } from './conv';

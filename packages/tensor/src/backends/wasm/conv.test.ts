@@ -1,0 +1,130 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { getNumThreads, kernels, listBackends, setNumThreads, withBackend, type WindowGeometry } from '../../backend.js';
+import '../../index.js';
+import { referenceKernels } from '../reference/index.js';
+
+
+function rand(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+interface Case {
+  name: string;
+  batch: number;
+  cIn: number;
+  cOut: number;
+  groups: number;
+  inSize: number[];
+  kernel: number[];
+  stride: number[];
+  pad: number[];
+  dilation: number[];
+}
+
+function geometryOf(c: Case): WindowGeometry {
+  const outSize = c.inSize.map((s, i) => Math.floor((s + 2 * c.pad[i]! - c.dilation[i]! * (c.kernel[i]! - 1) - 1) / c.stride[i]!) + 1);
+  return {
+    batch: c.batch, channels: c.cIn, inSize: c.inSize, kernel: c.kernel, stride: c.stride,
+    padBegin: c.pad, padEnd: c.pad, dilation: c.dilation, outSize,
+  };
+}
+
+function worst(actual: Float32Array, expected: Float32Array): number {
+  let w = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const e = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
+    if (!(e <= w)) w = e;
+  }
+  return w;
+}
+
+const cases: Case[] = [
+  { name: 'LeNet conv1 (1→6, 5×5, pad 2)', batch: 3, cIn: 1, cOut: 6, groups: 1, inSize: [28, 28], kernel: [5, 5], stride: [1, 1], pad: [2, 2], dilation: [1, 1] },
+  { name: 'LeNet conv2 (6→16, 5×5)', batch: 4, cIn: 6, cOut: 16, groups: 1, inSize: [14, 14], kernel: [5, 5], stride: [1, 1], pad: [0, 0], dilation: [1, 1] },
+  { name: 'stride 2, odd sizes', batch: 2, cIn: 3, cOut: 7, groups: 1, inSize: [13, 11], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
+  { name: 'dilation 2, uneven stride', batch: 2, cIn: 2, cOut: 5, groups: 1, inSize: [17, 19], kernel: [3, 2], stride: [1, 3], pad: [2, 1], dilation: [2, 2] },
+  { name: 'groups 2', batch: 3, cIn: 4, cOut: 6, groups: 2, inSize: [9, 9], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
+  { name: 'depthwise (groups = channels)', batch: 2, cIn: 5, cOut: 5, groups: 5, inSize: [8, 7], kernel: [3, 3], stride: [2, 1], pad: [1, 1], dilation: [1, 1] },
+  { name: 'pointwise 1×1', batch: 3, cIn: 8, cOut: 12, groups: 1, inSize: [6, 5], kernel: [1, 1], stride: [1, 1], pad: [0, 0], dilation: [1, 1] },
+  { name: 'pointwise 1×1 with groups', batch: 2, cIn: 6, cOut: 9, groups: 3, inSize: [4, 4], kernel: [1, 1], stride: [1, 1], pad: [0, 0], dilation: [1, 1] },
+  { name: 'padding wider than the kernel reach', batch: 1, cIn: 2, cOut: 3, groups: 1, inSize: [3, 4], kernel: [2, 2], stride: [2, 2], pad: [3, 3], dilation: [1, 1] },
+  { name: '1-D', batch: 3, cIn: 4, cOut: 6, groups: 2, inSize: [23], kernel: [5], stride: [2], pad: [2], dilation: [1] },
+  { name: '3-D', batch: 2, cIn: 2, cOut: 4, groups: 1, inSize: [5, 6, 7], kernel: [3, 2, 3], stride: [1, 2, 1], pad: [1, 0, 1], dilation: [1, 1, 2] },
+  { name: 'many items (the batch split between threads)', batch: 17, cIn: 3, cOut: 10, groups: 1, inSize: [12, 12], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
+];
+
+describe('wasm convolution kernels against the reference', () => {
+  // Node, Bun, Deno and current browsers all have Wasm SIMD: the backend must be there.
+  it('is registered and active by default', () => {
+    expect(listBackends()).toContain('wasm');
+  });
+  const before = withBackend('wasm', () => getNumThreads());
+  afterAll(() => withBackend('wasm', () => setNumThreads(before)));
+
+  for (const threads of [1, 2]) {
+    for (const c of cases) {
+      it(`${c.name} on ${threads} thread(s): forward, input and weight gradients`, () => {
+        withBackend('wasm', () => setNumThreads(threads));
+        const g = geometryOf(c);
+        const cInG = c.cIn / c.groups;
+        const K = c.kernel.reduce((a, b) => a * b, 1);
+        const xSize = c.batch * c.cIn * c.inSize.reduce((a, b) => a * b, 1);
+        const ySize = c.batch * c.cOut * g.outSize.reduce((a, b) => a * b, 1);
+        const wSize = c.cOut * cInG * K;
+        const x = rand(xSize, 1);
+        const w = rand(wSize, 2);
+        const dy = rand(ySize, 3);
+        const wasm = <T>(fn: () => T): T => withBackend('wasm', fn);
+
+        const yRef = new Float32Array(ySize);
+        referenceKernels.convForward(x, w, g, c.cOut, c.groups, yRef);
+        const y = new Float32Array(ySize).fill(Number.NaN); // every output must be written
+        wasm(() => kernels().convForward(x, w, g, c.cOut, c.groups, y));
+        expect(worst(y, yRef), 'forward').toBeLessThan(1e-5);
+
+        // The gradients accumulate into what the caller passes (random here, zeros in the ops).
+        const dx0 = rand(xSize, 4);
+        const dxRef = dx0.slice();
+        referenceKernels.convBackwardInput(dy, w, g, c.cOut, c.groups, dxRef);
+        const dx = dx0.slice();
+        wasm(() => kernels().convBackwardInput(dy, w, g, c.cOut, c.groups, dx));
+        expect(worst(dx, dxRef), 'input gradient').toBeLessThan(1e-5);
+
+        const dw0 = rand(wSize, 5);
+        const dwRef = dw0.slice();
+        referenceKernels.convBackwardWeight(x, dy, g, c.cOut, c.groups, dwRef);
+        const dw = dw0.slice();
+        wasm(() => kernels().convBackwardWeight(x, dy, g, c.cOut, c.groups, dw));
+        expect(worst(dw, dwRef), 'weight gradient').toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it('gives bit-identical results on 1 and 2 threads', () => {
+    const c = cases[11]!;
+    const g = geometryOf(c);
+    const x = rand(c.batch * c.cIn * 144, 7);
+    const w = rand(c.cOut * c.cIn * 9, 8);
+    const dy = rand(c.batch * c.cOut * 144, 9);
+    const runAll = (threads: number) => withBackend('wasm', () => {
+      setNumThreads(threads);
+      const y = new Float32Array(dy.length);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      kernels().convForward(x, w, g, c.cOut, c.groups, y);
+      kernels().convBackwardInput(dy, w, g, c.cOut, c.groups, dx);
+      kernels().convBackwardWeight(x, dy, g, c.cOut, c.groups, dw);
+      return [y, dx, dw];
+    });
+    const one = runAll(1);
+    for (let i = 0; i < 10; i++) expect(runAll(2)).toEqual(one);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Convolution kernels on Wasm: the operands (input, weights, output or gradients — small next
+ * to the column buffers) are staged into Wasm memory, where each thread unfolds one batch item
+ * at a time into its own cache-sized column buffer and runs the packed GEMM on it (see
+ * assembly/conv.ts). Nothing of im2col's size crosses between JavaScript and Wasm.
+ *
+ * float64, more than 3 spatial dims, or shapes whose single batch item does not fit the Wasm
+ * memory go to the reference composition.
+ */
+import type { Kernels, WindowGeometry } from '../../backend.js';
+import { sizeOf } from '../../shape.js';
+import { referenceKernels } from '../reference/index.js';
+import type { WorkerPool } from './pool.js';
+import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
+
+type Float = Float32Array | Float64Array;
+type ConvKernels = Pick<Kernels, 'convForward' | 'convBackwardInput' | 'convBackwardWeight'>;
+
+/** Multiply-adds each extra thread must get before waking it pays off. */
+const WORK_PER_THREAD = 1 << 17;
+
+const enum Mode {
+  Forward = 0,
+  BackwardInput = 1,
+  BackwardWeight = 2,
+}
+
+/** The geometry as 3-D (leading unit dims), or null when it has more than 3 spatial dims. */
+function as3d(g: WindowGeometry): number[][] | null {
+  const n = g.inSize.length;
+  if (n < 1 || n > 3) return null;
+  const pad = (v: number[], fill: number) => [...new Array<number>(3 - n).fill(fill), ...v];
+  return [pad(g.inSize, 1), pad(g.kernel, 1), pad(g.stride, 1), pad(g.padBegin, 0), pad(g.dilation, 1), pad(g.outSize, 1)];
+}
+
+function isPointwise(g: WindowGeometry): boolean {
+  return g.kernel.every((k, i) => k === 1 && g.stride[i] === 1 && g.padBegin[i] === 0 && g.padEnd[i] === 0);
+}
+
+export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => number): ConvKernels {
+  /**
+   * Runs one mode over the whole batch, in chunks of items that fit the memory. `a` and `b` are
+   * the two operands in the kernel's order, `res` the result (read in first where it accumulates).
+   */
+  const run = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array): boolean => {
+    const geo = as3d(g);
+    if (!geo) return false;
+    const N = g.batch;
+    const C = g.channels;
+    const K = sizeOf(g.kernel);
+    const L = sizeOf(g.outSize);
+    const inPlane = sizeOf(g.inSize);
+    const cInG = C / groups;
+    if (N === 0 || cOut === 0 || L === 0 || C === 0) return false; // nothing to multiply: the reference's loops
+
+    const pointwise = isPointwise(g);
+    const xItem = C * inPlane;
+    const yItem = cOut * L;
+    const wSize = cOut * cInG * K;
+    const colsPerThread = pointwise ? 0 : align(C * K * L * 4, 64);
+    const work = (N * cOut * L * cInG * K);
+    let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
+    t = mode === Mode.BackwardWeight ? Math.min(t, Math.ceil(cOut / 4)) : Math.min(t, N);
+    // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
+    const fixed = wSize * 4 + colsPerThread * t + 256;
+    const perItem = (xItem + yItem) * 4;
+    const room = operandCapacity(rt) - fixed;
+    if (room < perItem) return false;
+    const chunk = Math.max(1, Math.min(N, Math.floor(room / perItem)));
+    for (let n0 = 0; n0 < N; n0 += chunk) {
+      const nb = Math.min(chunk, N - n0);
+      const wPtr = rt.operandBase;
+      const colsPtr = align(wPtr + wSize * 4, 64);
+      const xPtr = align(colsPtr + colsPerThread * t, 64);
+      const yPtr = align(xPtr + nb * xItem * 4, 64);
+      rt.ensure(yPtr + nb * yItem * 4);
+      const f32 = rt.f32;
+      const xs = (arr: Float32Array) => arr.subarray(n0 * xItem, (n0 + nb) * xItem);
+      const ys = (arr: Float32Array) => arr.subarray(n0 * yItem, (n0 + nb) * yItem);
+      let p0: number;
+      let p1: number;
+      let out: number;
+      if (mode === Mode.Forward) {
+        f32.set(xs(a), xPtr >> 2);
+        f32.set(b, wPtr >> 2);
+        [p0, p1, out] = [xPtr, wPtr, yPtr];
+      } else if (mode === Mode.BackwardInput) {
+        f32.set(ys(a), yPtr >> 2);
+        f32.set(b, wPtr >> 2);
+        f32.set(xs(res), xPtr >> 2);
+        [p0, p1, out] = [yPtr, wPtr, xPtr];
+      } else {
+        f32.set(xs(a), xPtr >> 2);
+        f32.set(ys(b), yPtr >> 2);
+        f32.set(res, wPtr >> 2);
+        [p0, p1, out] = [xPtr, yPtr, wPtr];
+      }
+      const d = rt.i32;
+      const w = DESC >> 2;
+      d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0], w);
+      pool.run('convTask', DESC, t);
+      const view = rt.f32;
+      if (mode === Mode.Forward) res.set(view.subarray(yPtr >> 2, (yPtr >> 2) + nb * yItem), n0 * yItem);
+      else if (mode === Mode.BackwardInput) res.set(view.subarray(xPtr >> 2, (xPtr >> 2) + nb * xItem), n0 * xItem);
+      else res.set(view.subarray(wPtr >> 2, (wPtr >> 2) + wSize));
+    }
+    return true;
+  };
+
+  const f32 = (...arrays: Float[]): boolean => arrays.every((a) => a instanceof Float32Array);
+  return {
+    convForward(x, w, g, cOut, groups, out) {
+      if (!(f32(x, w, out) && run(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array))) {
+        referenceKernels.convForward(x, w, g, cOut, groups, out);
+      }
+    },
+    convBackwardInput(dy, w, g, cOut, groups, dx) {
+      if (!(f32(dy, w, dx) && run(Mode.BackwardInput, dy as Float32Array, w as Float32Array, g, cOut, groups, dx as Float32Array))) {
+        referenceKernels.convBackwardInput(dy, w, g, cOut, groups, dx);
+      }
+    },
+    convBackwardWeight(x, dy, g, cOut, groups, dw) {
+      if (!(f32(x, dy, dw) && run(Mode.BackwardWeight, x as Float32Array, dy as Float32Array, g, cOut, groups, dw as Float32Array))) {
+        referenceKernels.convBackwardWeight(x, dy, g, cOut, groups, dw);
+      }
+    },
+  };
+}
