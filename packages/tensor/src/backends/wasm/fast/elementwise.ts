@@ -125,22 +125,31 @@ function reluF32(x: Float32Array, out: Float32Array): void {
 
 /**
  * out[o] = a[ia] ∘ b[ib] for `len` consecutive outputs from `io`, stepping the inputs by `sa`
- * and `sb` (0 for a broadcast operand, 1 for a contiguous one, anything else in general).
+ * and `sb` (0 for a broadcast operand, 1 for a contiguous one, anything else in general). The
+ * arithmetic ops also get single-index loops for the row-bias (1, 1) and channel-bias (1, 0) steps.
  */
 type Segment = (a: A, ia: number, sa: number, b: A, ib: number, sb: number, out: A, io: number, len: number) => void;
 
 const SEGMENT: { [K in BinaryOp]: Segment } = {
   add(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! + b[ib]!;
+    if (sa === 1 && sb === 1) for (let j = 0; j < len; j++) out[io + j] = a[ia + j]! + b[ib + j]!;
+    else if (sa === 1 && sb === 0) { const s = b[ib]!; for (let j = 0; j < len; j++) out[io + j] = a[ia + j]! + s; }
+    else for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! + b[ib]!;
   },
   sub(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! - b[ib]!;
+    if (sa === 1 && sb === 1) for (let j = 0; j < len; j++) out[io + j] = a[ia + j]! - b[ib + j]!;
+    else if (sa === 1 && sb === 0) { const s = b[ib]!; for (let j = 0; j < len; j++) out[io + j] = a[ia + j]! - s; }
+    else for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! - b[ib]!;
   },
   mul(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! * b[ib]!;
+    if (sa === 1 && sb === 1) for (let j = 0; j < len; j++) out[io + j] = a[ia + j]! * b[ib + j]!;
+    else if (sa === 1 && sb === 0) { const s = b[ib]!; for (let j = 0; j < len; j++) out[io + j] = a[ia + j]! * s; }
+    else for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! * b[ib]!;
   },
   div(a, ia, sa, b, ib, sb, out, io, len) {
-    for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! / b[ib]!;
+    if (sa === 1 && sb === 1) for (let j = 0; j < len; j++) out[io + j] = a[ia + j]! / b[ib + j]!;
+    else if (sa === 1 && sb === 0) { const s = b[ib]!; for (let j = 0; j < len; j++) out[io + j] = a[ia + j]! / s; }
+    else for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! / b[ib]!;
   },
   pow(a, ia, sa, b, ib, sb, out, io, len) {
     for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = Math.pow(a[ia]!, b[ib]!);
