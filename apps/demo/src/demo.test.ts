@@ -6,6 +6,7 @@ import { manualSeed } from '@kiln/tensor';
 import { mnistSplits } from './data.js';
 import { makeMlp } from './train-mlp.js';
 import { makeLeNet5 } from './train-lenet.js';
+import { decodeModel } from '@kiln/onnx';
 import { checkOnOrt } from './onnx-check.js';
 
 const data = mnistSplits();
@@ -27,17 +28,35 @@ describe('demo pieces', () => {
     expect(shared).toBeLessThan(5); // the package may hold a few identical digits, not whole overlaps
   });
 
+  it('standardises the pixels with train statistics: train mean 0 and std 1, dev close', () => {
+    const stats = (x: Float32Array) => {
+      let s = 0, q = 0;
+      for (const v of x) { s += v; q += v * v; }
+      const m = s / x.length;
+      return [m, Math.sqrt(q / x.length - m * m)];
+    };
+    const [tm, ts] = stats(data.trainX.dataSync() as Float32Array), [dm, ds] = stats(data.devX.dataSync() as Float32Array);
+    expect(tm).toBeCloseTo(0, 4);
+    expect(ts).toBeCloseTo(1, 4);
+    expect(Math.abs(dm!)).toBeLessThan(0.05);
+    expect(Math.abs(ds! - 1)).toBeLessThan(0.05);
+    expect(data.mean).toBeGreaterThan(0.1); // raw pixels in [0, 1], mostly background
+    expect(data.mean).toBeLessThan(0.16);
+  });
+
   it('exports the MLP and LeNet-5 to ONNX and gets the same predictions from onnxruntime-node', async () => {
     dir = await mkdtemp(join(tmpdir(), 'kiln-demo-'));
     manualSeed(0);
     const x = data.devX.slice(0, 0, 60), y = data.devY.slice(0, 0, 60);
-    const mlp = await checkOnOrt(makeMlp(), x.reshape([60, 784]), y, join(dir, 'mlp.onnx'), 25);
-    const lenet = await checkOnOrt(makeLeNet5(), x, y, join(dir, 'lenet5.onnx'), 25);
+    const mlp = await checkOnOrt(makeMlp(), x.reshape([60, 784]), y, join(dir, 'mlp.onnx'), { batchSize: 25 });
+    const lenet = await checkOnOrt(makeLeNet5(), x, y, join(dir, 'lenet5.onnx'), { batchSize: 25, metadata: { note: 'x' } });
     for (const r of [mlp, lenet]) {
       expect(r.maxAbsDiff).toBeLessThan(1e-4);
       expect(r.ortAccuracy).toBe(r.kilnAccuracy);
       const bytes = await readFile(r.path);
       expect(bytes.byteLength).toBeGreaterThan(1000);
     }
+    const meta = decodeModel(new Uint8Array(await readFile(lenet.path))).metadataProps ?? [];
+    expect(meta).toContainEqual(expect.objectContaining({ key: 'note', value: 'x' }));
   });
 });

@@ -15,9 +15,12 @@ export interface OrtCheck {
  * Exports `model` (eval mode, symbolic batch) to `<path>`, loads that file into onnxruntime-node
  * and runs the dev set through ORT and through Kiln in batches, comparing the logits.
  */
-export async function checkOnOrt(model: Module, devX: Tensor, devY: Tensor, path: string, batchSize = 500): Promise<OrtCheck> {
+export async function checkOnOrt(
+  model: Module, devX: Tensor, devY: Tensor, path: string, options: { batchSize?: number; metadata?: Record<string, string> } = {},
+): Promise<OrtCheck> {
+  const batchSize = options.batchSize ?? 500;
   model.eval();
-  await saveOnnx(path, model, devX.slice(0, 0, 2), { dynamicAxes: true, inputNames: ['input'], outputNames: ['logits'] });
+  await saveOnnx(path, model, devX.slice(0, 0, 2), { dynamicAxes: true, inputNames: ['input'], outputNames: ['logits'], metadata: options.metadata });
   const session = await createSession(path, { backend: 'node' });
   const n = devX.shape[0]!;
   const kilnPred = new Int32Array(n), ortPred = new Int32Array(n);

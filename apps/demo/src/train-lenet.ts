@@ -1,5 +1,5 @@
 import { Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear, crossEntropy, saveSafetensors } from '@kiln/nn';
-import { Adam } from '@kiln/optim';
+import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
 import { fit, type History } from '@kiln/train';
 import { join } from 'node:path';
 import { loaders, metrics, type MnistSplits } from './data.js';
@@ -14,15 +14,21 @@ export function makeLeNet5(): Sequential {
   );
 }
 
-export async function trainLeNet(data: MnistSplits, outDir: string, epochs = 6): Promise<{ model: Sequential; history: History }> {
+/**
+ * Adam (lr 3e-3, batches of 64) with the learning rate annealed along a cosine to 2% over the
+ * epochs; early stopping on dev accuracy keeps the best epoch's weights.
+ */
+export async function trainLeNet(data: MnistSplits, outDir: string, epochs = 12): Promise<{ model: Sequential; history: History }> {
   const model = makeLeNet5();
-  const { train, dev } = loaders(data, 32, false);
+  const { train, dev } = loaders(data, 64, false);
+  const lr = 3e-3;
+  const optimizer = new Adam(model.parameters(), { lr });
   const history = await fit(model, {
-    train, dev, epochs, metrics,
+    train, dev, epochs, metrics, optimizer,
     loss: (o, y) => crossEntropy(o, y),
-    optimizer: new Adam(model.parameters(), { lr: 2e-3 }),
-    earlyStopping: { monitor: 'accuracy', patience: 2 },
-    checkpoint: { dir: outDir, every: 2, name: 'lenet5' },
+    schedule: new LRScheduler(optimizer, cosineAnnealing(lr, epochs, lr * 0.02)),
+    earlyStopping: { monitor: 'accuracy', patience: 3 },
+    checkpoint: { dir: outDir, every: 4, name: 'lenet5' },
     curves: join(outDir, 'lenet5-curves'),
   });
   await saveSafetensors(join(outDir, 'lenet5.safetensors'), model.stateDict());
