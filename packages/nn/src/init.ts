@@ -30,7 +30,7 @@ function fillWith(t: Tensor, f: () => number): Tensor {
   return noGrad(() => {
     const d = t.dataSync();
     for (let i = 0; i < d.length; i++) d[i] = f();
-    t.add_(0); // bump the buffer version so stale graphs notice
+    t.markModified(); // stale graphs notice
     return t;
   });
 }
@@ -118,7 +118,7 @@ export function orthogonal_(t: Tensor, gain = 1, generator: Generator = defaultG
   return noGrad(() => {
     const d = t.dataSync();
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) d[r * cols + c] = gain * (transpose ? a[c * m + r]! : a[r * m + c]!);
-    t.add_(0);
+    t.markModified();
     return t;
   });
 }

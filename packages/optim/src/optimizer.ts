@@ -69,7 +69,7 @@ export abstract class Optimizer {
           const grad = p.grad.dataSync();
           if (grad.length !== w.length) throw new Error(`Kiln: ${this.constructor.name}.step: gradient of ${grad.length} elements for a parameter of ${w.length}`);
           this.update(w as Float32Array | Float64Array, grad as Float32Array | Float64Array, st, g);
-          p.add_(0); // bump the buffer version: graphs built from the old values must not backprop
+          p.markModified(); // graphs built from the old values must not backprop
         }
       }
     });

@@ -154,6 +154,12 @@ forEachBackend('in-place ops', () => {
     const r = e.reshape(2, 1);
     noGrad(() => r.mul_(2)); // a view shares the buffer, and so the version
     expect(() => e.sum().backward()).toThrow(/the output of 'exp' was modified by an in-place op/);
+    // Writes through dataSync() are invisible until markModified() says so.
+    const z = tensor([5, 6]);
+    const q = w.mul(z);
+    z.dataSync()[0] = 7;
+    z.markModified();
+    expect(() => q.sum().backward()).toThrow(/backward: the input 1 of 'mul' was modified by an in-place op/);
     // Updating parameters after backward (the optimizer pattern) is fine.
     const loss = w.square().sum();
     loss.backward();

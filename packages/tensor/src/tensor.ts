@@ -192,6 +192,15 @@ export class Tensor {
 
   // ---- in-place updates (for optimizers and initialisers; not recorded on the tape) ----
 
+  /**
+   * Records that this tensor's values were changed by writing to `dataSync()` directly, so
+   * graphs built from the old values refuse to backpropagate (in-place ops do this themselves).
+   */
+  markModified(): this {
+    bumpVersion(this._data);
+    return this;
+  }
+
   private checkInPlace(op: string): void {
     if (this.requiresGrad && this.isLeaf && E.gradRecording()) {
       throw new Error(
