@@ -40,6 +40,20 @@ function loadGeometry(desc: usize): void {
   return max(lo, min(hi, out));
 }
 
+/** dst[0, n) = src[0, n) for short runs (a window row), where memory.copy's call costs more than the copy. */
+@inline function copyRun(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + <usize>i * 4, v128.load(src + <usize>i * 4));
+  for (; i < n; i++) store<f32>(dst + <usize>i * 4, load<f32>(src + <usize>i * 4));
+}
+
+@inline function zeroRun(dst: usize, n: i32): void {
+  let i = 0;
+  const z = f32x4.splat(0);
+  for (; i + 4 <= n; i += 4) v128.store(dst + <usize>i * 4, z);
+  for (; i < n; i++) store<f32>(dst + <usize>i * 4, 0);
+}
+
 /** cols [C·K, L] = windows of x [C, ID, IH, IW], zero where they reach into the padding. */
 function im2col(x: usize, cols: usize): void {
   let dst = cols;
@@ -56,16 +70,16 @@ function im2col(x: usize, cols: usize): void {
             for (let oh = 0; oh < OH; oh++) {
               const ih = oh * SH - PH + kh * DH;
               if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-                memory.fill(dst, 0, <usize>OW * 4);
+                zeroRun(dst, OW);
               } else {
                 const row = plane + <usize>((id * IH + ih) * IW) * 4;
-                if (lo > 0) memory.fill(dst, 0, <usize>lo * 4);
+                if (lo > 0) zeroRun(dst, lo);
                 if (SW == 1) {
-                  memory.copy(dst + <usize>lo * 4, row + <usize>(lo - PW + tapW) * 4, <usize>(hi - lo) * 4);
+                  copyRun(dst + <usize>lo * 4, row + <usize>(lo - PW + tapW) * 4, hi - lo);
                 } else {
                   for (let ow = lo; ow < hi; ow++) store<f32>(dst + <usize>ow * 4, load<f32>(row + <usize>(ow * SW - PW + tapW) * 4));
                 }
-                if (hi < OW) memory.fill(dst + <usize>hi * 4, 0, <usize>(OW - hi) * 4);
+                if (hi < OW) zeroRun(dst + <usize>hi * 4, OW - hi);
               }
               dst += <usize>OW * 4;
             }
