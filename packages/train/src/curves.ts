@@ -48,7 +48,10 @@ export function learningCurvesSvg(series: Record<string, number[]>, title = 'Lea
   return out.join('\n');
 }
 
-/** Writes `<prefix>.json` (the history) and `<prefix>.svg` (its learning curves), atomically. */
+/**
+ * Writes `<prefix>.json` (the history; NaN, e.g. the dev loss when there is no dev set, becomes
+ * null) and `<prefix>.svg` (its learning curves), each atomically.
+ */
 export async function saveLearningCurves(history: History, prefix: string, title?: string): Promise<void> {
   const series: Record<string, number[]> = { 'train loss': history.trainLoss };
   if (history.devLoss.some(Number.isFinite)) series['dev loss'] = history.devLoss;

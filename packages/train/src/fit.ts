@@ -159,7 +159,12 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   const history: History = { epochs: [], trainLoss: [], devLoss: [], metrics: {}, lr: [], seconds: [], stoppedEarly: false };
   const reporter = makeReporter(options.progress ?? 'auto', options.log);
   let best = esMode === 'min' ? Infinity : -Infinity, bestState: StateDict | null = null, waited = 0;
-  const batchesOf = (it: Iterable<Tensor[]>) => ('length' in (it as object) ? Number((it as unknown as { length: number }).length) : NaN);
+  // the bar's total: the loader's length, else the count seen in the previous epoch
+  let lastBatches = 0;
+  const batchesOf = (it: Iterable<Tensor[]>) => {
+    const n = 'length' in (it as object) ? Number((it as unknown as { length: number }).length) : NaN;
+    return Number.isInteger(n) && n >= 0 ? n : lastBatches;
+  };
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       for (const cb of cbs) await cb.onEpochStart?.(epoch);
@@ -184,6 +189,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       if (b === 0) {
         throw new Error(`Kiln: fit: train gave no batches in epoch ${epoch}${epoch > 1 ? ' (a one-shot iterator? pass a DataLoader or an array, which can be iterated every epoch)' : ''}`);
       }
+      lastBatches = b;
       options.schedule?.step();
       const logs: EpochLogs = { epoch, trainLoss: total / count, metrics: {}, lr, seconds: 0 };
       if (options.trainMetrics && Object.keys(metrics).length > 0) {

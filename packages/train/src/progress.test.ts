@@ -85,6 +85,27 @@ describe('progress output', () => {
     expect(lines).toEqual(['done\n']);
   });
 
+  it("'bar' sizes the bar from the loader's length, or from the previous epoch for a plain iterable", async () => {
+    const { model, trainData } = toySetup();
+    const x = trainData.x, y = trainData.y;
+    const plain = { *[Symbol.iterator]() { for (let i = 0; i < 24; i += 8) yield [x.slice(0, i, i + 8), y.slice(0, i, i + 8)]; } };
+    const written: string[] = [];
+    const isTTY = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+    Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
+    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { written.push(String(s)); return true; });
+    try {
+      await fit(model, { train: plain, loss: ce, optimizer: new SGD(model.parameters(), { lr: 0.2 }), epochs: 2, progress: 'bar' });
+    } finally {
+      vi.restoreAllMocks();
+      if (isTTY) Object.defineProperty(process.stdout, 'isTTY', isTTY);
+      else delete (process.stdout as { isTTY?: boolean }).isTTY;
+    }
+    const text = written.join('');
+    expect(text).toMatch(/epoch 1\/2 \[[░█]+\] 0\/0 loss -/);
+    expect(text).toMatch(/epoch 2\/2 \[[░█]+\] 0\/3 loss -/);
+    expect(text).toMatch(/epoch 2\/2 · loss \d\.\d{4} · lr 0\.200/);
+  });
+
   it("makeReporter rejects an unknown mode", () => {
     expect(() => makeReporter('verbose' as never)).toThrow(/Kiln: fit: progress must be 'auto', 'bar', 'lines' or false, got "verbose"/);
   });
