@@ -141,7 +141,8 @@ function col2im(cols: usize, x: usize): void {
  * 11–13 stride, 14–16 padding before, 17–19 dilation, 20–22 output size, 23 first operand (x, or
  * dy for mode 1), 24 second operand (w, or dy for mode 2), 25 result (out, dx or dw), 26 column
  * buffers, 27 bytes per thread's column buffer, 28 GEMM scratch, 29 bytes per thread's GEMM
- * scratch, 30 pointwise (1×1 kernel, unit stride, no padding: the input is its own columns).
+ * scratch, 30 pointwise (1×1 kernel, unit stride, no padding: the input is its own columns),
+ * 31 bias (forward only; 0 for none: each output channel starts from its bias, the GEMM adds on).
  */
 export function convTask(desc: usize, tid: i32, threads: i32): void {
   loadGeometry(desc);
@@ -152,6 +153,7 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
   const cols = <usize>load<i32>(desc, 104) + <usize>tid * <usize>load<i32>(desc, 108);
   const gs = <usize>load<i32>(desc, 112) + <usize>tid * <usize>load<i32>(desc, 116);
   const pointwise = load<i32>(desc, 120) != 0;
+  const bias = <usize>load<i32>(desc, 124);
   const K = KD * KH * KW;
   const L = OD * OH * OW;
   const inPlane = ID * IH * IW;
@@ -163,9 +165,19 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
       const xt = p0 + <usize>(t * C * inPlane) * 4;
       const ct = pointwise ? xt : cols;
       if (!pointwise) im2col(xt, ct);
+      const yt = res + <usize>(t * COUT * L) * 4;
+      if (bias) {
+        for (let c = 0; c < COUT; c++) {
+          const v = f32x4.splat(load<f32>(bias + <usize>c * 4));
+          const row = yt + <usize>(c * L) * 4;
+          let l = 0;
+          for (; l + 4 <= L; l += 4) v128.store(row + <usize>l * 4, v);
+          for (; l < L; l++) store<f32>(row + <usize>l * 4, load<f32>(bias + <usize>c * 4));
+        }
+      }
       for (let g = 0; g < GROUPS; g++) {
         sgemm(cOutG, L, kg, p1 + <usize>(g * cOutG * kg) * 4, kg, 1, ct + <usize>(g * kg * L) * 4, L, 1,
-          res + <usize>((t * COUT + g * cOutG) * L) * 4, L, false, gs);
+          yt + <usize>(g * cOutG * L) * 4, L, bias != 0, gs);
       }
     }
   } else if (mode == 1) {

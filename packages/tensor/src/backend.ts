@@ -117,11 +117,11 @@ export interface Kernels {
   avgPool(x: Float32Array | Float64Array, g: WindowGeometry, countIncludePad: boolean, out: Float32Array | Float64Array): void;
   avgPoolBackward(dy: Float32Array | Float64Array, g: WindowGeometry, countIncludePad: boolean, dx: Float32Array | Float64Array): void;
   /**
-   * Convolution without bias: out `[N, cOut, ...outSize]` = x `[N, C, ...inSize]` ⋆ w
-   * `[cOut, C/groups, ...kernel]`. The reference composes im2col and gemm.
+   * Convolution: out `[N, cOut, ...outSize]` = x `[N, C, ...inSize]` ⋆ w `[cOut, C/groups,
+   * ...kernel]` (+ bias[c] on channel c when `bias` is given). The reference composes im2col and gemm.
    */
-  convForward(x: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, out: Float32Array | Float64Array): void;
-  /** dx += the adjoint of convForward applied to dy (dx as the caller passes it, usually zeroed). */
+  convForward(x: Float32Array | Float64Array, w: Float32Array | Float64Array, bias: Float32Array | Float64Array | null, g: WindowGeometry, cOut: number, groups: number, out: Float32Array | Float64Array): void;
+  /** dx += the adjoint of convForward (without bias) applied to dy (dx as the caller passes it, usually zeroed). */
   convBackwardInput(dy: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dx: Float32Array | Float64Array): void;
   /** dw += Σ over the batch of dy ⋆ x, per group (dw as the caller passes it, usually zeroed). */
   convBackwardWeight(x: Float32Array | Float64Array, dy: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dw: Float32Array | Float64Array): void;

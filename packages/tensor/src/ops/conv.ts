@@ -2,7 +2,7 @@
  * Convolutions, written once for 1–3 spatial dims.
  *
  * The arithmetic is three backend kernels (convForward, convBackwardInput, convBackwardWeight;
- * the reference composes them from im2col and GEMM); the bias and its gradient are added here.
+ * the reference composes them from im2col and GEMM); the bias gradient is summed here.
  * The transposed convolution is the adjoint of convolution, so it reuses the same three
  * kernels with their roles swapped.
  *
@@ -125,8 +125,7 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
   const b = bias == null ? null : asDType(bias, dtype);
   const g = geometry(x, kernel, stride, padBegin, padEnd, dilation, outSize);
   const out = empty([x.shape[0]!, cOut, ...outSize], dtype);
-  kernels().convForward(x._data as Float, w._data as Float, g, cOut, groups, out._data as Float);
-  if (b) addBias(out, b);
+  kernels().convForward(x._data as Float, w._data as Float, b ? (b._data as Float) : null, g, cOut, groups, out._data as Float);
   const attrs = { kernelShape: kernel, strides: stride, pads: [...padBegin, ...padEnd], dilations: dilation, group: groups };
   return finish(batched ? out : viewOf(out, out.shape.slice(1)), 'conv', b ? [xIn, w, b] : [xIn, w], attrs, (grad) => {
     const dy = viewOf(asDType(grad, dtype), out.shape);
@@ -195,7 +194,7 @@ function convTransposeNd(op: string, n: number, input: Tensor, weight: Tensor, b
     let dw: Tensor | null = null;
     if (xIn.requiresGrad) {
       dx = empty(x.shape, dtype);
-      kernels().convForward(dy._data as Float, w._data as Float, g, cIn, groups, dx._data as Float);
+      kernels().convForward(dy._data as Float, w._data as Float, null, g, cIn, groups, dx._data as Float);
       dx = viewOf(dx, xIn.shape);
     }
     if (w.requiresGrad) {

@@ -32,9 +32,9 @@ function isPointwise(g: WindowGeometry): boolean {
 
 /**
  * out `[N, cOut, ...outSize]` = conv of x `[N, C, ...inSize]` with w `[cOut, C/groups, ...k]`
- * (geometry `g`).
+ * (geometry `g`), plus bias[c] on channel c when given (loaded first, the GEMM adds onto it).
  */
-export function convForward(x: Float, w: Float, g: WindowGeometry, cOut: number, groups: number, out: Float): void {
+export function convForward(x: Float, w: Float, bias: Float | null, g: WindowGeometry, cOut: number, groups: number, out: Float): void {
   const k = kernels();
   const K = sizeOf(g.kernel);
   const L = sizeOf(g.outSize);
@@ -43,6 +43,11 @@ export function convForward(x: Float, w: Float, g: WindowGeometry, cOut: number,
   const cInG = cIn / groups;
   const cOutG = cOut / groups;
   const pointwise = isPointwise(g);
+  if (bias) {
+    for (let n = 0; n < g.batch; n++) {
+      for (let c = 0; c < cOut; c++) out.fill(bias[c]!, (n * cOut + c) * L, (n * cOut + c + 1) * L);
+    }
+  }
   let cols: Float | null = null;
   forEachChunk(g, (n0, sub) => {
     const nb = sub.batch;
@@ -59,13 +64,13 @@ export function convForward(x: Float, w: Float, g: WindowGeometry, cOut: number,
         a: w, aOffset: gi * cOutG * cInG * K, aBatchStride: 0,
         b: c, bOffset: gi * cInG * K * L, bBatchStride: cIn * K * L,
         c: out, cOffset: n0 * cOut * L + gi * cOutG * L, cBatchStride: cOut * L,
-        accumulate: false,
+        accumulate: bias !== null,
       });
     }
   });
 }
 
-/** dx (zeroed by the caller) += the adjoint of convForwardRaw applied to dy. */
+/** dx (zeroed by the caller) += the adjoint of convForward (without bias) applied to dy. */
 export function convBackwardInput(dy: Float, w: Float, g: WindowGeometry, cOut: number, groups: number, dx: Float): void {
   const k = kernels();
   const K = sizeOf(g.kernel);

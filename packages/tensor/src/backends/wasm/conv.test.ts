@@ -84,11 +84,13 @@ describe('wasm convolution kernels against the reference', () => {
         const dy = rand(ySize, 3);
         const wasm = <T>(fn: () => T): T => withBackend('wasm', fn);
 
-        const yRef = new Float32Array(ySize);
-        referenceKernels.convForward(x, w, g, c.cOut, c.groups, yRef);
-        const y = new Float32Array(ySize).fill(Number.NaN); // every output must be written
-        wasm(() => kernels().convForward(x, w, g, c.cOut, c.groups, y));
-        expect(worst(y, yRef), 'forward').toBeLessThan(1e-5);
+        for (const bias of [null, rand(c.cOut, 6)]) {
+          const yRef = new Float32Array(ySize);
+          referenceKernels.convForward(x, w, bias, g, c.cOut, c.groups, yRef);
+          const y = new Float32Array(ySize).fill(Number.NaN); // every output must be written
+          wasm(() => kernels().convForward(x, w, bias, g, c.cOut, c.groups, y));
+          expect(worst(y, yRef), `forward, bias ${bias !== null}`).toBeLessThan(1e-5);
+        }
 
         // The gradients accumulate into what the caller passes (random here, zeros in the ops).
         const dx0 = rand(xSize, 4);
@@ -119,7 +121,7 @@ describe('wasm convolution kernels against the reference', () => {
       const y = new Float32Array(dy.length);
       const dx = new Float32Array(x.length);
       const dw = new Float32Array(w.length);
-      kernels().convForward(x, w, g, c.cOut, c.groups, y);
+      kernels().convForward(x, w, rand(c.cOut, 10), g, c.cOut, c.groups, y);
       kernels().convBackwardInput(dy, w, g, c.cOut, c.groups, dx);
       kernels().convBackwardWeight(x, dy, g, c.cOut, c.groups, dw);
       return [y, dx, dw];

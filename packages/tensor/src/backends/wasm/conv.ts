@@ -42,7 +42,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
    * Runs one mode over the whole batch, in chunks of items that fit the memory. `a` and `b` are
    * the two operands in the kernel's order, `res` the result (read in first where it accumulates).
    */
-  const run = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array): boolean => {
+  const run = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array, bias: Float32Array | null = null): boolean => {
     const geo = as3d(g);
     if (!geo) return false;
     const N = g.batch;
@@ -62,7 +62,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
     t = mode === Mode.BackwardWeight ? Math.min(t, Math.ceil(cOut / 4)) : Math.min(t, N);
     // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
-    const fixed = wSize * 4 + colsPerThread * t + 256;
+    const fixed = wSize * 4 + cOut * 4 + colsPerThread * t + 512;
     const perItem = (xItem + yItem) * 4;
     const room = operandCapacity(rt) - fixed;
     if (room < perItem) return false;
@@ -70,7 +70,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nb = Math.min(chunk, N - n0);
       const wPtr = rt.operandBase;
-      const colsPtr = align(wPtr + wSize * 4, 64);
+      const biasPtr = align(wPtr + wSize * 4, 64);
+      const colsPtr = align(biasPtr + cOut * 4, 64);
       const xPtr = align(colsPtr + colsPerThread * t, 64);
       const yPtr = align(xPtr + nb * xItem * 4, 64);
       rt.ensure(yPtr + nb * yItem * 4);
@@ -83,6 +84,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       if (mode === Mode.Forward) {
         f32.set(xs(a), xPtr >> 2);
         f32.set(b, wPtr >> 2);
+        if (bias) f32.set(bias, biasPtr >> 2);
         [p0, p1, out] = [xPtr, wPtr, yPtr];
       } else if (mode === Mode.BackwardInput) {
         f32.set(ys(a), yPtr >> 2);
@@ -97,7 +99,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       }
       const d = rt.i32;
       const w = DESC >> 2;
-      d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0], w);
+      d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasPtr : 0], w);
       pool.run('convTask', DESC, t);
       const view = rt.f32;
       if (mode === Mode.Forward) res.set(view.subarray(yPtr >> 2, (yPtr >> 2) + nb * yItem), n0 * yItem);
@@ -109,9 +111,10 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
 
   const f32 = (...arrays: Float[]): boolean => arrays.every((a) => a instanceof Float32Array);
   return {
-    convForward(x, w, g, cOut, groups, out) {
-      if (!(f32(x, w, out) && run(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array))) {
-        referenceKernels.convForward(x, w, g, cOut, groups, out);
+    convForward(x, w, bias, g, cOut, groups, out) {
+      const b = bias as Float32Array | null;
+      if (!(f32(x, w, out) && (!b || b instanceof Float32Array) && run(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array, b))) {
+        referenceKernels.convForward(x, w, bias, g, cOut, groups, out);
       }
     },
     convBackwardInput(dy, w, g, cOut, groups, dx) {
