@@ -1,3 +1,4 @@
 // Entry point of the wasm kernels (compiled by scripts/build-wasm.mjs).
 export { gemmTask, scratchBytes } from './gemm';
 export { convTask } from './conv';
+export { maxPool2x2 } from './pool';

@@ -12,6 +12,7 @@ import { registerBackend, setBackend, type Backend } from '../../backend.js';
 import { fastKernels } from './fast/index.js';
 import { makeConv } from './conv.js';
 import { makeGemm } from './gemm.js';
+import { makeMaxPool } from './max-pool.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, loadRuntime, MAX_THREADS } from './runtime.js';
 
@@ -51,7 +52,12 @@ if (rt) {
   let threads = Math.max(1, Math.min(hardwareThreads(), limit));
   const backend: Backend = {
     name: 'wasm',
-    kernels: { ...fastKernels, gemm: makeGemm(rt, pool, () => threads), ...makeConv(rt, pool, () => threads) },
+    kernels: {
+      ...fastKernels,
+      gemm: makeGemm(rt, pool, () => threads),
+      ...makeConv(rt, pool, () => threads),
+      maxPool: makeMaxPool(rt, fastKernels.maxPool!),
+    },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);
     },

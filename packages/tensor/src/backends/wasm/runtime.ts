@@ -12,6 +12,7 @@ import * as builds from './generated/kernels.js';
 export interface KernelExports {
   gemmTask(desc: number, tid: number, threads: number): void;
   convTask(desc: number, tid: number, threads: number): void;
+  maxPool2x2(x: number, planes: number, H: number, W: number, OH: number, OW: number, out: number, idx: number): void;
   scratchBytes(): number;
 }
 
