@@ -28,7 +28,8 @@ export type UnaryOp =
 /** Elementwise binary kernels with NumPy broadcasting; comparisons and logic write 0/1. */
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr';
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr'
+  | 'reluGrad'; // a where b > 0, else 0: relu's backward (a = dy, b = x) in one pass
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
 

@@ -46,7 +46,7 @@ const UNARY: { [K in Exclude<UnaryOp, 'cast'>]: UnaryRule } = {
   cos: { dtype: 'float', grad: (x, _y, g) => g.mul(x.sin()).neg() },
   tanh: { dtype: 'float', grad: (_x, y, g) => g.mul(y.square().neg().add(1)) },
   sigmoid: { dtype: 'float', grad: (_x, y, g) => g.mul(y.mul(y.neg().add(1))) },
-  relu: { dtype: 'same', grad: (x, _y, g) => where(x.gt(0), g, 0) },
+  relu: { dtype: 'same', grad: (x, _y, g) => reluGrad(g, x) },
   erf: { dtype: 'float', grad: (x, _y, g) => g.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI))) },
   floor: { dtype: 'same' },
   ceil: { dtype: 'same' },
@@ -62,6 +62,14 @@ const UNARY: { [K in Exclude<UnaryOp, 'cast'>]: UnaryRule } = {
   },
   clamp: { dtype: 'same', grad: (x, _y, g, lo, hi) => where(x.ge(lo).logicalAnd(x.le(hi)), g, 0) },
 };
+
+/** relu's backward in one kernel pass: dy where x > 0, else 0 (runs inside backward, off the trace). */
+function reluGrad(g: Tensor, x: Tensor): Tensor {
+  const dy = g.dtype === x.dtype ? g : g.to(x.dtype);
+  const out = empty(x.shape, x.dtype);
+  kernels().binary('reluGrad', dy._data, dy.shape, x._data, x.shape, out._data, out.shape);
+  return out;
+}
 
 function unaryOp(op: Exclude<UnaryOp, 'cast'>, x: Tensor, p0 = 0, p1 = 0, attrs: Record<string, unknown> = {}): Tensor {
   const rule = UNARY[op];

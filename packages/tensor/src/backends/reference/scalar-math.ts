@@ -78,4 +78,5 @@ export const BINARY_FN: { [K in BinaryOp]: (a: number, b: number) => number } = 
   ge: (a, b) => (a >= b ? 1 : 0),
   logicalAnd: (a, b) => (a && b ? 1 : 0),
   logicalOr: (a, b) => (a || b ? 1 : 0),
+  reluGrad: (a, b) => (b > 0 ? a : 0),
 };

@@ -192,6 +192,10 @@ const SEGMENT: { [K in BinaryOp]: Segment } = {
   logicalOr(a, ia, sa, b, ib, sb, out, io, len) {
     for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = a[ia]! || b[ib]! ? 1 : 0;
   },
+  reluGrad(a, ia, sa, b, ib, sb, out, io, len) {
+    if (sa === 1 && sb === 1) for (let j = 0; j < len; j++) out[io + j] = b[ib + j]! > 0 ? a[ia + j]! : 0;
+    else for (let o = io, end = io + len; o < end; o++, ia += sa, ib += sb) out[o] = b[ib]! > 0 ? a[ia]! : 0;
+  },
 };
 
 /**

@@ -94,7 +94,7 @@ describe('fast unary', () => {
   });
 });
 
-const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr'];
+const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'reluGrad'];
 const FIXED_PAIRS: Array<[number[], number[]]> = [
   [[3, 4], [3, 4]], [[], []], [[0, 3], [0, 3]], [[5, 7], []], [[], [5, 7]], [[5, 7], [1]], [[1, 1], [4, 5]],
   [[6, 5], [5]], [[2, 3, 5], [5]], [[6, 5], [1, 5]], [[5], [6, 5]], [[6, 5], [6, 1]], [[6, 1], [6, 5]], [[2, 3, 5], [3, 1]],
