@@ -2,19 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, listBackends, setNumThreads, withBackend, type WindowGeometry } from '../../backend.js';
 import '../../index.js';
 import { referenceKernels } from '../reference/index.js';
+import { rand } from './test-utils/data.js';
 
 
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
 
 interface Case {
   name: string;
