@@ -124,6 +124,20 @@ function reluF32(x: Float32Array, out: Float32Array): void {
 }
 
 /**
+ * relu's backward on float32 bit patterns, branch-free like reluF32: dy passes where x > 0 (x's
+ * bits in (0, +Infinity's]; NaN and negatives fail), else +0, exactly as `x > 0 ? dy : 0`.
+ */
+function reluGradF32(dy: Float32Array, x: Float32Array, out: Float32Array): void {
+  const di = new Int32Array(dy.buffer, dy.byteOffset, dy.length);
+  const xi = new Int32Array(x.buffer, x.byteOffset, x.length);
+  const oi = new Int32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0, n = oi.length; i < n; i++) {
+    // (x − 1) as unsigned is below 0x7f800000 exactly for bits 1 … 0x7f800000.
+    oi[i] = di[i]! & -Number((xi[i]! - 1) >>> 0 < 0x7f800000);
+  }
+}
+
+/**
  * out[o] = a[ia] ∘ b[ib] for `len` consecutive outputs from `io`, stepping the inputs by `sa`
  * and `sb` (0 for a broadcast operand, 1 for a contiguous one, anything else in general). The
  * arithmetic ops also get single-index loops for the row-bias (1, 1) and channel-bias (1, 0) steps.
@@ -265,6 +279,9 @@ export function binary(op: BinaryOp, a: A, aShape: Shape, b: A, bShape: Shape, o
   const na = a.length;
   const nb = b.length;
   const mode = na === n && nb === n ? 0 : na === n && nb === 1 ? 1 : na === 1 && nb === n ? 2 : -1;
+  if (op === 'reluGrad' && mode === 0 && a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array) {
+    return reluGradF32(a, b, out);
+  }
   if (mode >= 0 && op in FLAT) return FLAT[op as FlatOp](a, b, out, n, mode);
   if (na === n && nb === n) return seg(a, 0, 1, b, 0, 1, out, 0, n);
   if (na === n && nb === 1) return seg(a, 0, 1, b, 0, 0, out, 0, n);
