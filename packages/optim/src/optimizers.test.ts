@@ -81,6 +81,16 @@ describe('SGD', () => {
     expectTraj(run((p) => new SGD([p], { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 })), refSGD(0.05, 0.8, 0, true, 0.01));
     expectTraj(run((p) => new SGD([p], { lr: 0.1, momentum: 0.9 }), 'float32'), refSGD(0.1, 0.9, 0, false, 0), 1e-6);
   });
+  it('plain SGD (and maximize) updates every element of a long parameter exactly as w − lr·g', () => {
+    for (const maximize of [false, true]) {
+      const w0 = Array.from({ length: 11 }, (_, i) => Math.sin(i + 1));
+      const g = Array.from({ length: 11 }, (_, i) => Math.cos(3 * i));
+      const p = tensor(Float64Array.from(w0), { requiresGrad: true });
+      p.grad = tensor(Float64Array.from(g));
+      new SGD([p], { lr: 0.1, maximize }).step();
+      expect(Array.from(p.dataSync())).toEqual(w0.map((w, i) => w - (maximize ? -0.1 : 0.1) * g[i]!));
+    }
+  });
   it('rejects nesterov without momentum', () => {
     expect(() => new SGD([param()], { lr: 0.1, nesterov: true })).toThrow(/nesterov needs momentum > 0/);
   });
