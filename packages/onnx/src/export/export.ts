@@ -68,7 +68,10 @@ export function buildModel(model: Exportable, sampleInputs: Tensor | readonly Te
   const tracer = {
     record: (r: TraceRecord) => { records.push(r); },
     wantsComposite(op: string, attrs: Record<string, unknown>): boolean {
-      if (op === 'module') return Object.prototype.hasOwnProperty.call(layerExporters, String(attrs.type));
+      if (op === 'module') {
+        const mapping = Object.prototype.hasOwnProperty.call(layerExporters, String(attrs.type)) ? layerExporters[String(attrs.type)] : undefined;
+        return mapping !== undefined && (mapping.accepts?.(attrs.module as Record<string, unknown>) ?? true);
+      }
       return compositeOps.has(op);
     },
   };

@@ -4,6 +4,7 @@ import * as nn from '@kiln/nn';
 import { compareWithOrt } from '../compare.js';
 import { exportOnnx } from './export.js';
 import { createSession, runSession } from '../runtime/session.js';
+import { decodeModel } from '../proto.js';
 
 /** Exports ONCE at batch 3 (dynamic batch), then runs batch 1 and 7 on ORT; returns the max relative diff. */
 async function oneExportParity(m: nn.Module, shape: number[], backend: 'node' | 'web'): Promise<number> {
@@ -44,6 +45,35 @@ const layers: [string, () => nn.Module, number[]][] = [
 describe('layer parity Kiln vs onnxruntime-node', () => {
   for (const [name, make, shape] of layers) {
     it(name, async () => {
+      expect(await oneExportParity(make().eval(), shape, 'node')).toBeLessThan(1e-4);
+    });
+  }
+
+  it('BatchNorm and LayerNorm map to their ONNX ops, state-dict tensors as initializers', () => {
+    const ops = (m: nn.Module, shape: number[]) => {
+      const g = decodeModel(exportOnnx(m.eval(), randn([2, ...shape]))).graph!;
+      return { ops: g.node!.map((n) => n.opType), inits: g.initializer!.map((t) => t.name) };
+    };
+    const bn = ops(new nn.Sequential(new nn.BatchNorm2d(3)), [3, 4, 4]);
+    expect(bn.ops).toEqual(['BatchNormalization']);
+    expect(bn.inits).toEqual(expect.arrayContaining(['0.weight', '0.bias', '0.running_mean', '0.running_var']));
+    expect(ops(new nn.BatchNorm1d(4, { affine: false }), [4]).ops).toEqual(['BatchNormalization']);
+    expect(ops(new nn.LayerNorm([2, 3]), [2, 3]).ops).toEqual(['LayerNormalization']);
+    // Without running statistics eval normalises by the batch: BatchNormalization cannot, primitives can.
+    expect(ops(new nn.BatchNorm1d(4, { trackRunningStats: false }), [4]).ops).not.toContain('BatchNormalization');
+  });
+
+  for (const [name, make] of [
+    // One training step first, so the running statistics are not the identity 0/1.
+    ['BatchNorm1d without affine, trained statistics', () => {
+      const m = new nn.BatchNorm1d(5, { affine: false });
+      m.forward(randn([8, 5]).mul(3).add(1));
+      return m;
+    }],
+    ['LayerNorm without affine, 2 dims', () => new nn.LayerNorm([2, 3], { elementwiseAffine: false })],
+  ] as [string, () => nn.Module][]) {
+    it(name, async () => {
+      const shape = name.startsWith('LayerNorm') ? [2, 3] : [5];
       expect(await oneExportParity(make().eval(), shape, 'node')).toBeLessThan(1e-4);
     });
   }

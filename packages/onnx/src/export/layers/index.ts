@@ -4,10 +4,18 @@
  */
 import type { Tensor } from '@kiln/tensor';
 import type { GraphBuilder } from '../builder.js';
+import { batchNorm } from './batchnorm.js';
+import { layerNorm } from './layernorm.js';
 
 export interface LayerExporter {
+  /** False to leave this module instance to the op-level mappings of its traced primitives. */
+  accepts?(module: Record<string, unknown>): boolean;
   export(b: GraphBuilder, module: Record<string, unknown>, inputs: readonly Tensor[], outputs: readonly Tensor[]): void;
 }
 
 // Linear needs no entry: it runs the `linear` op, exported as Gemm at op level (ops/nn.ts).
-export const layerExporters: Record<string, LayerExporter> = {};
+export const layerExporters: Record<string, LayerExporter> = {
+  BatchNorm1d: batchNorm,
+  BatchNorm2d: batchNorm,
+  LayerNorm: layerNorm,
+};
