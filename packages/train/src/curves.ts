@@ -57,6 +57,6 @@ export async function saveLearningCurves(history: History, prefix: string, title
   if (history.devLoss.some(Number.isFinite)) series['dev loss'] = history.devLoss;
   for (const [k, v] of Object.entries(history.metrics)) series[k] = v;
   const enc = new TextEncoder();
-  await writeFileAtomic(`${prefix}.json`, enc.encode(JSON.stringify(history, null, 2)));
-  await writeFileAtomic(`${prefix}.svg`, enc.encode(learningCurvesSvg(series, title)));
+  await writeFileAtomic(`${prefix}.json`, enc.encode(JSON.stringify(history, null, 2)), 'saveLearningCurves');
+  await writeFileAtomic(`${prefix}.svg`, enc.encode(learningCurvesSvg(series, title)), 'saveLearningCurves');
 }

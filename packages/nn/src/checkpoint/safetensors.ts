@@ -102,7 +102,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsContents {
 /** Writes `sd` to `path` atomically: a temp file in the same directory, then rename. */
 export async function saveSafetensors(path: string, sd: StateDict, metadata?: Record<string, string>): Promise<void> {
   const bytes = serializeSafetensors(sd, metadata);
-  await writeFileAtomic(path, bytes);
+  await writeFileAtomic(path, bytes, 'saveSafetensors');
 }
 
 /** Reads a safetensors file written by Kiln, PyTorch (`safetensors.torch.save_file`) or others. */
@@ -116,8 +116,11 @@ export async function loadSafetensors(path: string): Promise<SafetensorsContents
   }
 }
 
-/** Temp file next to the target + rename, so readers never see a partial file and a failure leaves the old one. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Temp file next to the target + rename, so readers never see a partial file and a failure leaves
+ * the old one (and no temp file). `op` names the caller in the error.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, op = 'writeFileAtomic'): Promise<void> {
   const fs = await import('node:fs/promises');
   const { dirname, basename, join } = await import('node:path');
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
@@ -126,6 +129,6 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await fs.rename(tmp, path);
   } catch (e) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw new Error(`Kiln: saveSafetensors: could not write ${path}: ${(e as Error).message}`);
+    throw new Error(`Kiln: ${op}: could not write ${path}: ${(e as Error).message}`);
   }
 }

@@ -70,3 +70,25 @@ describe('exportOnnx model structure', () => {
     expect(() => exportOnnx(mlp(), randn([2, 5]), { opset: 12 })).toThrow(/opset must be an integer in 17\.\.21, got 12/);
   });
 });
+
+describe('saveOnnx', () => {
+  it('writes atomically: the file loads on ORT, and a failed write leaves the old contents and no temp file', async () => {
+    const { mkdtemp, readdir, readFile, mkdir, writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { saveOnnx } = await import('./export.js');
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-save-onnx-'));
+    const m = mlp();
+    const path = join(dir, 'mlp.onnx');
+    await saveOnnx(path, m, randn([2, 5]));
+    const s = await createSession(new Uint8Array(await readFile(path)));
+    expect((await runSession(s, { input: randn([2, 5]) })).output!.shape).toEqual([2, 3]);
+    // A directory in the way makes the rename fail.
+    const blocked = join(dir, 'blocked.onnx');
+    await mkdir(blocked);
+    await writeFile(join(blocked, 'keep'), 'x');
+    await expect(saveOnnx(blocked, m, randn([2, 5]))).rejects.toThrow(/Kiln: saveOnnx: could not write .*blocked\.onnx/);
+    expect((await readdir(dir)).sort()).toEqual(['blocked.onnx', 'mlp.onnx']);
+    expect(await readdir(blocked)).toEqual(['keep']);
+  });
+});

@@ -2,7 +2,7 @@
  * exportOnnx: traces a forward pass through @kiln/tensor and writes an ONNX ModelProto.
  */
 import { noGrad, traceOps, type Tensor, type TraceRecord } from '@kiln/tensor';
-import { rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@kiln/nn';
 import { encodeModel, type ModelProto, type ValueInfoProto } from '../proto.js';
 import { onnxDataType } from '../tensor-proto.js';
 import { GraphBuilder } from './builder.js';
@@ -152,8 +152,5 @@ function skipObjects(_k: string, v: unknown): unknown {
 
 /** Exports and writes atomically (temp file + rename). */
 export async function saveOnnx(path: string, model: Exportable, sampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): Promise<void> {
-  const bytes = exportOnnx(model, sampleInputs, options);
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  await writeFileAtomic(path, exportOnnx(model, sampleInputs, options), 'saveOnnx');
 }
