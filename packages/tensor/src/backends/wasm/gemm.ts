@@ -91,7 +91,12 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const shared = (g.aBatchStride === 0 ? m * k : 0) + (g.bBatchStride === 0 ? k * n : 0);
     const perItem = (g.aBatchStride === 0 ? 0 : m * k) + (g.bBatchStride === 0 ? 0 : k * n) + m * n;
     const room = Math.floor(operandCapacity(rt) / 4) - shared - 64;
-    const chunk = Math.max(1, Math.min(batch, Math.floor(room / perItem)));
+    if (room < perItem) {
+      // One product larger than the Wasm memory (1 GiB): the reference loops still work.
+      referenceGemm(g);
+      return;
+    }
+    const chunk = Math.min(batch, Math.floor(room / perItem));
     for (let t0 = 0; t0 < batch; t0 += chunk) run(g, t0, Math.min(chunk, batch - t0));
   };
 }
