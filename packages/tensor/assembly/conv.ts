@@ -5,8 +5,8 @@
 //
 // Geometry is always 3-D: 1-D and 2-D convolutions arrive padded with unit dims. Batch items
 // are split between threads for the forward and input-gradient passes; the weight gradient,
-// a sum over the batch, is split by output channel instead, so every weight's sum runs in the
-// same order whatever the thread count.
+// a sum over the batch, is split by kernel tap (dW's columns) instead, so each thread unfolds
+// only the rows it needs and every weight's sum runs in the same order whatever the thread count.
 import { sgemm } from './gemm';
 
 let N: i32, C: i32, COUT: i32, GROUPS: i32;
@@ -54,41 +54,42 @@ function loadGeometry(desc: usize): void {
   for (; i < n; i++) store<f32>(dst + <usize>i * 4, 0);
 }
 
-/** cols [C·K, L] = windows of x [C, ID, IH, IW], zero where they reach into the padding. */
-function im2col(x: usize, cols: usize): void {
-  let dst = cols;
-  for (let c = 0; c < C; c++) {
+/**
+ * Rows [p0, p1) of cols [C·K, L] = windows of x [C, ID, IH, IW] (row p = channel p / K, tap
+ * p % K), zero where they reach into the padding, written to `dst` one after another.
+ */
+function im2col(x: usize, p0: i32, p1: i32, dst: usize): void {
+  const K = KD * KH * KW;
+  for (let p = p0; p < p1; p++) {
+    const c = p / K;
+    const r = p % K;
+    const kd = r / (KH * KW);
+    const kh = (r / KW) % KH;
+    const kw = r % KW;
     const plane = x + <usize>(c * ID * IH * IW) * 4;
-    for (let kd = 0; kd < KD; kd++) {
-      for (let kh = 0; kh < KH; kh++) {
-        for (let kw = 0; kw < KW; kw++) {
-          const tapW = kw * DW;
-          const lo = min(firstValid(PW, tapW, SW), OW);
-          const hi = lastValid(IW, PW, tapW, SW, lo, OW);
-          for (let od = 0; od < OD; od++) {
-            const id = od * SD - PD + kd * DD;
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * SH - PH + kh * DH;
-              if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-                zeroRun(dst, OW);
-              } else {
-                const row = plane + <usize>((id * IH + ih) * IW) * 4;
-                if (lo > 0) zeroRun(dst, lo);
-                if (SW == 1) {
-                  copyRun(dst + <usize>lo * 4, row + <usize>(lo - PW + tapW) * 4, hi - lo);
-                } else {
-                  for (let ow = lo; ow < hi; ow++) store<f32>(dst + <usize>ow * 4, load<f32>(row + <usize>(ow * SW - PW + tapW) * 4));
-                }
-                if (hi < OW) zeroRun(dst + <usize>hi * 4, OW - hi);
-              }
-              dst += <usize>OW * 4;
-            }
+    const tapW = kw * DW;
+    const lo = min(firstValid(PW, tapW, SW), OW);
+    const hi = lastValid(IW, PW, tapW, SW, lo, OW);
+    for (let od = 0; od < OD; od++) {
+      const id = od * SD - PD + kd * DD;
+      for (let oh = 0; oh < OH; oh++) {
+        const ih = oh * SH - PH + kh * DH;
+        if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+          zeroRun(dst, OW);
+        } else {
+          const row = plane + <usize>((id * IH + ih) * IW) * 4;
+          if (lo > 0) zeroRun(dst, lo);
+          if (SW == 1) {
+            copyRun(dst + <usize>lo * 4, row + <usize>(lo - PW + tapW) * 4, hi - lo);
+          } else {
+            for (let ow = lo; ow < hi; ow++) store<f32>(dst + <usize>ow * 4, load<f32>(row + <usize>(ow * SW - PW + tapW) * 4));
           }
+          if (hi < OW) zeroRun(dst + <usize>hi * 4, OW - hi);
         }
+        dst += <usize>OW * 4;
       }
     }
   }
-
 }
 
 /** The adjoint of im2col: x [C, ID, IH, IW] += cols [C·K, L] folded back onto the input. */
@@ -164,7 +165,7 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
     for (let t = tid; t < N; t += threads) {
       const xt = p0 + <usize>(t * C * inPlane) * 4;
       const ct = pointwise ? xt : cols;
-      if (!pointwise) im2col(xt, ct);
+      if (!pointwise) im2col(xt, 0, C * K, ct);
       const yt = res + <usize>(t * COUT * L) * 4;
       if (bias) {
         for (let c = 0; c < COUT; c++) {
@@ -194,22 +195,25 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
       if (!pointwise) col2im(cols, dxt);
     }
   } else {
-    const chunk = ((COUT + threads * 4 - 1) / (threads * 4)) * 4;
-    const o0 = tid * chunk;
-    const o1 = min(COUT, o0 + chunk);
-    if (o0 >= o1) return;
+    // Split dW's columns (the taps of each group) in whole tiles: each thread unfolds only the
+    // cols rows its columns need, and every weight's sum over the batch runs in the same order.
+    const chunk = ((kg + threads * 8 - 1) / (threads * 8)) * 8;
+    const j0 = tid * chunk;
+    const j1 = min(kg, j0 + chunk);
+    if (j0 >= j1) return;
     for (let t = 0; t < N; t++) {
       const xt = p0 + <usize>(t * C * inPlane) * 4;
       const dyt = p1 + <usize>(t * COUT * L) * 4;
-      const ct = pointwise ? xt : cols;
-      if (!pointwise) im2col(xt, ct);
       for (let g = 0; g < GROUPS; g++) {
-        const r0 = max(o0, g * cOutG);
-        const r1 = min(o1, (g + 1) * cOutG);
-        if (r0 >= r1) continue;
-        // dW rows [r0, r1) += dY rows · (cols_g)ᵀ, (cols_g)ᵀ element (l, j) = cols[(g·kg + j)·L + l].
-        sgemm(r1 - r0, kg, L, dyt + <usize>(r0 * L) * 4, L, 1, ct + <usize>(g * kg * L) * 4, 1, L,
-          res + <usize>(r0 * kg) * 4, kg, true, gs);
+        // Rows j0…j1 of this group's columns: the input itself when pointwise.
+        let rows = xt + <usize>((g * kg + j0) * L) * 4;
+        if (!pointwise) {
+          im2col(xt, g * kg + j0, g * kg + j1, cols);
+          rows = cols;
+        }
+        // dW[group rows, j0…j1] += dY_g · rowsᵀ, rowsᵀ element (l, j) = rows[j·L + l].
+        sgemm(cOutG, j1 - j0, L, dyt + <usize>(g * cOutG * L) * 4, L, 1, rows, 1, L,
+          res + <usize>(g * cOutG * kg + j0) * 4, kg, true, gs);
       }
     }
   }

@@ -60,7 +60,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const colsPerThread = pointwise ? 0 : align(C * K * L * 4, 64);
     const work = (N * cOut * L * cInG * K);
     let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
-    t = mode === Mode.BackwardWeight ? Math.min(t, Math.ceil(cOut / 4)) : Math.min(t, N);
+    t = mode === Mode.BackwardWeight ? Math.min(t, Math.ceil((cInG * K) / 8)) : Math.min(t, N);
     // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
     const fixed = wSize * 4 + cOut * 4 + colsPerThread * t + 512;
     const perItem = (xItem + yItem) * 4;
