@@ -38,6 +38,20 @@ export class Adam extends Optimizer {
     const bc1 = 1 - b1 ** t;
     const bc2sqrt = Math.sqrt(1 - b2 ** t);
     const stepSize = lr / bc1;
+    if (!vmax && wd === 0) {
+      // The common case, without the per-element branches on weight decay and amsgrad.
+      const c1 = 1 - b1;
+      const c2 = 1 - b2;
+      for (let i = 0; i < w.length; i++) {
+        const g = grad[i]!;
+        const mi = b1 * m[i]! + c1 * g;
+        const vi = b2 * v[i]! + c2 * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) / bc2sqrt + eps);
+      }
+      return;
+    }
     for (let i = 0; i < w.length; i++) {
       let g = grad[i]!;
       let wi = w[i]!;
