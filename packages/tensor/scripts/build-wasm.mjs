@@ -37,7 +37,8 @@ try {
   }
   lines.push(`export const maximumPages = ${MAX_PAGES};`, '');
   mkdirSync(out, { recursive: true });
-  const tmp = join(out, `kernels.${process.pid}.tmp.ts`);
+  // No .ts extension: a concurrent tsc (build and typecheck run side by side) must not pick the temp file up.
+  const tmp = join(out, `kernels.${process.pid}.tmp`);
   writeFileSync(tmp, lines.join('\n'));
   renameSync(tmp, join(out, 'kernels.ts'));
 } finally {
