@@ -57,9 +57,12 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
  * admits more Wasm instructions); later V8s, Deno and Bun have it on. Set KILN_WASM_RELAXED=0 to
  * keep the plain SIMD build.
  */
+function env(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
 function relaxedAvailable(bytes: Uint8Array<ArrayBuffer>): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  if (env?.KILN_WASM_RELAXED === '0') return false;
+  if (env('KILN_WASM_RELAXED') === '0') return false;
   if (WebAssembly.validate(bytes)) return true;
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } } }).process;
   if (!proc?.versions?.node || typeof proc.getBuiltinModule !== 'function') return false;
@@ -72,8 +75,9 @@ function relaxedAvailable(bytes: Uint8Array<ArrayBuffer>): boolean {
   return WebAssembly.validate(bytes);
 }
 
+/** Shared memory (threads); KILN_WASM_SHARED=0 takes the single-threaded build pages without cross-origin isolation get. */
 function sharedMemoryAvailable(): boolean {
-  if (typeof SharedArrayBuffer === 'undefined') return false;
+  if (typeof SharedArrayBuffer === 'undefined' || env('KILN_WASM_SHARED') === '0') return false;
   try {
     new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     return true;
