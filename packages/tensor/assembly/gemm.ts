@@ -62,6 +62,25 @@ function packA(mc: i32, kc: i32, a: usize, rs: i32, cs: i32, dst: usize): void {
   }
 }
 
+/**
+ * Four rows of four floats (row r at src + r·step) written transposed: column i goes to
+ * dst + i·NR·4 (the rows of a packed B panel, NR floats apart).
+ */
+@inline function transpose4(src: usize, step: usize, dst: usize): void {
+  const v0 = v128.load(src);
+  const v1 = v128.load(src + step);
+  const v2 = v128.load(src + step * 2);
+  const v3 = v128.load(src + step * 3);
+  const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + NR * 4, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + NR * 8, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + NR * 12, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
 /** Packs depth [0, kc) × columns [0, nc) of B (element (p, j) at b + 4·(p·rs + j·cs)) into NR-column panels. */
 function packB(kc: i32, nc: i32, b: usize, rs: i32, cs: i32, dst: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
@@ -75,10 +94,19 @@ function packB(kc: i32, nc: i32, b: usize, rs: i32, cs: i32, dst: usize): void {
         v128.store(d, v128.load(s, 16), 16);
       }
     } else if (cols == NR && rs == 1) {
-      // Transposed B: walk each source column contiguously.
-      for (let c = 0; c < NR; c++) {
-        const s = b + <usize>((j0 + c) * cs) * 4;
-        for (let p = 0; p < kc; p++) store<f32>(panel + <usize>(p * NR + c) * 4, load<f32>(s + <usize>p * 4));
+      // Transposed B (a weight matrix read as Wᵀ): four depth steps of the eight source columns
+      // at a time, loaded contiguously and transposed in registers, 4×4 twice.
+      const s0 = b + <usize>(j0 * cs) * 4;
+      const step = <usize>cs * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = <usize>p * 4;
+        const d = panel + <usize>(p * NR) * 4;
+        transpose4(s0 + o, step, d);
+        transpose4(s0 + o + step * 4, step, d + 16);
+      }
+      for (; p < kc; p++) {
+        for (let c = 0; c < NR; c++) store<f32>(panel + <usize>(p * NR + c) * 4, load<f32>(s0 + <usize>c * step + <usize>p * 4));
       }
     } else {
       for (let p = 0; p < kc; p++) {
