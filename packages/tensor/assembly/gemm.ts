@@ -35,16 +35,16 @@ function packA(mc: i32, kc: i32, a: usize, rs: i32, cs: i32, dst: usize): void {
     const panel = dst + <usize>(i0 * kc) * 4;
     if (rows == MR && cs == 1) {
       const r0 = a + <usize>(i0 * rs) * 4;
-      const r1 = r0 + <usize>rs * 4;
-      const r2 = r1 + <usize>rs * 4;
-      const r3 = r2 + <usize>rs * 4;
-      for (let p = 0; p < kc; p++) {
+      const step = <usize>rs * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) transpose4(r0 + <usize>p * 4, step, panel + <usize>p * 16, 16);
+      for (; p < kc; p++) {
         const o = <usize>p * 4;
         const d = panel + <usize>p * 16;
         store<f32>(d, load<f32>(r0 + o));
-        store<f32>(d, load<f32>(r1 + o), 4);
-        store<f32>(d, load<f32>(r2 + o), 8);
-        store<f32>(d, load<f32>(r3 + o), 12);
+        store<f32>(d, load<f32>(r0 + step + o), 4);
+        store<f32>(d, load<f32>(r0 + step * 2 + o), 8);
+        store<f32>(d, load<f32>(r0 + step * 3 + o), 12);
       }
     } else if (rows == MR && rs == 1) {
       // Transposed A: the 4 rows of one depth step are contiguous.
@@ -64,9 +64,9 @@ function packA(mc: i32, kc: i32, a: usize, rs: i32, cs: i32, dst: usize): void {
 
 /**
  * Four rows of four floats (row r at src + r·step) written transposed: column i goes to
- * dst + i·NR·4 (the rows of a packed B panel, NR floats apart).
+ * dst + i·dstep (consecutive depth steps of a packed panel).
  */
-@inline function transpose4(src: usize, step: usize, dst: usize): void {
+@inline function transpose4(src: usize, step: usize, dst: usize, dstep: usize): void {
   const v0 = v128.load(src);
   const v1 = v128.load(src + step);
   const v2 = v128.load(src + step * 2);
@@ -76,9 +76,9 @@ function packA(mc: i32, kc: i32, a: usize, rs: i32, cs: i32, dst: usize): void {
   const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
   const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
   v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + NR * 4, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + NR * 8, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + NR * 12, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+  v128.store(dst + dstep, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + dstep * 2, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + dstep * 3, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
 /** Packs depth [0, kc) × columns [0, nc) of B (element (p, j) at b + 4·(p·rs + j·cs)) into NR-column panels. */
@@ -102,8 +102,8 @@ function packB(kc: i32, nc: i32, b: usize, rs: i32, cs: i32, dst: usize): void {
       for (; p + 4 <= kc; p += 4) {
         const o = <usize>p * 4;
         const d = panel + <usize>(p * NR) * 4;
-        transpose4(s0 + o, step, d);
-        transpose4(s0 + o + step * 4, step, d + 16);
+        transpose4(s0 + o, step, d, NR * 4);
+        transpose4(s0 + o + step * 4, step, d + 16, NR * 4);
       }
       for (; p < kc; p++) {
         for (let c = 0; c < NR; c++) store<f32>(panel + <usize>(p * NR + c) * 4, load<f32>(s0 + <usize>c * step + <usize>p * 4));
