@@ -45,15 +45,20 @@ function kilnWorker(data) {
   for (;;) {
     let spins = 0;
     let gen;
-    // Spin briefly (back-to-back tasks arrive microseconds apart), then sleep.
-    while ((gen = Atomics.load(c, ${GEN})) === seen) {
-      if (++spins > 20000) { Atomics.wait(c, ${GEN}, seen); spins = 0; }
+    // Spin briefly (back-to-back tasks arrive microseconds apart), then sleep. An odd generation
+    // is a task being written: wait for the even one that publishes it.
+    while ((gen = Atomics.load(c, ${GEN})) === seen || (gen & 1) === 1) {
+      if (++spins > 20000) { Atomics.wait(c, ${GEN}, gen); spins = 0; }
     }
-    seen = gen;
     const threads = Atomics.load(c, ${THREADS});
+    const task = Atomics.load(c, ${TASK});
+    const kind = Atomics.load(c, ${KIND});
+    // A newer task was published while we read: read again, so no task runs twice or torn.
+    if (Atomics.load(c, ${GEN}) !== gen) continue;
+    seen = gen;
     if (tid >= threads) continue;
     try {
-      tasks[Atomics.load(c, ${KIND})](Atomics.load(c, ${TASK}), tid, threads);
+      tasks[kind](task, tid, threads);
     } catch (e) {
       Atomics.store(c, ${FAILED}, 1);
     }
@@ -144,6 +149,8 @@ export class WorkerPool {
       return;
     }
     if (t > this.maxThreadsUsed) this.maxThreadsUsed = t;
+    // Publish like a seqlock: odd while the fields change, even once they are complete.
+    Atomics.add(c, GEN, 1);
     Atomics.store(c, TASK, desc);
     Atomics.store(c, KIND, TASKS.indexOf(task));
     Atomics.store(c, THREADS, t);
