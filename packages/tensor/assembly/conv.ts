@@ -54,11 +54,32 @@ function loadGeometry(desc: usize): void {
   for (; i < n; i++) store<f32>(dst + <usize>i * 4, 0);
 }
 
+/** Extent of the (padded) input the windows read: exactly what the output positions reach. */
+let PID: i32, PIH: i32, PIW: i32;
+
 /**
- * Rows [p0, p1) of cols [C·K, L] = windows of x [C, ID, IH, IW] (row p = channel p / K, tap
- * p % K), zero where they reach into the padding, written to `dst` one after another.
+ * xp [C, PID, PIH, PIW] = x with PD/PH/PW zeros before and whatever the windows reach past the
+ * end, so im2col can copy window rows without a bounds check.
  */
-function im2col(x: usize, p0: i32, p1: i32, dst: usize): void {
+function padInput(x: usize, xp: usize): void {
+  memory.fill(xp, 0, <usize>(C * PID * PIH * PIW) * 4);
+  const h = min(IH, PIH - PH);
+  const w = min(IW, PIW - PW);
+  for (let c = 0; c < C; c++) {
+    for (let id = 0; id < min(ID, PID - PD); id++) {
+      for (let ih = 0; ih < h; ih++) {
+        copyRun(xp + <usize>(((c * PID + id + PD) * PIH + ih + PH) * PIW + PW) * 4,
+          x + <usize>(((c * ID + id) * IH + ih) * IW) * 4, w);
+      }
+    }
+  }
+}
+
+/**
+ * Rows [p0, p1) of cols [C·K, L] (row p = channel p / K, tap p % K) from the padded input xp
+ * [C, PID, PIH, PIW], one after another at `dst`: every window lies inside xp.
+ */
+function im2col(xp: usize, p0: i32, p1: i32, dst: usize): void {
   const K = KD * KH * KW;
   for (let p = p0; p < p1; p++) {
     const c = p / K;
@@ -66,25 +87,15 @@ function im2col(x: usize, p0: i32, p1: i32, dst: usize): void {
     const kd = r / (KH * KW);
     const kh = (r / KW) % KH;
     const kw = r % KW;
-    const plane = x + <usize>(c * ID * IH * IW) * 4;
-    const tapW = kw * DW;
-    const lo = min(firstValid(PW, tapW, SW), OW);
-    const hi = lastValid(IW, PW, tapW, SW, lo, OW);
+    const plane = xp + <usize>(c * PID * PIH * PIW + kw * DW) * 4;
     for (let od = 0; od < OD; od++) {
-      const id = od * SD - PD + kd * DD;
+      const id = od * SD + kd * DD;
       for (let oh = 0; oh < OH; oh++) {
-        const ih = oh * SH - PH + kh * DH;
-        if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-          zeroRun(dst, OW);
+        const row = plane + <usize>((id * PIH + oh * SH + kh * DH) * PIW) * 4;
+        if (SW == 1) {
+          copyRun(dst, row, OW);
         } else {
-          const row = plane + <usize>((id * IH + ih) * IW) * 4;
-          if (lo > 0) zeroRun(dst, lo);
-          if (SW == 1) {
-            copyRun(dst + <usize>lo * 4, row + <usize>(lo - PW + tapW) * 4, hi - lo);
-          } else {
-            for (let ow = lo; ow < hi; ow++) store<f32>(dst + <usize>ow * 4, load<f32>(row + <usize>(ow * SW - PW + tapW) * 4));
-          }
-          if (hi < OW) zeroRun(dst + <usize>hi * 4, OW - hi);
+          for (let ow = 0; ow < OW; ow++) store<f32>(dst + <usize>ow * 4, load<f32>(row + <usize>(ow * SW) * 4));
         }
         dst += <usize>OW * 4;
       }
@@ -143,7 +154,10 @@ function col2im(cols: usize, x: usize): void {
  * dy for mode 1), 24 second operand (w, or dy for mode 2), 25 result (out, dx or dw), 26 column
  * buffers, 27 bytes per thread's column buffer, 28 GEMM scratch, 29 bytes per thread's GEMM
  * scratch, 30 pointwise (1×1 kernel, unit stride, no padding: the input is its own columns),
- * 31 bias (forward only; 0 for none: each output channel starts from its bias, the GEMM adds on).
+ * 31 bias (forward only; 0 for none: each output channel starts from its bias, the GEMM adds on),
+ * 32 padded (the windows reach outside the input: im2col reads a zero-padded copy), 33–35 the
+ * extent the windows read (the input size when not padded), 36 padded-copy buffers, 37 bytes per
+ * thread's padded copy.
  */
 export function convTask(desc: usize, tid: i32, threads: i32): void {
   loadGeometry(desc);
@@ -155,6 +169,9 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
   const gs = <usize>load<i32>(desc, 112) + <usize>tid * <usize>load<i32>(desc, 116);
   const pointwise = load<i32>(desc, 120) != 0;
   const bias = <usize>load<i32>(desc, 124);
+  const padded = load<i32>(desc, 128) != 0;
+  PID = load<i32>(desc, 132); PIH = load<i32>(desc, 136); PIW = load<i32>(desc, 140);
+  const xpad = <usize>load<i32>(desc, 144) + <usize>tid * <usize>load<i32>(desc, 148);
   const K = KD * KH * KW;
   const L = OD * OH * OW;
   const inPlane = ID * IH * IW;
@@ -165,7 +182,10 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
     for (let t = tid; t < N; t += threads) {
       const xt = p0 + <usize>(t * C * inPlane) * 4;
       const ct = pointwise ? xt : cols;
-      if (!pointwise) im2col(xt, 0, C * K, ct);
+      if (!pointwise) {
+        if (padded) padInput(xt, xpad);
+        im2col(padded ? xpad : xt, 0, C * K, ct);
+      }
       const yt = res + <usize>(t * COUT * L) * 4;
       if (bias) {
         for (let c = 0; c < COUT; c++) {
@@ -204,11 +224,12 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
     for (let t = 0; t < N; t++) {
       const xt = p0 + <usize>(t * C * inPlane) * 4;
       const dyt = p1 + <usize>(t * COUT * L) * 4;
+      if (!pointwise && padded) padInput(xt, xpad);
       for (let g = 0; g < GROUPS; g++) {
         // Rows j0…j1 of this group's columns: the input itself when pointwise.
         let rows = xt + <usize>((g * kg + j0) * L) * 4;
         if (!pointwise) {
-          im2col(xt, g * kg + j0, g * kg + j1, cols);
+          im2col(padded ? xpad : xt, g * kg + j0, g * kg + j1, cols);
           rows = cols;
         }
         // dW[group rows, j0…j1] += dY_g · rowsᵀ, rowsᵀ element (l, j) = rows[j·L + l].

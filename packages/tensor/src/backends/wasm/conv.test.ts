@@ -16,14 +16,17 @@ interface Case {
   kernel: number[];
   stride: number[];
   pad: number[];
+  /** Padding after, when it differs from before (as 'same' gives for even kernels). */
+  padEnd?: number[];
   dilation: number[];
 }
 
 function geometryOf(c: Case): WindowGeometry {
-  const outSize = c.inSize.map((s, i) => Math.floor((s + 2 * c.pad[i]! - c.dilation[i]! * (c.kernel[i]! - 1) - 1) / c.stride[i]!) + 1);
+  const padEnd = c.padEnd ?? c.pad;
+  const outSize = c.inSize.map((s, i) => Math.floor((s + c.pad[i]! + padEnd[i]! - c.dilation[i]! * (c.kernel[i]! - 1) - 1) / c.stride[i]!) + 1);
   return {
     batch: c.batch, channels: c.cIn, inSize: c.inSize, kernel: c.kernel, stride: c.stride,
-    padBegin: c.pad, padEnd: c.pad, dilation: c.dilation, outSize,
+    padBegin: c.pad, padEnd, dilation: c.dilation, outSize,
   };
 }
 
@@ -48,6 +51,8 @@ const cases: Case[] = [
   { name: 'padding wider than the kernel reach', batch: 1, cIn: 2, cOut: 3, groups: 1, inSize: [3, 4], kernel: [2, 2], stride: [2, 2], pad: [3, 3], dilation: [1, 1] },
   { name: '1-D', batch: 3, cIn: 4, cOut: 6, groups: 2, inSize: [23], kernel: [5], stride: [2], pad: [2], dilation: [1] },
   { name: '3-D', batch: 2, cIn: 2, cOut: 4, groups: 1, inSize: [5, 6, 7], kernel: [3, 2, 3], stride: [1, 2, 1], pad: [1, 0, 1], dilation: [1, 1, 2] },
+  { name: "'same' for an even kernel (padding only after)", batch: 2, cIn: 3, cOut: 4, groups: 1, inSize: [7, 8], kernel: [2, 4], stride: [1, 1], pad: [0, 1], padEnd: [1, 2], dilation: [1, 1] },
+  { name: 'stride 2 with padding and dilation', batch: 2, cIn: 2, cOut: 3, groups: 1, inSize: [11, 12], kernel: [3, 3], stride: [2, 2], pad: [2, 1], dilation: [2, 1] },
   { name: 'many items (the batch split between threads)', batch: 17, cIn: 3, cOut: 10, groups: 1, inSize: [12, 12], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
 ];
 
@@ -101,7 +106,7 @@ describe('wasm convolution kernels against the reference', () => {
   }
 
   it('gives bit-identical results on 1 and 2 threads', () => {
-    const c = cases[11]!;
+    const c = cases.find((k) => k.name.startsWith('many items'))!;
     const g = geometryOf(c);
     const x = rand(c.batch * c.cIn * 144, 7);
     const w = rand(c.cOut * c.cIn * 9, 8);

@@ -58,11 +58,16 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const yItem = cOut * L;
     const wSize = cOut * cInG * K;
     const colsPerThread = pointwise ? 0 : align(C * K * L * 4, 64);
+    // The extent the windows read; when it reaches outside the input, im2col reads a zero-padded copy.
+    const reach = geo[5]!.map((o, i) => (o - 1) * geo[2]![i]! + (geo[1]![i]! - 1) * geo[4]![i]! + 1);
+    const padded = !pointwise && (geo[3]!.some((p) => p > 0) || reach.some((r, i) => r > geo[0]![i]!));
+    const extent = padded ? reach : geo[0]!;
+    const padPerThread = padded ? align(C * extent[0]! * extent[1]! * extent[2]! * 4, 64) : 0;
     const work = (N * cOut * L * cInG * K);
     let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
     t = mode === Mode.BackwardWeight ? Math.min(t, Math.ceil((cInG * K) / 8)) : Math.min(t, N);
     // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
-    const fixed = wSize * 4 + cOut * 4 + colsPerThread * t + 512;
+    const fixed = wSize * 4 + cOut * 4 + (colsPerThread + padPerThread) * t + 512;
     const perItem = (xItem + yItem) * 4;
     const room = operandCapacity(rt) - fixed;
     if (room < perItem) return false;
@@ -72,7 +77,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const wPtr = rt.operandBase;
       const biasPtr = align(wPtr + wSize * 4, 64);
       const colsPtr = align(biasPtr + cOut * 4, 64);
-      const xPtr = align(colsPtr + colsPerThread * t, 64);
+      const padPtr = align(colsPtr + colsPerThread * t, 64);
+      const xPtr = align(padPtr + padPerThread * t, 64);
       const yPtr = align(xPtr + nb * xItem * 4, 64);
       rt.ensure(yPtr + nb * yItem * 4);
       const f32 = rt.f32;
@@ -99,7 +105,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       }
       const d = rt.i32;
       const w = DESC >> 2;
-      d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasPtr : 0], w);
+      d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasPtr : 0,
+        padded ? 1 : 0, ...extent, padPtr, padPerThread], w);
       pool.run('convTask', DESC, t);
       const view = rt.f32;
       if (mode === Mode.Forward) res.set(view.subarray(yPtr >> 2, (yPtr >> 2) + nb * yItem), n0 * yItem);
