@@ -13,6 +13,7 @@ import { fastKernels } from './fast/index.js';
 import { makeConv } from './conv.js';
 import { makeGemm } from './gemm.js';
 import { makeMaxPool } from './max-pool.js';
+import { makeRelu } from './relu.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, loadRuntime, MAX_THREADS } from './runtime.js';
 
@@ -57,6 +58,7 @@ if (rt) {
       gemm: makeGemm(rt, pool, () => threads),
       ...makeConv(rt, pool, () => threads),
       maxPool: makeMaxPool(rt, fastKernels.maxPool!),
+      ...makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! }),
     },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);

@@ -118,8 +118,9 @@ function reluF32(x: Float32Array, out: Float32Array): void {
   const xi = new Int32Array(x.buffer, x.byteOffset, x.length);
   const oi = new Int32Array(out.buffer, out.byteOffset, out.length);
   for (let i = 0, n = xi.length; i < n; i++) {
+    // Bits in (0, +Infinity's] are exactly the values > 0; a 0/−1 mask keeps them, with no branch.
     const m = xi[i]!;
-    oi[i] = m > 0x7f800000 ? 0 : m & ~(m >> 31);
+    oi[i] = m & -Number((m - 1) >>> 0 < 0x7f800000);
   }
 }
 
