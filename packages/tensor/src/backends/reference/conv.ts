@@ -26,7 +26,7 @@ function forEachChunk(g: WindowGeometry, fn: (n0: number, sub: WindowGeometry) =
 }
 
 /** True when im2col would copy the input unchanged (1×1 kernel, stride 1, no padding). */
-function isPointwise(g: WindowGeometry): boolean {
+export function isPointwise(g: WindowGeometry): boolean {
   return g.kernel.every((k, i) => k === 1 && g.stride[i] === 1 && g.padBegin[i] === 0 && g.padEnd[i] === 0);
 }
 

@@ -9,6 +9,7 @@
  */
 import type { Kernels, WindowGeometry } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
+import { isPointwise } from '../reference/conv.js';
 import { referenceKernels } from '../reference/index.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
@@ -33,10 +34,6 @@ function as3d(g: WindowGeometry): number[][] | null {
   return [pad(g.inSize, 1), pad(g.kernel, 1), pad(g.stride, 1), pad(g.padBegin, 0), pad(g.dilation, 1), pad(g.outSize, 1)];
 }
 
-function isPointwise(g: WindowGeometry): boolean {
-  return g.kernel.every((k, i) => k === 1 && g.stride[i] === 1 && g.padBegin[i] === 0 && g.padEnd[i] === 0);
-}
-
 export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => number): ConvKernels {
   /**
    * Runs one mode over the whole batch, in chunks of items that fit the memory. `a` and `b` are
@@ -52,7 +49,6 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const inPlane = sizeOf(g.inSize);
     const cInG = C / groups;
     if (N === 0 || cOut === 0 || L === 0 || C === 0) return false; // nothing to multiply: the reference's loops
-
     const pointwise = isPointwise(g);
     const xItem = C * inPlane;
     const yItem = cOut * L;
@@ -63,7 +59,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const padded = !pointwise && (geo[3]!.some((p) => p > 0) || reach.some((r, i) => r > geo[0]![i]!));
     const extent = padded ? reach : geo[0]!;
     const padPerThread = padded ? align(C * extent[0]! * extent[1]! * extent[2]! * 4, 64) : 0;
-    const work = (N * cOut * L * cInG * K);
+    const work = N * cOut * L * cInG * K;
     let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
     t = mode === Mode.BackwardWeight ? Math.min(t, Math.ceil((cInG * K) / 8)) : Math.min(t, N);
     // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
@@ -108,10 +104,9 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasPtr : 0,
         padded ? 1 : 0, ...extent, padPtr, padPerThread], w);
       pool.run('convTask', DESC, t);
-      const view = rt.f32;
-      if (mode === Mode.Forward) res.set(view.subarray(yPtr >> 2, (yPtr >> 2) + nb * yItem), n0 * yItem);
-      else if (mode === Mode.BackwardInput) res.set(view.subarray(xPtr >> 2, (xPtr >> 2) + nb * xItem), n0 * xItem);
-      else res.set(view.subarray(wPtr >> 2, (wPtr >> 2) + wSize));
+      if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
+      else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
+      else rt.copyOut(wPtr, wSize, res);
     }
     return true;
   };

@@ -15,7 +15,7 @@ import { makeGemm } from './gemm.js';
 import { makeMaxPool } from './max-pool.js';
 import { makeRelu } from './relu.js';
 import { WorkerPool } from './pool.js';
-import { describeRuntime, loadRuntime, MAX_THREADS } from './runtime.js';
+import { describeRuntime, env, loadRuntime, MAX_THREADS } from './runtime.js';
 
 function hardwareThreads(): number {
   const g = globalThis as {
@@ -26,10 +26,6 @@ function hardwareThreads(): number {
   if (typeof n === 'number' && n > 0) return n;
   const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
   return os?.availableParallelism?.() ?? 1;
-}
-
-function envBackend(): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KILN_BACKEND;
 }
 
 export interface WasmInfo {
@@ -68,7 +64,7 @@ if (rt) {
   const build = describeRuntime(rt);
   info = () => ({ build, maxThreadsUsed: pool.maxThreadsUsed });
   registerBackend(backend);
-  const chosen = envBackend();
+  const chosen = env('KILN_BACKEND');
   if (chosen === undefined || chosen === '' || chosen === 'wasm') setBackend('wasm');
   else if (chosen !== 'reference') setBackend(chosen);
 }

@@ -29,7 +29,7 @@ export function makeMaxPool(rt: WasmRuntime, fallback: MaxPool): MaxPool {
     rt.ensure(idxPtr + indices.length * 4);
     rt.f32.set(x, xPtr >> 2);
     rt.exports.maxPool2x2(xPtr, planes, H, W, OH, OW, outPtr, idxPtr);
-    out.set(rt.f32.subarray(outPtr >> 2, (outPtr >> 2) + out.length));
-    indices.set(rt.i32.subarray(idxPtr >> 2, (idxPtr >> 2) + indices.length));
+    rt.copyOut(outPtr, out.length, out);
+    rt.copyOut(idxPtr, indices.length, indices);
   };
 }

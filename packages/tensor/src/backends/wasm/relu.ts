@@ -23,7 +23,7 @@ export function makeRelu(rt: WasmRuntime, fallback: Pick<Kernels, 'unary' | 'bin
       rt.ensure(outPtr + n * 4);
       rt.f32.set(x, xPtr >> 2);
       rt.exports.reluF32(xPtr, outPtr, n);
-      out.set(rt.f32.subarray(outPtr >> 2, (outPtr >> 2) + n));
+      rt.copyOut(outPtr, n, out);
     },
     binary(op, a, aShape, b, bShape, out, outShape) {
       const n = out.length;
@@ -39,7 +39,7 @@ export function makeRelu(rt: WasmRuntime, fallback: Pick<Kernels, 'unary' | 'bin
       rt.f32.set(a, dyPtr >> 2);
       rt.f32.set(b, xPtr >> 2);
       rt.exports.reluGradF32(dyPtr, xPtr, outPtr, n);
-      out.set(rt.f32.subarray(outPtr >> 2, (outPtr >> 2) + n));
+      rt.copyOut(outPtr, n, out);
     },
   };
 }

@@ -45,6 +45,8 @@ export interface WasmRuntime {
   i32: Int32Array;
   /** Grows the memory so bytes [0, end) exist; refreshes the views. */
   ensure(end: number): void;
+  /** Copies `count` 4-byte values from byte `ptr` of the memory into `dst`, starting at index `at`. */
+  copyOut(ptr: number, count: number, dst: Float32Array | Int32Array, at?: number): void;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -59,7 +61,8 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
  * admits more Wasm instructions); later V8s, Deno and Bun have it on. Set KILN_WASM_RELAXED=0 to
  * keep the plain SIMD build.
  */
-function env(name: string): string | undefined {
+/** An environment variable where the runtime has `process.env` (Node, Bun, Deno); undefined in browsers. */
+export function env(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 
@@ -125,6 +128,10 @@ export function loadRuntime(): WasmRuntime | null {
         rt.f32 = new Float32Array(memory.buffer);
         rt.i32 = new Int32Array(memory.buffer);
       }
+    },
+    copyOut(ptr: number, count: number, dst: Float32Array | Int32Array, at = 0) {
+      const view = dst instanceof Float32Array ? rt.f32 : rt.i32;
+      dst.set(view.subarray(ptr >> 2, (ptr >> 2) + count), at);
     },
   };
   rt.ensure(rt.operandBase);
