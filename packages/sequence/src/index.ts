@@ -1,0 +1,2 @@
+/** @kiln/sequence — recurrent layers, tokenisers, language models and sampling. */
+export {};

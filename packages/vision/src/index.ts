@@ -1,0 +1,2 @@
+/** @kiln/vision — the CNN zoo, image I/O and transforms, transfer learning and visualisation. */
+export {};

@@ -1,0 +1,2 @@
+/** @kiln/vision/models — torchvision-compatible model factories. */
+export {};
