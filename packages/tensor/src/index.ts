@@ -13,12 +13,16 @@ export { Generator, manualSeed, defaultGenerator } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
 export {
   type Backend, type Kernels, type UnaryOp, type BinaryOp, type ReduceOp, type GemmArgs, type WindowGeometry,
-  registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads,
+  registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads, threadsReady,
 } from './backend.js';
 export { referenceBackend, referenceKernels } from './backends/reference/index.js';
 export { wasmInfo, type WasmInfo } from './backends/wasm/index.js';
 export { traceOps, isTracing, emit, composite, type Tracer, type TraceRecord, type Attrs } from './trace.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+export {
+  float16BitsToNumber, numberToFloat16Bits, bfloat16BitsToNumber, numberToBfloat16Bits, float16ToFloat32, bfloat16ToFloat32,
+  float32ToFloat16, float32ToBfloat16,
+} from './float16.js';
 export * from './ops/creation.js';
 export {
   add, sub, mul, div, pow, neg, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalNot, where,
@@ -27,6 +31,8 @@ export {
 } from './ops/elementwise.js';
 export { sum, mean, prod, max, min, variance as var, variance, std, logsumexp, argmax, argmin, type VarOptions } from './ops/reduce.js';
 export { softmax, logSoftmax, gelu } from './ops/activation.js';
+export { relu6, hardsigmoid, hardswish, silu } from './ops/activation-extra.js';
+export { groupNorm, localResponseNorm } from './ops/normalization.js';
 export { matmul, linear } from './ops/linalg.js';
 export {
   reshape, reshape as view, flatten, unflatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, flip,
