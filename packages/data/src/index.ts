@@ -5,5 +5,8 @@ export { oneHot } from '@kiln/tensor';
 export { randomHorizontalFlip, randomCrop, colorShift, randomRotation } from './augment.js';
 export { loadMnist } from './datasets/mnist.js';
 export { planarFlower, moons, circles, spirals, type Points } from './datasets/synthetic.js';
+export { colorShapes, SHAPE_CLASSES, type ColorShapesOptions, type LabelledSet } from './datasets/shapes.js';
+export { ecgBeats, BEAT_CLASSES, type EcgBeatsOptions } from './datasets/signals.js';
+export { movingShapes, CLIP_CLASSES, type MovingShapesOptions } from './datasets/clips.js';
 export { predictions, confusionMatrix, accuracy, precision, recall, f1Score, type ClassMetricOptions } from './metrics.js';
 export { randomSearch, refineSpace, type ParamSpace, type Params, type Trial, type RandomSearchOptions } from './search.js';
