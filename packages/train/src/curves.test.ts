@@ -6,6 +6,7 @@ import type { Tensor } from '@kiln/tensor';
 import { crossEntropy } from '@kiln/nn';
 import { SGD } from '@kiln/optim';
 import { fit, learningCurvesSvg, saveLearningCurves, type History } from './index.js';
+import { niceTicks } from './curves.js';
 import { accuracyMetric, toySetup } from './test-utils/toy.js';
 
 const dirs: string[] = [];
@@ -14,6 +15,16 @@ async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'kiln-train-curves-'));
   dirs.push(d);
   return d;
+}
+
+/** The plot rectangle of each panel of an SVG, by panel name. */
+function plotAreas(svg: string): Record<string, { left: number; right: number; top: number; bottom: number }> {
+  const out: Record<string, { left: number; right: number; top: number; bottom: number }> = {};
+  for (const m of svg.matchAll(/<g class="panel" data-name="([^"]*)">\n<rect class="plot-area" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)) {
+    const [x, y, w, h] = [m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number];
+    out[m[1]!] = { left: x, right: x + w, top: y, bottom: y + h };
+  }
+  return out;
 }
 
 /** The polylines of an SVG as { name: [[x, y], ...] }. */
@@ -58,12 +69,53 @@ describe('learning curves', () => {
     for (let i = 1; i < train.length; i++) expect(train[i]![1]).toBeGreaterThan(train[i - 1]![1]);
     // higher values sit higher: dev loss at epoch 4 (0.75) is above train loss (0.4)
     expect(lines['dev loss']![3]![1]).toBeLessThan(train[3]![1]);
-    // every series shares one scale: equal values map to the same height
-    const y = (v: number) => {
-      const [a, b] = [train[0]!, train[3]!];
-      return a[1] + ((v - 1.2) / (0.4 - 1.2)) * (b[1] - a[1]);
-    };
-    expect(lines.accuracy![2]![1]).toBeCloseTo(y(0.8), 0);
+    // losses share the top panel's scale; accuracy has a panel (and axis) of its own below it
+    const areas = plotAreas(svg);
+    expect(Object.keys(areas)).toEqual(['loss', 'metrics']);
+    expect(areas.metrics!.top).toBeGreaterThan(areas.loss!.bottom);
+    for (const [name, pts] of Object.entries(lines)) {
+      const a = areas[name === 'accuracy' ? 'metrics' : 'loss']!;
+      for (const [x, yy] of pts) {
+        expect(x).toBeGreaterThanOrEqual(a.left);
+        expect(x).toBeLessThanOrEqual(a.right);
+        expect(yy).toBeGreaterThanOrEqual(a.top);
+        expect(yy).toBeLessThanOrEqual(a.bottom);
+      }
+    }
+    // the metrics axis runs 0 to 1: accuracy 0.5 sits at mid height, 0.82 at 82% of the way up
+    const m = areas.metrics!;
+    expect(lines.accuracy![0]![1]).toBeCloseTo((m.top + m.bottom) / 2, 0);
+    expect(lines.accuracy![3]![1]).toBeCloseTo(m.bottom - 0.82 * (m.bottom - m.top), 0);
+    expect(svg).toMatch(/class="best-epoch" x1="([\d.]+)"/);
+    expect(Number(/class="best-epoch" x1="([\d.]+)"/.exec(svg)![1])).toBeCloseTo(train[3]![0], 0);
+  });
+
+  it('keeps every value inside the axes (the accuracy line once ran above a 0–0.8 axis)', () => {
+    const cases: Record<string, number[]>[] = [
+      { 'train loss': [0.61, 0.3, 0.2, 0.15], 'dev loss': [0.5, 0.31, 0.28, 0.3], accuracy: [0.9, 0.95, 0.97, 0.983] },
+      { 'train loss': [2.3, 1.1], accuracy: [0.11, 0.64] },
+      { 'train loss': [1e-3, 2e-4, 1.5e-4], 'dev loss': [1.2e-3, 9e-4, 9.9e-4] },
+      { 'train loss': [-0.5, -1.7, -2.25], bleu: [3.5, 12.25, 17] },
+    ];
+    for (const series of cases) {
+      const svg = learningCurvesSvg(series);
+      const areas = plotAreas(svg);
+      const lines = polylines(svg);
+      expect(Object.keys(lines).sort()).toEqual(Object.keys(series).sort());
+      for (const [name, pts] of Object.entries(lines)) {
+        const a = areas[/loss/.test(name) ? 'loss' : 'metrics']!;
+        for (const [, yy] of pts) {
+          expect(yy).toBeGreaterThanOrEqual(a.top - 1e-6);
+          expect(yy).toBeLessThanOrEqual(a.bottom + 1e-6);
+        }
+      }
+    }
+    expect(niceTicks(0, 0.983)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(0.15, 0.61).at(-1)).toBeGreaterThanOrEqual(0.61);
+  });
+
+  it('rejects unknown options', () => {
+    expect(() => learningCurvesSvg({ 'train loss': [1] }, 't', { best: 2 } as never)).toThrow("Kiln: learningCurvesSvg: unknown option 'best' (known: bestEpoch)");
   });
 
   it('leaves out a dev-loss series that has no finite values, and skips non-finite points', () => {
