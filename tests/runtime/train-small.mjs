@@ -1,6 +1,6 @@
 // A small deterministic training run: the same script under Node, Bun and Deno must print the
 // same loss. The hidden layer is wide enough that its matmuls run on the wasm GEMM, on 2 threads.
-import { manualSeed, randn, tensor, noGrad, matmul, getBackend, setNumThreads, wasmInfo } from '@kiln/tensor';
+import { manualSeed, randn, tensor, noGrad, matmul, getBackend, setNumThreads, threadsReady, wasmInfo } from '@kiln/tensor';
 
 manualSeed(0);
 setNumThreads(2);
@@ -12,9 +12,8 @@ const w2 = randn([96, 3]).mul(0.2).requiresGrad_();
 const b2 = randn([3]).mul(0.1).requiresGrad_();
 const params = [w1, b1, w2, b2];
 const target = labels.reshape(64, 1);
-// The first large product starts the worker threads; give them a moment to come up.
-matmul(randn([256, 256]), randn([256, 256]));
-await new Promise((resolve) => setTimeout(resolve, 300));
+// Start the worker threads and wait until they run tasks (however long that takes on a busy machine).
+await threadsReady();
 let loss;
 for (let step = 0; step < 50; step++) {
   const h = matmul(x, w1).add(b1).relu();

@@ -134,6 +134,8 @@ export interface Backend {
   /** Optional: the number of threads kernels may use. */
   setNumThreads?(n: number): void;
   getNumThreads?(): number;
+  /** Optional: resolves once the threads `getNumThreads()` promises can run kernels (starting them if needed). */
+  threadsReady?(): Promise<void>;
 }
 
 const registry = new Map<string, Backend>();
@@ -192,6 +194,16 @@ export function withBackend<T>(name: string, fn: () => T): T {
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`Kiln: setNumThreads: expected a positive integer, got ${n}`);
   for (const b of registry.values()) b.setNumThreads?.(n);
+}
+
+/**
+ * Resolves once the active backend's threads (as many as `getNumThreads()`) are started and
+ * can run kernels; until then kernels run on fewer threads (same results, less speed). Rejects
+ * with an error naming the thread when one fails to start or is not ready within the backend's
+ * bound. Await it before timing anything, or where a test needs the threads.
+ */
+export async function threadsReady(): Promise<void> {
+  await getBackend().threadsReady?.();
 }
 
 /** The active backend's thread count (1 for single-threaded backends). */

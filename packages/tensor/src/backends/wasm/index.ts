@@ -37,6 +37,9 @@ export interface WasmInfo {
 
 let info: (() => WasmInfo) | null = null;
 
+/** The backend's worker pool (null without Wasm SIMD); internal, for tests of the pool itself. */
+export let wasmPool: WorkerPool | null = null;
+
 /** What the wasm backend runs on, or null where WebAssembly SIMD is missing (the reference is used). */
 export function wasmInfo(): WasmInfo | null {
   return info ? info() : null;
@@ -45,6 +48,7 @@ export function wasmInfo(): WasmInfo | null {
 const rt = loadRuntime();
 if (rt) {
   const pool = new WorkerPool(rt);
+  wasmPool = pool;
   const limit = pool.canThread ? MAX_THREADS : 1;
   let threads = Math.max(1, Math.min(hardwareThreads(), limit));
   const backend: Backend = {
@@ -60,6 +64,7 @@ if (rt) {
       threads = Math.min(n, limit);
     },
     getNumThreads: () => threads,
+    threadsReady: () => pool.ready(threads),
   };
   const build = describeRuntime(rt);
   info = () => ({ build, maxThreadsUsed: pool.maxThreadsUsed });
