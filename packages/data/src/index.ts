@@ -3,7 +3,7 @@ export { type Dataset, TensorDataset, Subset, randomSplit, DataLoader, type Data
 export { Standardizer, normalize } from './normalize.js';
 export { oneHot } from '@kiln/tensor';
 export { randomHorizontalFlip, randomCrop, colorShift, randomRotation } from './augment.js';
-export { loadMnist } from './datasets/mnist.js';
+export { loadMnist, loadMnistSplits, type MnistSplitsOptions, type MnistSplit } from './datasets/mnist.js';
 export { planarFlower, moons, circles, spirals, type Points } from './datasets/synthetic.js';
 export { colorShapes, SHAPE_CLASSES, type ColorShapesOptions, type LabelledSet } from './datasets/shapes.js';
 export { ecgBeats, BEAT_CLASSES, type EcgBeatsOptions } from './datasets/signals.js';

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Tensor, tensor } from '@kiln/tensor';
+import { TensorDataset, randomSplit, takeRows } from '../dataset.js';
 
 const SIZE = 28 * 28;
 
@@ -52,4 +53,36 @@ export function loadMnist(options: { flat?: boolean } = {}): { images: Tensor; l
     images: tensor(x, { shape: options.flat ? [n, SIZE] : [n, 1, 28, 28] }),
     labels: tensor(y, { dtype: 'int32' }),
   };
+}
+
+/** Options of {@link loadMnistSplits}. */
+export interface MnistSplitsOptions {
+  /** Seed of the random split (default 0). */
+  seed?: number;
+  /** Digits in train, dev and test (default [8000, 1000, 1000]; must sum to 10,000 or less). */
+  sizes?: readonly [number, number, number];
+  /** Images as [N, 784] rows instead of [N, 1, 28, 28]. */
+  flat?: boolean;
+}
+
+/** Images and labels of one split. */
+export interface MnistSplit { images: Tensor; labels: Tensor }
+
+/**
+ * The bundled digits split at random (seeded) into disjoint train, dev and test sets: train for
+ * fitting, dev for choosing (epochs, hyperparameters), test for the one final figure. Pixels stay
+ * in [0, 1]; normalise with statistics of `train` only.
+ */
+export function loadMnistSplits(options: MnistSplitsOptions = {}): { train: MnistSplit; dev: MnistSplit; test: MnistSplit } {
+  for (const k of Object.keys(options)) if (!['seed', 'sizes', 'flat'].includes(k)) throw new Error(`Kiln: loadMnistSplits: unknown option '${k}' (known: seed, sizes, flat)`);
+  const sizes = options.sizes ?? [8000, 1000, 1000];
+  if (!Array.isArray(sizes) || sizes.length !== 3 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
+    throw new Error(`Kiln: loadMnistSplits: sizes must be three positive integers [train, dev, test], got ${JSON.stringify(sizes)}`);
+  }
+  const { images, labels } = loadMnist({ flat: options.flat ?? false });
+  const n = labels.shape[0]!, used = sizes[0] + sizes[1] + sizes[2];
+  if (used > n) throw new Error(`Kiln: loadMnistSplits: sizes [${sizes.join(', ')}] sum to ${used}, more than the ${n} bundled digits`);
+  const parts = randomSplit(new TensorDataset(images, labels), [...sizes, n - used], { seed: options.seed ?? 0 });
+  const take = (i: number): MnistSplit => ({ images: takeRows(images, parts[i]!.indices), labels: takeRows(labels, parts[i]!.indices) });
+  return { train: take(0), dev: take(1), test: take(2) };
 }
