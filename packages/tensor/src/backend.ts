@@ -75,6 +75,104 @@ export interface WindowGeometry {
   outSize: number[];
 }
 
+/**
+ * Recurrent cells: the elementwise part of one time step of an RNN/LSTM/GRU for `batch` rows
+ * (ops/recurrent.ts runs the GEMMs around them). Row r of every `[batch, k·hidden]` array holds
+ * that row's gates side by side, in PyTorch's order. All arrays are dense row-major; every
+ * output array is written in full for the `batch` rows (none is read first unless noted).
+ */
+export type RnnNonlinearity = 'tanh' | 'relu';
+
+/** h = act(pre) for `[batch, hidden]`; `h` may alias `pre`. */
+export interface RnnCellArgs {
+  batch: number;
+  hidden: number;
+  nonlinearity: RnnNonlinearity;
+  pre: Float32Array | Float64Array;
+  h: Float32Array | Float64Array;
+}
+
+/** dPre = dh · act'(pre), written from h = act(pre) (1 − h² for tanh, h > 0 for relu); `dPre` may alias `dh`. */
+export interface RnnCellBackwardArgs {
+  batch: number;
+  hidden: number;
+  nonlinearity: RnnNonlinearity;
+  dh: Float32Array | Float64Array;
+  h: Float32Array | Float64Array;
+  dPre: Float32Array | Float64Array;
+}
+
+/**
+ * LSTM gates, `gates` `[batch, 4·hidden]` pre-activations (x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh) in
+ * the order i, f, g, o; with `peep` `[3·hidden]` (i, f, o peephole weights, else null):
+ *   i = σ(a_i + p_i⊙c₀), f = σ(a_f + p_f⊙c₀), g = tanh(a_g), c = f⊙c₀ + i⊙g,
+ *   o = σ(a_o + p_o⊙c), h = o⊙tanh(c)
+ * where c₀ = `cPrev`. Writes `act` `[batch, 4·hidden]` = (i, f, g, o) — `act` may alias
+ * `gates` —, `c` and `h` `[batch, hidden]`.
+ */
+export interface LstmCellArgs {
+  batch: number;
+  hidden: number;
+  gates: Float32Array | Float64Array;
+  cPrev: Float32Array | Float64Array;
+  peep: Float32Array | Float64Array | null;
+  act: Float32Array | Float64Array;
+  c: Float32Array | Float64Array;
+  h: Float32Array | Float64Array;
+}
+
+/**
+ * The adjoint of lstmCell given dh and dc (the gradients reaching h and c from later steps and
+ * the outputs), from the saved `act`, `cPrev` and `c`: writes `dGates` `[batch, 4·hidden]` (with
+ * respect to the pre-activations) and `dcPrev`; with `peep`, adds Σ_rows into `dPeep` `[3·hidden]`
+ * (accumulates: the caller zeroes it once). `dcPrev` may alias `dc`.
+ */
+export interface LstmCellBackwardArgs {
+  batch: number;
+  hidden: number;
+  dh: Float32Array | Float64Array;
+  dc: Float32Array | Float64Array;
+  act: Float32Array | Float64Array;
+  cPrev: Float32Array | Float64Array;
+  c: Float32Array | Float64Array;
+  peep: Float32Array | Float64Array | null;
+  dGates: Float32Array | Float64Array;
+  dcPrev: Float32Array | Float64Array;
+  dPeep: Float32Array | Float64Array | null;
+}
+
+/**
+ * GRU gates as PyTorch (and ONNX with linear_before_reset = 1) compute them: `xGates` =
+ * x·W_ihᵀ + b_ih and `hGates` = h₀·W_hhᵀ + b_hh, both `[batch, 3·hidden]` in the order r, z, n:
+ *   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r⊙h_n), h = (1 − z)⊙n + z⊙h₀
+ * where h₀ = `hPrev`. Writes `act` `[batch, 4·hidden]` = (r, z, n, h_n) and `h`.
+ */
+export interface GruCellArgs {
+  batch: number;
+  hidden: number;
+  xGates: Float32Array | Float64Array;
+  hGates: Float32Array | Float64Array;
+  hPrev: Float32Array | Float64Array;
+  act: Float32Array | Float64Array;
+  h: Float32Array | Float64Array;
+}
+
+/**
+ * The adjoint of gruCell given dh: writes `dxGates` and `dhGates` `[batch, 3·hidden]` (equal
+ * except the n block, which is r⊙ that of dxGates) and `dhPrev` = dh⊙z (the part that bypasses
+ * W_hh; the caller adds dhGates·W_hh).
+ */
+export interface GruCellBackwardArgs {
+  batch: number;
+  hidden: number;
+  dh: Float32Array | Float64Array;
+  act: Float32Array | Float64Array;
+  hPrev: Float32Array | Float64Array;
+  dxGates: Float32Array | Float64Array;
+  dhGates: Float32Array | Float64Array;
+  dhPrev: Float32Array | Float64Array;
+}
+
 export interface Kernels {
   unary(op: UnaryOp, x: TypedArray, out: TypedArray, p0: number, p1: number): void;
   binary(op: BinaryOp, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape): void;
@@ -126,6 +224,13 @@ export interface Kernels {
   convBackwardInput(dy: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dx: Float32Array | Float64Array): void;
   /** dw += Σ over the batch of dy ⋆ x, per group (dw as the caller passes it, usually zeroed). */
   convBackwardWeight(x: Float32Array | Float64Array, dy: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dw: Float32Array | Float64Array): void;
+  /** Recurrent cells (see {@link LstmCellArgs} and siblings): one time step's gate nonlinearities, fused. */
+  rnnCell(args: RnnCellArgs): void;
+  rnnCellBackward(args: RnnCellBackwardArgs): void;
+  lstmCell(args: LstmCellArgs): void;
+  lstmCellBackward(args: LstmCellBackwardArgs): void;
+  gruCell(args: GruCellArgs): void;
+  gruCellBackward(args: GruCellBackwardArgs): void;
 }
 
 export interface Backend {

@@ -13,6 +13,8 @@ export { Generator, manualSeed, defaultGenerator } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
 export {
   type Backend, type Kernels, type UnaryOp, type BinaryOp, type ReduceOp, type GemmArgs, type WindowGeometry,
+  type RnnNonlinearity, type RnnCellArgs, type RnnCellBackwardArgs, type LstmCellArgs, type LstmCellBackwardArgs,
+  type GruCellArgs, type GruCellBackwardArgs,
   registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads, threadsReady,
 } from './backend.js';
 export { referenceBackend, referenceKernels } from './backends/reference/index.js';
@@ -48,3 +50,6 @@ export {
   type MaxPoolOptions, type AvgPoolOptions,
 } from './ops/pool.js';
 export { interpolate, upsample, type InterpolateOptions, type InterpolateMode } from './ops/interpolate.js';
+export {
+  rnnRecurrence, lstmRecurrence, gruRecurrence, type RnnRecurrenceArgs, type LstmRecurrenceArgs, type GruRecurrenceArgs,
+} from './ops/recurrent.js';

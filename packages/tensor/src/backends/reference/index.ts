@@ -5,12 +5,14 @@ import { binary, unary, where } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { gather, indexAdd, indexSelect, scatterAdd, stridedAccumulate, stridedCopy } from './movement.js';
 import { argReduce, reduce } from './reduce.js';
+import { gruCell, gruCellBackward, lstmCell, lstmCellBackward, rnnCell, rnnCellBackward } from './recurrent.js';
 import { avgPool, avgPoolBackward, col2im, im2col, maxPool, maxPoolBackward } from './window.js';
 
 export const referenceKernels: Kernels = {
   unary, binary, where, reduce, argReduce, gemm, stridedCopy, stridedAccumulate,
   gather, scatterAdd, indexSelect, indexAdd, im2col, col2im, maxPool, maxPoolBackward, avgPool, avgPoolBackward,
   convForward, convBackwardInput, convBackwardWeight,
+  rnnCell, rnnCellBackward, lstmCell, lstmCellBackward, gruCell, gruCellBackward,
 };
 
 export const referenceBackend: Backend & { kernels: Kernels } = { name: 'reference', kernels: referenceKernels };
