@@ -8,6 +8,8 @@ export { Linear, type LinearOptions } from './layers/linear.js';
 export { Sequential, ModuleList, Identity, Flatten } from './layers/container.js';
 export { Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softmax, LogSoftmax } from './layers/activation.js';
 export { Dropout } from './layers/dropout.js';
+export { ReLU6, Hardsigmoid, Hardswish, SiLU, type InplaceOptions } from './layers/activation-extra.js';
+export { StochasticDepth, stochasticDepth, type StochasticDepthMode, type StochasticDepthOptions } from './layers/stochastic-depth.js';
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './layers/batchnorm.js';
 export { LayerNorm, type LayerNormOptions } from './layers/layernorm.js';
 export { Embedding, type EmbeddingOptions } from './layers/embedding.js';

@@ -7,10 +7,11 @@ import type { GraphBuilder } from '../builder.js';
 import { elementwiseOps } from './elementwise.js';
 import { shapeOps } from './shape.js';
 import { nnOps } from './nn.js';
+import { activationOps } from './activation.js';
 
 export type OpExporter = (b: GraphBuilder, rec: TraceRecord) => void;
 
-export const opExporters: Record<string, OpExporter> = { ...elementwiseOps, ...shapeOps, ...nnOps };
+export const opExporters: Record<string, OpExporter> = { ...elementwiseOps, ...shapeOps, ...nnOps, ...activationOps };
 
 /** Composite ops with a direct ONNX equivalent (taken as one node). */
-export const compositeOps = new Set(['softmax', 'logSoftmax', 'dropout']);
+export const compositeOps = new Set(['softmax', 'logSoftmax', 'dropout', 'hardsigmoid', 'hardswish']);

@@ -3,5 +3,6 @@ import type { OpHandler } from '../context.js';
 import { mathOps } from './math.js';
 import { nnOps } from './nn.js';
 import { shapeOps } from './shape.js';
+import { activationOps } from './activation.js';
 
-export const importHandlers: Record<string, OpHandler> = { ...mathOps, ...shapeOps, ...nnOps };
+export const importHandlers: Record<string, OpHandler> = { ...mathOps, ...shapeOps, ...nnOps, ...activationOps };
