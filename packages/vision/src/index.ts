@@ -1,2 +1,8 @@
 /** @kiln/vision — the CNN zoo, image I/O and transforms, transfer learning and visualisation. */
-export {};
+export {
+  type Image, checkImage, convertChannels, decodePng, encodePng, decodeJpeg, encodeJpeg, decodeImage, readImage, writeImage, type DecodeOptions,
+} from './image/index.js';
+export {
+  compose, resize, centerCrop, normalize, toTensor, toImage, functional, IMAGENET_MEAN, IMAGENET_STD, resizedSize,
+  type Transform, type Size, type ResizeOptions,
+} from './transforms/index.js';
