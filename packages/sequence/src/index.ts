@@ -1,3 +1,7 @@
 /** @kiln/sequence — recurrent layers, tokenisers, language models and sampling. */
 export {};
 export * from './text/index.js';
+export { RNN, GRU, LSTM, type RNNOptions, type GRUOptions, type LSTMOptions } from './rnn/layers.js';
+export { RNNBase, type RNNBaseOptions, type RNNForwardOptions, type RNNMode, type DirectionParams } from './rnn/base.js';
+export { RNNCell, GRUCell, LSTMCell, type CellOptions, type RNNCellOptions, type GRUCellOptions, type LSTMCellOptions } from './cells/cells.js';
+export { padSequence, sequenceLengths, lengthsMask, type PadSequenceOptions } from './utils/pad.js';
