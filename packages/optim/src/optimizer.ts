@@ -57,12 +57,12 @@ export abstract class Optimizer {
     }
   }
 
-  /** One update of every parameter that has a gradient. */
+  /** One update of every parameter that has a gradient and still requires one (frozen ones are skipped). */
   step(): void {
     noGrad(() => {
       for (const g of this.paramGroups) {
         for (const p of g.params) {
-          if (!p.grad) continue;
+          if (!p.grad || !p.requiresGrad) continue; // frozen parameters keep their values even with a stale gradient
           let st = this.state.get(p);
           if (!st) { st = {}; this.state.set(p, st); }
           const w = p.dataSync();
