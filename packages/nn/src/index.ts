@@ -10,6 +10,14 @@ export { Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softmax, LogSoftmax } from '
 export { Dropout } from './layers/dropout.js';
 export { ReLU6, Hardsigmoid, Hardswish, SiLU, type InplaceOptions } from './layers/activation-extra.js';
 export { StochasticDepth, stochasticDepth, type StochasticDepthMode, type StochasticDepthOptions } from './layers/stochastic-depth.js';
+export { Dropout2d } from './layers/dropout2d.js';
+export { BatchNorm3d } from './layers/batchnorm.js';
+export { ConvTranspose1d, ConvTranspose3d } from './layers/conv.js';
+export { MaxPool1d, MaxPool3d, AvgPool1d, AvgPool3d, AdaptiveMaxPool2d } from './layers/pool-nd.js';
+export { ZeroPad2d } from './layers/zero-pad.js';
+export { LocalResponseNorm, type LocalResponseNormOptions } from './layers/local-response-norm.js';
+export { GroupNorm, type GroupNormOptions } from './layers/groupnorm.js';
+export { ModuleDict } from './layers/module-dict.js';
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './layers/batchnorm.js';
 export { LayerNorm, type LayerNormOptions } from './layers/layernorm.js';
 export { Embedding, type EmbeddingOptions } from './layers/embedding.js';

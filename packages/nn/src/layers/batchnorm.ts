@@ -95,3 +95,9 @@ export class BatchNorm2d extends BatchNormBase {
   protected readonly layerName = 'BatchNorm2d';
   protected validRanks = [4] as const;
 }
+
+/** BatchNorm over [N, C, D, H, W] inputs (3-D CNNs). */
+export class BatchNorm3d extends BatchNormBase {
+  protected readonly layerName = 'BatchNorm3d';
+  protected validRanks = [5] as const;
+}

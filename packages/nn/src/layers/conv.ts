@@ -1,5 +1,5 @@
 import {
-  conv1d, conv2d, conv3d, convTranspose2d, zeros, type ConvPadding, type Tensor,
+  conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d, zeros, type ConvPadding, type Tensor,
 } from '@kiln/tensor';
 import { calculateFans, kaimingUniform_, uniform_ } from '../init.js';
 import { Module, parameter } from '../module.js';
@@ -126,6 +126,38 @@ export class ConvTranspose2d extends ConvNd {
     this.check(x);
     const o = this.options;
     return convTranspose2d(x, this.weight, this.bias, {
+      stride: o.stride, padding: o.padding as Spatial, dilation: o.dilation, groups: o.groups, outputPadding: this.outputPadding,
+    });
+  }
+}
+
+/** 1-D transposed convolution over [N, C, L]; weight [in, out/groups, k]. */
+export class ConvTranspose1d extends ConvNd {
+  readonly outputPadding: Spatial;
+  constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvTransposeLayerOptions = {}) {
+    super('ConvTranspose1d', 1, inChannels, outChannels, kernelSize, options, true);
+    this.outputPadding = options.outputPadding ?? 0;
+  }
+  override forward(x: Tensor): Tensor {
+    this.check(x);
+    const o = this.options;
+    return convTranspose1d(x, this.weight, this.bias, {
+      stride: o.stride, padding: o.padding as Spatial, dilation: o.dilation, groups: o.groups, outputPadding: this.outputPadding,
+    });
+  }
+}
+
+/** 3-D transposed convolution over [N, C, D, H, W]; weight [in, out/groups, kd, kh, kw]. */
+export class ConvTranspose3d extends ConvNd {
+  readonly outputPadding: Spatial;
+  constructor(inChannels: number, outChannels: number, kernelSize: Spatial, options: ConvTransposeLayerOptions = {}) {
+    super('ConvTranspose3d', 3, inChannels, outChannels, kernelSize, options, true);
+    this.outputPadding = options.outputPadding ?? 0;
+  }
+  override forward(x: Tensor): Tensor {
+    this.check(x);
+    const o = this.options;
+    return convTranspose3d(x, this.weight, this.bias, {
       stride: o.stride, padding: o.padding as Spatial, dilation: o.dilation, groups: o.groups, outputPadding: this.outputPadding,
     });
   }

@@ -1,6 +1,7 @@
 /** Validation of layer option objects: unknown keys and wrong types are errors naming the layer. */
 
-type Kind = 'boolean' | 'number' | 'string';
+/** 'spatial': a number or an array of numbers (kernel sizes, strides, paddings). */
+type Kind = 'boolean' | 'number' | 'string' | 'spatial';
 
 /** Throws unless `options` is a plain object whose keys are in `spec` with values of the stated type. */
 export function checkOptions(layer: string, options: unknown, spec: Record<string, Kind>): void {
@@ -11,7 +12,9 @@ export function checkOptions(layer: string, options: unknown, spec: Record<strin
   for (const [k, v] of Object.entries(options)) {
     const kind = spec[k];
     if (!kind) throw new Error(`Kiln: ${layer}: unknown option '${k}' (known: ${Object.keys(spec).join(', ') || 'none'})`);
-    if (v !== undefined && typeof v !== kind) throw new Error(`Kiln: ${layer}: option '${k}' must be a ${kind}, got ${JSON.stringify(v)}`);
+    if (v === undefined) continue;
+    const ok = kind === 'spatial' ? typeof v === 'number' || (Array.isArray(v) && v.every((e) => typeof e === 'number')) : typeof v === kind;
+    if (!ok) throw new Error(`Kiln: ${layer}: option '${k}' must be ${kind === 'spatial' ? 'a number or an array of numbers' : `a ${kind}`}, got ${JSON.stringify(v)}`);
   }
 }
 

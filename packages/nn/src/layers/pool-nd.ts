@@ -1,0 +1,90 @@
+/**
+ * 1-D and 3-D max/average pooling and adaptive max pooling (2-D), PyTorch's layers over the
+ * tensor ops: stride defaults to the kernel size, `ceilMode` rounds the output size up, average
+ * pooling counts the padding in the divisor unless `countIncludePad` is false.
+ */
+import { adaptiveMaxPool2d, avgPool1d, avgPool3d, maxPool1d, maxPool3d, type Tensor } from '@kiln/tensor';
+import { Module } from '../module.js';
+import { checkInput } from './check.js';
+import type { AvgPool2dOptions, MaxPool2dOptions } from './pool.js';
+import { checkOptions } from './options.js';
+
+type Spatial = number | readonly number[];
+
+const MAX_KEYS = { stride: 'spatial', padding: 'spatial', dilation: 'spatial', ceilMode: 'boolean' } as const;
+const AVG_KEYS = { stride: 'spatial', padding: 'spatial', ceilMode: 'boolean', countIncludePad: 'boolean' } as const;
+
+function checkRank(layer: string, x: Tensor, spatial: number): void {
+  const dims = spatial === 1 ? '[N, C, L] (or [C, L])' : '[N, C, D, H, W] (or [C, D, H, W])';
+  checkInput(layer, x, x.ndim === spatial + 2 || x.ndim === spatial + 1, dims);
+}
+
+function checkKernel(layer: string, k: unknown): void {
+  const ok = typeof k === 'number' || (Array.isArray(k) && k.every((v) => typeof v === 'number'));
+  if (!ok) throw new Error(`Kiln: ${layer}: kernelSize must be a number or an array of numbers, got ${JSON.stringify(k)}`);
+}
+
+/** Shared by the 1-D/3-D max and average pools: option checks, rank check, repr. */
+abstract class PoolNd<O extends object> extends Module {
+  protected constructor(
+    private readonly _layer: string,
+    private readonly _spatial: number,
+    readonly kernelSize: Spatial,
+    readonly options: O,
+    keys: typeof MAX_KEYS | typeof AVG_KEYS,
+  ) {
+    super();
+    checkKernel(_layer, kernelSize);
+    checkOptions(_layer, options, keys);
+  }
+  protected abstract pool(x: Tensor): Tensor;
+  override forward(x: Tensor): Tensor {
+    checkRank(this._layer, x, this._spatial);
+    return this.pool(x);
+  }
+  override extraRepr(): string {
+    return `kernelSize=${JSON.stringify(this.kernelSize)}, ${JSON.stringify(this.options)}`;
+  }
+}
+
+/** Max pooling over [N, C, L]. */
+export class MaxPool1d extends PoolNd<MaxPool2dOptions> {
+  constructor(kernelSize: Spatial, options: MaxPool2dOptions = {}) { super('MaxPool1d', 1, kernelSize, options, MAX_KEYS); }
+  protected pool(x: Tensor): Tensor { return maxPool1d(x, this.kernelSize, { ...this.options, returnIndices: false }); }
+}
+
+/** Max pooling over [N, C, D, H, W]. */
+export class MaxPool3d extends PoolNd<MaxPool2dOptions> {
+  constructor(kernelSize: Spatial, options: MaxPool2dOptions = {}) { super('MaxPool3d', 3, kernelSize, options, MAX_KEYS); }
+  protected pool(x: Tensor): Tensor { return maxPool3d(x, this.kernelSize, { ...this.options, returnIndices: false }); }
+}
+
+/** Average pooling over [N, C, L]. */
+export class AvgPool1d extends PoolNd<AvgPool2dOptions> {
+  constructor(kernelSize: Spatial, options: AvgPool2dOptions = {}) { super('AvgPool1d', 1, kernelSize, options, AVG_KEYS); }
+  protected pool(x: Tensor): Tensor { return avgPool1d(x, this.kernelSize, this.options); }
+}
+
+/** Average pooling over [N, C, D, H, W]. */
+export class AvgPool3d extends PoolNd<AvgPool2dOptions> {
+  constructor(kernelSize: Spatial, options: AvgPool2dOptions = {}) { super('AvgPool3d', 3, kernelSize, options, AVG_KEYS); }
+  protected pool(x: Tensor): Tensor { return avgPool3d(x, this.kernelSize, this.options); }
+}
+
+/** Max over PyTorch's adaptive windows to a fixed output size (null keeps that input dim). */
+export class AdaptiveMaxPool2d extends Module {
+  constructor(readonly outputSize: number | ReadonlyArray<number | null>) {
+    super();
+    const ok = (v: unknown) => v === null || (typeof v === 'number' && Number.isInteger(v) && v > 0);
+    if (!(typeof outputSize === 'number' ? ok(outputSize) : Array.isArray(outputSize) && outputSize.length === 2 && outputSize.every(ok))) {
+      throw new Error(`Kiln: AdaptiveMaxPool2d: outputSize must be a positive integer or two of them (null keeps the input size), got ${JSON.stringify(outputSize)}`);
+    }
+  }
+  override forward(x: Tensor): Tensor {
+    checkInput('AdaptiveMaxPool2d', x, x.ndim === 4 || x.ndim === 3, '[N, C, H, W] (or [C, H, W])');
+    return adaptiveMaxPool2d(x, this.outputSize);
+  }
+  override extraRepr(): string {
+    return `outputSize=${JSON.stringify(this.outputSize)}`;
+  }
+}
