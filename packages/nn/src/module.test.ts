@@ -62,6 +62,18 @@ describe('Module', () => {
     expect(() => b.loadStateDict({ ...a.stateDict(), 'fc.weight': zeros([3, 7]) })).toThrow(/shape mismatch for 'fc.weight': checkpoint has \[3,7\], model has \[3,8\]/);
   });
 
+  it('a failed loadStateDict leaves every value as it was (all entries are checked before any is copied)', () => {
+    manualSeed(1);
+    const a = new Net();
+    manualSeed(2);
+    const b = new Net();
+    const before = Object.fromEntries(Object.entries(b.stateDict()).map(([k, t]) => [k, t.toArray()]));
+    // fc.weight comes last, so a copy-as-you-check loader would already have overwritten the rest
+    expect(() => b.loadStateDict({ ...a.stateDict(), 'fc.weight': zeros([3, 7]) })).toThrow(/shape mismatch for 'fc.weight'/);
+    for (const [k, t] of Object.entries(b.stateDict())) expect(t.toArray(), k).toEqual(before[k]);
+    expect(Object.keys(b.stateDict()).slice(-2)).toEqual(['fc.weight', 'fc.bias']);
+  });
+
   it('to(float64) converts parameters and float buffers but keeps int buffers', () => {
     const net = new Net().double();
     expect(net.parameters().every((p) => p.dtype === 'float64' && p.requiresGrad)).toBe(true);

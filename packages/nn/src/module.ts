@@ -227,6 +227,8 @@ export class Module {
       if (unexpectedKeys.length) parts.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
       throw new Error(`Kiln: ${this.constructor.name}.loadStateDict: ${parts.join('; ')}`);
     }
+    // check every entry before copying any, so a bad checkpoint leaves the module untouched
+    const pairs: [Tensor, Tensor][] = [];
     for (const [k, target] of Object.entries(own)) {
       const src = sd[k];
       if (!src) continue;
@@ -236,8 +238,9 @@ export class Module {
           `Kiln: ${this.constructor.name}.loadStateDict: shape mismatch for '${k}': checkpoint has [${src.shape.join(',')}], model has [${target.shape.join(',')}]`,
         );
       }
-      noGrad(() => target.copy_(src.detach()));
+      pairs.push([target, src]);
     }
+    noGrad(() => { for (const [target, src] of pairs) target.copy_(src.detach()); });
     return { missingKeys, unexpectedKeys };
   }
 
