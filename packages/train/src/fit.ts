@@ -1,6 +1,6 @@
 import { Tensor, noGrad } from '@kiln/tensor';
 import { Module, saveSafetensors, type StateDict } from '@kiln/nn';
-import type { Optimizer, LRScheduler } from '@kiln/optim';
+import { clipGradNorm, type Optimizer, type LRScheduler } from '@kiln/optim';
 import { makeReporter, type ProgressMode } from './progress.js';
 import { saveLearningCurves } from './curves.js';
 
@@ -19,6 +19,43 @@ export interface History {
   seconds: number[];
   bestEpoch?: number;
   stoppedEarly: boolean;
+  /** With `clipGradNorm`: each epoch's largest gradient norm before clipping. */
+  gradNorm?: number[];
+}
+
+/** A recurrent state: a tensor (RNN/GRU h) or nested arrays of them (LSTM [h, c], per layer). */
+export type RecurrentState = Tensor | readonly RecurrentState[];
+
+/**
+ * A model that carries a recurrent state from one call to the next (`fit`'s truncated BPTT,
+ * sampling): `forwardWithState(x, null)` starts from its initial state.
+ */
+export interface Stateful {
+  forwardWithState(x: Tensor, state: RecurrentState | null): [Tensor, RecurrentState];
+}
+
+/**
+ * Truncated backpropagation through time: each batch is cut into windows of `steps` time steps;
+ * after each window fit runs backward and an optimizer step, and the state carried into the next
+ * window is detached, so gradients flow back at most `steps` steps. Without `tbptt`, fit runs
+ * backpropagation through the whole sequence (one forward and backward per batch).
+ */
+export interface TbpttOptions {
+  /** Time steps per window (k). */
+  steps: number;
+  /** The time dim of inputs and targets (default 1: [batch, time, ...]; 0 for time-major). */
+  timeDim?: number;
+  /**
+   * 'batch' (default): each batch starts from the initial state. 'epoch': the state carries on
+   * (detached) into the next batch — for batches that continue the same streams, as in a language
+   * model over one long text — and resets at each epoch.
+   */
+  carry?: 'batch' | 'epoch';
+}
+
+/** Detaches every tensor of a recurrent state (the state's values stay, its history goes). */
+export function detachState(state: RecurrentState): RecurrentState {
+  return state instanceof Tensor ? state.detach() : state.map(detachState);
 }
 
 export interface EpochLogs { epoch: number; trainLoss: number; devLoss?: number; metrics: Record<string, number>; lr: number; seconds: number }
@@ -67,6 +104,13 @@ export interface FitOptions {
   curves?: string;
   /** Also compute metrics on the training batches (default false, saves time). */
   trainMetrics?: boolean;
+  /**
+   * Rescale the gradients before each optimizer step so their joint L2 norm is at most this
+   * (`clipGradNorm` of @kiln/optim); `Infinity` clips nothing but still records `history.gradNorm`.
+   */
+  clipGradNorm?: number;
+  /** Truncated BPTT for a `Stateful` model (see `TbpttOptions`). */
+  tbptt?: TbpttOptions;
 }
 
 export interface EvalResult { loss: number; metrics: Record<string, number> }
@@ -145,12 +189,22 @@ function checkOptions(model: Module, o: FitOptions): void {
     if (c.name !== undefined && (c.name === '' || /[\\/]/.test(c.name))) fail(`checkpoint.name must be a file name without slashes, got '${c.name}'`);
   }
   if (o.curves !== undefined && (typeof o.curves !== 'string' || o.curves === '')) fail(`curves must be a path prefix, got ${String(o.curves)}`);
+  if (o.clipGradNorm !== undefined && !(typeof o.clipGradNorm === 'number' && o.clipGradNorm > 0)) fail(`clipGradNorm must be a number > 0 (a max gradient norm), got ${String(o.clipGradNorm)}`);
+  const tb = o.tbptt;
+  if (tb !== undefined) {
+    if (tb === null || typeof tb !== 'object') fail(`tbptt must be an object { steps, timeDim?, carry? }, got ${String(tb)}`);
+    for (const k of Object.keys(tb)) if (!['steps', 'timeDim', 'carry'].includes(k)) fail(`tbptt: unknown option '${k}' (expected steps, timeDim, carry)`);
+    if (!(Number.isInteger(tb.steps) && tb.steps >= 1)) fail(`tbptt.steps must be a positive integer, got ${String(tb.steps)}`);
+    if (tb.timeDim !== undefined && !(Number.isInteger(tb.timeDim) && tb.timeDim >= 0)) fail(`tbptt.timeDim must be an integer >= 0, got ${String(tb.timeDim)}`);
+    if (tb.carry !== undefined && tb.carry !== 'batch' && tb.carry !== 'epoch') fail(`tbptt.carry must be 'batch' or 'epoch', got ${JSON.stringify(tb.carry)}`);
+    if (typeof (model as Partial<Stateful>).forwardWithState !== 'function') fail('tbptt needs a Stateful model: forwardWithState(x, state) => [output, state]');
+  }
 }
 
 /** Trains `model` for `epochs`, returning the per-epoch history. */
 export async function fit(model: Module, options: FitOptions): Promise<History> {
   checkOptions(model, options);
-  const { train, dev, loss, optimizer, epochs } = options;
+  const { train, dev, loss, optimizer, epochs, tbptt: tb } = options;
   const cbs = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
   const metrics = options.metrics ?? {};
   const es = options.earlyStopping;
@@ -172,16 +226,44 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       const lr = optimizer.paramGroups[0]?.lr ?? NaN;
       model.train();
       reporter.startEpoch(epoch, epochs, batchesOf(train));
-      let total = 0, count = 0, b = 0;
-      for (const [x, y] of train) {
-        optimizer.zeroGrad();
-        const out = model.forward(x) as Tensor;
-        const l = loss(out, y!);
-        const v = l.item() as number, n = out.shape[0] ?? 1;
+      let total = 0, count = 0, b = 0, maxNorm = 0;
+      let carried: RecurrentState | null = null;
+      // one forward, backward and update; returns the loss value
+      const update = (out: Tensor, target: Tensor, where: string): number => {
+        const l = loss(out, target);
+        const v = l.item() as number;
         // checked before the update, so the weights stay those of the last finite step
-        if (!Number.isFinite(v)) throw new Error(`Kiln: fit: loss became ${v} at epoch ${epoch}, batch ${b + 1} (lr ${lr})`);
+        if (!Number.isFinite(v)) throw new Error(`Kiln: fit: loss became ${v} at epoch ${epoch}, batch ${b + 1}${where} (lr ${lr})`);
         l.backward();
+        if (options.clipGradNorm !== undefined) maxNorm = Math.max(maxNorm, clipGradNorm(optimizer.paramGroups.flatMap((g) => g.params), options.clipGradNorm));
         optimizer.step();
+        return v;
+      };
+      for (const [x, y] of train) {
+        let v: number, n: number;
+        if (tb) {
+          if ((tb.carry ?? 'batch') === 'batch') carried = null;
+          const td = tb.timeDim ?? 1;
+          const steps = x!.shape[td];
+          if (steps === undefined || y!.shape[td] !== steps) {
+            throw new Error(`Kiln: fit: tbptt cuts inputs and targets along time dim ${td}, but batch ${b + 1} has input [${x!.shape.join(',')}] and target [${y!.shape.join(',')}]`);
+          }
+          n = x!.shape[td === 0 ? 1 : 0] ?? 1;
+          let sum = 0;
+          for (let t0 = 0; t0 < steps; t0 += tb.steps) {
+            const len = Math.min(tb.steps, steps - t0);
+            optimizer.zeroGrad();
+            const [out, state] = (model as unknown as Stateful).forwardWithState(x!.narrow(td, t0, len), carried);
+            sum += update(out, y!.narrow(td, t0, len), `, steps ${t0}–${t0 + len - 1}`) * len;
+            carried = detachState(state);
+          }
+          v = sum / steps;
+        } else {
+          optimizer.zeroGrad();
+          const out = model.forward(x) as Tensor;
+          v = update(out, y!, '');
+          n = out.shape[0] ?? 1;
+        }
         total += v * n; count += n; b++;
         reporter.update(b, total / count);
         for (const cb of cbs) cb.onBatchEnd?.(b, v);
@@ -206,6 +288,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       history.devLoss.push(logs.devLoss ?? NaN);
       history.lr.push(lr);
       history.seconds.push(logs.seconds);
+      if (options.clipGradNorm !== undefined) (history.gradNorm ??= []).push(maxNorm);
       for (const [k, v] of Object.entries(logs.metrics)) (history.metrics[k] ??= new Array<number>(epoch - 1).fill(NaN)).push(v);
       const parts = [`epoch ${epoch}/${epochs}`, `loss ${logs.trainLoss.toFixed(4)}`];
       if (logs.devLoss !== undefined) parts.push(`dev loss ${logs.devLoss.toFixed(4)}`);
