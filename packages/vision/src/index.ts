@@ -6,3 +6,4 @@ export {
   compose, resize, centerCrop, normalize, toTensor, toImage, functional, IMAGENET_MEAN, IMAGENET_STD, resizedSize,
   type Transform, type Size, type ResizeOptions,
 } from './transforms/index.js';
+export { freeze, unfreeze, isFrozen, trainableParameters, cacheFeatures, loadCachedFeatures, type CacheFeaturesOptions } from './transfer/index.js';
