@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatRecord, median, parseBenchArgs, parseRecords, randomF32, randomInts, ratioTable, speedup, timeCalls, trainRates, type BenchRecord,
+  formatRecord, median, parseBenchArgs, parseRecords, randomF32, randomInts, ratioTable, speedup, timeCalls, torchTable, trainRates, type BenchRecord,
 } from './common.js';
 import { parseJobSpec } from './job.js';
 
@@ -88,7 +88,11 @@ describe('JSON lines', () => {
 describe('parseBenchArgs', () => {
   it('has defaults that finish in minutes', () => {
     const a = parseBenchArgs([]);
-    expect(a).toMatchObject({ only: null, seconds: 1, windows: 3, reps: 1, threads: [1, 2], sizes: [256, 512, 1024], backend: null, tfjs: true, tfjsCpuLenet: false });
+    expect(a).toMatchObject({
+      only: null, seconds: 1, windows: 3, reps: 3, threads: [1, 2], sizes: [256, 512, 1024], backend: null, tfjs: true, tfjsCpuLenet: false,
+      torch: true, python: '/usr/bin/python3', ort: true,
+    });
+    expect(parseBenchArgs(['--no-torch', '--no-ort', '--python', '/opt/py'])).toMatchObject({ torch: false, ort: false, python: '/opt/py' });
   });
   it('reads values, --key=value and flags', () => {
     const a = parseBenchArgs(['--only', 'kiln/(mlp|lenet)', '--seconds=0.5', '--threads', '1', '--sizes', '64,128', '--backend', 'wasm', '--no-tfjs', '--compare', 'a.jsonl,b.jsonl', '--reps', '3']);
@@ -106,8 +110,11 @@ describe('parseBenchArgs', () => {
 
 describe('parseJobSpec', () => {
   it('fills defaults and rejects unknown workloads', () => {
-    expect(parseJobSpec('{"workload":"mlp","threads":2}')).toEqual({ workload: 'mlp', threads: 2, backend: null, seconds: 1, windows: 3, sizes: [256, 512, 1024] });
-    expect(() => parseJobSpec('{"workload":"lstm"}')).toThrow(/workload must be one of/);
+    expect(parseJobSpec('{"workload":"mlp","threads":2}')).toEqual({
+      workload: 'mlp', threads: 2, backend: null, seconds: 1, windows: 3, sizes: [256, 512, 1024], python: '/usr/bin/python3',
+    });
+    expect(parseJobSpec('{"workload":"resnet18"}').workload).toBe('resnet18');
+    expect(() => parseJobSpec('{"workload":"gru"}')).toThrow(/workload must be one of/);
   });
 });
 
@@ -137,5 +144,34 @@ describe('ratio table', () => {
       { anchor: 'tfjs-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value: v / 2 + 5, rep },
     ]);
     expect(ratioTable(recs).split('\n')[2]).toBe('| mlp |  | 1 | kiln-reference | 20.0 | samples/s | 15.0 (1.33×) |');
+  });
+});
+
+describe('Kiln ÷ PyTorch table', () => {
+  it('gives each side per thread count, the ratio per thread count and at each one\'s best', () => {
+    const recs: BenchRecord[] = [
+      ...[900, 1100, 1000].map((value, rep): BenchRecord => ({ anchor: 'kiln-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value, rep })),
+      { anchor: 'kiln-wasm', threads: 2, workload: 'mlp', metric: 'samples/s', value: 1800 },
+      { anchor: 'torch-openblas', threads: 1, workload: 'mlp', metric: 'samples/s', value: 2000 },
+      { anchor: 'torch-openblas', threads: 2, workload: 'mlp', metric: 'samples/s', value: 1500 },
+      { anchor: 'kiln-wasm', threads: 1, workload: 'infer-b1', metric: 'ms', value: 4 },
+      { anchor: 'kiln-wasm', threads: 2, workload: 'infer-b1', metric: 'ms', value: 2 },
+      { anchor: 'torch-openblas', threads: 1, workload: 'infer-b1', metric: 'ms', value: 1 },
+      { anchor: 'torch-openblas', threads: 2, workload: 'infer-b1', metric: 'ms', value: 0.5 },
+      { anchor: 'kiln-wasm', threads: 1, workload: 'lstm', error: 'Error: no LSTM' },
+      { anchor: 'torch-openblas', threads: 1, workload: 'lstm', metric: 'tokens/s', value: 9000 },
+      { anchor: 'tfjs-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value: 1 },
+    ];
+    const lines = torchTable(recs)!.split('\n');
+    expect(lines[0]).toBe('| workload | unit | Kiln 1T | Kiln 2T | PyTorch 1T | PyTorch 2T | Kiln ÷ PyTorch 1T | Kiln ÷ PyTorch 2T | Kiln ÷ PyTorch, each at its best |');
+    // Kiln's best is 2T (1800), PyTorch's 1T (2000).
+    expect(lines[2]).toBe('| mlp | samples/s | 1000 | 1800 | 2000 | 1500 | 0.50× | 1.20× | 0.90× (2T vs 1T) |');
+    // Latencies: lower is better, ratios are speed ratios.
+    expect(lines[3]).toBe('| infer-b1 | ms | 4.00 | 2.00 | 1.00 | 0.50 | 0.25× | 0.25× | 0.25× (2T vs 2T) |');
+    expect(lines[4]).toBe('| lstm | tokens/s | failed | — | 9000 | — | — | — | — |');
+    expect(lines.length).toBe(5);
+  });
+  it('is null without PyTorch records (the bench then prints Kiln-only figures)', () => {
+    expect(torchTable([{ anchor: 'kiln-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value: 1 }])).toBeNull();
   });
 });

@@ -2,8 +2,10 @@
 // "Workload definitions"), deterministic data, the JSON line format and the speed-up table.
 // Nothing here imports Kiln or TF.js, so both job kinds and the tests share it.
 
-export const WORKLOADS = ['sgemm', 'mlp', 'lenet', 'infer'] as const;
+export const WORKLOADS = ['sgemm', 'mlp', 'lenet', 'infer', 'lstm', 'resnet18', 'mobilenetv2'] as const;
 export type Workload = (typeof WORKLOADS)[number];
+/** The workloads TF.js runs (the anchors' four; the others are Kiln-vs-PyTorch only). */
+export const TFJS_WORKLOADS: readonly Workload[] = ['sgemm', 'mlp', 'lenet', 'infer'];
 
 export interface BenchArgs {
   /** Regex on the job id `ANCHOR/WORKLOAD/tTHREADS` (e.g. `kiln-wasm/mlp/t2`). */
@@ -22,6 +24,12 @@ export interface BenchArgs {
   backend: string | null;
   /** Run the TF.js anchors. */
   tfjs: boolean;
+  /** Run the PyTorch jobs (when `python` has torch). */
+  torch: boolean;
+  /** The Python with PyTorch. */
+  python: string;
+  /** Run ONNX Runtime (onnxruntime-node) on Kiln's exported MobileNetV2. */
+  ort: boolean;
   /** Include tfjs-cpu LeNet training (~8 s a step; one window). */
   tfjsCpuLenet: boolean;
   /** JSONL output file; null = bench-results/raw-<stamp>.jsonl in the app folder. */
@@ -36,12 +44,15 @@ export const USAGE = `Usage: npm run bench -- [options]
                       (job ids: ANCHOR/WORKLOAD/tTHREADS; anchors kiln-<backend>, tfjs-cpu, tfjs-wasm)
   --seconds S         minimum training window in seconds (default 1; the anchors' default is 2)
   --windows N         training windows per process (default 3)
-  --reps N            passes over all jobs, interleaved (default 1); the table takes the median over
+  --reps N            passes over all jobs, interleaved (default 3); the table takes the median over
                       processes, as bench-anchors/summarize.mjs does
   --threads 1,2       Kiln and tfjs-wasm thread counts (default 1,2)
   --sizes 256,512,1024  sgemm sizes (default 256,512,1024)
   --backend NAME      Kiln backend (default: the active one, getBackend().name)
   --no-tfjs           skip the TF.js anchors
+  --no-torch          skip the PyTorch jobs (run by default when --python has torch)
+  --python PATH       the Python with PyTorch (default /usr/bin/python3)
+  --no-ort            skip ONNX Runtime on the exported MobileNetV2
   --tfjs-cpu-lenet    also train LeNet on tfjs-cpu (~8 s per step, one window)
   --out FILE          raw JSONL output (default apps/bench/bench-results/raw-<stamp>.jsonl)
   --compare FILES     comma-separated raw JSONL files of other anchors (e.g. PyTorch runs of
@@ -66,11 +77,13 @@ function positive(name: string, v: string): number {
 /** Parses the bench's command line (`--key value` or `--key=value`; flags take no value). */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const a: BenchArgs = {
-    only: null, seconds: 1, windows: 3, reps: 1, threads: [1, 2], sizes: [256, 512, 1024], backend: null,
-    tfjs: true, tfjsCpuLenet: false, out: null, compare: [], help: false,
+    only: null, seconds: 1, windows: 3, reps: 3, threads: [1, 2], sizes: [256, 512, 1024], backend: null,
+    tfjs: true, torch: true, python: '/usr/bin/python3', ort: true, tfjsCpuLenet: false, out: null, compare: [], help: false,
   };
   const flags: Record<string, () => void> = {
     '--no-tfjs': () => { a.tfjs = false; },
+    '--no-torch': () => { a.torch = false; },
+    '--no-ort': () => { a.ort = false; },
     '--tfjs-cpu-lenet': () => { a.tfjsCpuLenet = true; },
     '--help': () => { a.help = true; },
   };
@@ -90,6 +103,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--threads': a.threads = positiveList(key, value); break;
       case '--sizes': a.sizes = positiveList(key, value); break;
       case '--backend': a.backend = value; break;
+      case '--python': a.python = value; break;
       case '--out': a.out = value; break;
       case '--compare': a.compare.push(...value.split(',').filter(Boolean)); break;
       default: throw new Error(`Kiln bench: unknown option '${arg}'\n${USAGE}`);
@@ -256,6 +270,68 @@ export function ratioTable(records: readonly BenchRecord[]): string {
       else cells.push('—');
     }
     lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The PyTorch anchor's name in records. */
+export const TORCH = 'torch-openblas';
+
+/**
+ * Kiln against PyTorch, one row per figure: each side's value at every thread count, Kiln ÷
+ * PyTorch at each thread count, and at each one's best thread count (its fastest figure, which
+ * may be at different counts). Ratios are speeds (> 1: Kiln is faster; `ms` latencies inverted).
+ * Values are medians over the records (processes) of a figure. Null when there is no PyTorch record.
+ */
+export function torchTable(records: readonly BenchRecord[]): string | null {
+  const kilnName = records.find((r) => r.anchor.startsWith('kiln'))?.anchor;
+  if (!kilnName || !records.some((r) => r.anchor === TORCH)) return null;
+  const threads = [...new Set(records.filter((r) => r.anchor === kilnName || r.anchor === TORCH).map((r) => r.threads))].sort((x, y) => x - y);
+  const cell = new Map<string, { metric: string; values: number[]; failed: boolean }>();
+  const figures: string[] = [];
+  for (const r of records) {
+    if (r.anchor !== kilnName && r.anchor !== TORCH) continue;
+    const fig = `${r.workload}|${r.n ?? ''}`;
+    if (!figures.includes(fig)) figures.push(fig);
+    const k = `${r.anchor}|${fig}|${r.threads}`;
+    const c = cell.get(k) ?? { metric: r.metric ?? '', values: [], failed: false };
+    if (r.error !== undefined) c.failed = true;
+    else if (typeof r.value === 'number') { c.values.push(r.value); c.metric ||= r.metric ?? ''; }
+    cell.set(k, c);
+  }
+  const value = (anchor: string, fig: string, t: number): { v: number; metric: string } | null => {
+    const c = cell.get(`${anchor}|${fig}|${t}`);
+    return c?.values.length ? { v: median(c.values), metric: c.metric } : null;
+  };
+  const show = (anchor: string, fig: string, t: number): string => {
+    const x = value(anchor, fig, t);
+    return x ? fmtNumber(x.v) : cell.get(`${anchor}|${fig}|${t}`)?.failed ? 'failed' : '—';
+  };
+  const ratio = (k: { v: number; metric: string } | null, p: { v: number; metric: string } | null): string =>
+    k && p ? `${speedup(k.metric, k.v, p.v).toFixed(2)}×` : '—';
+  /** The fastest figure of a side over thread counts, and its thread count. */
+  const best = (anchor: string, fig: string): { v: number; metric: string; t: number } | null => {
+    let b: { v: number; metric: string; t: number } | null = null;
+    for (const t of threads) {
+      const x = value(anchor, fig, t);
+      if (x && (!b || speedup(x.metric, x.v, b.v) > 1)) b = { ...x, t };
+    }
+    return b;
+  };
+  const head = ['workload', 'unit', ...threads.map((t) => `Kiln ${t}T`), ...threads.map((t) => `PyTorch ${t}T`),
+    ...threads.map((t) => `Kiln ÷ PyTorch ${t}T`), 'Kiln ÷ PyTorch, each at its best'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const fig of figures) {
+    const [workload, n] = fig.split('|') as [string, string];
+    const metric = [...cell.entries()].find(([k, c]) => k.includes(`|${fig}|`) && c.metric)?.[1].metric ?? '';
+    const kb = best(kilnName, fig);
+    const pb = best(TORCH, fig);
+    lines.push(`| ${[
+      n ? `${workload} n=${n}` : workload, metric,
+      ...threads.map((t) => show(kilnName, fig, t)), ...threads.map((t) => show(TORCH, fig, t)),
+      ...threads.map((t) => ratio(value(kilnName, fig, t), value(TORCH, fig, t))),
+      kb && pb ? `${ratio(kb, pb)} (${kb.t}T vs ${pb.t}T)` : '—',
+    ].join(' | ')} |`);
   }
   return lines.join('\n');
 }

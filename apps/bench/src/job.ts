@@ -10,6 +10,8 @@ export interface JobSpec {
   seconds: number;
   windows: number;
   sizes: number[];
+  /** The Python with PyTorch (PyTorch jobs only). */
+  python: string;
 }
 
 export function parseJobSpec(arg: string | undefined): JobSpec {
@@ -20,7 +22,7 @@ export function parseJobSpec(arg: string | undefined): JobSpec {
   }
   return {
     workload: o.workload as Workload, threads: o.threads ?? 1, backend: o.backend ?? null,
-    seconds: o.seconds ?? 1, windows: o.windows ?? 3, sizes: o.sizes ?? [256, 512, 1024],
+    seconds: o.seconds ?? 1, windows: o.windows ?? 3, sizes: o.sizes ?? [256, 512, 1024], python: o.python ?? '/usr/bin/python3',
   };
 }
 

@@ -1,8 +1,9 @@
 // One Kiln job (a workload at one thread count) in its own process; main.ts starts it.
 // The workloads are those of ../shared/bench-anchors/README.md, built from Kiln's public API.
 import * as kilnTensor from '@kiln/tensor';
-import { tensor, getBackend, setBackend, setNumThreads, getNumThreads, noGrad, manualSeed, type Tensor } from '@kiln/tensor';
-import { Sequential, Linear, ReLU, Conv2d, MaxPool2d, Flatten, crossEntropy, type Module } from '@kiln/nn';
+import { tensor, getBackend, setBackend, setNumThreads, getNumThreads, threadsReady, noGrad, manualSeed, type Tensor } from '@kiln/tensor';
+import { Sequential, Linear, ReLU, Conv2d, MaxPool2d, Flatten, Embedding, crossEntropy, Module } from '@kiln/nn';
+import { mobilenetV2, resnet18 } from '@kiln/vision/models';
 import { SGD, Adam, type Optimizer } from '@kiln/optim';
 import { median, randomF32, randomInts, timeCalls, trainRates } from './common.js';
 import { emit, parseJobSpec, runJob } from './job.js';
@@ -49,22 +50,85 @@ function sgemm(): void {
   }
 }
 
-function train(kind: 'mlp' | 'lenet'): void {
-  const batch = 64;
-  const model = kind === 'mlp' ? mlp() : lenet5();
-  const x = tensor(randomF32(batch * 784), { shape: kind === 'mlp' ? [batch, 784] : [batch, 1, 28, 28] });
-  const y = tensor(randomInts(batch, 10), { shape: [batch] });
-  const opt: Optimizer = kind === 'mlp' ? new SGD(model.parameters(), { lr: 0.01 }) : new Adam(model.parameters(), { lr: 1e-3 });
+/** The anchors' LSTM language model: Embedding(64, 64) → LSTM(64 → 256, batch first) → Linear(256 → 64) per step. */
+class LstmLm extends Module {
+  readonly embed = new Embedding(64, 64);
+  readonly head = new Linear(256, 64);
+  constructor(readonly rnn: Module) {
+    super();
+  }
+  override forward(tokens: Tensor): Tensor {
+    const [h] = this.rnn.forward(this.embed.forward(tokens)) as unknown as [Tensor, unknown];
+    return this.head.forward(h);
+  }
+}
+
+/** @kiln/sequence's LSTM (loaded lazily: the other workloads do not need the package). */
+async function lstmLm(): Promise<Module> {
+  const seq = (await import('@kiln/sequence')) as unknown as Record<string, unknown>;
+  const LSTM = seq.LSTM as (new (input: number, hidden: number, options: { batchFirst: boolean }) => Module) | undefined;
+  if (typeof LSTM !== 'function') throw new Error('Kiln bench: lstm: @kiln/sequence has no LSTM layer yet');
+  return new LstmLm(new LSTM(64, 256, { batchFirst: true }));
+}
+
+type TrainKind = 'mlp' | 'lenet' | 'lstm' | 'resnet18';
+
+async function train(kind: TrainKind): Promise<void> {
+  // Batch, input, labels, model and optimizer of each workload (README.md, "Workloads").
+  let batch = 64;
+  let items = batch;
+  let x: Tensor;
+  let y: Tensor;
+  let model: Module;
+  let opt: Optimizer;
+  if (kind === 'mlp' || kind === 'lenet') {
+    model = kind === 'mlp' ? mlp() : lenet5();
+    x = tensor(randomF32(batch * 784), { shape: kind === 'mlp' ? [batch, 784] : [batch, 1, 28, 28] });
+    y = tensor(randomInts(batch, 10), { shape: [batch] });
+    opt = kind === 'mlp' ? new SGD(model.parameters(), { lr: 0.01 }) : new Adam(model.parameters(), { lr: 1e-3 });
+  } else if (kind === 'lstm') {
+    batch = 32;
+    items = batch * 64;
+    model = await lstmLm();
+    x = tensor(randomInts(batch * 64, 64, 3), { shape: [batch, 64] });
+    y = tensor(randomInts(batch * 64, 64, 4), { shape: [batch * 64] });
+    opt = new Adam(model.parameters(), { lr: 1e-3 });
+  } else {
+    batch = 32;
+    items = batch;
+    model = resnet18({ numClasses: 10 });
+    x = tensor(randomF32(batch * 3 * 32 * 32), { shape: [batch, 3, 32, 32] });
+    y = tensor(randomInts(batch, 10), { shape: [batch] });
+    opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  }
+  model.train();
   let loss: Tensor | null = null;
   // One step: forward + loss + backward + optimizer update (Kiln runs synchronously).
   const step = (): void => {
     opt.zeroGrad();
-    loss = crossEntropy(model.forward(x) as Tensor, y);
+    const logits = model.forward(x) as Tensor;
+    loss = crossEntropy(logits.reshape(-1, logits.shape[logits.ndim - 1]!), y);
     loss.backward();
     opt.step();
   };
-  const rates = trainRates(step, batch, { seconds: spec.seconds, windows: spec.windows });
-  out({ workload: kind, metric: 'samples/s', value: median(rates), windows: rates, final_loss: (loss as Tensor | null)?.item() });
+  const rates = trainRates(step, items, { seconds: spec.seconds, windows: spec.windows });
+  out({ workload: kind, metric: kind === 'lstm' ? 'tokens/s' : 'samples/s', value: median(rates), windows: rates, final_loss: (loss as Tensor | null)?.item() });
+}
+
+/** MobileNetV2 (width 1.0, 1000 classes) inference: batch-1 latency and batch-32 throughput. */
+function mobilenet(): void {
+  const model = mobilenetV2({ widthMult: 1 }).eval();
+  for (const batch of [1, 32]) {
+    const x = tensor(randomF32(batch * 3 * 224 * 224, 5), { shape: [batch, 3, 224, 224] });
+    const fn = (): void => { noGrad(() => (model.forward(x) as Tensor).dataSync()); };
+    if (batch === 1) {
+      const t = timeCalls(fn, { warmup: 5, minReps: 10, minSeconds: 1 });
+      out({ workload: 'mobilenetv2-b1', metric: 'ms', value: median(t) * 1e3, reps: t.length });
+    } else {
+      const t = timeCalls(fn, { warmup: 1, minReps: 3, minSeconds: 1 });
+      out({ workload: 'mobilenetv2-b32', metric: 'samples/s', value: batch / median(t), median_ms: median(t) * 1e3, reps: t.length });
+    }
+  }
 }
 
 function infer(): void {
@@ -83,9 +147,11 @@ function infer(): void {
   }
 }
 
-await runJob({ anchor, spec }, () => {
+await runJob({ anchor, spec }, async () => {
   if (spec.backend) setBackend(spec.backend);
   setNumThreads(spec.threads);
+  // Start the worker threads and wait until they run kernels: no figure is taken on fewer threads.
+  await threadsReady();
   const actual = getNumThreads();
   // A single-threaded backend (the reference) ignores setNumThreads; its t2 figure is then a
   // second t1 run, and the line says so.
@@ -93,5 +159,6 @@ await runJob({ anchor, spec }, () => {
   manualSeed(0);
   if (spec.workload === 'sgemm') sgemm();
   else if (spec.workload === 'infer') infer();
-  else train(spec.workload);
+  else if (spec.workload === 'mobilenetv2') mobilenet();
+  else await train(spec.workload);
 });

@@ -1,6 +1,8 @@
-// `npm run bench`: Kiln beside TF.js (cpu and wasm backends) on the workloads of
-// ../shared/bench-anchors/README.md, printing the anchors' JSON lines (stdout and a JSONL file
-// that bench-anchors/summarize.mjs tables) and a speed-up table on stderr.
+// `npm run bench`: Kiln beside PyTorch (when /usr/bin/python3 has torch: torch/torch_job.py runs
+// the same workloads in the same command), TF.js (cpu and wasm backends) and ONNX Runtime, on the
+// workloads of ../shared/bench-anchors/README.md plus ResNet-18 training and MobileNetV2
+// inference, printing the anchors' JSON lines (stdout and a JSONL file that
+// bench-anchors/summarize.mjs tables) and the ratio tables on stderr.
 //
 // Every job (framework × workload × thread count) runs in its own Node process, one after the
 // other, as the anchor scripts do: TF.js and Kiln never share a heap, a JIT or a thread pool
@@ -15,13 +17,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getBackend, listBackends } from '@kiln/tensor';
 import {
-  WORKLOADS, USAGE, formatRecord, jobId, parseBenchArgs, parseRecords, ratioTable, type BenchArgs, type BenchRecord, type Workload,
+  TFJS_WORKLOADS, TORCH, WORKLOADS, USAGE, formatRecord, jobId, parseBenchArgs, parseRecords, ratioTable, torchTable,
+  type BenchArgs, type BenchRecord, type Workload,
 } from './common.js';
 import type { JobSpec } from './job.js';
 
-interface Job { id: string; script: 'kiln-job.js' | 'tfjs-job.js'; anchor: string; spec: JobSpec }
+interface Job { id: string; script: 'kiln-job.js' | 'tfjs-job.js' | 'ort-job.js' | 'torch'; anchor: string; spec: JobSpec }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** The PyTorch job script (shipped beside src/, so a clean clone has it). */
+const torchScript = path.join(here, '..', 'torch', 'torch_job.py');
+
+/** PyTorch's version when `python` can import torch, else null (the bench then says so). */
+function torchVersion(python: string): string | null {
+  const r = spawnSync(python, [torchScript, '--probe'], { encoding: 'utf8', timeout: 120_000 });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
 
 function kilnBackendName(args: BenchArgs): string {
   if (args.backend === null) return getBackend().name;
@@ -31,28 +42,33 @@ function kilnBackendName(args: BenchArgs): string {
   return args.backend;
 }
 
-function planJobs(args: BenchArgs): Job[] {
+function planJobs(args: BenchArgs, torch: boolean): Job[] {
   const kiln = `kiln-${kilnBackendName(args)}`;
   const jobs: Job[] = [];
   const base = { seconds: args.seconds, windows: args.windows, sizes: args.sizes };
   const add = (script: Job['script'], anchor: string, workload: Workload, threads: number, backend: string | null, windows = args.windows): void => {
     const id = jobId(anchor, workload, threads);
     if (args.only && !args.only.test(id)) return;
-    jobs.push({ id, script, anchor, spec: { ...base, workload, threads, backend, windows } });
+    jobs.push({ id, script, anchor, spec: { ...base, workload, threads, backend, windows, python: args.python } });
   };
   for (const w of WORKLOADS) {
+    const tfjs = args.tfjs && TFJS_WORKLOADS.includes(w);
     for (const t of args.threads) {
       add('kiln-job.js', kiln, w, t, args.backend);
-      if (args.tfjs) add('tfjs-job.js', 'tfjs-wasm', w, t, 'wasm');
+      if (torch) add('torch', TORCH, w, t, null);
+      if (tfjs) add('tfjs-job.js', 'tfjs-wasm', w, t, 'wasm');
+      // ONNX Runtime on Kiln's exported MobileNetV2 (batch 1 and 32).
+      if (args.ort && w === 'mobilenetv2') add('ort-job.js', 'ort-node', w, t, null);
     }
     // tfjs-cpu has no threads. Its LeNet step takes ~8 s: opt-in, and one window as in the anchors.
-    if (args.tfjs && (w !== 'lenet' || args.tfjsCpuLenet)) add('tfjs-job.js', 'tfjs-cpu', w, 1, 'cpu', w === 'lenet' ? 1 : args.windows);
+    if (tfjs && (w !== 'lenet' || args.tfjsCpuLenet)) add('tfjs-job.js', 'tfjs-cpu', w, 1, 'cpu', w === 'lenet' ? 1 : args.windows);
   }
   return jobs;
 }
 
 function runOne(job: Job): BenchRecord[] {
-  const r = spawnSync(process.execPath, [path.join(here, job.script), JSON.stringify(job.spec)], {
+  const cmd = job.script === 'torch' ? [job.spec.python, torchScript] : [process.execPath, path.join(here, job.script)];
+  const r = spawnSync(cmd[0]!, [cmd[1]!, JSON.stringify(job.spec)], {
     encoding: 'utf8', maxBuffer: 64 << 20, timeout: 900_000, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const recs = parseRecords(r.stdout ?? '');
@@ -73,7 +89,11 @@ function writeAtomic(file: string, text: string): void {
 function main(): void {
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) { console.error(USAGE); return; }
-  const jobs = planJobs(args);
+  const torch = args.torch ? torchVersion(args.python) : null;
+  if (args.torch && !torch) {
+    console.error(`Kiln bench: PyTorch not found (${args.python} cannot import torch): Kiln-only figures, no PyTorch ratios`);
+  } else if (torch) console.error(`Kiln bench: PyTorch ${torch} (${args.python}) runs the same workloads in this command`);
+  const jobs = planJobs(args, torch !== null);
   if (!jobs.length) throw new Error('Kiln bench: no job matches --only');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outFile = path.resolve(args.out ?? path.join(here, '..', 'bench-results', `raw-${stamp}.jsonl`));
@@ -103,6 +123,11 @@ function main(): void {
   if (records.some((r) => r.anchor.startsWith('kiln'))) {
     console.error(`\nKiln vs the anchors (× = speed-up of Kiln, > 1 means Kiln is faster; ms figures are latencies${over})\n`);
     console.error(ratioTable([...records, ...compared]));
+    const vsTorch = torchTable(records);
+    if (vsTorch) {
+      console.error(`\nKiln ÷ PyTorch ${torch} (speed ratios, > 1: Kiln faster; both measured in this command${over})\n`);
+      console.error(vsTorch);
+    } else if (!torch) console.error('\n(PyTorch not found: no Kiln ÷ PyTorch table)');
   }
   console.error(`\n${records.length} lines in ${((Date.now() - t0) / 1e3).toFixed(0)} s -> ${outFile}`);
   console.error(`table with other anchor runs: node ../shared/bench-anchors/summarize.mjs ${outFile} [RAW.jsonl...]`);

@@ -104,5 +104,6 @@ await runJob({ anchor, spec }, async () => {
   await setup();
   if (spec.workload === 'sgemm') sgemm();
   else if (spec.workload === 'infer') infer();
-  else train(spec.workload);
+  else if (spec.workload === 'mlp' || spec.workload === 'lenet') train(spec.workload);
+  else throw new Error(`tfjs: the bench has no TF.js version of ${spec.workload}`);
 });
