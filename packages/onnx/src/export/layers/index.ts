@@ -6,6 +6,7 @@ import type { Tensor } from '@kiln/tensor';
 import type { GraphBuilder } from '../builder.js';
 import { batchNorm } from './batchnorm.js';
 import { layerNorm } from './layernorm.js';
+import { recurrentLayer } from './recurrent.js';
 
 export interface LayerExporter {
   /** False to leave this module instance to the op-level mappings of its traced primitives. */
@@ -18,4 +19,7 @@ export const layerExporters: Record<string, LayerExporter> = {
   BatchNorm1d: batchNorm,
   BatchNorm2d: batchNorm,
   LayerNorm: layerNorm,
+  RNN: recurrentLayer,
+  GRU: recurrentLayer,
+  LSTM: recurrentLayer,
 };

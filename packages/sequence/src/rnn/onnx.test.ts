@@ -1,0 +1,98 @@
+/**
+ * ONNX export of the recurrent layers (mapping in @kiln/onnx export/layers/recurrent.ts) against
+ * ONNX Runtime: one export per model with symbolic batch and sequence axes, then two sequence
+ * lengths × two batch sizes, outputs and final states within 1e-4.
+ */
+import { describe, expect, it } from 'vitest';
+import { Generator, manualSeed, noGrad, randn, type Tensor } from '@kiln/tensor';
+import { Module } from '@kiln/nn';
+import { decodeModel, exportOnnx, createSession, runSession } from '@kiln/onnx';
+import { GRU, LSTM, RNN } from '../index.js';
+
+manualSeed(3);
+
+/** A layer returning its outputs flat ([output, hN, cN]), with or without initial states. */
+class Flat extends Module {
+  constructor(readonly rnn: RNN | GRU | LSTM, readonly withState: boolean) {
+    super();
+  }
+
+  override forward(x: Tensor, h0?: Tensor, c0?: Tensor): Tensor[] {
+    if (this.rnn instanceof LSTM) {
+      const [o, [h, c]] = this.rnn.forward(x, h0 && c0 ? [h0, c0] : null);
+      return [o, h, c];
+    }
+    return this.rnn.forward(x, h0 ?? null);
+  }
+}
+
+function inputsFor(m: Flat, T: number, B: number, unbatched = false): Tensor[] {
+  const r = m.rnn;
+  const D = r.numLayers * r.numDirections;
+  const x = unbatched ? randn([T, r.inputSize]) : r.batchFirst ? randn([B, T, r.inputSize]) : randn([T, B, r.inputSize]);
+  if (!m.withState) return [x];
+  const st = (size: number) => (unbatched ? randn([D, size]) : randn([D, B, size]));
+  return r instanceof LSTM ? [x, st(r.hiddenSize), st(r.hiddenSize)] : [x, st(r.hiddenSize)];
+}
+
+async function parity(m: Flat, unbatched = false): Promise<{ worst: number; ops: string[] }> {
+  m.eval();
+  const isLstm = m.rnn instanceof LSTM;
+  const inNames = ['input', 'h0', 'c0'].slice(0, m.withState ? (isLstm ? 3 : 2) : 1);
+  const outNames = ['output', 'h_n', 'c_n'].slice(0, isLstm ? 3 : 2);
+  const [tAx, bAx] = m.rnn.batchFirst ? [1, 0] : [0, 1];
+  const dyn: Record<string, Record<number, string>> = unbatched
+    ? { input: { 0: 'seq' }, output: { 0: 'seq' } }
+    : { input: { [tAx]: 'seq', [bAx]: 'batch' }, output: { [tAx]: 'seq', [bAx]: 'batch' }, h0: { 1: 'batch' }, c0: { 1: 'batch' }, h_n: { 1: 'batch' }, c_n: { 1: 'batch' } };
+  const bytes = exportOnnx(m, inputsFor(m, 5, 3, unbatched), { inputNames: inNames, outputNames: outNames, dynamicAxes: dyn, opset: 17 });
+  const ops = decodeModel(bytes).graph!.node!.map((n) => n.opType!);
+  const s = await createSession(bytes, { backend: 'node' });
+  let worst = 0;
+  for (const [T, B] of [[4, 2], [7, 5]] as const) {
+    const xs = inputsFor(m, T, B, unbatched);
+    const ref = noGrad(() => m.forward(...xs));
+    const res = await runSession(s, Object.fromEntries(inNames.map((n, i) => [n, xs[i]!])));
+    outNames.forEach((n, i) => {
+      expect(res[n]!.shape, n).toEqual(ref[i]!.shape);
+      const a = ref[i]!.dataSync();
+      const o = res[n]!.dataSync();
+      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j]! - Number(o[j])) / Math.max(1, Math.abs(a[j]!)));
+    });
+  }
+  return { worst, ops };
+}
+
+const g = () => ({ generator: new Generator(7) });
+const cases: Array<[string, () => Flat, string, boolean?]> = [
+  ['LSTM 2 layers bidirectional, initial states', () => new Flat(new LSTM(3, 4, { numLayers: 2, bidirectional: true, ...g() }), true), 'LSTM'],
+  ['LSTM peephole, batchFirst, no states', () => new Flat(new LSTM(3, 4, { peephole: true, batchFirst: true, ...g() }), false), 'LSTM'],
+  ['LSTM unbatched, 2 layers, states', () => new Flat(new LSTM(3, 4, { numLayers: 2, ...g() }), true), 'LSTM', true],
+  ['GRU 2 layers bidirectional, initial state', () => new Flat(new GRU(3, 4, { numLayers: 2, bidirectional: true, ...g() }), true), 'GRU'],
+  ['GRU course variant, bidirectional, batchFirst', () => new Flat(new GRU(3, 4, { variant: 'course', bidirectional: true, batchFirst: true, ...g() }), true), 'GRU'],
+  ['RNN relu bidirectional', () => new Flat(new RNN(3, 4, { nonlinearity: 'relu', bidirectional: true, ...g() }), true), 'RNN'],
+  ['RNN tanh 3 layers, no bias, batchFirst', () => new Flat(new RNN(3, 4, { numLayers: 3, bias: false, batchFirst: true, ...g() }), false), 'RNN'],
+];
+
+describe('ONNX export of recurrent layers vs onnxruntime-node (one export, T ∈ {4, 7}, B ∈ {2, 5})', () => {
+  const figures: string[] = [];
+  for (const [label, make, op, unbatched] of cases) {
+    it(label, async () => {
+      const m = make();
+      const { worst, ops } = await parity(m, unbatched);
+      figures.push(`${label}: ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-4);
+      expect(ops.filter((o) => o === op).length).toBe(m.rnn.numLayers);
+      expect(ops.every((o) => ['LSTM', 'GRU', 'RNN', 'Transpose', 'Reshape', 'Slice', 'Concat', 'Unsqueeze', 'Squeeze'].includes(o))).toBe(true);
+    });
+  }
+
+  it('refuses what ONNX cannot express', () => {
+    const m = new Flat(new LSTM(3, 4, { projSize: 2 }), false);
+    expect(() => exportOnnx(m, [randn([5, 2, 3])])).toThrow(/LSTM with projSize 2 has no ONNX equivalent/);
+  });
+
+  it('reports the worst relative differences', () => {
+    console.info(`ORT parity (max |kiln−ort|/max(1,|kiln|)):\n  ${figures.join('\n  ')}`);
+    expect(figures.length).toBe(cases.length);
+  });
+});
