@@ -51,6 +51,17 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   return normalizeBytes(obj) as ModelProto;
 }
 
+/** Decodes one serialized TensorProto (e.g. an ONNX test-data `input_0.pb`); errors name `what`. */
+export function decodeTensorProto(bytes: Uint8Array, what = 'TensorProto'): TensorProto {
+  let msg: onnx.TensorProto;
+  try {
+    msg = onnx.TensorProto.decode(bytes);
+  } catch (e) {
+    throw new Error(`Kiln: onnx decode: malformed or truncated ${what} (${bytes.length} bytes): ${(e as Error).message}`);
+  }
+  return normalizeBytes(onnx.TensorProto.toObject(msg, CONVERT)) as TensorProto;
+}
+
 /** Encodes a ModelProto object to bytes. */
 export function encodeModel(model: ModelProto): Uint8Array {
   const msg = onnx.ModelProto.fromObject(model as Record<string, unknown>);

@@ -1,5 +1,5 @@
 /** Conversions between Kiln tensors and ONNX TensorProto (raw_data, little-endian). */
-import { Tensor, type DType } from '@kiln/tensor';
+import { Tensor, bfloat16BitsToNumber, float16BitsToNumber, type DType } from '@kiln/tensor';
 import { DataType, type TensorProto } from './proto.js';
 
 const ONNX_OF: Record<DType, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, int32: DataType.INT32, bool: DataType.BOOL };
@@ -51,48 +51,58 @@ export function protoToTensor(p: TensorProto, where = 'initializer'): Tensor {
   const raw = p.rawData && p.rawData.length > 0 ? p.rawData : null;
   // Copy so views are aligned (decoded bytes may sit at any offset).
   const view = raw ? new DataView(raw.slice().buffer) : null;
-  const need = (bytes: number) => {
-    if (view && view.byteLength !== n * bytes) throw new Error(`Kiln: onnx: ${label} raw_data has ${view.byteLength} bytes, expected ${n * bytes} for dims [${dims.join(', ')}] of ${NAMES[type]}`);
-  };
   const fromList = (list: number[] | undefined, kind: string) => {
     const l = list ?? [];
-    if (l.length !== n) throw new Error(`Kiln: onnx: ${label} has ${l.length} ${kind} values, expected ${n}`);
+    if (l.length !== n) throw new Error(`Kiln: onnx: ${label} has ${l.length} ${kind} values, expected ${n} for dims [${dims.join(', ')}]`);
     return l;
+  };
+  /** Checks the stored size against the dims before anything is allocated (dims alone may claim 10¹² elements). */
+  const need = (bytes: number, list: number[] | undefined, kind: string) => {
+    if (view) {
+      if (view.byteLength !== n * bytes) throw new Error(`Kiln: onnx: ${label} raw_data has ${view.byteLength} bytes, expected ${n * bytes} for dims [${dims.join(', ')}] of ${NAMES[type]}`);
+    } else fromList(list, kind);
   };
   switch (type) {
     case DataType.FLOAT: {
-      need(4);
+      need(4, p.floatData, 'float_data');
       const out = new Float32Array(n);
       if (view) for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
       else out.set(fromList(p.floatData, 'float_data'));
       return new Tensor(out, dims, 'float32');
     }
     case DataType.DOUBLE: {
-      need(8);
+      need(8, p.doubleData, 'double_data');
       const out = new Float64Array(n);
       if (view) for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
       else out.set(fromList(p.doubleData, 'double_data'));
       return new Tensor(out, dims, 'float64');
     }
-    case DataType.FLOAT16: {
-      need(2);
+    case DataType.FLOAT16: case DataType.BFLOAT16: {
+      // 16-bit floats are stored by Kiln as float32 (exact); int32_data holds one pattern per value.
+      need(2, p.int32Data, 'int32_data');
       const out = new Float32Array(n);
-      const src = view ? Array.from({ length: n }, (_, i) => view.getUint16(i * 2, true)) : fromList(p.int32Data, 'int32_data');
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(src[i]!);
+      const decode = type === DataType.FLOAT16 ? float16BitsToNumber : bfloat16BitsToNumber;
+      const list = view ? null : fromList(p.int32Data, 'int32_data');
+      for (let i = 0; i < n; i++) out[i] = decode(view ? view.getUint16(i * 2, true) : list![i]! & 0xffff);
       return new Tensor(out, dims, 'float32');
     }
-    case DataType.INT64: case DataType.INT32: case DataType.INT16: case DataType.INT8: case DataType.UINT8: case DataType.UINT16: {
-      const size = type === DataType.INT64 ? 8 : type === DataType.INT32 ? 4 : type === DataType.INT16 || type === DataType.UINT16 ? 2 : 1;
-      need(size);
+    case DataType.INT64: case DataType.INT32: case DataType.INT16: case DataType.INT8: case DataType.UINT8: case DataType.UINT16:
+    case DataType.UINT32: case DataType.UINT64: {
+      const size = type === DataType.INT64 || type === DataType.UINT64 ? 8 : type === DataType.INT32 || type === DataType.UINT32 ? 4
+        : type === DataType.INT16 || type === DataType.UINT16 ? 2 : 1;
+      const ilist = type === DataType.INT64 ? p.int64Data : type === DataType.UINT64 ? (p as { uint64Data?: number[] }).uint64Data : p.int32Data;
+      const ikind = type === DataType.INT64 ? 'int64_data' : type === DataType.UINT64 ? 'uint64_data' : 'int32_data';
+      need(size, ilist, ikind);
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         let x: number;
         if (view) {
-          x = size === 8 ? Number(view.getBigInt64(i * 8, true)) : size === 4 ? view.getInt32(i * 4, true)
+          x = size === 8 ? Number(type === DataType.UINT64 ? view.getBigUint64(i * 8, true) : view.getBigInt64(i * 8, true))
+            : size === 4 ? (type === DataType.UINT32 ? view.getUint32(i * 4, true) : view.getInt32(i * 4, true))
             : size === 2 ? (type === DataType.INT16 ? view.getInt16(i * 2, true) : view.getUint16(i * 2, true))
             : type === DataType.INT8 ? view.getInt8(i) : view.getUint8(i);
         } else {
-          x = (type === DataType.INT64 ? fromList(p.int64Data, 'int64_data') : fromList(p.int32Data, 'int32_data'))[i]!;
+          x = ilist![i]!;
         }
         // INT64 extremes (e.g. Slice's INT64_MAX "to the end") are clamped into int32 range.
         out[i] = Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, x));
@@ -100,7 +110,7 @@ export function protoToTensor(p: TensorProto, where = 'initializer'): Tensor {
       return new Tensor(out, dims, 'int32');
     }
     case DataType.BOOL: {
-      need(1);
+      need(1, p.int32Data, 'int32_data');
       const out = new Uint8Array(n);
       if (view) for (let i = 0; i < n; i++) out[i] = view.getUint8(i) ? 1 : 0;
       else fromList(p.int32Data, 'int32_data').forEach((v, i) => (out[i] = v ? 1 : 0));
@@ -109,13 +119,4 @@ export function protoToTensor(p: TensorProto, where = 'initializer'): Tensor {
     default:
       throw new Error(`Kiln: onnx: ${label} has data type ${NAMES[type] ?? type}, which Kiln does not support`);
   }
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }

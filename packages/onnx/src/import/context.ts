@@ -51,6 +51,24 @@ export class NodeContext {
     return (a.ints ?? []).map(Number);
   }
 
+  floatList(name: string): number[] {
+    return (this.attrs.get(name)?.floats ?? []).map(Number);
+  }
+
+  /** The attribute's value by its declared type (number, string, or list), or undefined. */
+  attrValue(name: string): unknown {
+    const a = this.attrs.get(name);
+    if (!a) return undefined;
+    switch (a.type) {
+      case AttributeType.STRING: return new TextDecoder().decode(a.s ?? new Uint8Array());
+      case AttributeType.FLOAT: return Number(a.f ?? 0);
+      case AttributeType.INT: return Number(a.i ?? 0);
+      case AttributeType.INTS: return (a.ints ?? []).map(Number);
+      case AttributeType.FLOATS: return (a.floats ?? []).map(Number);
+      default: return a.s ? new TextDecoder().decode(a.s) : a.i !== undefined ? Number(a.i) : a.f;
+    }
+  }
+
   string(name: string, fallback: string): string {
     const a = this.attrs.get(name);
     return a?.s ? new TextDecoder().decode(a.s) : fallback;

@@ -10,7 +10,8 @@ import { protoToTensor } from '../tensor-proto.js';
 import { NodeContext } from './context.js';
 import { importHandlers } from './ops/index.js';
 
-export const MIN_IMPORT_OPSET = 9;
+/** Every ai.onnx opset ONNX has defined; each handler reads its node by the rules of that opset's op version. */
+export const MIN_IMPORT_OPSET = 1;
 export const MAX_IMPORT_OPSET = 21;
 
 /** Field names Module reserves or skips; such initializers get a `p_` prefix. */

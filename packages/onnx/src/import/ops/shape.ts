@@ -2,6 +2,7 @@
 import * as K from '@kiln/tensor';
 import { Tensor } from '@kiln/tensor';
 import type { NodeContext, OpHandler } from '../context.js';
+import { roundTo16 } from './math.js';
 
 const norm = (c: NodeContext, axis: number, rank: number) => {
   const a = axis < 0 ? axis + rank : axis;
@@ -14,6 +15,18 @@ const int32 = (values: number[], shape = [values.length]) => new Tensor(Int32Arr
 function axesOf(c: NodeContext, inputIndex: number): number[] | null {
   if (c.optionalInput(inputIndex)) return c.ints(inputIndex);
   return c.has('axes') ? c.intList('axes') : null;
+}
+
+/** ArgMax/ArgMin; select_last_index=1 picks the last of equal extremes (flip, reduce, mirror the index). */
+function argReduce(f: (x: Tensor, dim: number, keep: boolean) => Tensor): OpHandler {
+  return (c) => {
+    const x = c.input(0);
+    const axis = norm(c, c.int('axis', 0), x.ndim);
+    const keep = c.int('keepdims', 1) === 1;
+    if (!c.int('select_last_index', 0)) return f(x, axis, keep);
+    const i = f(K.flip(x, [axis]), axis, keep);
+    return K.fullLike(i, x.shape[axis]! - 1).sub(i);
+  };
 }
 
 function reduce(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod'): OpHandler {
@@ -33,13 +46,28 @@ function reduce(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod'): OpHandler {
   };
 }
 
-const DTYPE: Record<number, K.DType> = { 1: 'float32', 11: 'float64', 6: 'int32', 7: 'int32', 9: 'bool', 2: 'int32', 3: 'int32', 10: 'float32' };
+/** ONNX data type → the Kiln dtype that holds it (integers as int32; 16-bit floats as float32, rounded). */
+const DTYPE: Record<number, K.DType> = {
+  1: 'float32', 11: 'float64', 6: 'int32', 7: 'int32', 9: 'bool', 2: 'int32', 3: 'int32', 4: 'int32', 5: 'int32', 12: 'int32', 13: 'int32',
+  10: 'float32', 16: 'float32',
+};
+/** Opsets < 6 name Cast's target type as a string. */
+const DTYPE_NAMES: Record<string, number> = {
+  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16,
+};
 
 export const shapeOps: Record<string, OpHandler> = {
   Reshape: (c) => {
     const x = c.input(0);
-    if (c.int('allowzero', 0)) c.only('allowzero', [0]);
-    const target = c.ints(1).map((d, i) => (d === 0 ? x.shape[i]! : d));
+    const shape = c.opset < 5 ? c.intList('shape') : c.ints(1);
+    // 0 copies the input's dim, unless allowzero=1 (opset 14+), where it is a literal 0.
+    const allowZero = c.int('allowzero', 0) === 1;
+    if (allowZero && shape.includes(0) && shape.includes(-1)) throw c.error(`shape [${shape.join(', ')}] has both 0 and -1 with allowzero=1`);
+    const target = shape.map((d, i) => {
+      if (d !== 0 || allowZero) return d;
+      if (i >= x.ndim) throw c.error(`shape [${shape.join(', ')}] copies dim ${i} (0) but the input has rank ${x.ndim}`);
+      return x.shape[i]!;
+    });
     return K.reshape(x, target);
   },
   Flatten: (c) => {
@@ -68,7 +96,8 @@ export const shapeOps: Record<string, OpHandler> = {
   },
   Concat: (c) => {
     const ts = c.inputs.filter((t): t is Tensor => !!t);
-    return K.cat(ts, norm(c, c.int('axis'), ts[0]!.ndim));
+    if (ts.length === 0) throw c.error('needs at least one input');
+    return K.cat(ts, norm(c, c.opset < 4 ? c.int('axis', 1) : c.int('axis'), ts[0]!.ndim));
   },
   Split: (c) => {
     const x = c.input(0);
@@ -81,9 +110,14 @@ export const shapeOps: Record<string, OpHandler> = {
   },
   Slice: (c) => {
     let x = c.input(0);
-    const starts = c.ints(1), ends = c.ints(2);
-    const axes = c.optionalInput(3) ? c.ints(3) : starts.map((_, i) => i);
-    const steps = c.optionalInput(4) ? c.ints(4) : starts.map(() => 1);
+    // Opsets 1–9: starts/ends/axes are attributes.
+    const old = c.opset < 10;
+    const starts = old ? c.intList('starts') : c.ints(1), ends = old ? c.intList('ends') : c.ints(2);
+    const axes = old ? c.intList('axes', starts.map((_, i) => i)) : c.optionalInput(3) ? c.ints(3) : starts.map((_, i) => i);
+    const steps = !old && c.optionalInput(4) ? c.ints(4) : starts.map(() => 1);
+    if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
+      throw c.error(`starts/ends/axes/steps have different lengths (${starts.length}, ${ends.length}, ${axes.length}, ${steps.length})`);
+    }
     axes.forEach((ax, i) => {
       const a = norm(c, ax, x.ndim);
       const n = x.shape[a]!;
@@ -109,25 +143,34 @@ export const shapeOps: Record<string, OpHandler> = {
     const picked = K.indexSelect(x, axis, int32(flat.length ? flat : [], [flat.length]));
     return K.reshape(picked, [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)]);
   },
-  GatherElements: (c) => K.gather(c.input(0), c.int('axis', 0), c.input(1)),
+  GatherElements: (c) => {
+    const x = c.input(0), idx = c.input(1);
+    const axis = norm(c, c.int('axis', 0), x.ndim);
+    const n = x.shape[axis]!;
+    const src = idx.dataSync();
+    // Negative indices count from the end of the axis.
+    const fixed = Int32Array.from(src, (v) => (Number(v) < 0 ? Number(v) + n : Number(v)));
+    return K.gather(x, axis, new Tensor(fixed, idx.shape, 'int32'));
+  },
   Pad: (c) => {
     const x = c.input(0);
     const mode = c.string('mode', 'constant');
     if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') throw c.error(`pad mode '${mode}' is not supported`);
-    let pads = c.optionalInput(1) ? c.ints(1) : c.intList('pads');
+    // Opsets < 11: pads (opset 1: paddings) and value are attributes.
+    let pads = c.opset < 11 ? c.intList(c.opset < 2 && c.has('paddings') ? 'paddings' : 'pads') : c.ints(1);
     const axes = c.optionalInput(3) ? c.ints(3).map((a) => norm(c, a, x.ndim)) : x.shape.map((_, i) => i);
     const full = new Array<number>(2 * x.ndim).fill(0);
     axes.forEach((a, i) => { full[a] = pads[i]!; full[x.ndim + a] = pads[axes.length + i]!; });
     pads = full;
-    const value = c.optionalInput(2) ? c.input(2).item() : 0;
+    const value = c.opset < 11 ? c.float('value', 0) : c.optionalInput(2) ? c.input(2).item() : 0;
     // Kiln's pad lists (before, after) pairs from the last dim backwards, like PyTorch.
     const torchPads: number[] = [];
     for (let d = x.ndim - 1; d >= 0; d--) torchPads.push(pads[d]!, pads[x.ndim + d]!);
     return K.pad(x, torchPads, mode === 'edge' ? 'replicate' : (mode as K.PadMode), value);
   },
   ReduceMean: reduce('mean'), ReduceSum: reduce('sum'), ReduceMax: reduce('max'), ReduceMin: reduce('min'), ReduceProd: reduce('prod'),
-  ArgMax: (c) => K.argmax(c.input(0), c.int('axis', 0), c.int('keepdims', 1) === 1),
-  ArgMin: (c) => K.argmin(c.input(0), c.int('axis', 0), c.int('keepdims', 1) === 1),
+  ArgMax: argReduce(K.argmax),
+  ArgMin: argReduce(K.argmin),
   Shape: (c) => {
     const x = c.input(0);
     let s = x.shape.slice(c.has('start') ? c.int('start') : 0);
@@ -141,17 +184,18 @@ export const shapeOps: Record<string, OpHandler> = {
     return K.expand(x, out);
   },
   Cast: (c) => {
-    const to = c.int('to');
+    const to = c.has('to') && typeof c.attrValue('to') === 'string' ? DTYPE_NAMES[c.string('to', '')] ?? -1 : c.int('to');
     const dtype = DTYPE[to];
-    if (!dtype) throw c.error(`Cast to ONNX data type ${to} is not supported`);
-    return c.input(0).to(dtype);
+    if (!dtype) throw c.error(`Cast to ONNX data type ${to} is not supported (Kiln has no string tensors)`);
+    const y = c.input(0).to(dtype);
+    return to === 10 ? roundTo16(y, 'float16') : to === 16 ? roundTo16(y, 'bfloat16') : y;
   },
   Constant: (c) => {
     const t = c.tensorAttr('value');
     if (t) return t;
     if (c.has('value_float')) return new Tensor(Float32Array.of(c.float('value_float', 0)), [], 'float32');
     if (c.has('value_int')) return int32([c.int('value_int')], []);
-    if (c.has('value_floats')) throw c.error('value_floats is not supported');
+    if (c.has('value_floats')) return new Tensor(Float32Array.from(c.floatList('value_floats')), [c.floatList('value_floats').length], 'float32');
     if (c.has('value_ints')) return int32(c.intList('value_ints'));
     throw c.error('Constant has no supported value attribute');
   },
