@@ -126,6 +126,7 @@ export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Rec
   const wasTraining = model.training;
   model.eval();
   const outs: Tensor[] = [], ys: Tensor[] = [];
+  const hasMetrics = Object.keys(metrics).length > 0;
   let total = 0, count = 0;
   try {
     noGrad(() => {
@@ -134,14 +135,15 @@ export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Rec
         const n = o.shape[0] ?? 1;
         if (loss) total += (loss(o, y!).item() as number) * n;
         count += n;
-        outs.push(o); ys.push(y!);
+        if (hasMetrics) { outs.push(o); ys.push(y!); }
       }
     });
   } finally {
     model.train(wasTraining);
   }
   const result: Record<string, number> = {};
-  if (outs.length > 0) {
+  // metrics see all outputs at once; without metrics nothing is concatenated (so batches may differ in shape, e.g. sequence length)
+  if (hasMetrics && outs.length > 0) {
     const o = concatRows(outs), y = concatRows(ys);
     for (const [k, m] of Object.entries(metrics)) result[k] = m(o, y);
   }

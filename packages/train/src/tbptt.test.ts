@@ -112,6 +112,15 @@ describe('fit: backpropagation through time', () => {
     expect(k1.acc).toBeLessThan(0.8);
   });
 
+  it('a dev set whose batches differ in sequence length evaluates (no metrics: outputs are not concatenated)', async () => {
+    manualSeed(8);
+    const model = new Elman(1, 4, 2, true);
+    const dev = [delayedSign(3, 5, 9), delayedSign(2, 8, 10)];
+    const h = await fit(model, { train: batches(delayedSign(4, 6, 11), 2), dev: dev.map((d) => [d.x, d.y]), loss: seqLoss, optimizer: new SGD(model.parameters(), { lr: 0 }), epochs: 1, ...quiet });
+    const want = noGrad(() => dev.reduce((a, d) => a + (seqLoss(model.forward(d.x), d.y).item() as number) * d.x.shape[0]!, 0) / 5);
+    expect(h.devLoss[0]!).toBeCloseTo(want, 6);
+  });
+
   it('rejects bad tbptt and clipGradNorm options, non-stateful models and targets without the time dim', async () => {
     manualSeed(0);
     const model = new Elman(1, 3, 2, true);
