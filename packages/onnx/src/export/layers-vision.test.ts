@@ -35,6 +35,33 @@ const cases: Case[] = [
   { name: 'Hardswish', make: () => new nn.Hardswish(), shape: [3, 4], ops: ['HardSwish'] },
   { name: 'SiLU', make: () => new nn.SiLU(), shape: [3, 4], ops: ['Sigmoid', 'Mul'] },
   { name: 'StochasticDepth (eval: removed)', make: () => new nn.Sequential(new nn.StochasticDepth(0.5, 'row'), new nn.ReLU()), shape: [3, 4], ops: ['Relu'] },
+  { name: 'Dropout2d (eval: removed)', make: () => new nn.Sequential(new nn.Dropout2d(0.3), new nn.ReLU()), shape: [2, 3, 3], ops: ['Relu'] },
+  { name: 'MaxPool1d ceil, dilation', make: () => new nn.MaxPool1d(3, { stride: 2, padding: 1, dilation: 2, ceilMode: true }), shape: [3, 11], ops: ['MaxPool'] },
+  { name: 'MaxPool3d', make: () => new nn.MaxPool3d([2, 3, 3], { stride: [1, 2, 2], padding: [1, 1, 0] }), shape: [2, 4, 7, 6], ops: ['MaxPool'] },
+  { name: 'AvgPool1d exclude pad', make: () => new nn.AvgPool1d(4, { stride: 3, padding: 2, countIncludePad: false }), shape: [3, 10], ops: ['AveragePool'] },
+  { name: 'AvgPool3d include pad', make: () => new nn.AvgPool3d(3, { stride: 2, padding: 1 }), shape: [2, 5, 6, 7], ops: ['AveragePool'] },
+  { name: 'AvgPool1d ceil mode, include pad', make: () => new nn.AvgPool1d(3, { stride: 2, padding: 1, ceilMode: true }), shape: [2, 8], ops: ['AveragePool'] },
+  { name: 'AvgPool3d ceil mode, exclude pad', make: () => new nn.AvgPool3d(2, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), shape: [2, 4, 5, 6], ops: ['AveragePool'] },
+  { name: 'AdaptiveMaxPool2d uniform', make: () => new nn.AdaptiveMaxPool2d([2, 3]), shape: [3, 6, 6], ops: ['MaxPool'] },
+  { name: 'AdaptiveMaxPool2d to 1', make: () => new nn.AdaptiveMaxPool2d(1), shape: [3, 5, 7], ops: ['GlobalMaxPool'] },
+  { name: 'BatchNorm3d, trained statistics', make: () => {
+    const bn = new nn.BatchNorm3d(3);
+    bn.forward(randn([4, 3, 2, 3, 3]).mul(2).add(1));
+    return bn;
+  }, shape: [3, 2, 3, 3], ops: ['BatchNormalization'] },
+  { name: 'ConvTranspose1d groups, output padding', make: () => new nn.ConvTranspose1d(4, 6, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }), shape: [4, 5], ops: ['ConvTranspose'] },
+  { name: 'ConvTranspose3d dilation', make: () => new nn.ConvTranspose3d(2, 4, [2, 3, 3], { stride: [1, 2, 2], padding: [0, 1, 1], outputPadding: [0, 1, 0], dilation: [1, 1, 2] }), shape: [2, 3, 4, 4], ops: ['ConvTranspose'] },
+  { name: 'ZeroPad2d', make: () => new nn.ZeroPad2d([1, 2, 0, 3]), shape: [3, 4, 5], ops: ['Pad'] },
+  { name: 'ZeroPad2d cropping', make: () => new nn.ZeroPad2d([1, -1, 2, -2]), shape: [2, 5, 4], ops: ['Slice', 'Slice', 'Pad'] },
+  { name: 'LocalResponseNorm odd size', make: () => new nn.LocalResponseNorm(5, { alpha: 0.01, k: 2 }), shape: [7, 4, 4], ops: ['LRN'] },
+  { name: 'LocalResponseNorm even size (primitives)', make: () => new nn.LocalResponseNorm(2, { alpha: 0.5 }), shape: [6, 5], ops: ['Mul', 'Reshape', 'Pad', 'AveragePool', 'Reshape', 'Mul', 'Add', 'Pow', 'Div'] },
+  { name: 'GroupNorm', make: () => {
+    const g = new nn.GroupNorm(3, 6);
+    g.weight = g.weight!.detach().add(randn([6]).mul(0.5)).requiresGrad_();
+    g.bias = g.bias!.detach().add(randn([6]).mul(0.5)).requiresGrad_();
+    return g;
+  }, shape: [6, 4, 4], ops: ['Reshape', 'InstanceNormalization', 'Shape', 'Reshape', 'Reshape', 'Mul', 'Reshape', 'Add'] },
+  { name: 'GroupNorm without affine, 3-d', make: () => new nn.GroupNorm(2, 4, { affine: false, eps: 1e-3 }), shape: [4, 5], ops: ['Reshape', 'InstanceNormalization', 'Shape', 'Reshape'] },
 ];
 
 describe('vision layers: ONNX export, ORT parity and import round trip', () => {

@@ -6,6 +6,8 @@ import type { Tensor } from '@kiln/tensor';
 import type { GraphBuilder } from '../builder.js';
 import { batchNorm } from './batchnorm.js';
 import { layerNorm } from './layernorm.js';
+import { localResponseNorm } from './lrn.js';
+import { groupNorm } from './groupnorm.js';
 import { recurrentLayer } from './recurrent.js';
 
 export interface LayerExporter {
@@ -18,6 +20,9 @@ export interface LayerExporter {
 export const layerExporters: Record<string, LayerExporter> = {
   BatchNorm1d: batchNorm,
   BatchNorm2d: batchNorm,
+  BatchNorm3d: batchNorm,
+  LocalResponseNorm: localResponseNorm,
+  GroupNorm: groupNorm,
   LayerNorm: layerNorm,
   RNN: recurrentLayer,
   GRU: recurrentLayer,

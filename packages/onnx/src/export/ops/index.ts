@@ -8,10 +8,11 @@ import { elementwiseOps } from './elementwise.js';
 import { shapeOps } from './shape.js';
 import { nnOps } from './nn.js';
 import { activationOps } from './activation.js';
+import { poolOps } from './pool.js';
 
 export type OpExporter = (b: GraphBuilder, rec: TraceRecord) => void;
 
-export const opExporters: Record<string, OpExporter> = { ...elementwiseOps, ...shapeOps, ...nnOps, ...activationOps };
+export const opExporters: Record<string, OpExporter> = { ...elementwiseOps, ...shapeOps, ...nnOps, ...activationOps, ...poolOps };
 
 /** Composite ops with a direct ONNX equivalent (taken as one node). */
 export const compositeOps = new Set(['softmax', 'logSoftmax', 'dropout', 'hardsigmoid', 'hardswish']);

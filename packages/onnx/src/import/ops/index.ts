@@ -4,5 +4,6 @@ import { mathOps } from './math.js';
 import { nnOps } from './nn.js';
 import { shapeOps } from './shape.js';
 import { activationOps } from './activation.js';
+import { normalizationOps } from './normalization.js';
 
-export const importHandlers: Record<string, OpHandler> = { ...mathOps, ...shapeOps, ...nnOps, ...activationOps };
+export const importHandlers: Record<string, OpHandler> = { ...mathOps, ...shapeOps, ...nnOps, ...activationOps, ...normalizationOps };
