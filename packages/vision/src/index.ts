@@ -7,3 +7,5 @@ export {
   type Transform, type Size, type ResizeOptions,
 } from './transforms/index.js';
 export { freeze, unfreeze, isFrozen, trainableParameters, cacheFeatures, loadCachedFeatures, type CacheFeaturesOptions } from './transfer/index.js';
+export * from './models/index.js';
+export { loadTorchvisionWeights, loadTorchvisionStateDict, type LoadTorchvisionWeightsResult } from './weights.js';

@@ -1,0 +1,69 @@
+/**
+ * Building blocks shared by several zoo families, laid out like torchvision's so state-dict keys
+ * match: `ConvNormActivation` is torchvision's `Conv2dNormActivation` (a Sequential of conv, norm
+ * and activation under the keys 0, 1, 2), `makeDivisible` its channel rounding, and the
+ * initialisers the ones torchvision's constructors apply.
+ */
+import {
+  BatchNorm2d, Conv2d, Linear, Module, Sequential, constant_, kaimingNormal_, normal_, uniform_, zeros_,
+} from '@kiln/nn';
+import { noGrad, type Tensor } from '@kiln/tensor';
+
+/**
+ * Rounds `v` to a multiple of `divisor` (at least `minValue`, default `divisor`), never going more
+ * than 10% below `v` — the rounding of the TensorFlow MobileNet/EfficientNet reference code.
+ */
+export function makeDivisible(v: number, divisor = 8, minValue = divisor): number {
+  let out = Math.max(minValue, Math.floor(Math.trunc(v + divisor / 2) / divisor) * divisor);
+  if (out < 0.9 * v) out += divisor;
+  return out;
+}
+
+export interface ConvNormActivationOptions {
+  stride?: number;
+  groups?: number;
+  /** BatchNorm eps (default 1e-5). */
+  eps?: number;
+  momentum?: number;
+  /** A fresh activation module, or null for none (the linear bottleneck). */
+  activation?: (() => Module) | null;
+}
+
+/** conv (no bias, 'same'-style padding (k−1)/2) → BatchNorm2d → activation, as a Sequential. */
+export class ConvNormActivation extends Sequential {
+  constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvNormActivationOptions = {}) {
+    const conv = new Conv2d(inChannels, outChannels, kernelSize, {
+      stride: options.stride ?? 1, padding: (kernelSize - 1) >> 1, groups: options.groups ?? 1, bias: false,
+    });
+    const bn = new BatchNorm2d(outChannels, { eps: options.eps ?? 1e-5, momentum: options.momentum ?? 0.1 });
+    const act = options.activation === null ? [] : [(options.activation ?? (() => { throw new Error('Kiln: ConvNormActivation: activation is required'); }))()];
+    super(conv, bn, ...act);
+  }
+}
+
+/** Visits every Conv2d / BatchNorm2d / Linear of `model` and applies torchvision-style initialisation. */
+export function initWeights(model: Module, rules: {
+  conv?: (w: Tensor) => void;
+  linear?: (w: Tensor, outFeatures: number) => void;
+}): void {
+  noGrad(() => {
+    for (const m of model.modules()) {
+      if (m instanceof Conv2d) {
+        (rules.conv ?? ((w: Tensor) => kaimingNormal_(w, { mode: 'fanOut', nonlinearity: 'relu' })))(m.weight);
+        if (m.bias) zeros_(m.bias);
+      } else if (m instanceof BatchNorm2d) {
+        if (m.weight) constant_(m.weight, 1);
+        if (m.bias) zeros_(m.bias);
+      } else if (m instanceof Linear) {
+        (rules.linear ?? ((w: Tensor) => normal_(w, 0, 0.01)))(m.weight, m.outFeatures);
+        if (m.bias) zeros_(m.bias);
+      }
+    }
+  });
+}
+
+/** EfficientNet's classifier init: U(±1/√outFeatures). */
+export function uniformByOut(w: Tensor, outFeatures: number): void {
+  const r = 1 / Math.sqrt(outFeatures);
+  uniform_(w, -r, r);
+}

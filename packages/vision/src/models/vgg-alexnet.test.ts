@@ -1,0 +1,34 @@
+/**
+ * Torchvision parity of the big-classifier models (VGG-11/16/16-BN: 133–138 M parameters,
+ * AlexNet: 61 M): keys, shapes and counts on the full-size models, and outputs equal to PyTorch's
+ * on small inputs (32×32, AlexNet 63×63 — their adaptive pools then replicate a 1×1 map).
+ * One model per test, built once: construction dominates the run time.
+ */
+import { describe, expect, it } from 'vitest';
+import { alexnet, vgg11, vgg16, vgg16Bn } from './index.js';
+import { expectTorchvisionKeys, paramCount, parityError } from './test-utils/fixtures.js';
+
+describe('zoo: VGG and AlexNet match torchvision', () => {
+  it('vgg16: 138,357,544 parameters, torchvision keys, output to 1e-4', async () => {
+    const m = vgg16();
+    expect(paramCount(m)).toBe(138_357_544);
+    expectTorchvisionKeys(m, 'vgg16');
+    expect(await parityError(m, 'vgg16', [1, 3, 32, 32])).toBeLessThan(1e-4);
+  }, 120_000);
+
+  it('vgg11 and vgg16Bn: torchvision keys and counts, output to 1e-4', async () => {
+    let m = vgg11();
+    expectTorchvisionKeys(m, 'vgg11');
+    expect(await parityError(m, 'vgg11', [1, 3, 32, 32])).toBeLessThan(1e-4);
+    m = vgg16Bn();
+    expectTorchvisionKeys(m, 'vgg16_bn');
+    expect(await parityError(m, 'vgg16_bn', [1, 3, 32, 32])).toBeLessThan(1e-4);
+  }, 180_000);
+
+  it('alexnet: 61,100,840 parameters, torchvision keys, output to 1e-4', async () => {
+    const m = alexnet();
+    expect(paramCount(m)).toBe(61_100_840);
+    expectTorchvisionKeys(m, 'alexnet');
+    expect(await parityError(m, 'alexnet', [1, 3, 63, 63])).toBeLessThan(1e-4);
+  }, 120_000);
+});
