@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { gruRecurrence, lstmRecurrence, rnnRecurrence, tensor, type Tensor } from '../index.js';
+import { gruRecurrence, lstmRecurrence, rnnRecurrence, tensor, type LstmRecurrenceArgs, type Tensor } from '../index.js';
 import { checkGrad, expectClose, forEachBackend, randomInput } from '../test-utils/index.js';
 
 type Kind = 'rnn' | 'lstm' | 'gru';
@@ -7,7 +7,7 @@ const sig = (v: number) => 1 / (1 + Math.exp(-v));
 
 interface Case {
   T: number; B: number; I: number; H: number; P?: number;
-  lengths?: number[]; reverse?: boolean; peep?: boolean; relu?: boolean;
+  lengths?: number[]; reverse?: boolean; peep?: boolean; relu?: boolean; resetFirst?: boolean;
 }
 
 /** One step at a time, one row at a time, straight from the equations (float64). */
@@ -30,16 +30,20 @@ function naive(kind: Kind, c: Case, ts: Record<string, Tensor | null>): { y: num
       const ha = new Array<number>(G * H).fill(0);
       for (let r = 0; r < G * H; r++) {
         xa[r] = bih ? bih[r]! : 0;
-        for (let i = 0; i < I; i++) xa[r] += wih[r * I + i]! * x[(t * B + b) * I + i]!;
+        for (let i = 0; i < I; i++) xa[r] = xa[r]! + wih[r * I + i]! * x[(t * B + b) * I + i]!;
         ha[r] = bhh ? bhh[r]! : 0;
-        for (let i = 0; i < P; i++) ha[r] += whh[r * P + i]! * h[i]!;
+        for (let i = 0; i < P; i++) ha[r] = ha[r]! + whh[r * P + i]! * h[i]!;
       }
       if (kind === 'rnn') h = xa.map((v, j) => (c.relu ? Math.max(0, v + ha[j]!) : Math.tanh(v + ha[j]!)));
       else if (kind === 'gru') {
+        const r = h.map((_, j) => sig(xa[j]! + ha[j]!));
+        // Reset first: W_hn·(r⊙h) + b_hn replaces r⊙(W_hn·h + b_hn).
+        const hn = h.map((_, j) => (c.resetFirst
+          ? (bhh ? bhh[2 * H + j]! : 0) + h.reduce((acc, hv, i) => acc + whh[(2 * H + j) * P + i]! * r[i]! * hv, 0)
+          : r[j]! * ha[2 * H + j]!));
         h = h.map((hp, j) => {
-          const r = sig(xa[j]! + ha[j]!);
           const z = sig(xa[H + j]! + ha[H + j]!);
-          const n = Math.tanh(xa[2 * H + j]! + r * ha[2 * H + j]!);
+          const n = Math.tanh(xa[2 * H + j]! + hn[j]!);
           return (1 - z) * n + z * hp;
         });
       } else {
@@ -80,11 +84,11 @@ function params(kind: Kind, c: Case, seed: number): Record<string, Tensor | null
   };
 }
 
-function call(kind: Kind, c: Case, p: Record<string, Tensor | null>): Tensor[] {
-  const common = { ...p, lengths: c.lengths ?? null, reverse: c.reverse ?? false };
+function call(kind: Kind, c: Case, p: Record<string, Tensor | null>, linearBeforeReset = true): Tensor[] {
+  const common = { ...p, lengths: c.lengths ?? null, reverse: c.reverse ?? false } as unknown as LstmRecurrenceArgs;
   if (kind === 'lstm') return lstmRecurrence(common);
   const { c0: _c, weightHr: _w, peephole: _p, ...rest } = common;
-  if (kind === 'gru') return gruRecurrence({ ...rest, lengths: common.lengths, reverse: common.reverse });
+  if (kind === 'gru') return gruRecurrence({ ...rest, linearBeforeReset });
   return rnnRecurrence({ ...rest, nonlinearity: c.relu ? 'relu' : 'tanh' });
 }
 
@@ -97,6 +101,8 @@ const cases: Array<[Kind, Case]> = [
   ['lstm', { T: 3, B: 2, I: 2, H: 4, P: 2, peep: true }],
   ['gru', { T: 3, B: 2, I: 3, H: 3 }],
   ['gru', { T: 4, B: 3, I: 2, H: 3, lengths: [2, 1, 4], reverse: true }],
+  ['gru', { T: 3, B: 2, I: 3, H: 3, resetFirst: true }],
+  ['gru', { T: 4, B: 3, I: 2, H: 3, lengths: [2, 1, 4], reverse: true, resetFirst: true }],
 ];
 
 forEachBackend('recurrence ops', () => {
@@ -104,7 +110,7 @@ forEachBackend('recurrence ops', () => {
     const label = `${kind} ${JSON.stringify(c)}`;
     it(`${label}: outputs and final states match the step-by-step equations`, () => {
       const p = params(kind, c, 11);
-      const outs = call(kind, c, p);
+      const outs = call(kind, c, p, !c.resetFirst);
       const ref = naive(kind, c, p);
       expectClose(outs[0]!, ref.y, { atol: 1e-12, rtol: 1e-12 });
       expectClose(outs[1]!, ref.h, { atol: 1e-12, rtol: 1e-12 });
@@ -118,7 +124,7 @@ forEachBackend('recurrence ops', () => {
       checkGrad((...xs: Tensor[]) => {
         const q: Record<string, Tensor | null> = { ...p };
         keys.forEach((key, i) => { q[key] = xs[i]!; });
-        const outs = call(kind, c, q);
+        const outs = call(kind, c, q, !c.resetFirst);
         return outs.reduce((acc: Tensor, o, i) => acc.add(o.mul(o.add(i + 0.5)).sum()), outs[0]!.sum().mul(0));
       }, keys.map((key) => p[key]!));
     });

@@ -25,6 +25,10 @@ import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { emit } from '../trace.js';
 import { checkTensor } from './core.js';
+import { tensor, zeros } from './creation.js';
+import { add, mul, sigmoid, sub, tanh } from './elementwise.js';
+import { linear } from './linalg.js';
+import { narrow, reshape, split, stack } from './movement.js';
 import { floatDType } from './spatial.js';
 
 type Float = Float32Array | Float64Array;
@@ -61,7 +65,15 @@ export interface LstmRecurrenceArgs extends RecurrenceCommon {
   peephole?: Tensor | null;
 }
 
-export type GruRecurrenceArgs = RecurrenceCommon;
+export interface GruRecurrenceArgs extends RecurrenceCommon {
+  /**
+   * true (default): PyTorch's GRU (ONNX linear_before_reset = 1), n = tanh(x_n + r⊙(W_hn·h + b_hn)),
+   * on the fused kernel. false: the original GRU (ONNX's default, linear_before_reset = 0),
+   * n = tanh(x_n + W_hn·(r⊙h) + b_hn) — the reset gate acts before the matmul, so each step needs
+   * r before its second GEMM; it runs on composed ops (a teaching and import path, not the fast one).
+   */
+  linearBeforeReset?: boolean;
+}
 
 const GATES: Record<Kind, number> = { rnn: 1, lstm: 4, gru: 3 };
 
@@ -411,5 +423,47 @@ export function lstmRecurrence(args: LstmRecurrenceArgs): [Tensor, Tensor, Tenso
 
 /** A GRU layer direction, PyTorch's form (equations at `GruCellArgs` in backend.ts). Returns [output, hN]. */
 export function gruRecurrence(args: GruRecurrenceArgs): [Tensor, Tensor] {
+  if (args.linearBeforeReset === false) return gruResetFirst(args);
   return run('gru', args) as [Tensor, Tensor];
+}
+
+/**
+ * The GRU with the reset gate before W_hn (linear_before_reset = 0), from primitives:
+ *   r = σ(x_r + W_hr·h + b_hr), z = σ(x_z + W_hz·h + b_hz),
+ *   n = tanh(x_n + W_hn·(r⊙h) + b_hn), h' = (1 − z)⊙n + z⊙h = n + z⊙(h − n)
+ * with x_* = W_i*·x + b_i* for all steps in one GEMM. Lengths mask the update per row.
+ */
+function gruResetFirst(a: GruRecurrenceArgs): [Tensor, Tensor] {
+  const p = plan('gru', a);
+  const { T, B, H, dtype } = p;
+  const cast = (t: Tensor | null | undefined): Tensor | null => (t == null ? null : t.dtype === dtype ? t : t.to(dtype));
+  const wHh = cast(a.weightHh)!;
+  const bHh = cast(a.biasHh);
+  const xp = split(linear(cast(a.input)!, cast(a.weightIh)!, cast(a.biasIh)), 1, 0).map((t) => reshape(t, [B, 3 * H]));
+  const wRZ = narrow(wHh, 0, 0, 2 * H);
+  const wN = narrow(wHh, 0, 2 * H, H);
+  const bRZ = bHh ? narrow(bHh, 0, 0, 2 * H) : null;
+  const bN = bHh ? narrow(bHh, 0, 2 * H, H) : null;
+  let h = cast(a.h0) ?? zeros([B, H], { dtype });
+  const lens = a.lengths ? Array.from(a.lengths) : null;
+  const outs = new Array<Tensor>(T);
+  for (let s = 0; s < T; s++) {
+    const t = p.reverse ? T - 1 - s : s;
+    const x = xp[t]!;
+    const rz = sigmoid(add(narrow(x, 1, 0, 2 * H), linear(h, wRZ, bRZ)));
+    const r = narrow(rz, 1, 0, H);
+    const z = narrow(rz, 1, H, H);
+    const n = tanh(add(narrow(x, 1, 2 * H, H), linear(mul(r, h), wN, bN)));
+    let next = add(n, mul(z, sub(h, n)));
+    if (lens) {
+      // Rows past their length keep their state (in reverse they start at their own end) and output zeros.
+      const mask = tensor(Float64Array.from(lens, (l) => (t < l ? 1 : 0)), { shape: [B, 1], dtype });
+      next = add(h, mul(sub(next, h), mask));
+      outs[t] = mul(next, mask);
+    } else {
+      outs[t] = next;
+    }
+    h = next;
+  }
+  return [stack(outs, 0), h];
 }
