@@ -8,10 +8,10 @@ import { createSession, runSession } from '../runtime/session.js';
 
 manualSeed(21);
 
-function oneNode(op: string, x: Tensor, attrs: AttributeProto[], inits: TensorProto[] = []): Uint8Array {
+function oneNode(op: string, x: Tensor, attrs: AttributeProto[], inits: TensorProto[] = [], opset = 18): Uint8Array {
   const vi = (name: string, t?: Tensor) => ({ name, type: { tensorType: { elemType: 1, ...(t ? { shape: { dim: t.shape.map((d) => ({ dimValue: d })) } } : {}) } } });
   return encodeModel({
-    irVersion: 8, opsetImport: [{ domain: '', version: 18 }],
+    irVersion: 8, opsetImport: [{ domain: '', version: opset }],
     graph: {
       name: 'g', node: [{ opType: op, name: `n_${op}`, input: ['x', ...inits.map((t) => t.name!)], output: ['y'], attribute: attrs }],
       initializer: inits, input: [vi('x', x)], output: [vi('y')],
@@ -58,6 +58,16 @@ describe('vision import handlers vs onnxruntime-node', () => {
   });
   it('InstanceNormalization', async () => {
     expect(await maxDiff(oneNode('InstanceNormalization', x, [f('epsilon', 1e-3)], [tensorToProto('s', randn([6])), tensorToProto('b', randn([6]))]), x)).toBeLessThan(1e-4);
+  });
+  for (const [opset, n] of [[18, 3], [21, 6]] as const) {
+    it(`GroupNormalization opset ${opset} (scale/bias ${opset < 21 ? 'per group' : 'per channel'})`, async () => {
+      const bytes = oneNode('GroupNormalization', x, [i('num_groups', 3), f('epsilon', 1e-4)], [tensorToProto('s', randn([n])), tensorToProto('b', randn([n]))], opset);
+      expect(await maxDiff(bytes, x)).toBeLessThan(1e-4);
+    });
+  }
+  it('GroupNormalization with per-channel scales at opset 18 is an error naming the rule', () => {
+    const bytes = oneNode('GroupNormalization', x, [i('num_groups', 3)], [tensorToProto('s', randn([6])), tensorToProto('b', randn([6]))], 18);
+    expect(() => importOnnx(bytes).forward(x)).toThrow(/GroupNormalization, opset 18\): scale and bias must have 3 elements \(one per group before opset 21\), got \[6\] and \[6\]/);
   });
   it('HardSwish', async () => {
     expect(await maxDiff(oneNode('HardSwish', x.mul(2), []), x.mul(2))).toBeLessThan(1e-6);
