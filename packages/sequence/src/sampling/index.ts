@@ -1,0 +1,2 @@
+/** Sampling from language models: temperature, top-k, top-p, seeded generation. */
+export { samplingProbs, drawIndex, generate, type SamplingOptions, type GenerateOptions, type StepModel } from './sample.js';
