@@ -3,3 +3,4 @@ export { gemmTask, scratchBytes } from './gemm';
 export { convTask } from './conv';
 export { maxPool2x2 } from './pool';
 export { reluF32, reluGradF32 } from './elementwise';
+export { depthwiseTask } from './depthwise';

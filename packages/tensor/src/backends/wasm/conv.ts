@@ -11,6 +11,7 @@ import type { Kernels, WindowGeometry } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
 import { isPointwise } from '../reference/conv.js';
 import { referenceKernels } from '../reference/index.js';
+import { DepthwiseMode, isDepthwise, runDepthwise } from './depthwise.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
 
@@ -112,22 +113,27 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
   };
 
   const f32 = (...arrays: Float[]): boolean => arrays.every((a) => a instanceof Float32Array);
+  // Depthwise convolutions (groups = channels) take the direct kernel of depthwise.ts.
+  const dw = (g: WindowGeometry, cOut: number, groups: number) => isDepthwise(g, cOut, groups);
   return {
     convForward(x, w, bias, g, cOut, groups, out) {
       const b = bias as Float32Array | null;
-      if (!(f32(x, w, out) && (!b || b instanceof Float32Array) && run(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array, b))) {
-        referenceKernels.convForward(x, w, bias, g, cOut, groups, out);
-      }
+      const ok = f32(x, w, out) && (!b || b instanceof Float32Array) && (dw(g, cOut, groups)
+        ? runDepthwise(rt, pool, threads(), DepthwiseMode.Forward, g, cOut, { x: x as Float32Array, w: w as Float32Array, bias: b }, out as Float32Array)
+        : run(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array, b));
+      if (!ok) referenceKernels.convForward(x, w, bias, g, cOut, groups, out);
     },
     convBackwardInput(dy, w, g, cOut, groups, dx) {
-      if (!(f32(dy, w, dx) && run(Mode.BackwardInput, dy as Float32Array, w as Float32Array, g, cOut, groups, dx as Float32Array))) {
-        referenceKernels.convBackwardInput(dy, w, g, cOut, groups, dx);
-      }
+      const ok = f32(dy, w, dx) && (dw(g, cOut, groups)
+        ? runDepthwise(rt, pool, threads(), DepthwiseMode.BackwardInput, g, cOut, { dy: dy as Float32Array, w: w as Float32Array }, dx as Float32Array)
+        : run(Mode.BackwardInput, dy as Float32Array, w as Float32Array, g, cOut, groups, dx as Float32Array));
+      if (!ok) referenceKernels.convBackwardInput(dy, w, g, cOut, groups, dx);
     },
-    convBackwardWeight(x, dy, g, cOut, groups, dw) {
-      if (!(f32(x, dy, dw) && run(Mode.BackwardWeight, x as Float32Array, dy as Float32Array, g, cOut, groups, dw as Float32Array))) {
-        referenceKernels.convBackwardWeight(x, dy, g, cOut, groups, dw);
-      }
+    convBackwardWeight(x, dy, g, cOut, groups, dWeight) {
+      const ok = f32(x, dy, dWeight) && (dw(g, cOut, groups)
+        ? runDepthwise(rt, pool, threads(), DepthwiseMode.BackwardWeight, g, cOut, { x: x as Float32Array, dy: dy as Float32Array }, dWeight as Float32Array)
+        : run(Mode.BackwardWeight, x as Float32Array, dy as Float32Array, g, cOut, groups, dWeight as Float32Array));
+      if (!ok) referenceKernels.convBackwardWeight(x, dy, g, cOut, groups, dWeight);
     },
   };
 }

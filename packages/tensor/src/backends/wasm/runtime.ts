@@ -12,6 +12,7 @@ import * as builds from './generated/kernels.js';
 export interface KernelExports {
   gemmTask(desc: number, tid: number, threads: number): void;
   convTask(desc: number, tid: number, threads: number): void;
+  depthwiseTask(desc: number, tid: number, threads: number): void;
   maxPool2x2(x: number, planes: number, H: number, W: number, OH: number, OW: number, out: number, idx: number): void;
   reluF32(x: number, out: number, n: number): void;
   reluGradF32(dy: number, x: number, out: number, n: number): void;
