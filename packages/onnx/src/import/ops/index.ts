@@ -4,6 +4,7 @@ import { mathOps } from './math.js';
 import { nnOps } from './nn.js';
 import { shapeOps } from './shape.js';
 import { activationOps } from './activation.js';
+import { recurrentOps } from './recurrent.js';
 import { normalizationOps } from './normalization.js';
 
-export const importHandlers: Record<string, OpHandler> = { ...mathOps, ...shapeOps, ...nnOps, ...activationOps, ...normalizationOps };
+export const importHandlers: Record<string, OpHandler> = { ...mathOps, ...shapeOps, ...nnOps, ...activationOps, ...normalizationOps, ...recurrentOps };
