@@ -13,7 +13,9 @@ export { StochasticDepth, stochasticDepth, type StochasticDepthMode, type Stocha
 export { Dropout2d } from './layers/dropout2d.js';
 export { BatchNorm3d } from './layers/batchnorm.js';
 export { ConvTranspose1d, ConvTranspose3d } from './layers/conv.js';
-export { MaxPool1d, MaxPool3d, AvgPool1d, AvgPool3d, AdaptiveMaxPool2d } from './layers/pool-nd.js';
+export {
+  MaxPool1d, MaxPool3d, AvgPool1d, AvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AdaptiveAvgPool1d, AdaptiveAvgPool3d,
+} from './layers/pool-nd.js';
 export { ZeroPad2d } from './layers/zero-pad.js';
 export { LocalResponseNorm, type LocalResponseNormOptions } from './layers/local-response-norm.js';
 export { GroupNorm, type GroupNormOptions } from './layers/groupnorm.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, ones, randn, tensor, zeros, type Tensor } from '@kiln/tensor';
 import {
-  AdaptiveMaxPool2d, AvgPool1d, AvgPool3d, BatchNorm3d, ConvTranspose1d, ConvTranspose3d, Dropout2d, gradcheckModule, GroupNorm, Linear,
+  AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d, AvgPool3d, BatchNorm3d, ConvTranspose1d, ConvTranspose3d, Dropout2d, gradcheckModule, GroupNorm, Linear,
   LocalResponseNorm, MaxPool1d, MaxPool3d, Module, ModuleDict, ReLU, ZeroPad2d,
 } from '../index.js';
 
@@ -26,6 +26,10 @@ describe('float64 gradchecks (inputs and parameters)', () => {
     ['AvgPool1d', () => new AvgPool1d(3, { stride: 2, padding: 1, countIncludePad: false }), [2, 2, 7]],
     ['AvgPool3d', () => new AvgPool3d([2, 2, 3], { padding: [1, 0, 1], ceilMode: true }), [1, 2, 3, 4, 5]],
     ['AdaptiveMaxPool2d', () => new AdaptiveMaxPool2d([2, 3]), [1, 2, 5, 7]],
+    ['AdaptiveMaxPool1d', () => new AdaptiveMaxPool1d(3), [2, 2, 7]],
+    ['AdaptiveMaxPool3d', () => new AdaptiveMaxPool3d([2, null, 2]), [1, 2, 3, 2, 5]],
+    ['AdaptiveAvgPool1d', () => new AdaptiveAvgPool1d(3), [2, 2, 7]],
+    ['AdaptiveAvgPool3d', () => new AdaptiveAvgPool3d([2, 1, 3]), [1, 2, 3, 2, 5]],
     ['BatchNorm3d (train)', () => new BatchNorm3d(2), [2, 2, 2, 2, 2]],
     ['ConvTranspose1d', () => new ConvTranspose1d(2, 4, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }), [2, 2, 4]],
     ['ConvTranspose3d', () => new ConvTranspose3d(2, 2, [2, 2, 2], { stride: 2, dilation: [1, 2, 1] }), [1, 2, 2, 2, 3]],
@@ -99,6 +103,7 @@ describe('bad input names the layer, the argument and the shape', () => {
     expect(() => new MaxPool3d(2).forward(zeros([2, 3]))).toThrow(/Kiln: MaxPool3d: expected/);
     expect(() => new AvgPool1d(2).forward(zeros([4]))).toThrow(/Kiln: AvgPool1d: expected/);
     expect(() => new AdaptiveMaxPool2d(2).forward(zeros([1, 2, 3, 4, 5]))).toThrow(/Kiln: AdaptiveMaxPool2d: expected \[N, C, H, W\]/);
+    expect(() => new AdaptiveAvgPool1d(2).forward(zeros([1, 2, 3, 4]))).toThrow(/Kiln: AdaptiveAvgPool1d: expected \[N, C, L\] \(or \[C, L\]\), got input of shape \[1,2,3,4\]/);
     expect(() => new BatchNorm3d(3).forward(zeros([2, 4, 2, 2, 2]))).toThrow(/Kiln: BatchNorm3d: expected 5-d input with 3 channels in dim 1, got input of shape \[2,4,2,2,2\]/);
     expect(() => new BatchNorm3d(3).forward(zeros([2, 3, 2, 2]))).toThrow(/Kiln: BatchNorm3d: expected 5-d input/);
     expect(() => new ConvTranspose1d(3, 2, 2).forward(zeros([1, 4, 5]))).toThrow(/Kiln: ConvTranspose1d: expected \[N, 3, \.\.\.1 spatial dims\]/);
@@ -117,7 +122,8 @@ describe('bad input names the layer, the argument and the shape', () => {
     expect(() => new MaxPool1d(2, { ceil_mode: true } as never)).toThrow(/Kiln: MaxPool1d: unknown option 'ceil_mode' \(known: stride, padding, dilation, ceilMode\)/);
     expect(() => new AvgPool3d(2, { stride: 'x' } as never)).toThrow(/Kiln: AvgPool3d: option 'stride' must be a number or an array of numbers/);
     expect(() => new MaxPool3d('2' as never)).toThrow(/Kiln: MaxPool3d: kernelSize must be a number or an array of numbers, got "2"/);
-    expect(() => new AdaptiveMaxPool2d([2, 0])).toThrow(/Kiln: AdaptiveMaxPool2d: outputSize must be a positive integer or two of them/);
+    expect(() => new AdaptiveMaxPool2d([2, 0])).toThrow(/Kiln: AdaptiveMaxPool2d: outputSize must be a positive integer or 2 of them \(null keeps the input size\), got \[2,0\]/);
+    expect(() => new AdaptiveAvgPool3d([2, 2])).toThrow(/Kiln: AdaptiveAvgPool3d: outputSize must be a positive integer or 3 of them/);
     expect(() => new ZeroPad2d([1, 2])).toThrow(/Kiln: ZeroPad2d: padding must be an integer or \[left, right, top, bottom\], got \[1,2\]/);
     expect(() => new Dropout2d(2)).toThrow(/Kiln: Dropout2d: p must be a number in \[0, 1\], got 2/);
     expect(() => new ModuleDict({ 'a.b': new ReLU() })).toThrow(/Kiln: ModuleDict.set: key must be a non-empty string without '\.'/);

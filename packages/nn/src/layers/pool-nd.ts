@@ -1,9 +1,13 @@
 /**
- * 1-D and 3-D max/average pooling and adaptive max pooling (2-D), PyTorch's layers over the
+ * 1-D and 3-D max/average pooling, adaptive max pooling (1-D to 3-D) and adaptive average
+ * pooling (1-D, 3-D; 2-D is in pool.ts), PyTorch's layers over the
  * tensor ops: stride defaults to the kernel size, `ceilMode` rounds the output size up, average
  * pooling counts the padding in the divisor unless `countIncludePad` is false.
  */
-import { adaptiveMaxPool2d, avgPool1d, avgPool3d, maxPool1d, maxPool3d, type Tensor } from '@kiln/tensor';
+import {
+  adaptiveAvgPool1d, adaptiveAvgPool3d, adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d, avgPool1d, avgPool3d, maxPool1d, maxPool3d,
+  type Tensor,
+} from '@kiln/tensor';
 import { Module } from '../module.js';
 import { checkInput } from './check.js';
 import type { AvgPool2dOptions, MaxPool2dOptions } from './pool.js';
@@ -71,20 +75,55 @@ export class AvgPool3d extends PoolNd<AvgPool2dOptions> {
   protected pool(x: Tensor): Tensor { return avgPool3d(x, this.kernelSize, this.options); }
 }
 
-/** Max over PyTorch's adaptive windows to a fixed output size (null keeps that input dim). */
-export class AdaptiveMaxPool2d extends Module {
-  constructor(readonly outputSize: number | ReadonlyArray<number | null>) {
+type OutputSize = number | ReadonlyArray<number | null>;
+
+/** Shared by the adaptive pools: outputSize check (null keeps that input dim), rank check, repr. */
+abstract class AdaptivePoolNd extends Module {
+  protected constructor(private readonly _layer: string, private readonly _spatial: number, readonly outputSize: OutputSize) {
     super();
     const ok = (v: unknown) => v === null || (typeof v === 'number' && Number.isInteger(v) && v > 0);
-    if (!(typeof outputSize === 'number' ? ok(outputSize) : Array.isArray(outputSize) && outputSize.length === 2 && outputSize.every(ok))) {
-      throw new Error(`Kiln: AdaptiveMaxPool2d: outputSize must be a positive integer or two of them (null keeps the input size), got ${JSON.stringify(outputSize)}`);
+    const n = _spatial;
+    if (!(typeof outputSize === 'number' ? ok(outputSize) : Array.isArray(outputSize) && outputSize.length === n && outputSize.every(ok))) {
+      throw new Error(`Kiln: ${_layer}: outputSize must be a positive integer or ${n} of them (null keeps the input size), got ${JSON.stringify(outputSize)}`);
     }
   }
+  protected abstract pool(x: Tensor): Tensor;
   override forward(x: Tensor): Tensor {
-    checkInput('AdaptiveMaxPool2d', x, x.ndim === 4 || x.ndim === 3, '[N, C, H, W] (or [C, H, W])');
-    return adaptiveMaxPool2d(x, this.outputSize);
+    const dims = ['[N, C, L] (or [C, L])', '[N, C, H, W] (or [C, H, W])', '[N, C, D, H, W] (or [C, D, H, W])'][this._spatial - 1]!;
+    checkInput(this._layer, x, x.ndim === this._spatial + 2 || x.ndim === this._spatial + 1, dims);
+    return this.pool(x);
   }
   override extraRepr(): string {
     return `outputSize=${JSON.stringify(this.outputSize)}`;
   }
+}
+
+/** Max over PyTorch's adaptive windows (floor(i·in/out) … ceil((i+1)·in/out)) to a fixed size. */
+export class AdaptiveMaxPool2d extends AdaptivePoolNd {
+  constructor(outputSize: OutputSize) { super('AdaptiveMaxPool2d', 2, outputSize); }
+  protected pool(x: Tensor): Tensor { return adaptiveMaxPool2d(x, this.outputSize); }
+}
+
+/** Adaptive max pooling over [N, C, L]. */
+export class AdaptiveMaxPool1d extends AdaptivePoolNd {
+  constructor(outputSize: OutputSize) { super('AdaptiveMaxPool1d', 1, outputSize); }
+  protected pool(x: Tensor): Tensor { return adaptiveMaxPool1d(x, this.outputSize); }
+}
+
+/** Adaptive max pooling over [N, C, D, H, W]. */
+export class AdaptiveMaxPool3d extends AdaptivePoolNd {
+  constructor(outputSize: OutputSize) { super('AdaptiveMaxPool3d', 3, outputSize); }
+  protected pool(x: Tensor): Tensor { return adaptiveMaxPool3d(x, this.outputSize); }
+}
+
+/** Adaptive average pooling over [N, C, L] (1-D CNN heads). */
+export class AdaptiveAvgPool1d extends AdaptivePoolNd {
+  constructor(outputSize: OutputSize) { super('AdaptiveAvgPool1d', 1, outputSize); }
+  protected pool(x: Tensor): Tensor { return adaptiveAvgPool1d(x, this.outputSize); }
+}
+
+/** Adaptive average pooling over [N, C, D, H, W] (3-D CNN heads). */
+export class AdaptiveAvgPool3d extends AdaptivePoolNd {
+  constructor(outputSize: OutputSize) { super('AdaptiveAvgPool3d', 3, outputSize); }
+  protected pool(x: Tensor): Tensor { return adaptiveAvgPool3d(x, this.outputSize); }
 }

@@ -44,6 +44,10 @@ const cases: Case[] = [
   { name: 'AvgPool3d ceil mode, exclude pad', make: () => new nn.AvgPool3d(2, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), shape: [2, 4, 5, 6], ops: ['AveragePool'] },
   { name: 'AdaptiveMaxPool2d uniform', make: () => new nn.AdaptiveMaxPool2d([2, 3]), shape: [3, 6, 6], ops: ['MaxPool'] },
   { name: 'AdaptiveMaxPool2d to 1', make: () => new nn.AdaptiveMaxPool2d(1), shape: [3, 5, 7], ops: ['GlobalMaxPool'] },
+  { name: 'AdaptiveMaxPool1d uniform', make: () => new nn.AdaptiveMaxPool1d(3), shape: [2, 9], ops: ['MaxPool'] },
+  { name: 'AdaptiveMaxPool3d uniform', make: () => new nn.AdaptiveMaxPool3d([1, 2, 2]), shape: [2, 3, 4, 6], ops: ['MaxPool'] },
+  { name: 'AdaptiveAvgPool1d to 1', make: () => new nn.AdaptiveAvgPool1d(1), shape: [3, 7], ops: ['AveragePool'] },
+  { name: 'AdaptiveAvgPool3d uniform', make: () => new nn.AdaptiveAvgPool3d([1, 2, 3]), shape: [2, 3, 4, 6], ops: ['AveragePool'] },
   { name: 'BatchNorm3d, trained statistics', make: () => {
     const bn = new nn.BatchNorm3d(3);
     bn.forward(randn([4, 3, 2, 3, 3]).mul(2).add(1));
