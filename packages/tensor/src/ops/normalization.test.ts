@@ -65,6 +65,13 @@ forEachBackend('groupNorm and localResponseNorm', () => {
     expectClose(localResponseNorm(x, 3), tensor(naiveLrn(x, 3, 1e-4, 0.75, 1), { dtype: 'float64' }).reshape(x.shape));
   });
 
+  it('localResponseNorm with k ≤ 0 or alpha < 0 (the pow path) matches direct loops', () => {
+    const x = randomInput([2, 5, 3], 21, 0.5, 2);
+    for (const [alpha, beta, k] of [[0.5, 2, 0], [-0.1, 0.75, 3], [1, 0, 0]] as const) {
+      expectClose(localResponseNorm(x, 3, alpha, beta, k), tensor(naiveLrn(x, 3, alpha, beta, k), { dtype: 'float64' }).reshape(x.shape), { atol: 1e-12, rtol: 1e-10 });
+    }
+  });
+
   it('localResponseNorm gradients', () => {
     checkGrad((x) => localResponseNorm(x, 3, 0.5, 0.75, 1).sum(), [randomInput([2, 5, 2, 2], 12, -1.5, 1.5)]);
     checkGrad((x) => localResponseNorm(x, 2, 1, 0.5, 2).mul(x).sum(), [randomInput([1, 4, 3], 13)]);

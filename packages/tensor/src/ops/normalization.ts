@@ -7,7 +7,7 @@ import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { composite } from '../trace.js';
 import { checkTensor } from './core.js';
-import { pad } from './movement.js';
+import { narrow } from './movement.js';
 import { avgPool2d } from './pool.js';
 
 function checkFloat(op: string, x: Tensor): void {
@@ -65,11 +65,16 @@ export function localResponseNorm(input: Tensor, size: number, alpha = 1e-4, bet
   if (input.ndim < 3) throw new Error(`Kiln: ${op}: expected an input of at least 3 dims [N, C, ...], got shape ${formatShape(input.shape)}`);
   return composite(op, [input], { size, alpha, beta, k }, () => {
     const [n, c] = input.shape as [number, number];
-    // Sum of squares over a channel window: an average pool of size (size, 1) over [N, 1, C, rest],
-    // the channels zero-padded by ⌊size/2⌋ before and ⌊(size−1)/2⌋ after.
+    // Sum of squares over a channel window: an average pool of size (size, 1) over [N, 1, C, rest]
+    // with ⌊size/2⌋ zero channels on both sides; for even sizes PyTorch pads one fewer at the end,
+    // which is the same as dropping the last window.
     const sq = input.square().reshape([n, 1, c, -1]);
-    const padded = pad(sq, [0, 0, Math.floor(size / 2), Math.floor((size - 1) / 2)]);
-    const div = avgPool2d(padded, [size, 1], { stride: 1 }).reshape(input.shape);
-    return input.div(div.mul(alpha).add(k).pow(beta));
+    let div = avgPool2d(sq, [size, 1], { stride: 1, padding: [Math.floor(size / 2), 0] });
+    if (size % 2 === 0) div = narrow(div, 2, 0, c);
+    const base = div.reshape(input.shape).mul(alpha).add(k);
+    // With k > 0 and alpha ≥ 0 the base is positive, and base^beta = exp(beta·log base) there:
+    // V8's Math.pow with a fractional exponent is ~10× slower than exp + log.
+    const scale = k > 0 && alpha >= 0 ? base.log().mul(beta).exp() : base.pow(beta);
+    return input.div(scale);
   });
 }

@@ -1,7 +1,7 @@
 /**
  * LocalResponseNorm → LRN(size, alpha, beta, bias = k). ONNX sums channels
  * c − ⌊(size−1)/2⌋ … c + ⌈(size−1)/2⌉ and PyTorch c − ⌊size/2⌋ … c + ⌊(size−1)/2⌋: the same
- * window for odd sizes only, so an even size stays on its traced primitives (Pad, AveragePool…).
+ * window for odd sizes only, so an even size stays on its traced primitives (AveragePool, Slice…).
  */
 import type { LayerExporter } from './index.js';
 
