@@ -5,5 +5,6 @@ export { RNN, GRU, LSTM, type RNNOptions, type GRUOptions, type LSTMOptions } fr
 export { RNNBase, type RNNBaseOptions, type RNNForwardOptions, type RNNMode, type DirectionParams } from './rnn/base.js';
 export { RNNCell, GRUCell, LSTMCell, type CellOptions, type RNNCellOptions, type GRUCellOptions, type LSTMCellOptions } from './cells/cells.js';
 export { padSequence, sequenceLengths, lengthsMask, type PadSequenceOptions } from './utils/pad.js';
+export * from './blocks/index.js';
 export * from './lm/index.js';
 export * from './sampling/index.js';

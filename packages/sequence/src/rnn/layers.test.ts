@@ -98,7 +98,7 @@ describe('recurrent layers', () => {
       const c0 = lstm ? randomInput([D, 3, m.hiddenSize], 9).detach() : null;
       const [out, h, c] = runLayer(m, xs, h0, c0, lens);
       lens.forEach((l, b) => {
-        const pick = (s: Tensor | null) => (s ? s.narrow(1, b, 1).reshape([D, s.shape[2]!]) : null);
+        const pick = (s: Tensor | null | undefined) => (s ? s.narrow(1, b, 1).reshape([D, s.shape[2]!]) : null);
         const [o1, h1, c1] = runLayer(m, seqs[b]!, pick(h0), pick(c0));
         const ob = m.batchFirst ? out!.narrow(0, b, 1).reshape([4, out!.shape[2]!]) : out!.narrow(1, b, 1).reshape([4, out!.shape[2]!]);
         expectClose(ob.narrow(0, 0, l), o1!, { atol: 1e-12 });
