@@ -19,10 +19,16 @@ export async function compareWithOrt(
   const list = Array.isArray(inputs) ? [...(inputs as readonly Tensor[])] : [inputs as Tensor];
   model.eval?.();
   const inputNames = options.inputNames ?? list.map((_, i) => (list.length === 1 ? 'input' : `input_${i}`));
-  const bytes = exportOnnx(model, list, { dynamicAxes: true, ...options, inputNames });
+  // Session keys go to ONNX Runtime, the rest to exportOnnx (which rejects unknown ones).
+  const { backend, executionProviders, logSeverityLevel, ...exportOptions } = options;
+  const sessionOptions: SessionOptions = {};
+  if (backend !== undefined) sessionOptions.backend = backend;
+  if (executionProviders !== undefined) sessionOptions.executionProviders = executionProviders;
+  if (logSeverityLevel !== undefined) sessionOptions.logSeverityLevel = logSeverityLevel;
+  const bytes = exportOnnx(model, list, { dynamicAxes: true, ...exportOptions, inputNames });
   const kilnOut = noGrad(() => model.forward(...list));
   const kiln = Array.isArray(kilnOut) ? kilnOut : [kilnOut];
-  const session = await createSession(bytes, options);
+  const session = await createSession(bytes, sessionOptions);
   const feeds = Object.fromEntries(inputNames.map((n, i) => [n, list[i]!]));
   const res = await runSession(session, feeds);
   const ort = session.outputNames.map((n) => res[n]!);

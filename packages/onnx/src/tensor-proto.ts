@@ -1,6 +1,6 @@
 /** Conversions between Kiln tensors and ONNX TensorProto (raw_data, little-endian). */
-import { Tensor, bfloat16BitsToNumber, float16BitsToNumber, type DType } from '@kiln/tensor';
-import { DataType, type TensorProto } from './proto.js';
+import { Tensor, bfloat16BitsToNumber, float16BitsToNumber, numberToFloat16Bits, type DType } from '@kiln/tensor';
+import { AttributeType, DataType, type NodeProto, type TensorProto } from './proto.js';
 
 const ONNX_OF: Record<DType, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, int32: DataType.INT32, bool: DataType.BOOL };
 
@@ -119,4 +119,29 @@ export function protoToTensor(p: TensorProto, where = 'initializer'): Tensor {
     default:
       throw new Error(`Kiln: onnx: ${label} has data type ${NAMES[type] ?? type}, which Kiln does not support`);
   }
+}
+
+/**
+ * Re-stores FLOAT initializers as FLOAT16 (rounded to nearest even) under the same names, each
+ * followed by a Cast to FLOAT whose output replaces it in the nodes, so the graph still computes in
+ * float32 and the initializer names stay the state-dict keys.
+ */
+export function storeInitializersAs(nodes: NodeProto[], inits: TensorProto[], storage: 'float16'): { node: NodeProto[]; initializer: TensorProto[] } {
+  const renamed = new Map<string, string>();
+  const casts: NodeProto[] = [];
+  const initializer = inits.map((t) => {
+    if (t.dataType !== DataType.FLOAT || !t.rawData) return t;
+    const src = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+    const n = t.rawData.byteLength / 4;
+    const raw = new Uint8Array(n * 2);
+    const dst = new DataView(raw.buffer);
+    for (let i = 0; i < n; i++) dst.setUint16(i * 2, numberToFloat16Bits(src.getFloat32(i * 4, true)), true);
+    const name = t.name ?? '';
+    const f32 = `${name}__float32`;
+    renamed.set(name, f32);
+    casts.push({ opType: 'Cast', name: `Cast_${name}`, input: [name], output: [f32], attribute: [{ name: 'to', type: AttributeType.INT, i: DataType.FLOAT }] });
+    return { ...t, dataType: storage === 'float16' ? DataType.FLOAT16 : t.dataType, rawData: raw };
+  });
+  const node = nodes.map((nd) => ({ ...nd, input: (nd.input ?? []).map((x) => renamed.get(x) ?? x) }));
+  return { node: [...casts, ...node], initializer };
 }

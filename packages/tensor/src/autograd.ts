@@ -5,6 +5,7 @@
  * a map, so a tensor used twice receives both contributions. Leaves accumulate into `.grad`.
  */
 import type { Tensor } from './tensor.js';
+import { checkOptions } from './options.js';
 
 export interface GradNode {
   readonly op: string;
@@ -82,6 +83,7 @@ export interface BackwardOptions {
 
 /** The engine behind `Tensor.backward`. */
 export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions = {}): void {
+  checkOptions('backward', options, { retainGraph: 'boolean' });
   // Gradients are computed off the tape (no higher-order gradients yet).
   noGrad(() => backwardPass(root, seed, options));
 }

@@ -8,6 +8,7 @@
  * `atol + rtol·|dθ_approx|`.
  */
 import { noGrad } from './autograd.js';
+import { checkOptions } from './options.js';
 import { Generator } from './random.js';
 import { Tensor } from './tensor.js';
 
@@ -49,6 +50,7 @@ export function gradcheck(
   inputs: readonly Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckResult {
+  checkOptions('gradcheck', options, { eps: 'finite', atol: 'finite', rtol: 'finite', tolerance: 'finite', raise: 'boolean' });
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;

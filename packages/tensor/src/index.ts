@@ -25,6 +25,7 @@ export {
   float16BitsToNumber, numberToFloat16Bits, bfloat16BitsToNumber, numberToBfloat16Bits, float16ToFloat32, bfloat16ToFloat32,
   float32ToFloat16, float32ToBfloat16,
 } from './float16.js';
+export { checkOptions, isOptionsObject, describeValue, type OptionKind } from './options.js';
 export * from './ops/creation.js';
 export {
   add, sub, mul, div, pow, neg, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalNot, where,

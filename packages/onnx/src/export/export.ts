@@ -1,10 +1,10 @@
 /**
  * exportOnnx: traces a forward pass through @kiln/tensor and writes an ONNX ModelProto.
  */
-import { noGrad, traceOps, type Tensor, type TraceRecord } from '@kiln/tensor';
+import { checkOptions, describeValue, noGrad, traceOps, type Tensor, type TraceRecord } from '@kiln/tensor';
 import { writeFileAtomic } from '@kiln/nn';
 import { encodeModel, type ModelProto, type ValueInfoProto } from '../proto.js';
-import { onnxDataType } from '../tensor-proto.js';
+import { onnxDataType, storeInitializersAs } from '../tensor-proto.js';
 import { GraphBuilder } from './builder.js';
 import { compositeOps, opExporters } from './ops/index.js';
 import { layerExporters } from './layers/index.js';
@@ -33,7 +33,29 @@ export interface ExportOptions {
   /** Extra model metadata (metadata_props). */
   metadata?: Record<string, string>;
   docString?: string;
+  /**
+   * Storage of float32 initializers: 'float16' halves the file (each is stored as FLOAT16 under its
+   * state-dict name and Cast back to float32 before use); default 'float32'.
+   */
+  initializerDtype?: 'float32' | 'float16';
 }
+
+const DYNAMIC_AXES_HELP = "want true (dim 0 of every input and output is 'batch') or { <input or output name>: { <dim>: '<name>' } }";
+const EXPORT_SPEC = {
+  opset: 'int', inputNames: 'names', outputNames: 'names', docString: 'string', initializerDtype: ['float32', 'float16'],
+  metadata: (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((e) => typeof e === 'string') ? null : 'an object of strings'),
+  dynamicAxes: (v: unknown) => {
+    if (v === true) return null;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return DYNAMIC_AXES_HELP;
+    for (const [name, axes] of Object.entries(v)) {
+      if (axes === null || typeof axes !== 'object' || Array.isArray(axes)) return `${DYNAMIC_AXES_HELP}; '${name}' maps to ${describeValue(axes)}`;
+      for (const [d, label] of Object.entries(axes)) {
+        if (!/^\d+$/.test(d) || typeof label !== 'string') return `${DYNAMIC_AXES_HELP}; '${name}' has ${d}: ${describeValue(label)}`;
+      }
+    }
+    return null;
+  },
+} as const;
 
 export function exportOnnx(model: Exportable, sampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): Uint8Array {
   return encodeModel(buildModel(model, sampleInputs, options));
@@ -41,6 +63,7 @@ export function exportOnnx(model: Exportable, sampleInputs: Tensor | readonly Te
 
 /** Builds the ModelProto object (exported for tools that want to inspect before encoding). */
 export function buildModel(model: Exportable, sampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): ModelProto {
+  checkOptions('exportOnnx', options, EXPORT_SPEC);
   const opset = options.opset ?? 18;
   if (!Number.isInteger(opset) || opset < 17 || opset > 21) {
     throw new Error(`Kiln: exportOnnx: opset must be an integer in 17..21, got ${opset}`);
@@ -92,6 +115,14 @@ export function buildModel(model: Exportable, sampleInputs: Tensor | readonly Te
   if (outputNames.length !== outputs.length) {
     throw new Error(`Kiln: exportOnnx: ${outputNames.length} outputNames for ${outputs.length} outputs`);
   }
+  if (options.dynamicAxes && options.dynamicAxes !== true) {
+    const known = new Set([...inputNames, ...outputNames]);
+    for (const name of Object.keys(options.dynamicAxes)) {
+      if (!known.has(name)) {
+        throw new Error(`Kiln: exportOnnx: dynamicAxes names '${name}', which is not an input or output (inputs: ${inputNames.join(', ')}; outputs: ${outputNames.join(', ')}); ${DYNAMIC_AXES_HELP}`);
+      }
+    }
+  }
   const inputSet = new Set(inputNames);
   const initSet = new Set(b.initializers.map((t) => t.name));
   outputs.forEach((t, i) => {
@@ -123,8 +154,7 @@ export function buildModel(model: Exportable, sampleInputs: Tensor | readonly Te
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value: String(value) })),
     graph: {
       name: (model as { constructor?: { name?: string } }).constructor?.name ?? 'kiln_graph',
-      node: b.nodes,
-      initializer: b.initializers,
+      ...(options.initializerDtype === 'float16' ? storeInitializersAs(b.nodes, b.initializers, 'float16') : { node: b.nodes, initializer: b.initializers }),
       input: inputs.map((t, i) => valueInfo(inputNames[i]!, t, axesFor(inputNames[i]!))),
       output: outputs.map((t, i) => valueInfo(outputNames[i]!, t, axesFor(outputNames[i]!))),
     },

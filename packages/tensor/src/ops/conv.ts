@@ -14,6 +14,7 @@ import { kernels, type WindowGeometry } from '../backend.js';
 import { formatShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkTensor, empty, finish, viewOf } from './core.js';
+import { checkOptions, type OptionKind } from '../options.js';
 import {
   asDType, checkOutSize, convOutSize, expandArg, floatDType, geometry, spatialInput, type Float, type SpatialArg,
 } from './spatial.js';
@@ -78,7 +79,10 @@ function biasGrad(dy: Tensor): Tensor {
   return db;
 }
 
+const PADDING_KIND: OptionKind = (v) => (v === 'same' || v === 'valid' || Number.isInteger(v) || (Array.isArray(v) && v.every(Number.isInteger)) ? null : "'same', 'valid', or a non-negative integer or an array of them");
+
 function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+  checkOptions(op, options, { stride: 'spatial', padding: PADDING_KIND, dilation: 'spatial', groups: 'posint' });
   const { x: xb, batched } = spatialInput(op, input, n);
   const kernel = checkWeight(op, weight, n, '[out_channels, in_channels/groups, ...kernel]');
   const groups = options.groups ?? 1;
@@ -145,6 +149,7 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
 }
 
 function convTransposeNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions): Tensor {
+  checkOptions(op, options, { stride: 'spatial', padding: 'spatial', outputPadding: 'spatial', dilation: 'spatial', groups: 'posint' });
   const { x: xb, batched } = spatialInput(op, input, n);
   const kernel = checkWeight(op, weight, n, '[in_channels, out_channels/groups, ...kernel]');
   const groups = options.groups ?? 1;

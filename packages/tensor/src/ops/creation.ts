@@ -1,6 +1,7 @@
 /** Creating tensors: from data, constants, ranges and random draws. */
 import { allocate, castArray, dtypeOfArray, isDType, type DType, type TypedArray } from '../dtype.js';
-import { defaultGenerator, type Generator } from '../random.js';
+import { checkOptions, isOptionsObject, type OptionKind } from '../options.js';
+import { defaultGenerator, Generator } from '../random.js';
 import { checkShape, formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { composite } from '../trace.js';
@@ -17,6 +18,9 @@ export interface RandomOptions extends TensorOptions {
 }
 
 export type NestedArray = number | boolean | readonly NestedArray[];
+
+const TENSOR_OPTIONS: Record<string, OptionKind> = { dtype: 'dtype', requiresGrad: 'boolean' };
+const RANDOM_OPTIONS: Record<string, OptionKind> = { ...TENSOR_OPTIONS, generator: (v) => (v instanceof Generator ? null : 'a Generator') };
 
 function finalize(t: Tensor, options: TensorOptions | undefined): Tensor {
   if (options?.requiresGrad) t.requiresGrad_(true);
@@ -40,6 +44,7 @@ function shapeOf(op: string, shape: number | readonly number[]): number[] {
  * JavaScript has one number type and almost all model data is floating.
  */
 export function tensor(data: NestedArray | TypedArray, options: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
+  checkOptions('tensor', options, { ...TENSOR_OPTIONS, shape: (v) => (Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 0) ? null : 'an array of non-negative integers') });
   if (ArrayBuffer.isView(data)) {
     const source = data as TypedArray;
     const dtype = resolveDType('tensor', options.dtype, dtypeOfArray(source));
@@ -82,6 +87,7 @@ export function tensor(data: NestedArray | TypedArray, options: TensorOptions & 
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: number | readonly number[], value: number, options: TensorOptions = {}): Tensor {
+  checkOptions('full', options, TENSOR_OPTIONS);
   const s = shapeOf('full', shape);
   const dtype = resolveDType('full', options.dtype, 'float32');
   const data = allocate(dtype, sizeOf(s));
@@ -103,9 +109,29 @@ export const fullLike = (t: Tensor, value: number, options: TensorOptions = {}):
 
 /**
  * Values from `start` (inclusive) to `end` (exclusive) by `step`; `arange(n)` is 0..n-1.
- * int32 when every argument is an integer, float32 otherwise.
+ * int32 when every argument is an integer, float32 otherwise. Options may follow any number of the
+ * bounds, as in PyTorch's `arange(end, dtype=...)`: `arange(16, { dtype: 'float32' })`.
  */
-export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+export function arange(end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end?: number, step?: number, options?: TensorOptions): Tensor;
+export function arange(start: number, endArg?: number | TensorOptions, stepArg?: number | TensorOptions, optionsArg: TensorOptions = {}): Tensor {
+  let end: number | undefined, step = 1, options = optionsArg;
+  if (isOptionsObject(endArg)) {
+    if (arguments.length > 2) throw new Error('Kiln: arange: nothing may follow the options object');
+    options = endArg as TensorOptions;
+  } else if (isOptionsObject(stepArg)) {
+    if (arguments.length > 3) throw new Error('Kiln: arange: nothing may follow the options object');
+    end = endArg as number;
+    options = stepArg as TensorOptions;
+  } else {
+    end = endArg as number | undefined;
+    step = (stepArg as number | undefined) ?? 1;
+  }
+  checkOptions('arange', options, TENSOR_OPTIONS);
+  for (const [name, v] of [['start', start], ['end', end], ['step', step]] as const) {
+    if (v !== undefined && typeof v !== 'number') throw new Error(`Kiln: arange: ${name} must be a number, got ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  }
   const [lo, hi] = end === undefined ? [0, start] : [start, end];
   if (step === 0 || !Number.isFinite(step)) throw new Error(`Kiln: arange: step must be a finite non-zero number, got ${step}`);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new Error(`Kiln: arange: bounds must be finite, got ${lo}..${hi}`);
@@ -119,6 +145,7 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
 
 /** `steps` evenly spaced values from start to end, both included. */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  checkOptions('linspace', options, TENSOR_OPTIONS);
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`Kiln: linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = resolveDType('linspace', options.dtype, 'float32');
   const data = allocate(dtype, steps);
@@ -137,6 +164,7 @@ export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
 }
 
 function randomTensor(op: string, shape: number | readonly number[], options: RandomOptions, draw: (g: Generator) => number): Tensor {
+  checkOptions(op, options, RANDOM_OPTIONS);
   const s = shapeOf(op, shape);
   const dtype = resolveDType(op, options.dtype, 'float32');
   const g = options.generator ?? defaultGenerator;
@@ -171,6 +199,7 @@ export const randnLike = (t: Tensor, options: RandomOptions = {}): Tensor => ran
 
 /** A random permutation of 0..n-1 (int32). */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  checkOptions('randperm', options, { generator: RANDOM_OPTIONS.generator! });
   const g = options.generator ?? defaultGenerator;
   return new Tensor(g.permutation(n), [n], 'int32');
 }
@@ -187,6 +216,7 @@ export function dropoutMask(shape: number | readonly number[], p: number, option
 
 /** Inverted dropout: zeroes elements with probability p and scales the rest by 1/(1−p); identity when not training. */
 export function dropout(x: Tensor, p = 0.5, training = true, options: RandomOptions = {}): Tensor {
+  checkOptions('dropout', options, { generator: RANDOM_OPTIONS.generator! });
   if (!(p >= 0 && p <= 1)) throw new Error(`Kiln: dropout: p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   return composite('dropout', [x], { p }, () => {

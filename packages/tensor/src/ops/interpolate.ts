@@ -18,6 +18,7 @@ import { formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkTensor, empty, finish } from './core.js';
 import { asDType, expandArg, floatDType, type Float, type SpatialArg } from './spatial.js';
+import { checkOptions } from '../options.js';
 
 export type InterpolateMode = 'nearest' | 'linear' | 'bilinear' | 'trilinear';
 
@@ -119,6 +120,11 @@ const LINEAR_RANK: Partial<Record<InterpolateMode, number>> = { linear: 3, bilin
 export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
   const op = 'interpolate';
   checkTensor(op, 'input', input);
+  if (options === undefined) throw new Error(`Kiln: ${op}: options with size or scaleFactor are required`);
+  checkOptions(op, options, {
+    size: 'spatial', mode: 'string', alignCorners: 'boolean', recomputeScaleFactor: 'boolean',
+    scaleFactor: (v) => (typeof v === 'number' || (Array.isArray(v) && v.every((e) => typeof e === 'number')) ? null : 'a number or an array of numbers'),
+  });
   const mode = options.mode ?? 'nearest';
   if (mode !== 'nearest' && LINEAR_RANK[mode] === undefined) {
     throw new Error(`Kiln: ${op}: unknown mode '${mode}' (expected 'nearest', 'linear', 'bilinear' or 'trilinear')`);

@@ -8,6 +8,7 @@
  * `adaptiveAvgPool` / `adaptiveMaxPool` (`outputSize`) when the windows are not uniform.
  */
 import { kernels, type WindowGeometry } from '../backend.js';
+import { checkOptions, describeValue, isOptionsObject, type OptionKind } from '../options.js';
 import { allocate } from '../dtype.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -62,6 +63,29 @@ function setup(op: string, n: number, input: Tensor, kernelSize: SpatialArg, str
   return { x, batched, g, dtype, attrs: { kernelShape: kernel, strides: s, pads: [...p, ...p], dilations: d, ceilMode } };
 }
 
+const MAX_SPEC: Record<string, OptionKind> = { stride: 'spatial', padding: 'spatial', dilation: 'spatial', ceilMode: 'boolean', returnIndices: 'boolean' };
+const AVG_SPEC: Record<string, OptionKind> = { stride: 'spatial', padding: 'spatial', ceilMode: 'boolean', countIncludePad: 'boolean' };
+
+/**
+ * The kernel size and options of a pool call. Like PyTorch's keyword form, the kernel size may come
+ * inside the options (`maxPool2d(x, { kernelSize: 2 })`); an int means a square/cubic window.
+ */
+function poolArgs<O>(op: string, kernelSize: unknown, options: unknown, spec: Record<string, OptionKind>): [SpatialArg, O] {
+  let k = kernelSize, opts = options;
+  if (isOptionsObject(kernelSize)) {
+    if (options !== undefined) throw new Error(`Kiln: ${op}: give the options once (as the second argument with kernelSize inside, or as the third)`);
+    const { kernelSize: inner, ...rest } = kernelSize as Record<string, unknown>;
+    if (inner === undefined) throw new Error(`Kiln: ${op}: missing kernelSize (options given: ${Object.keys(rest).join(', ') || 'none'})`);
+    k = inner;
+    opts = rest;
+  }
+  if (!(typeof k === 'number' || (Array.isArray(k) && k.every((e) => typeof e === 'number')))) {
+    throw new Error(`Kiln: ${op}: kernelSize must be a positive integer or an array of them, got ${describeValue(k)}`);
+  }
+  checkOptions(op, opts, spec);
+  return [k as SpatialArg, (opts ?? {}) as O];
+}
+
 function outShape(S: PoolSetup): number[] {
   return S.batched ? [S.g.batch, S.g.channels, ...S.g.outSize] : [S.g.channels, ...S.g.outSize];
 }
@@ -69,10 +93,13 @@ function outShape(S: PoolSetup): number[] {
 type MaxPoolFn = {
   (input: Tensor, kernelSize: SpatialArg, options?: MaxPoolOptions & { returnIndices?: false }): Tensor;
   (input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+  (input: Tensor, options: MaxPoolOptions & { kernelSize: SpatialArg; returnIndices?: false }): Tensor;
+  (input: Tensor, options: MaxPoolOptions & { kernelSize: SpatialArg; returnIndices: true }): [Tensor, Tensor];
 };
 
 function maxPoolNd(op: string, n: number): MaxPoolFn {
-  return ((input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] => {
+  return ((input: Tensor, kernelArg: unknown, optionsArg?: MaxPoolOptions): Tensor | [Tensor, Tensor] => {
+    const [kernelSize, options] = poolArgs<MaxPoolOptions>(op, kernelArg, optionsArg, MAX_SPEC);
     const S = setup(op, n, input, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
     const x = asDType(S.x, S.dtype);
     const shape = outShape(S);
@@ -88,8 +115,14 @@ function maxPoolNd(op: string, n: number): MaxPoolFn {
   }) as MaxPoolFn;
 }
 
-function avgPoolNd(op: string, n: number) {
-  return (input: Tensor, kernelSize: SpatialArg, options: AvgPoolOptions = {}): Tensor => {
+type AvgPoolFn = {
+  (input: Tensor, kernelSize: SpatialArg, options?: AvgPoolOptions): Tensor;
+  (input: Tensor, options: AvgPoolOptions & { kernelSize: SpatialArg }): Tensor;
+};
+
+function avgPoolNd(op: string, n: number): AvgPoolFn {
+  return ((input: Tensor, kernelArg: unknown, optionsArg?: AvgPoolOptions): Tensor => {
+    const [kernelSize, options] = poolArgs<AvgPoolOptions>(op, kernelArg, optionsArg, AVG_SPEC);
     const S = setup(op, n, input, kernelSize, options.stride, options.padding, 1, options.ceilMode ?? false);
     const countIncludePad = options.countIncludePad ?? true;
     const x = asDType(S.x, S.dtype);
@@ -101,7 +134,7 @@ function avgPoolNd(op: string, n: number) {
       kernels().avgPoolBackward(asDType(grad, S.dtype)._data as Float, S.g, countIncludePad, dx._data as Float);
       return [dx];
     });
-  };
+  }) as AvgPoolFn;
 }
 
 /** 1-D max pooling over `[N, C, L]` (or `[C, L]`); `returnIndices` also gives the argmax indices. */
@@ -249,6 +282,7 @@ type AdaptiveMaxPoolFn = {
 
 function adaptiveMaxPoolNd(op: string, n: number): AdaptiveMaxPoolFn {
   return ((input: Tensor, outputSize: number | ReadonlyArray<number | null>, options: { returnIndices?: boolean } = {}) => {
+    checkOptions(op, options, { returnIndices: 'boolean' });
     const { x: xb, batched } = spatialInput(op, input, n);
     const dtype = floatDType(op, [input]);
     const inSize = xb.shape.slice(2);

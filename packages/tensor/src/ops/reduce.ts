@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { composite } from '../trace.js';
 import { broadcastData, empty, finish, viewOf } from './core.js';
 import { where } from './elementwise.js';
+import { checkOptions } from '../options.js';
 
 type Dims = number | readonly number[] | undefined;
 
@@ -75,6 +76,7 @@ export interface VarOptions {
 
 /** Variance over `dim` with Bessel's correction by default (`correction: 0` for the biased one). */
 export function variance(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
+  checkOptions('var', options, { correction: 'finite', keepdim: 'boolean' });
   const axes = normalizeDims('var', dim, x.ndim);
   const keepdim = options.keepdim ?? false;
   const correction = options.correction ?? 1;
