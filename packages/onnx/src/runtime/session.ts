@@ -12,6 +12,8 @@ export interface SessionOptions {
   backend?: Backend;
   /** e.g. ['cpu'], ['cuda', 'cpu'] (node), ['wasm'], ['webgpu', 'wasm'] (web). */
   executionProviders?: string[];
+  /** ORT's log level: 0 verbose … 2 warnings (ORT's default) … 4 fatal only. */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
 /** Minimal view of an ORT InferenceSession shared by both packages. */
@@ -84,7 +86,10 @@ export async function createSession(model: Uint8Array | string, options: Session
     ?? (backend === 'web' && typeof navigator !== 'undefined' && (navigator as { gpu?: unknown }).gpu ? ['webgpu', 'wasm'] : undefined);
   let session: OrtSession;
   try {
-    session = await ort.InferenceSession.create(source, providers ? { executionProviders: providers } : {});
+    const sessionOptions: Record<string, unknown> = {};
+    if (providers) sessionOptions.executionProviders = providers;
+    if (options.logSeverityLevel !== undefined) sessionOptions.logSeverityLevel = options.logSeverityLevel;
+    session = await ort.InferenceSession.create(source, sessionOptions);
   } catch (e) {
     throw new Error(`Kiln: createSession (${backend}): ONNX Runtime rejected the model: ${(e as Error).message}`);
   }
