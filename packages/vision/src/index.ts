@@ -9,3 +9,7 @@ export {
 export { freeze, unfreeze, isFrozen, trainableParameters, cacheFeatures, loadCachedFeatures, type CacheFeaturesOptions } from './transfer/index.js';
 export * from './models/index.js';
 export { loadTorchvisionWeights, loadTorchvisionStateDict, type LoadTorchvisionWeightsResult } from './weights.js';
+export {
+  makeGrid, saveImageGrid, receptiveField, layerOutput, featureMapGrid, saveFeatureMaps, topActivatingPatches, saveTopPatches,
+  type GridOptions, type ReceptiveField, type FeatureMapOptions, type TopPatchesOptions, type TopPatches,
+} from './visualize/index.js';
