@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseWordnetData, type WordnetSynset } from '../src/text/wordnet.js';
+import { parseWordnetData, type WordnetSynset } from '@kiln/sequence';
 
 const require = createRequire(import.meta.url);
 

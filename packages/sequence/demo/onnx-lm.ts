@@ -6,7 +6,7 @@
 import { Generator, Tensor, noGrad, zeros } from '@kiln/tensor';
 import { Module } from '@kiln/nn';
 import { createSession, exportOnnx, runSession, type KilnSession } from '@kiln/onnx';
-import { RNNLanguageModel, drawIndex, samplingProbs, type SamplingOptions } from '../src/index.js';
+import { RNNLanguageModel, drawIndex, samplingProbs, type SamplingOptions } from '@kiln/sequence';
 
 /** `forward(ids [B, T], h0 [, c0])` → `[logits, hN (, cN)]`: the LM with its state as plain inputs and outputs. */
 export class LMStep extends Module {
@@ -50,6 +50,7 @@ export interface OrtGenerateOptions extends SamplingOptions {
   eosId: number;
   maxLength: number;
   seed: number;
+  suppress?: readonly number[];
 }
 
 /**
@@ -89,7 +90,9 @@ export async function generateWithOrt(session: KilnSession, lm: RNNLanguageModel
     const next = new Int32Array(o.n);
     for (let b = 0; b < o.n; b++) {
       if (done[b]) { next[b] = o.eosId; continue; }
-      const id = drawIndex(samplingProbs(Float64Array.from(data.subarray(b * v, (b + 1) * v), Number), sampling), gen);
+      const row = Float64Array.from(data.subarray(b * v, (b + 1) * v), Number);
+      for (const s of o.suppress ?? []) row[s] = -Infinity;
+      const id = drawIndex(samplingProbs(row, sampling), gen);
       next[b] = id;
       if (id === o.eosId) done[b] = true;
       else out[b]!.push(id);

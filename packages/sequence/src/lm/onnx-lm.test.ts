@@ -15,7 +15,7 @@ describe('language model on ONNX Runtime', () => {
       expect(ops).toContain(cell === 'lstm' ? 'LSTM' : 'GRU');
       expect(ops).toContain('Gather');
       const session = await ortSession(bytes);
-      const o = { n: 6, bosId: 2, eosId: 3, maxLength: 12, seed: 5, temperature: 0.8, topK: 10 };
+      const o = { n: 6, bosId: 2, eosId: 3, maxLength: 12, seed: 5, temperature: 0.8, topK: 10, suppress: [0, 1] };
       const { ids, maxLogitDiff } = await generateWithOrt(session, lm, o, lm);
       expect(maxLogitDiff).toBeLessThan(1e-4);
       expect(ids).toEqual(generate(lm, o));

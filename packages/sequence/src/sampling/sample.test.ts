@@ -114,6 +114,16 @@ describe('generate', () => {
     expect(counter.calls).toBe(1); // after b, <eos> is the argmax: done after the prefix call
   });
 
+  it('suppress keeps tokens out of the samples', () => {
+    const m = bigram(table);
+    const s = generate(m, { n: 30, bosId: 1, eosId: 2, seed: 2, maxLength: 6, suppress: [3] });
+    expect(s.flat().length).toBeGreaterThan(0);
+    expect(s.flat().every((t) => t === 4)).toBe(true);
+    expect(() => generate(m, { bosId: 1, eosId: 2, suppress: [2] })).toThrow('Kiln: generate: suppress holds eosId 2, so no sequence could end');
+    expect(() => generate(m, { bosId: 1, suppress: [0, 1, 2, 3, 4] })).toThrow(/samplingProbs: every logit is -Infinity/);
+    expect(() => generate(m, { bosId: 1, suppress: [-1] })).toThrow(/suppress must be an array of token ids >= 0, got \[-1\]/);
+  });
+
   it('rejects bad options', () => {
     const m = bigram(table);
     expect(() => generate(m, { eosId: 2 })).toThrow('Kiln: generate: give a prefix or a bosId to start from');

@@ -43,6 +43,7 @@ export function samplingProbs(logits: ArrayLike<number>, options: SamplingOption
     if (Number.isNaN(logits[i]!)) throw new Error(`Kiln: ${op}: logit ${i} is NaN`);
     if (logits[i]! > logits[best]!) best = i;
   }
+  if (logits[best] === -Infinity) throw new Error(`Kiln: ${op}: every logit is -Infinity (all tokens suppressed?)`);
   if (temperature === 0) {
     probs[best] = 1;
     return probs;
@@ -99,12 +100,14 @@ export interface GenerateOptions extends SamplingOptions {
   eosId?: number;
   /** Most tokens to generate per sequence (default 50). */
   maxLength?: number;
+  /** Token ids never to sample (e.g. `<pad>`, `<unk>`, `<bos>`). */
+  suppress?: readonly number[];
   /** Seed of the sampling generator (default: a fresh random seed); or pass `generator`. */
   seed?: number;
   generator?: Generator;
 }
 
-const GENERATE_KEYS = new Set([...SAMPLING_KEYS, 'n', 'prefix', 'bosId', 'eosId', 'maxLength', 'seed', 'generator']);
+const GENERATE_KEYS = new Set([...SAMPLING_KEYS, 'n', 'prefix', 'bosId', 'eosId', 'maxLength', 'suppress', 'seed', 'generator']);
 
 /**
  * Samples `n` continuations token by token (in eval mode, without gradients), feeding each
@@ -122,6 +125,9 @@ export function generate(model: StepModel, options: GenerateOptions = {}): numbe
   if (!prefix || prefix.length === 0) throw new Error(`Kiln: ${op}: give a prefix or a bosId to start from`);
   for (const id of prefix) if (!Number.isInteger(id) || id < 0) throw new Error(`Kiln: ${op}: prefix ids must be integers >= 0, got ${id}`);
   if (options.seed !== undefined && options.generator !== undefined) throw new Error(`Kiln: ${op}: give seed or generator, not both`);
+  const suppress = options.suppress ?? [];
+  if (!Array.isArray(suppress) || suppress.some((id) => !Number.isInteger(id) || id < 0)) throw new Error(`Kiln: ${op}: suppress must be an array of token ids >= 0, got ${JSON.stringify(options.suppress)}`);
+  if (options.eosId !== undefined && suppress.includes(options.eosId)) throw new Error(`Kiln: ${op}: suppress holds eosId ${options.eosId}, so no sequence could end`);
   const gen = options.generator ?? new Generator(options.seed);
   const sampling: SamplingOptions = {};
   for (const k of SAMPLING_KEYS) if (options[k] !== undefined) sampling[k] = options[k];
@@ -141,7 +147,12 @@ export function generate(model: StepModel, options: GenerateOptions = {}): numbe
         const next = new Int32Array(n);
         for (let b = 0; b < n; b++) {
           if (done[b]) { next[b] = options.eosId ?? 0; continue; }
-          const row = data.subarray((b * t + t - 1) * v, (b * t + t) * v);
+          let row: ArrayLike<number> = data.subarray((b * t + t - 1) * v, (b * t + t) * v);
+          if (suppress.length > 0) {
+            const r = Float64Array.from(row as ArrayLike<number>);
+            for (const id of suppress) if (id < v) r[id] = -Infinity;
+            row = r;
+          }
           const id = drawIndex(samplingProbs(row, sampling), gen);
           next[b] = id;
           if (id === options.eosId) done[b] = true;
