@@ -1,19 +1,22 @@
-import { TensorDataset, DataLoader, loadMnist, normalize, randomSplit, takeRows, accuracy, predictions } from '@kiln/data';
+import { TensorDataset, DataLoader, loadMnistSplits, normalize, accuracy, predictions } from '@kiln/data';
 import type { Tensor } from '@kiln/tensor';
 
 /**
- * The bundled 10,000 MNIST digits: 8,000 for training and a held-out 2,000 for dev (seeded split),
- * standardised with the mean and standard deviation of the training pixels (applied unchanged to dev).
+ * The bundled 10,000 MNIST digits split (seeded) into 8,000 train, 1,000 dev and 1,000 test:
+ * train fits the weights, dev chooses (the epoch early stopping keeps), test is looked at once, at
+ * the end. Pixels are standardised with the mean and standard deviation of the training pixels
+ * (applied unchanged to dev and test); `testRaw` keeps the test pixels in [0, 1] for pictures.
  */
-export interface MnistSplits { trainX: Tensor; trainY: Tensor; devX: Tensor; devY: Tensor; mean: number; std: number }
+export interface MnistSplits {
+  trainX: Tensor; trainY: Tensor; devX: Tensor; devY: Tensor; testX: Tensor; testY: Tensor; testRaw: Tensor;
+  mean: number; std: number;
+}
 
 export function mnistSplits(seed = 0): MnistSplits {
-  const { images, labels } = loadMnist();
-  const [train, dev] = randomSplit(new TensorDataset(images, labels), [8000, 2000], { seed });
-  const { scaler, train: trainX, others: [devX] } = normalize(takeRows(images, train!.indices), takeRows(images, dev!.indices));
+  const { train, dev, test } = loadMnistSplits({ seed });
+  const { scaler, train: trainX, others: [devX, testX] } = normalize(train.images, dev.images, test.images);
   return {
-    trainX, trainY: takeRows(labels, train!.indices),
-    devX: devX!, devY: takeRows(labels, dev!.indices),
+    trainX, trainY: train.labels, devX: devX!, devY: dev.labels, testX: testX!, testY: test.labels, testRaw: test.images,
     mean: scaler.mean![0]!, std: scaler.std![0]!,
   };
 }

@@ -8,34 +8,43 @@ import { makeMlp } from './train-mlp.js';
 import { makeLeNet5 } from './train-lenet.js';
 import { decodeModel } from '@kiln/onnx';
 import { checkOnOrt } from './onnx-check.js';
+import { confusionMatrixSvg, imageGridPng, misclassifiedSvg } from './pictures.js';
+import { PNG } from 'pngjs';
 
 const data = mnistSplits();
 let dir = '';
 afterAll(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
 
 describe('demo pieces', () => {
-  it('splits the 10,000 bundled digits into 8,000 train and 2,000 disjoint dev digits', () => {
+  it('splits the bundled digits into 8,000 train, 1,000 dev and 1,000 test digits, disjoint', () => {
     expect(data.trainX.shape).toEqual([8000, 1, 28, 28]);
-    expect(data.devX.shape).toEqual([2000, 1, 28, 28]);
-    expect(data.trainY.shape).toEqual([8000]);
-    expect(data.devY.shape).toEqual([2000]);
-    // every digit class appears in the dev set
+    expect(data.devX.shape).toEqual([1000, 1, 28, 28]);
+    expect(data.testX.shape).toEqual([1000, 1, 28, 28]);
+    expect(data.testRaw.shape).toEqual([1000, 1, 28, 28]);
+    expect([data.trainY, data.devY, data.testY].map((t) => t.shape[0])).toEqual([8000, 1000, 1000]);
+    // every digit class appears in dev and test
     expect(new Set(data.devY.dataSync() as Int32Array).size).toBe(10);
-    // no dev image is also a train image (compare a cheap fingerprint of each row)
+    expect(new Set(data.testY.dataSync() as Int32Array).size).toBe(10);
+    // no dev or test image is also a train image (compare a cheap fingerprint of each row)
     const fp = (x: Float32Array, n: number) => Array.from({ length: n }, (_, i) => x.subarray(i * 784, (i + 1) * 784).join(','));
     const train = new Set(fp(data.trainX.dataSync() as Float32Array, 8000));
-    const shared = fp(data.devX.dataSync() as Float32Array, 2000).filter((r) => train.has(r)).length;
-    expect(shared).toBeLessThan(5); // the package may hold a few identical digits, not whole overlaps
+    for (const x of [data.devX, data.testX]) {
+      const shared = fp(x.dataSync() as Float32Array, 1000).filter((r) => train.has(r)).length;
+      expect(shared).toBeLessThan(5); // the package may hold a few identical digits, not whole overlaps
+    }
+    // testRaw is the test set before standardisation
+    const raw = data.testRaw.dataSync() as Float32Array, std = data.testX.dataSync() as Float32Array;
+    for (const i of [0, 400, 783_999]) expect((raw[i]! - data.mean) / data.std).toBeCloseTo(std[i]!, 4);
   });
 
-  it('standardises the pixels with train statistics: train mean 0 and std 1, dev close', () => {
+  it('standardises the pixels with train statistics: train mean 0 and std 1, test close', () => {
     const stats = (x: Float32Array) => {
       let s = 0, q = 0;
       for (const v of x) { s += v; q += v * v; }
       const m = s / x.length;
       return [m, Math.sqrt(q / x.length - m * m)];
     };
-    const [tm, ts] = stats(data.trainX.dataSync() as Float32Array), [dm, ds] = stats(data.devX.dataSync() as Float32Array);
+    const [tm, ts] = stats(data.trainX.dataSync() as Float32Array), [dm, ds] = stats(data.testX.dataSync() as Float32Array);
     expect(tm).toBeCloseTo(0, 4);
     expect(ts).toBeCloseTo(1, 4);
     expect(Math.abs(dm!)).toBeLessThan(0.05);
@@ -53,10 +62,48 @@ describe('demo pieces', () => {
     for (const r of [mlp, lenet]) {
       expect(r.maxAbsDiff).toBeLessThan(1e-4);
       expect(r.ortAccuracy).toBe(r.kilnAccuracy);
+      expect(r.predicted).toHaveLength(60);
+      expect(Array.from(r.confidence).every((c) => c >= 0.1 - 1e-6 && c <= 1 + 1e-6)).toBe(true); // max of 10 probabilities
       const bytes = await readFile(r.path);
       expect(bytes.byteLength).toBeGreaterThan(1000);
     }
     const meta = decodeModel(new Uint8Array(await readFile(lenet.path))).metadataProps ?? [];
     expect(meta).toContainEqual(expect.objectContaining({ key: 'note', value: 'x' }));
+  });
+});
+
+describe('pictures', () => {
+  it('confusion matrix: one cell per (true, predicted) pair with its count, the total right in the caption', () => {
+    const cm = [[5, 1, 0], [0, 3, 2], [1, 0, 8]];
+    const svg = confusionMatrixSvg(cm, ['a', 'b', 'c'], 'Toy');
+    const cells = [...svg.matchAll(/class="cell" data-true="(\d)" data-pred="(\d)" data-count="(\d+)"/g)].map((m) => m.slice(1).map(Number));
+    expect(cells).toHaveLength(9);
+    for (const [t, p, v] of cells) expect(v).toBe(cm[t!]![p!]);
+    expect(svg).toContain('16 of 20 right (80.00%)');
+    expect(() => confusionMatrixSvg([[1]], ['a', 'b'], 'x')).toThrow(/must be 2×2/);
+  });
+
+  it('image grid PNG: tiles enlarged images left to right with white gaps', () => {
+    const a = new Float32Array(4).fill(0), b = Float32Array.from([1, 0, 0, 1]);
+    const png = PNG.sync.read(Buffer.from(imageGridPng([a, b, a], 2, 2, 3)));
+    expect([png.width, png.height]).toEqual([2 + 2 * (6 + 2), 2 + 2 * (6 + 2)]);
+    const at = (x: number, y: number) => png.data[4 * (y * png.width + x)];
+    expect(at(0, 0)).toBe(255); // gap
+    expect(at(2, 2)).toBe(0); // image a
+    expect(at(10, 2)).toBe(255); // image b's top-left pixel, enlarged 3×
+    expect(at(13, 2)).toBe(0); // image b's top-right pixel
+    expect(at(15, 7)).toBe(255); // image b's bottom-right pixel
+    expect(at(2, 10)).toBe(0); // second row: image a
+  });
+
+  it('misclassified grid: one captioned image per miss', () => {
+    const img = new Float32Array(784).fill(0.5);
+    const svg = misclassifiedSvg([{ image: img, label: 4, predicted: 9, confidence: 0.87 }, { image: img, label: 7, predicted: 1, confidence: 0.5 }], 28, 10, 'Misses');
+    expect(svg.match(/<image class="miss"/g)).toHaveLength(2);
+    expect(svg).toContain('>4 → 9 (87%)</text>');
+    expect(svg).toContain('data-true="7" data-pred="1"');
+    const b64 = /href="data:image\/png;base64,([^"]+)"/.exec(svg)![1]!;
+    const png = PNG.sync.read(Buffer.from(b64, 'base64'));
+    expect(png.data[4 * (10 * png.width + 10)]).toBe(128);
   });
 });

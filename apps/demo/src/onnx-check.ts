@@ -7,13 +7,17 @@ export interface OrtCheck {
   path: string;
   kilnAccuracy: number;
   ortAccuracy: number;
-  /** Largest |Kiln logit − ORT logit| over every dev digit and class. */
+  /** Largest |Kiln logit − ORT logit| over every digit and class. */
   maxAbsDiff: number;
+  /** Kiln's predicted class of each digit and its softmax probability. */
+  predicted: Int32Array;
+  confidence: Float32Array;
 }
 
 /**
  * Exports `model` (eval mode, symbolic batch) to `<path>`, loads that file into onnxruntime-node
- * and runs the dev set through ORT and through Kiln in batches, comparing the logits.
+ * and runs a labelled set (the test digits in the demo) through ORT and through Kiln in batches,
+ * comparing the logits.
  */
 export async function checkOnOrt(
   model: Module, devX: Tensor, devY: Tensor, path: string, options: { batchSize?: number; metadata?: Record<string, string> } = {},
@@ -23,7 +27,7 @@ export async function checkOnOrt(
   await saveOnnx(path, model, devX.slice(0, 0, 2), { dynamicAxes: true, inputNames: ['input'], outputNames: ['logits'], metadata: options.metadata });
   const session = await createSession(path, { backend: 'node' });
   const n = devX.shape[0]!;
-  const kilnPred = new Int32Array(n), ortPred = new Int32Array(n);
+  const kilnPred = new Int32Array(n), ortPred = new Int32Array(n), confidence = new Float32Array(n);
   let maxAbsDiff = 0;
   for (let start = 0; start < n; start += batchSize) {
     const x = devX.slice(0, start, Math.min(n, start + batchSize));
@@ -33,7 +37,8 @@ export async function checkOnOrt(
     const a = kiln.dataSync(), b = ort.dataSync();
     for (let i = 0; i < a.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(Number(a[i]) - Number(b[i])));
     kilnPred.set(predictions(kiln), start);
+    confidence.set(kiln.softmax(1).max(1).dataSync() as Float32Array, start);
     ortPred.set(predictions(ort), start);
   }
-  return { path, kilnAccuracy: accuracy(kilnPred, devY), ortAccuracy: accuracy(ortPred, devY), maxAbsDiff };
+  return { path, kilnAccuracy: accuracy(kilnPred, devY), ortAccuracy: accuracy(ortPred, devY), maxAbsDiff, predicted: kilnPred, confidence };
 }
