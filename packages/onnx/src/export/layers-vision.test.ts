@@ -85,3 +85,50 @@ describe('vision layers: ONNX export, ORT parity and import round trip', () => {
     });
   }
 });
+
+describe('small nets of the new layers: opsets 17/18/21, node and web, import and train', () => {
+  const nets: [string, () => nn.Module, number[]][] = [
+    ['2-D', () => new nn.Sequential(
+      new nn.Conv2d(3, 6, 3, { padding: 1 }), new nn.GroupNorm(3, 6), new nn.Hardswish(), new nn.LocalResponseNorm(3, { alpha: 0.1 }),
+      // ZeroPad2d feeds a Conv, not a MaxPool: ONNX Runtime 1.30's PadFusion folds Pad(0)→MaxPool into
+      // MaxPool's own (−∞) padding, which changes windows whose values are all negative.
+      new nn.MaxPool2d(2), new nn.ZeroPad2d(1), new nn.Conv2d(6, 8, 3), new nn.BatchNorm2d(8), new nn.ReLU6(), new nn.StochasticDepth(0.2, 'row'),
+      new nn.Dropout2d(0.1), new nn.AdaptiveMaxPool2d(2), new nn.Flatten(), new nn.Linear(32, 4), new nn.Hardsigmoid(), new nn.SiLU()), [3, 8, 8]],
+    ['1-D', () => new nn.Sequential(
+      new nn.Conv1d(2, 4, 3), new nn.MaxPool1d(2), new nn.AvgPool1d(2, { padding: 1 }), new nn.ConvTranspose1d(4, 3, 3, { stride: 2 }),
+      new nn.SiLU(), new nn.AdaptiveAvgPool1d(1), new nn.Flatten(), new nn.Linear(3, 2)), [2, 16]],
+    ['3-D', () => new nn.Sequential(
+      new nn.Conv3d(1, 4, 3, { padding: 1 }), new nn.BatchNorm3d(4), new nn.ReLU6(), new nn.MaxPool3d(2),
+      new nn.ConvTranspose3d(4, 2, 2, { stride: 2 }), new nn.AvgPool3d(2), new nn.AdaptiveMaxPool3d(1), new nn.Flatten(), new nn.Linear(2, 3)), [1, 4, 4, 4]],
+  ];
+
+  for (const [name, make, shape] of nets) {
+    it(`${name} net`, async () => {
+      const m = make();
+      m.forward(randn([4, ...shape]).mul(2).add(0.5)); // training step: non-trivial BatchNorm statistics
+      m.eval();
+      for (const opset of [17, 18, 21]) {
+        const bytes = exportOnnx(m, randn([3, ...shape]), { dynamicAxes: true, opset });
+        for (const backend of opset === 18 ? (['node', 'web'] as const) : (['node'] as const)) {
+          const s = await createSession(bytes, { backend });
+          for (const batch of [1, 3]) {
+            const x = randn([batch, ...shape]);
+            expect(relDiff(m.forward(x) as Tensor, (await runSession(s, { input: x })).output!), `opset ${opset} ${backend} batch ${batch}`).toBeLessThan(1e-4);
+          }
+        }
+      }
+      // The imported graph is a trainable Module: a few SGD steps lower a regression loss.
+      const back = importOnnx(exportOnnx(m, randn([3, ...shape]), { dynamicAxes: true }));
+      const x = randn([6, ...shape]);
+      const target = randn((m.forward(x) as Tensor).shape).mul(0.5);
+      const loss = () => (back.forward(x) as Tensor).sub(target).square().mean();
+      const first = loss().item();
+      for (let step = 0; step < 20; step++) {
+        back.zeroGrad();
+        loss().backward();
+        for (const p of back.parameters()) if (p.grad) p.detach().sub_(p.grad.mul(0.1));
+      }
+      expect(loss().item()).toBeLessThan(first * 0.9);
+    });
+  }
+});
