@@ -64,6 +64,8 @@ export abstract class RNNBase extends Module {
   readonly peephole: boolean;
   /** @internal */
   _generator: Generator;
+  /** @internal the lengths of the last forward (null without), for the ONNX exporter */
+  _lastLengths: number[] | null = null;
 
   protected constructor(
     readonly mode: RNNMode,
@@ -176,6 +178,8 @@ export abstract class RNNBase extends Module {
     const lengths = options?.lengths !== undefined && options.lengths !== null
       ? checkLengths(layer, options.lengths, B, T, input.shape)
       : null;
+    // Read by the ONNX layer mapping, which sees tensors only: it refuses to drop lengths silently.
+    this._lastLengths = lengths;
 
     const hN: Tensor[] = [];
     const cN: Tensor[] = [];

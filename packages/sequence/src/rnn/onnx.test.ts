@@ -94,6 +94,9 @@ describe('ONNX export of recurrent layers vs onnxruntime-node (one export, T ∈
   it('refuses what ONNX cannot express', () => {
     const m = new Flat(new LSTM(3, 4, { projSize: 2 }), false);
     expect(() => exportOnnx(m, [randn([5, 2, 3])])).toThrow(/LSTM with projSize 2 has no ONNX equivalent/);
+    const gru = new GRU(3, 4);
+    const withLengths = { forward: (x: Tensor) => gru.forward(x, null, { lengths: [5, 3] }), eval: () => gru.eval() };
+    expect(() => exportOnnx(withLengths, [randn([5, 2, 3])])).toThrow(/GRU: a forward with lengths cannot be exported/);
   });
 
   it('reports the worst relative differences', () => {

@@ -61,6 +61,9 @@ export const recurrentLayer: LayerExporter = {
 function exportLayer(b: GraphBuilder, m: Record<string, unknown>, inputs: readonly Tensor[], outputs: readonly Tensor[]): void {
   const mode = m.mode as Mode;
   const layer = m.constructor && (m.constructor as { name?: string }).name;
+  if (m._lastLengths) {
+    throw new Error(`Kiln: onnx export: ${layer}: a forward with lengths cannot be exported (the mapping sees tensors only); export the padded model — ONNX sequence_lens is supported on import`);
+  }
   if (m.projSize) throw new Error(`Kiln: onnx export: ${layer} with projSize ${String(m.projSize)} has no ONNX equivalent (ONNX LSTM has no projection)`);
   const L = m.numLayers as number;
   const D = m.bidirectional ? 2 : 1;
