@@ -130,6 +130,25 @@ forEachBackend('recurrence ops', () => {
     });
   }
 
+  for (const [kind, c] of cases) {
+    it(`${kind} ${JSON.stringify(c)}: float32 outputs and gradients agree with float64 (the backend's float32 kernels)`, () => {
+      const p = params(kind, c, 31);
+      const p32: Record<string, Tensor | null> = {};
+      for (const [key, v] of Object.entries(p)) p32[key] = v ? v.detach().float().requiresGrad_() : null;
+      const loss = (outs: Tensor[]) => outs.reduce((acc: Tensor, o, i) => acc.add(o.mul(o.add(i + 0.5)).sum()), outs[0]!.sum().mul(0));
+      const o64 = call(kind, c, p, !c.resetFirst);
+      const o32 = call(kind, c, p32, !c.resetFirst);
+      o32.forEach((o, i) => expectClose(o, o64[i]!, { atol: 2e-6, rtol: 1e-5 }));
+      loss(o64).backward();
+      loss(o32).backward();
+      for (const key of Object.keys(p)) {
+        if (!p[key]) continue;
+        expect(p32[key]!.grad!.dtype).toBe('float32');
+        expectClose(p32[key]!.grad!, p[key]!.grad!, { atol: 1e-5, rtol: 1e-4 });
+      }
+    });
+  }
+
   it('float32 run agrees with float64 to float32 precision; padded steps output zeros', () => {
     const c: Case = { T: 4, B: 3, I: 2, H: 3, lengths: [3, 4, 1] };
     const p = params('lstm', c, 5);
