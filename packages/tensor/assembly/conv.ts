@@ -77,9 +77,10 @@ function padInput(x: usize, xp: usize): void {
 
 /**
  * Rows [p0, p1) of cols [C·K, L] (row p = channel p / K, tap p % K) from the padded input xp
- * [C, PID, PIH, PIW], one after another at `dst`: every window lies inside xp.
+ * [C, PID, PIH, PIW], row p − p0 at dst + 4·(p − p0)·stride (stride ≥ L; several items' columns
+ * can sit side by side): every window lies inside xp.
  */
-function im2col(xp: usize, p0: i32, p1: i32, dst: usize): void {
+function im2col(xp: usize, p0: i32, p1: i32, dst: usize, stride: i32): void {
   const K = KD * KH * KW;
   for (let p = p0; p < p1; p++) {
     const c = p / K;
@@ -88,30 +89,33 @@ function im2col(xp: usize, p0: i32, p1: i32, dst: usize): void {
     const kh = (r / KW) % KH;
     const kw = r % KW;
     const plane = xp + <usize>(c * PID * PIH * PIW + kw * DW) * 4;
+    let d = dst + <usize>(p - p0) * <usize>stride * 4;
     for (let od = 0; od < OD; od++) {
       const id = od * SD + kd * DD;
       for (let oh = 0; oh < OH; oh++) {
         const row = plane + <usize>((id * PIH + oh * SH + kh * DH) * PIW) * 4;
         if (SW == 1) {
-          copyRun(dst, row, OW);
+          copyRun(d, row, OW);
         } else {
-          for (let ow = 0; ow < OW; ow++) store<f32>(dst + <usize>ow * 4, load<f32>(row + <usize>(ow * SW) * 4));
+          for (let ow = 0; ow < OW; ow++) store<f32>(d + <usize>ow * 4, load<f32>(row + <usize>(ow * SW) * 4));
         }
-        dst += <usize>OW * 4;
+        d += <usize>OW * 4;
       }
     }
   }
 }
 
-/** The adjoint of im2col: x [C, ID, IH, IW] += cols [C·K, L] folded back onto the input. */
-function col2im(cols: usize, x: usize): void {
-  let src = cols;
+/** The adjoint of im2col: x [C, ID, IH, IW] += cols [C·K, L] (row p at cols + 4·p·stride) folded back onto the input. */
+function col2im(cols: usize, x: usize, stride: i32): void {
+  let p = 0;
   for (let c = 0; c < C; c++) {
     const plane = x + <usize>(c * ID * IH * IW) * 4;
     for (let kd = 0; kd < KD; kd++) {
       for (let kh = 0; kh < KH; kh++) {
         for (let kw = 0; kw < KW; kw++) {
           const tapW = kw * DW;
+          let src = cols + <usize>p * <usize>stride * 4;
+          p++;
           const lo = min(firstValid(PW, tapW, SW), OW);
           const hi = lastValid(IW, PW, tapW, SW, lo, OW);
           for (let od = 0; od < OD; od++) {
@@ -157,7 +161,8 @@ function col2im(cols: usize, x: usize): void {
  * 31 bias (forward only; 0 for none: each output channel starts from its bias, the GEMM adds on),
  * 32 padded (the windows reach outside the input: im2col reads a zero-padded copy), 33–35 the
  * extent the windows read (the input size when not padded), 36 padded-copy buffers, 37 bytes per
- * thread's padded copy.
+ * thread's padded copy, 38 items per GEMM (S > 1: small outputs, groups = 1 — see batchedTask),
+ * 39 output-row buffers (S items' [cOut, S·L]), 40 bytes per thread's output-row buffer.
  */
 export function convTask(desc: usize, tid: i32, threads: i32): void {
   loadGeometry(desc);
@@ -178,13 +183,19 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
   const cInG = C / GROUPS;
   const cOutG = COUT / GROUPS;
   const kg = cInG * K; // GEMM depth (forward) / rows (input gradient) per group
+  const S = load<i32>(desc, 152);
+  if (S > 1) {
+    const ybuf = <usize>load<i32>(desc, 156) + <usize>tid * <usize>load<i32>(desc, 160);
+    batchedTask(mode, tid, threads, S, p0, p1, res, cols, gs, padded ? xpad : 0, ybuf, bias);
+    return;
+  }
   if (mode == 0) {
     for (let t = tid; t < N; t += threads) {
       const xt = p0 + <usize>(t * C * inPlane) * 4;
       const ct = pointwise ? xt : cols;
       if (!pointwise) {
         if (padded) padInput(xt, xpad);
-        im2col(padded ? xpad : xt, 0, C * K, ct);
+        im2col(padded ? xpad : xt, 0, C * K, ct, L);
       }
       const yt = res + <usize>(t * COUT * L) * 4;
       if (bias) {
@@ -212,7 +223,7 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
         if (pointwise) sgemm(kg, L, cOutG, wg, 1, kg, dyg, L, 1, dxt + <usize>(g * kg * L) * 4, L, true, gs);
         else sgemm(kg, L, cOutG, wg, 1, kg, dyg, L, 1, cols + <usize>(g * kg * L) * 4, L, false, gs);
       }
-      if (!pointwise) col2im(cols, dxt);
+      if (!pointwise) col2im(cols, dxt, L);
     }
   } else {
     // Split dW's columns (the taps of each group) in whole tiles: each thread unfolds only the
@@ -229,13 +240,85 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
         // Rows j0…j1 of this group's columns: the input itself when pointwise.
         let rows = xt + <usize>((g * kg + j0) * L) * 4;
         if (!pointwise) {
-          im2col(padded ? xpad : xt, g * kg + j0, g * kg + j1, cols);
+          im2col(padded ? xpad : xt, g * kg + j0, g * kg + j1, cols, L);
           rows = cols;
         }
         // dW[group rows, j0…j1] += dY_g · rowsᵀ, rowsᵀ element (l, j) = rows[j·L + l].
         sgemm(cOutG, j1 - j0, L, dyt + <usize>(g * cOutG * L) * 4, L, 1, rows, 1, L,
           res + <usize>(g * cOutG * kg + j0) * 4, kg, true, gs);
       }
+    }
+  }
+}
+
+/** dst [COUT, S·L] (row stride w) ← rows of `sn` items of y [N, COUT, L] starting at item t0. */
+function gatherRows(y: usize, t0: i32, sn: i32, L: i32, dst: usize, w: i32): void {
+  for (let o = 0; o < COUT; o++) {
+    for (let i = 0; i < sn; i++) copyRun(dst + <usize>(o * w + i * L) * 4, y + <usize>(((t0 + i) * COUT + o) * L) * 4, L);
+  }
+}
+
+/**
+ * Convolutions with small outputs (L below a few hundred), groups = 1: S items' columns sit side
+ * by side, [C·K, S·L], so one GEMM covers S items and packs the weights once rather than once
+ * per item (a per-item GEMM with L = 1..64 columns spends its time packing). The forward and
+ * input-gradient passes give each thread a contiguous range of items; the weight gradient splits
+ * dW's columns as the per-item path does, with S fixed by the shape, so every sum runs in the
+ * same order whatever the thread count.
+ */
+function batchedTask(mode: i32, tid: i32, threads: i32, S: i32, p0: usize, p1: usize, res: usize,
+  cols: usize, gs: usize, xpad: usize, ybuf: usize, bias: usize): void {
+  const K = KD * KH * KW;
+  const L = OD * OH * OW;
+  const CK = C * K;
+  const inPlane = ID * IH * IW;
+  if (mode == 2) {
+    const chunk = ((CK + threads * 8 - 1) / (threads * 8)) * 8;
+    const j0 = tid * chunk;
+    const j1 = min(CK, j0 + chunk);
+    if (j0 >= j1) return;
+    for (let s0 = 0; s0 < N; s0 += S) {
+      const sn = min(S, N - s0);
+      const w = sn * L;
+      for (let i = 0; i < sn; i++) {
+        const xt = p0 + <usize>((s0 + i) * C * inPlane) * 4;
+        if (xpad) padInput(xt, xpad);
+        im2col(xpad ? xpad : xt, j0, j1, cols + <usize>(i * L) * 4, w);
+      }
+      gatherRows(p1, s0, sn, L, ybuf, w);
+      // dW[:, j0…j1] += dY' · colsᵀ, colsᵀ element (l, j) = cols[j·w + l].
+      sgemm(COUT, j1 - j0, w, ybuf, w, 1, cols, 1, w, res + <usize>j0 * 4, CK, true, gs);
+    }
+    return;
+  }
+  const per = (N + threads - 1) / threads;
+  const t0 = tid * per;
+  const t1 = min(N, t0 + per);
+  for (let s0 = t0; s0 < t1; s0 += S) {
+    const sn = min(S, t1 - s0);
+    const w = sn * L;
+    if (mode == 0) {
+      for (let i = 0; i < sn; i++) {
+        const xt = p0 + <usize>((s0 + i) * C * inPlane) * 4;
+        if (xpad) padInput(xt, xpad);
+        im2col(xpad ? xpad : xt, 0, CK, cols + <usize>(i * L) * 4, w);
+      }
+      if (bias) {
+        for (let o = 0; o < COUT; o++) {
+          const b = load<f32>(bias + <usize>o * 4);
+          const row = ybuf + <usize>(o * w) * 4;
+          for (let l = 0; l < w; l++) store<f32>(row + <usize>l * 4, b);
+        }
+      }
+      sgemm(COUT, w, CK, p1, CK, 1, cols, w, 1, ybuf, w, bias != 0, gs);
+      for (let o = 0; o < COUT; o++) {
+        for (let i = 0; i < sn; i++) copyRun(res + <usize>(((s0 + i) * COUT + o) * L) * 4, ybuf + <usize>(o * w + i * L) * 4, L);
+      }
+    } else {
+      gatherRows(p0, s0, sn, L, ybuf, w);
+      // cols = Wᵀ · dY', (Wᵀ) element (i, p) = w[p·CK + i].
+      sgemm(CK, w, COUT, p1, 1, CK, ybuf, w, 1, cols, w, false, gs);
+      for (let i = 0; i < sn; i++) col2im(cols + <usize>(i * L) * 4, res + <usize>((s0 + i) * C * inPlane) * 4, w);
     }
   }
 }

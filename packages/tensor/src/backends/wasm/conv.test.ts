@@ -46,6 +46,9 @@ const cases: Case[] = [
   { name: 'dilation 2, uneven stride', batch: 2, cIn: 2, cOut: 5, groups: 1, inSize: [17, 19], kernel: [3, 2], stride: [1, 3], pad: [2, 1], dilation: [2, 2] },
   { name: 'groups 2', batch: 3, cIn: 4, cOut: 6, groups: 2, inSize: [9, 9], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
   { name: 'depthwise (groups = channels)', batch: 2, cIn: 5, cOut: 5, groups: 5, inSize: [8, 7], kernel: [3, 3], stride: [2, 1], pad: [1, 1], dilation: [1, 1] },
+  { name: 'small outputs, many items (several items share one GEMM)', batch: 13, cIn: 8, cOut: 24, groups: 1, inSize: [5, 5], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
+  { name: 'ResNet layer4-like: 1×1 outputs, stride 2, 25 items', batch: 25, cIn: 16, cOut: 12, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
+  { name: 'pointwise 1×1 on a small map, many items', batch: 9, cIn: 6, cOut: 10, groups: 1, inSize: [4, 4], kernel: [1, 1], stride: [1, 1], pad: [0, 0], dilation: [1, 1] },
   { name: 'pointwise 1×1', batch: 3, cIn: 8, cOut: 12, groups: 1, inSize: [6, 5], kernel: [1, 1], stride: [1, 1], pad: [0, 0], dilation: [1, 1] },
   { name: 'pointwise 1×1 with groups', batch: 2, cIn: 6, cOut: 9, groups: 3, inSize: [4, 4], kernel: [1, 1], stride: [1, 1], pad: [0, 0], dilation: [1, 1] },
   { name: 'padding wider than the kernel reach', batch: 1, cIn: 2, cOut: 3, groups: 1, inSize: [3, 4], kernel: [2, 2], stride: [2, 2], pad: [3, 3], dilation: [1, 1] },
@@ -105,12 +108,13 @@ describe('wasm convolution kernels against the reference', () => {
     }
   }
 
-  it('gives bit-identical results on 1 and 2 threads', () => {
-    const c = cases.find((k) => k.name.startsWith('many items'))!;
+  it.each(['many items', 'small outputs'])('gives bit-identical results on 1 and 2 threads (%s)', (prefix) => {
+    const c = cases.find((k) => k.name.startsWith(prefix))!;
     const g = geometryOf(c);
-    const x = rand(c.batch * c.cIn * 144, 7);
+    const inPlane = c.inSize.reduce((a, b) => a * b, 1);
+    const x = rand(c.batch * c.cIn * inPlane, 7);
     const w = rand(c.cOut * c.cIn * 9, 8);
-    const dy = rand(c.batch * c.cOut * 144, 9);
+    const dy = rand(c.batch * c.cOut * inPlane, 9);
     const runAll = (threads: number) => withBackend('wasm', () => {
       setNumThreads(threads);
       const y = new Float32Array(dy.length);

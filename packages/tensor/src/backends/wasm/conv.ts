@@ -20,6 +20,10 @@ type ConvKernels = Pick<Kernels, 'convForward' | 'convBackwardInput' | 'convBack
 
 /** Multiply-adds each extra thread must get before waking it pays off. */
 const WORK_PER_THREAD = 1 << 17;
+/** Outputs per item below which several items share one GEMM (groups = 1). */
+const BATCH_BELOW = 128;
+/** Columns of one shared GEMM: items per GEMM = ceil(BATCH_COLUMNS / L). */
+const BATCH_COLUMNS = 256;
 
 const enum Mode {
   Forward = 0,
@@ -54,7 +58,10 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const xItem = C * inPlane;
     const yItem = cOut * L;
     const wSize = cOut * cInG * K;
-    const colsPerThread = pointwise ? 0 : align(C * K * L * 4, 64);
+    // Small outputs: S items share one GEMM (assembly/conv.ts, batchedTask), ~BATCH_COLUMNS columns.
+    const S = groups === 1 && L < BATCH_BELOW && N > 1 ? Math.min(N, Math.ceil(BATCH_COLUMNS / L)) : 1;
+    const colsPerThread = pointwise && S === 1 ? 0 : align(C * K * L * S * 4, 64);
+    const rowsPerThread = S > 1 ? align(cOut * L * S * 4, 64) : 0;
     // The extent the windows read; when it reaches outside the input, im2col reads a zero-padded copy.
     const reach = geo[5]!.map((o, i) => (o - 1) * geo[2]![i]! + (geo[1]![i]! - 1) * geo[4]![i]! + 1);
     const padded = !pointwise && (geo[3]!.some((p) => p > 0) || reach.some((r, i) => r > geo[0]![i]!));
@@ -64,7 +71,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
     t = mode === Mode.BackwardWeight ? Math.min(t, Math.ceil((cInG * K) / 8)) : Math.min(t, N);
     // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
-    const fixed = wSize * 4 + cOut * 4 + (colsPerThread + padPerThread) * t + 512;
+    const fixed = wSize * 4 + cOut * 4 + (colsPerThread + padPerThread + rowsPerThread) * t + 512;
     const perItem = (xItem + yItem) * 4;
     const room = operandCapacity(rt) - fixed;
     if (room < perItem) return false;
@@ -75,7 +82,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const biasPtr = align(wPtr + wSize * 4, 64);
       const colsPtr = align(biasPtr + cOut * 4, 64);
       const padPtr = align(colsPtr + colsPerThread * t, 64);
-      const xPtr = align(padPtr + padPerThread * t, 64);
+      const rowsPtr = align(padPtr + padPerThread * t, 64);
+      const xPtr = align(rowsPtr + rowsPerThread * t, 64);
       const yPtr = align(xPtr + nb * xItem * 4, 64);
       rt.ensure(yPtr + nb * yItem * 4);
       const f32 = rt.f32;
@@ -103,7 +111,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const d = rt.i32;
       const w = DESC >> 2;
       d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasPtr : 0,
-        padded ? 1 : 0, ...extent, padPtr, padPerThread], w);
+        padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread], w);
       pool.run('convTask', DESC, t);
       if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
       else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
