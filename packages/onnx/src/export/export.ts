@@ -110,7 +110,8 @@ export function buildModel(model: Exportable, sampleInputs: Tensor | readonly Te
   }
   for (const r of records) emitRecord(b, r, opset);
 
-  const outputs = Array.isArray(result) ? result : [result];
+  // Nested outputs (an LSTM's [output, [hN, cN]]) become graph outputs in order.
+  const outputs = (Array.isArray(result) ? result : [result]).flat() as Tensor[];
   const outputNames = options.outputNames ?? outputs.map((_, i) => (outputs.length === 1 ? 'output' : `output_${i}`));
   if (outputNames.length !== outputs.length) {
     throw new Error(`Kiln: exportOnnx: ${outputNames.length} outputNames for ${outputs.length} outputs`);

@@ -91,6 +91,17 @@ describe('ONNX export of recurrent layers vs onnxruntime-node (one export, T ∈
     });
   }
 
+  it('a bare LSTM exports with its nested [output, [hN, cN]] as three graph outputs', async () => {
+    const lstm = new LSTM(3, 4, { bidirectional: true }).eval();
+    const x = randn([5, 2, 3]);
+    const bytes = exportOnnx(lstm, [x]);
+    const s = await createSession(bytes, { backend: 'node' });
+    expect(s.outputNames).toEqual(['output_0', 'output_1', 'output_2']);
+    const res = await runSession(s, { input: x });
+    const [o, [h, c]] = noGrad(() => lstm.forward(x));
+    [o, h, c].forEach((t, i) => expectClose(res[`output_${i}`]!, t, { atol: 1e-5, rtol: 1e-4 }));
+  });
+
   it('refuses what ONNX cannot express', () => {
     const m = new Flat(new LSTM(3, 4, { projSize: 2 }), false);
     expect(() => exportOnnx(m, [randn([5, 2, 3])])).toThrow(/LSTM with projSize 2 has no ONNX equivalent/);
