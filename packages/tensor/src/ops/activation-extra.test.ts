@@ -1,11 +1,13 @@
 import { expect, it } from 'vitest';
-import { hardsigmoid, hardswish, relu6, silu, tensor, traceOps, type TraceRecord } from '../index.js';
+import { getBackend, hardsigmoid, hardswish, relu6, silu, tensor, traceOps, type TraceRecord } from '../index.js';
 import { checkGrad, expectClose, forEachBackend, randomInput } from '../test-utils/index.js';
 
 const xs = [-7, -3.5, -2, -0.25, 0, 0.5, 2.9, 4, 6.5, 9];
 const hsig = (v: number) => Math.min(Math.max(v + 3, 0), 6) / 6;
 
-forEachBackend('mobile activations', () => {
+forEachBackend('mobile activations', (backend) => {
+  it('runs on its backend', () => expect(getBackend().name).toBe(backend));
+
   it('forward values against the scalar formulas (float32 and float64)', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const x = tensor(xs, { dtype });

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { groupNorm, localResponseNorm, tensor, type Tensor } from '../index.js';
+import { getBackend, groupNorm, localResponseNorm, tensor, type Tensor } from '../index.js';
 import { checkGrad, expectClose, forEachBackend, randomInput } from '../test-utils/index.js';
 
 /** Direct loops: group norm of [N, C, M] (M = product of the rest). */
@@ -38,7 +38,9 @@ function naiveLrn(x: Tensor, size: number, alpha: number, beta: number, k: numbe
   return out;
 }
 
-forEachBackend('groupNorm and localResponseNorm', () => {
+forEachBackend('groupNorm and localResponseNorm', (backend) => {
+  it('runs on its backend', () => expect(getBackend().name).toBe(backend));
+
   it('groupNorm matches direct loops (affine and not, 3-d and 4-d)', () => {
     const x = randomInput([2, 6, 3, 2], 3, -2, 2);
     const w = [0.5, -1, 2, 1.5, 0.1, 1], b = [0, 1, -1, 0.5, 0.2, -0.3];

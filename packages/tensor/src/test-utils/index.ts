@@ -3,12 +3,17 @@
  * compared with an all-close check that reports the worst element, and `checkGrad` runs
  * gradcheck in float64 and fails with its report.
  */
-import { describe, expect } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { gradcheck, listBackends, setBackend, Tensor, tensor, type GradcheckOptions } from '../index.js';
 
-/** Runs `body` once per registered backend, with that backend active. */
+/**
+ * Runs `body` once per registered backend, with that backend active — while the block is
+ * collected and again (beforeAll) when its tests run: vitest collects every block before
+ * running any, so selecting it only at collection left all blocks on the last backend.
+ */
 export function forEachBackend(title: string, body: (backend: string) => void): void {
   describe.each(listBackends())(`${title} [%s]`, (backend) => {
+    beforeAll(() => setBackend(backend));
     setBackend(backend);
     body(backend);
   });
