@@ -4,9 +4,9 @@
  * for the upstream gradient `g`; training-mode BatchNorm3d also updates its buffers the same.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Tensor } from '@kiln/tensor';
-import { expectClose } from '@kiln/tensor/testing';
+import { expectClose, forEachBackend } from '@kiln/tensor/testing';
 import * as nn from '../index.js';
 
 const { tensors, metadata } = nn.parseSafetensors(new Uint8Array(readFileSync(new URL('../../fixtures/layer-goldens.safetensors', import.meta.url))));
@@ -53,7 +53,7 @@ function prefixed(prefix: string): Record<string, Tensor> {
   return out;
 }
 
-describe('layers vs PyTorch 1.13 goldens (float64)', () => {
+forEachBackend('layers vs PyTorch 1.13 goldens (float64)', () => {
   const cases = Object.keys(metadata).filter((k) => k !== 'moduledict_keys');
   it('every recorded case has a Kiln factory and vice versa', () => {
     expect(cases.sort()).toEqual(Object.keys(factories).sort());
