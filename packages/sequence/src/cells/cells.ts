@@ -4,10 +4,10 @@
  * Equations as in rnn/layers.ts; each step runs the same fused recurrence op as the layers,
  * over a sequence of one. Inputs `[B, inputSize]` or unbatched `[inputSize]`.
  */
-import { defaultGenerator, gruRecurrence, lstmRecurrence, rnnRecurrence, Tensor, zeros, type Generator } from '@kiln/tensor';
+import { checkOptions, defaultGenerator, gruRecurrence, lstmRecurrence, rnnRecurrence, Tensor, zeros, type Generator } from '@kiln/tensor';
 import { Module, parameter, uniform_ } from '@kiln/nn';
 import { courseGruRecurrence } from '../rnn/course-gru.js';
-import { checkCount, checkOptions, shapeStr } from '../utils/options.js';
+import { checkCount, shapeStr } from '../utils/options.js';
 
 export interface CellOptions {
   bias?: boolean;
@@ -15,7 +15,7 @@ export interface CellOptions {
   generator?: Generator;
 }
 
-const CELL_SPEC = { bias: 'boolean', dtype: 'string', generator: 'object' } as const;
+const CELL_SPEC = { bias: 'boolean', dtype: ['float32', 'float64'], generator: 'object' } as const;
 
 abstract class CellBase extends Module {
   weight_ih: Tensor;
@@ -82,7 +82,7 @@ export class RNNCell extends CellBase {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
-    checkOptions('RNNCell', options, { ...CELL_SPEC, nonlinearity: 'string' });
+    checkOptions('RNNCell', options, { ...CELL_SPEC, nonlinearity: ['tanh', 'relu'] });
     super(inputSize, hiddenSize, 1, options, 'RNNCell');
     const nl = options.nonlinearity ?? 'tanh';
     if (nl !== 'tanh' && nl !== 'relu') throw new Error(`Kiln: RNNCell: nonlinearity must be 'tanh' or 'relu', got '${String(nl)}'`);
@@ -106,7 +106,7 @@ export class GRUCell extends CellBase {
   readonly variant: 'pytorch' | 'course';
 
   constructor(inputSize: number, hiddenSize: number, options: GRUCellOptions = {}) {
-    checkOptions('GRUCell', options, { ...CELL_SPEC, variant: 'string' });
+    checkOptions('GRUCell', options, { ...CELL_SPEC, variant: ['pytorch', 'course'] });
     super(inputSize, hiddenSize, 3, options, 'GRUCell');
     const v = options.variant ?? 'pytorch';
     if (v !== 'pytorch' && v !== 'course') throw new Error(`Kiln: GRUCell: variant must be 'pytorch' or 'course', got '${String(v)}'`);

@@ -5,10 +5,10 @@
  * @kiln/tensor (input projection in one GEMM, a fused gate kernel per step).
  */
 import {
-  cat, defaultGenerator, dropout, gruRecurrence, lstmRecurrence, rnnRecurrence, stack, Tensor, zeros, type Generator,
+  cat, checkOptions, defaultGenerator, dropout, gruRecurrence, lstmRecurrence, rnnRecurrence, stack, Tensor, zeros, type Generator, type OptionKind,
 } from '@kiln/tensor';
 import { Module, parameter, uniform_ } from '@kiln/nn';
-import { checkCount, checkLengths, checkOptions, shapeStr } from '../utils/options.js';
+import { checkCount, checkLengths, lengthsKind, shapeStr } from '../utils/options.js';
 import { courseGruRecurrence } from './course-gru.js';
 
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -39,10 +39,10 @@ export interface RNNForwardOptions {
 
 const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
 
-export const BASE_OPTION_SPEC = {
-  numLayers: 'number', bias: 'boolean', batchFirst: 'boolean', dropout: 'number', bidirectional: 'boolean',
-  dtype: 'string', generator: 'object',
-} as const;
+export const BASE_OPTION_SPEC: Readonly<Record<string, OptionKind>> = {
+  numLayers: 'posint', bias: 'boolean', batchFirst: 'boolean', dropout: 'prob', bidirectional: 'boolean',
+  dtype: ['float32', 'float64'], generator: 'object',
+};
 
 /** Per layer and direction: the parameter tensors one recurrence needs. */
 export interface DirectionParams {
@@ -149,7 +149,7 @@ export abstract class RNNBase extends Module {
    * Returns [output, hN, cN?] with PyTorch's shapes.
    */
   protected runLayers(layer: string, input: Tensor, h0: Tensor | null, c0: Tensor | null, options: RNNForwardOptions | undefined): Tensor[] {
-    checkOptions(layer, options, { lengths: 'object' });
+    checkOptions(layer, options, { lengths: lengthsKind }, 'forward options');
     if (!(input instanceof Tensor)) throw new Error(`Kiln: ${layer}: input must be a Tensor`);
     const I = this.inputSize;
     const order = this.batchFirst ? '[B, T, inputSize]' : '[T, B, inputSize]';

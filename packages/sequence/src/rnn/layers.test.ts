@@ -181,9 +181,11 @@ describe('recurrent layers', () => {
     expect(() => lstm.forward(x, null, { lengths: [0, 2] })).toThrow(/lengths\[0\] = 0 must be in 1\.\.5/);
     expect(() => lstm.forward(x, null, { lengths: [3] })).toThrow(/lengths has 1 entries but the batch has 2/);
     expect(() => new GRU(3, 4, { numLayer: 2 } as never)).toThrow("Kiln: GRU: unknown option 'numLayer'");
-    expect(() => new RNN(3, 4, { nonlinearity: 'sigmoid' } as never)).toThrow(/RNN: nonlinearity must be 'tanh' or 'relu'/);
+    expect(() => new RNN(3, 4, { nonlinearity: 'sigmoid' } as never)).toThrow("Kiln: RNN: option 'nonlinearity' must be one of 'tanh', 'relu', got 'sigmoid'");
     expect(() => new LSTM(3, 4, { projSize: 4 })).toThrow(/projSize must be smaller than hiddenSize 4/);
     expect(() => new GRU(0, 4)).toThrow(/GRU: inputSize must be an integer ≥ 1, got 0/);
+    expect(() => new LSTM(3, 4, { dropout: 1.5 })).toThrow("Kiln: LSTM: option 'dropout' must be a number in [0, 1], got 1.5");
+    expect(() => new LSTM(3, 4).forward(x, null, { lengths: 5 } as never)).toThrow("Kiln: LSTM: option 'lengths' must be an array of lengths or a 1-d tensor, got 5");
     expect(() => new GRUCell(3, 4).forward(randomInput([2, 3], 1).float(), randomInput([3, 4], 1).float())).toThrow(/GRUCell: h must have shape \[2,4\]/);
   });
 });

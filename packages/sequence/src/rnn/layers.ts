@@ -14,9 +14,8 @@
  *         p_i ⊙ c and p_f ⊙ c (the previous cell), o sees p_o ⊙ c' (the new cell). PyTorch has no
  *         peepholes; ONNX LSTM's P input carries them.
  */
-import type { Tensor } from '@kiln/tensor';
+import { checkOptions, type Tensor } from '@kiln/tensor';
 import { BASE_OPTION_SPEC, RNNBase, recurrence, type DirectionParams, type RNNBaseOptions, type RNNForwardOptions } from './base.js';
-import { checkOptions } from '../utils/options.js';
 
 export interface RNNOptions extends RNNBaseOptions {
   /** 'tanh' (default) or 'relu'. */
@@ -40,7 +39,7 @@ export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
-    checkOptions('RNN', options, { ...BASE_OPTION_SPEC, nonlinearity: 'string' });
+    checkOptions('RNN', options, { ...BASE_OPTION_SPEC, nonlinearity: ['tanh', 'relu'] });
     const nl = options.nonlinearity ?? 'tanh';
     if (nl !== 'tanh' && nl !== 'relu') throw new Error(`Kiln: RNN: nonlinearity must be 'tanh' or 'relu', got '${String(nl)}'`);
     super(nl === 'relu' ? 'RNN_RELU' : 'RNN_TANH', inputSize, hiddenSize, options, 'RNN');
@@ -65,7 +64,7 @@ export class GRU extends RNNBase {
   readonly variant: 'pytorch' | 'course';
 
   constructor(inputSize: number, hiddenSize: number, options: GRUOptions = {}) {
-    checkOptions('GRU', options, { ...BASE_OPTION_SPEC, variant: 'string' });
+    checkOptions('GRU', options, { ...BASE_OPTION_SPEC, variant: ['pytorch', 'course'] });
     const variant = options.variant ?? 'pytorch';
     if (variant !== 'pytorch' && variant !== 'course') throw new Error(`Kiln: GRU: variant must be 'pytorch' or 'course', got '${String(variant)}'`);
     const { variant: _v, ...rest } = options;
@@ -89,7 +88,7 @@ export class GRU extends RNNBase {
 /** Long short-term memory: `forward(input, [h0, c0]?, { lengths }?)` → `[output, [hN, cN]]`. */
 export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
-    checkOptions('LSTM', options, { ...BASE_OPTION_SPEC, projSize: 'number', peephole: 'boolean' });
+    checkOptions('LSTM', options, { ...BASE_OPTION_SPEC, projSize: 'nonnegint', peephole: 'boolean' });
     super('LSTM', inputSize, hiddenSize, options, 'LSTM');
   }
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, manualSeed, noGrad, randn, type Tensor } from '@kiln/tensor';
 import { Module } from '@kiln/nn';
-import { decodeModel, exportOnnx, createSession, importOnnx, runSession } from '@kiln/onnx';
+import { decodeModel, exportOnnx, createSession, importOnnx, runSession, type Exportable } from '@kiln/onnx';
 import { expectClose } from '@kiln/tensor/testing';
 import { GRU, LSTM, RNN } from '../index.js';
 
@@ -94,7 +94,7 @@ describe('ONNX export of recurrent layers vs onnxruntime-node (one export, T ∈
   it('a bare LSTM exports with its nested [output, [hN, cN]] as three graph outputs', async () => {
     const lstm = new LSTM(3, 4, { bidirectional: true }).eval();
     const x = randn([5, 2, 3]);
-    const bytes = exportOnnx(lstm, [x]);
+    const bytes = exportOnnx(lstm as unknown as Exportable, [x]);
     const s = await createSession(bytes, { backend: 'node' });
     expect(s.outputNames).toEqual(['output_0', 'output_1', 'output_2']);
     const res = await runSession(s, { input: x });

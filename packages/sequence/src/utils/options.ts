@@ -1,20 +1,5 @@
-/** Validation shared by the recurrent layers: option objects, sizes, lengths. */
+/** Validation shared by the recurrent layers: sizes and lengths (option objects: @kiln/tensor's checkOptions). */
 import { Tensor } from '@kiln/tensor';
-
-type Kind = 'boolean' | 'number' | 'string' | 'object';
-
-/** Throws unless `options` is a plain object whose keys are in `spec` with values of the stated type. */
-export function checkOptions(layer: string, options: unknown, spec: Record<string, Kind>): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`Kiln: ${layer}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
-  }
-  for (const [k, v] of Object.entries(options)) {
-    const kind = spec[k];
-    if (!kind) throw new Error(`Kiln: ${layer}: unknown option '${k}' (known: ${Object.keys(spec).join(', ') || 'none'})`);
-    if (v !== undefined && typeof v !== kind) throw new Error(`Kiln: ${layer}: option '${k}' must be a ${kind}, got ${JSON.stringify(v)}`);
-  }
-}
 
 /** Throws unless `v` is a positive integer (or ≥ `min`). */
 export function checkCount(layer: string, name: string, v: unknown, min = 1): number {
@@ -23,6 +8,10 @@ export function checkCount(layer: string, name: string, v: unknown, min = 1): nu
   }
   return v;
 }
+
+/** A lengths option: an array, a typed array or a 1-d integer tensor. */
+export const lengthsKind = (v: unknown): string | null =>
+  (Array.isArray(v) || ArrayBuffer.isView(v) || v instanceof Tensor ? null : 'an array of lengths or a 1-d tensor');
 
 export const shapeStr = (s: readonly number[]): string => `[${s.join(',')}]`;
 
