@@ -4,3 +4,4 @@ export { convTask } from './conv';
 export { maxPool2x2 } from './pool';
 export { reluF32, reluGradF32 } from './elementwise';
 export { depthwiseTask } from './depthwise';
+export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32 } from './recurrent';

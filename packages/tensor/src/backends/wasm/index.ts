@@ -14,6 +14,8 @@ import { makeConv } from './conv.js';
 import { makeGemm } from './gemm.js';
 import { makeMaxPool } from './max-pool.js';
 import { makeRelu } from './relu.js';
+import { makeRecurrent } from './recurrent.js';
+import { referenceKernels } from '../reference/index.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, env, loadRuntime, MAX_THREADS } from './runtime.js';
 
@@ -59,6 +61,7 @@ if (rt) {
       ...makeConv(rt, pool, () => threads),
       maxPool: makeMaxPool(rt, fastKernels.maxPool!),
       ...makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! }),
+      ...makeRecurrent(rt, referenceKernels),
     },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);
