@@ -47,8 +47,12 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   } catch (e) {
     throw new Error(`Kiln: onnx decode: malformed or truncated ModelProto (${bytes.length} bytes): ${(e as Error).message}`);
   }
-  const obj = onnx.ModelProto.toObject(msg, CONVERT) as ModelProto;
-  return normalizeBytes(obj) as ModelProto;
+  try {
+    return normalizeBytes(onnx.ModelProto.toObject(msg, CONVERT)) as ModelProto;
+  } catch (e) {
+    // e.g. subgraphs nested deeper than the stack allows
+    throw new Error(`Kiln: onnx decode: ModelProto (${bytes.length} bytes) cannot be converted: ${(e as Error).message}`);
+  }
 }
 
 /** Decodes one serialized TensorProto (e.g. an ONNX test-data `input_0.pb`); errors name `what`. */
@@ -65,7 +69,8 @@ export function decodeTensorProto(bytes: Uint8Array, what = 'TensorProto'): Tens
 /** Encodes a ModelProto object to bytes. */
 export function encodeModel(model: ModelProto): Uint8Array {
   const msg = onnx.ModelProto.fromObject(model as Record<string, unknown>);
-  return onnx.ModelProto.encode(msg).finish();
+  // A plain Uint8Array: protobufjs hands out Node Buffers, whose slice() is a view, not a copy.
+  return new Uint8Array(onnx.ModelProto.encode(msg).finish());
 }
 
 // toObject with bytes: Uint8Array may hand back Node Buffers that alias the input; copy them so

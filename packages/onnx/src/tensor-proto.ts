@@ -50,7 +50,8 @@ export function protoToTensor(p: TensorProto, where = 'initializer'): Tensor {
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`Kiln: onnx: ${label} has invalid dims [${dims.join(', ')}]`);
   const raw = p.rawData && p.rawData.length > 0 ? p.rawData : null;
   // Copy so views are aligned (decoded bytes may sit at any offset).
-  const view = raw ? new DataView(raw.slice().buffer) : null;
+  // Uint8Array's slice copies; a Node Buffer's slice() would alias the whole pooled buffer.
+  const view = raw ? new DataView(Uint8Array.prototype.slice.call(raw).buffer) : null;
   const fromList = (list: number[] | undefined, kind: string) => {
     const l = list ?? [];
     if (l.length !== n) throw new Error(`Kiln: onnx: ${label} has ${l.length} ${kind} values, expected ${n} for dims [${dims.join(', ')}]`);

@@ -12,6 +12,9 @@ function build(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
   out.set(data, 8 + json.byteLength);
   return out;
 }
+const SCALE = Number(process.env.KILN_FUZZ_RUNS ?? 1);
+const SEED = process.env.KILN_FUZZ_SEED ? Number(process.env.KILN_FUZZ_SEED) : 20261202;
+const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * SCALE)), seed: SEED, endOnFailure: true });
 const u8 = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 describe('safetensors: dtypes written by PyTorch', () => {
@@ -84,6 +87,15 @@ describe('safetensors: corrupt headers are errors naming the part at fault', () 
     expect(() => parseSafetensors(huge)).toThrow(/header claims 9223372036854775808 bytes/);
   });
 
+  it('a Node Buffer at a non-zero offset in a shared pool decodes its own bytes (Buffer.slice is a view)', () => {
+    const bytes = serializeSafetensors({ a: tensor([1.5, -2, 3]), i: tensor(Int32Array.from([7, 8])) });
+    const pooled = Buffer.concat([Buffer.from([9, 9, 9]), Buffer.from(bytes)]).subarray(3);
+    expect(pooled.byteOffset).toBeGreaterThan(0);
+    const { tensors } = parseSafetensors(pooled);
+    expect(tensors.a!.toArray()).toEqual([1.5, -2, 3]);
+    expect(tensors.i!.toArray()).toEqual([7, 8]);
+  });
+
   it("a tensor named '__proto__' is an entry, not the result's prototype", () => {
     const { tensors } = parseSafetensors(build({ ['__proto__']: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f));
     expect(Object.keys(tensors)).toEqual(['__proto__']);
@@ -103,15 +115,15 @@ describe('safetensors: corrupt headers are errors naming the part at fault', () 
       for (const t of Object.values(res.tensors)) { expect(t.dataSync().length).toBe(t.numel()); total += t.numel(); }
       expect(total).toBeLessThanOrEqual(bytes.byteLength);
     };
-    fc.assert(fc.property(fc.integer({ min: 0, max: good.byteLength }), (n) => check(good.slice(0, n))), { numRuns: 300 });
+    fc.assert(fc.property(fc.integer({ min: 0, max: good.byteLength }), (n) => check(good.slice(0, n))), runs(300));
     fc.assert(fc.property(fc.array(fc.tuple(fc.nat(good.byteLength - 1), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 4 }), (flips) => {
       const b = good.slice();
       for (const [i, bit] of flips) b[i]! ^= 1 << bit;
       check(b);
-    }), { numRuns: 1500 });
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => check(b)), { numRuns: 500 });
+    }), runs(1500));
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => check(b)), runs(500));
     // structured random headers: arbitrary JSON values in every field
     const field = fc.oneof(fc.jsonValue(), fc.array(fc.oneof(fc.integer(), fc.double(), fc.constant(1e12)), { maxLength: 4 }));
-    fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 6 }), fc.record({ dtype: fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'BOOL', 'U8'), fc.string()), shape: field, data_offsets: field }, { requiredKeys: [] })), fc.uint8Array({ maxLength: 64 }), (h, d) => check(build(h, d))), { numRuns: 800 });
+    fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 6 }), fc.record({ dtype: fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'BOOL', 'U8'), fc.string()), shape: field, data_offsets: field }, { requiredKeys: [] })), fc.uint8Array({ maxLength: 64 }), (h, d) => check(build(h, d))), runs(800));
   });
 });

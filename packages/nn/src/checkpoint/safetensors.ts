@@ -156,7 +156,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsContents {
     if (end < b || end - b !== count * spec.bytes) fail(`tensor '${name}': data_offsets [${b}, ${end}] do not fit shape [${(shape as number[]).join(',')}] of ${st}`);
     if (end > dataLen) fail(`file is truncated: tensor '${name}' needs bytes up to ${end} but the data section has ${dataLen}`);
     ranges.push([b, end, name]);
-    const raw = bytes.slice(dataStart + b, dataStart + end); // copy: aligned, and owned by the tensor
+    // A copy (aligned, owned by the tensor) even when `bytes` is a Node Buffer, whose slice() is a view.
+    const raw = Uint8Array.prototype.slice.call(bytes, dataStart + b, dataStart + end);
     const data = decode(st, raw, count, (m) => fail(`tensor '${name}': ${m}`));
     // defineProperty: a tensor named '__proto__' must become an entry, not the object's prototype
     Object.defineProperty(tensors, name, { value: new Tensor(data, shape as number[], spec.dtype), enumerable: true, writable: true, configurable: true });

@@ -4,6 +4,12 @@ import type { AttributeProto, NodeProto } from '../proto.js';
 import { AttributeType } from '../proto.js';
 import { protoToTensor } from '../tensor-proto.js';
 
+/**
+ * The most elements a node may create from sizes read out of the file (2^28: 1 GiB of float32). A
+ * corrupt pads/sizes/shape value then fails by name instead of exhausting memory.
+ */
+export const MAX_NODE_ELEMENTS = 2 ** 28;
+
 export class NodeContext {
   private readonly attrs = new Map<string, AttributeProto>();
   constructor(readonly node: NodeProto, readonly opset: number, readonly inputs: (Tensor | null)[]) {
@@ -77,6 +83,13 @@ export class NodeContext {
   tensorAttr(name: string): Tensor | null {
     const a = this.attrs.get(name);
     return a?.t ? protoToTensor(a.t, `attribute '${name}' of node '${this.node.name ?? ''}'`) : null;
+  }
+
+  /** Throws unless a tensor of `shape` (from sizes in the file) is small enough to allocate. */
+  checkSize(shape: readonly number[], what: string): void {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw this.error(`${what} [${shape.join(', ')}] is not a shape of non-negative integers`);
+    if (n > MAX_NODE_ELEMENTS) throw this.error(`${what} [${shape.join(', ')}] has ${n} elements, more than the ${MAX_NODE_ELEMENTS} an imported node may create`);
   }
 
   /** Throws if an attribute is set to anything but the values Kiln implements. */

@@ -4,7 +4,7 @@
  * node by node with @kiln/tensor ops, so the imported model trains like any other.
  */
 import { Module, parameter } from '@kiln/nn';
-import type { Tensor } from '@kiln/tensor';
+import { broadcastShapes, type Tensor } from '@kiln/tensor';
 import { decodeModel, type GraphProto, type ModelProto, type NodeProto } from '../proto.js';
 import { protoToTensor } from '../tensor-proto.js';
 import { NodeContext } from './context.js';
@@ -13,6 +13,9 @@ import { importHandlers } from './ops/index.js';
 /** Every ai.onnx opset ONNX has defined; each handler reads its node by the rules of that opset's op version. */
 export const MIN_IMPORT_OPSET = 1;
 export const MAX_IMPORT_OPSET = 21;
+
+/** Ops whose output is the broadcast of their inputs: its size is checked before they run. */
+const BROADCASTING = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Where', 'Max', 'Min', 'Sum', 'Mean', 'PRelu', 'Mod', 'BitShift']);
 
 /** Field names Module reserves or skips; such initializers get a `p_` prefix. */
 function fieldName(name: string): string {
@@ -48,8 +51,11 @@ export class OnnxModule extends Module {
       metadata: Object.fromEntries((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
     };
     const self = this as unknown as Record<string, unknown>;
+    const seen = new Set<string>();
     for (const init of graph.initializer ?? []) {
       const name = init.name ?? '';
+      if (seen.has(name)) throw new Error(`Kiln: onnx import: initializer '${name}' is defined twice`);
+      seen.add(name);
       const t = protoToTensor(init);
       if (t.dtype === 'float32' || t.dtype === 'float64') {
         const field = fieldName(name);
@@ -62,6 +68,7 @@ export class OnnxModule extends Module {
     const isInit = (n: string) => this._paramFields.has(n) || this._constants.has(n);
     this._inputNames = (graph.input ?? []).map((v) => v.name ?? '').filter((n) => !isInit(n));
     this._outputNames = (graph.output ?? []).map((v) => v.name ?? '');
+    checkGraph(graph, this._inputNames, [...this._paramFields.keys(), ...this._constants.keys()], opset);
     for (const node of graph.node ?? []) {
       const op = node.opType ?? '';
       if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') {
@@ -105,6 +112,10 @@ export class OnnxModule extends Module {
     const ctx = new NodeContext(node, this._opset, ins);
     let result: Tensor | Tensor[];
     try {
+      if (BROADCASTING.has(node.opType ?? '')) {
+        const shapes = ins.filter((t): t is Tensor => !!t).map((t) => t.shape);
+        if (shapes.length > 1) ctx.checkSize(shapes.reduce((a, b) => broadcastShapes(node.opType ?? '', a, b)), 'broadcast output');
+      }
       result = importHandlers[node.opType ?? '']!(ctx);
     } catch (e) {
       const msg = (e as Error).message;
@@ -117,6 +128,37 @@ export class OnnxModule extends Module {
       if (!t) throw ctx.error(`produced ${outs.length} outputs, output ${i} ('${name}') is missing`);
       values.set(name, t);
     });
+  }
+}
+
+/**
+ * Checks the graph's wiring before anything runs: nodes in topological order (so no cycles), every
+ * node input produced by a graph input, an initializer or an earlier node, each value produced once,
+ * and every graph output produced. Errors name the node and the value.
+ */
+function checkGraph(graph: GraphProto, inputs: string[], inits: string[], opset: number): void {
+  const producedBy = new Map<string, string>();
+  for (const n of [...inputs, ...inits]) producedBy.set(n, n === '' ? '' : inputs.includes(n) ? 'graph input' : 'initializer');
+  const later = new Map<string, string>();
+  const label = (n: NodeProto, i: number) => `node '${n.name ?? ''}' (#${i}, ${n.opType ?? ''}, opset ${opset})`;
+  (graph.node ?? []).forEach((n, i) => { for (const o of n.output ?? []) if (o && !later.has(o)) later.set(o, label(n, i)); });
+  (graph.node ?? []).forEach((n, i) => {
+    for (const v of n.input ?? []) {
+      if (v === '' || producedBy.has(v)) continue;
+      const by = later.get(v);
+      throw new Error(by
+        ? `Kiln: onnx import: ${label(n, i)} reads '${v}', which ${by} produces later: the graph is not in topological order or has a cycle`
+        : `Kiln: onnx import: ${label(n, i)} reads '${v}', which no graph input, initializer or node produces`);
+    }
+    for (const o of n.output ?? []) {
+      if (!o) continue;
+      if (producedBy.has(o)) throw new Error(`Kiln: onnx import: ${label(n, i)} produces '${o}', which ${producedBy.get(o)} already defines (each value must be assigned once)`);
+      producedBy.set(o, label(n, i));
+    }
+  });
+  for (const o of graph.output ?? []) {
+    const name = o.name ?? '';
+    if (!producedBy.has(name)) throw new Error(`Kiln: onnx import: graph output '${name}' is never produced`);
   }
 }
 

@@ -57,6 +57,7 @@ function resolvePads(c: NodeContext, inSize: number[], k: number[], s: number[],
   return { begin, end };
 }
 
+const padded = (x: Tensor, w: Window) => [...x.shape.slice(0, 2), ...x.shape.slice(2).map((s, i) => s + w.begin[i]! + w.end[i]!)];
 const symmetric = (w: Window) => w.begin.every((p, i) => p === w.end[i]);
 /** Padding the pool ops take natively: symmetric and at most half the kernel. */
 const nativePool = (w: Window) => symmetric(w) && w.begin.every((p, i) => p <= w.k[i]! / 2);
@@ -88,6 +89,7 @@ export const nnOps: Record<string, OpHandler> = {
     const win = windowOf(c, x, n, c.has('kernel_shape') ? c.intList('kernel_shape') : w.shape.slice(2));
     let padding = win.begin;
     if (!symmetric(win)) {
+      c.checkSize(padded(x, win), 'padded input');
       x = K.pad(x, torchPads(win.begin, win.end), 'constant', 0);
       padding = win.begin.map(() => 0);
     }
@@ -105,6 +107,7 @@ export const nnOps: Record<string, OpHandler> = {
     let x = x0.dtype === 'int32' ? x0.to('float64') : x0;
     let padding = win.begin;
     if (!nativePool(win)) {
+      c.checkSize(padded(x, win), 'padded input');
       x = K.pad(x, torchPads(win.begin, win.end), 'constant', -Infinity);
       padding = win.begin.map(() => 0);
     }
@@ -122,6 +125,7 @@ export const nnOps: Record<string, OpHandler> = {
     const countIncludePad = c.int('count_include_pad', 0) === 1;
     const ceilMode = c.int('ceil_mode', 0) === 1;
     if (nativePool(win)) return AVGPOOL[n - 1]!(x0, win.k, { stride: win.s, padding: win.begin, ceilMode, countIncludePad });
+    c.checkSize(padded(x0, win), 'padded input');
     const pads = torchPads(win.begin, win.end);
     const opts = { stride: win.s, padding: 0, ceilMode, countIncludePad: true };
     const sum = AVGPOOL[n - 1]!(K.pad(x0, pads, 'constant', 0), win.k, opts);
@@ -193,6 +197,9 @@ function convTranspose(c: NodeContext): Tensor {
   const d = c.intList('dilations', new Array<number>(n).fill(1));
   const group = c.int('group', 1);
   const op = c.intList('output_padding', new Array<number>(n).fill(0));
+  for (const [name, v, min] of [['kernel_shape', k, 1], ['strides', s, 1], ['dilations', d, 1], ['output_padding', op, 0]] as const) {
+    if (v.length !== n || v.some((e) => !Number.isInteger(e) || e < min)) throw c.error(`${name} [${v.join(', ')}] must be ${n} integers ≥ ${min}`);
+  }
   const inSize = x.shape.slice(2);
   const full = inSize.map((size, i) => s[i]! * (size - 1) + (k[i]! - 1) * d[i]! + 1);
   const auto = c.string('auto_pad', 'NOTSET');
@@ -204,7 +211,11 @@ function convTranspose(c: NodeContext): Tensor {
     end = total.map((t, i) => t - begin[i]!);
   };
   if (c.has('output_shape')) {
-    split(c.intList('output_shape').slice(-n));
+    const shape = c.intList('output_shape');
+    if ((shape.length !== n && shape.length !== n + 2) || shape.some((e) => !Number.isInteger(e) || e < 1)) {
+      throw c.error(`output_shape [${shape.join(', ')}] must list ${n} (or ${n + 2}) positive sizes`);
+    }
+    split(shape.slice(-n));
   } else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
     split(inSize.map((size, i) => size * s[i]!));
   } else {
@@ -214,6 +225,7 @@ function convTranspose(c: NodeContext): Tensor {
     end = pads.slice(n);
   }
   const b = begin!, e = end!;
+  c.checkSize([x.shape[0]!, w.shape[1]! * group, ...full.map((F, i) => Math.max(F, F + op[i]! - b[i]! - e[i]!))], 'output');
   const native = b.every((p, i) => p === e[i] && p >= 0) && op.every((p, i) => p >= 0 && p < Math.max(s[i]!, d[i]!));
   if (native) return CONVT[n - 1]!(x, w, bias, { stride: s, padding: b, outputPadding: op, dilation: d, groups: group });
   let y = CONVT[n - 1]!(x, w, null, { stride: s, padding: 0, dilation: d, groups: group });

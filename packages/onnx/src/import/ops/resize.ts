@@ -124,6 +124,7 @@ export function resize(c: NodeContext): Tensor {
     });
   }
   if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw c.error(`output shape [${sizes.join(', ')}] is not positive`);
+  c.checkSize(sizes, 'output shape');
   const extrapolation = c.float('extrapolation_value', 0);
   axes.forEach((a, ai) => {
     const inLen = x.shape[a]!, outLen = sizes[a]!;

@@ -159,6 +159,9 @@ export const shapeOps: Record<string, OpHandler> = {
     // Opsets < 11: pads (opset 1: paddings) and value are attributes.
     let pads = c.opset < 11 ? c.intList(c.opset < 2 && c.has('paddings') ? 'paddings' : 'pads') : c.ints(1);
     const axes = c.optionalInput(3) ? c.ints(3).map((a) => norm(c, a, x.ndim)) : x.shape.map((_, i) => i);
+    if (pads.length !== 2 * axes.length || pads.some((p) => !Number.isInteger(p))) {
+      throw c.error(`pads [${pads.join(', ')}] must be ${2 * axes.length} integers (begin and end for each of ${axes.length} axes)`);
+    }
     const full = new Array<number>(2 * x.ndim).fill(0);
     axes.forEach((a, i) => { full[a] = pads[i]!; full[x.ndim + a] = pads[axes.length + i]!; });
     pads = full;
@@ -166,6 +169,7 @@ export const shapeOps: Record<string, OpHandler> = {
     // Kiln's pad lists (before, after) pairs from the last dim backwards, like PyTorch.
     const torchPads: number[] = [];
     for (let d = x.ndim - 1; d >= 0; d--) torchPads.push(pads[d]!, pads[x.ndim + d]!);
+    c.checkSize(x.shape.map((n, d) => n + pads[d]! + pads[x.ndim + d]!), 'padded shape');
     return K.pad(x, torchPads, mode === 'edge' ? 'replicate' : (mode as K.PadMode), value);
   },
   ReduceMean: reduce('mean'), ReduceSum: reduce('sum'), ReduceMax: reduce('max'), ReduceMin: reduce('min'), ReduceProd: reduce('prod'),
@@ -181,6 +185,7 @@ export const shapeOps: Record<string, OpHandler> = {
     const x = c.input(0);
     const shape = c.ints(1);
     const out = K.broadcastShapes('Expand', x.shape, shape);
+    c.checkSize(out, 'output shape');
     return K.expand(x, out);
   },
   Cast: (c) => {
