@@ -275,8 +275,11 @@ def real_checkpoint():
 # ---- 4. torch.onnx.export of small variants ---------------------------------------------
 ONNX_CASES = {
     'lenet5_modern': (lambda: LeNet5(True), [1, 1, 32, 32]),
-    'alexnet': (lambda: tv.alexnet(num_classes=10), [1, 3, 63, 63]),
-    'vgg11_bn': (lambda: tv.vgg11_bn(num_classes=10), [1, 3, 32, 32]),
+    # adaptive pools export only for even windows (torch and Kiln alike): 224×224 gives 6×6 / 7×7
+    'alexnet': (lambda: tv.alexnet(num_classes=10), [1, 3, 224, 224]),
+    # torchvision's VGG class with a narrow feature stack (its classifier is fixed at 512·7·7 → 4096)
+    'vgg_small_bn': (lambda: torchvision.models.vgg.VGG(torchvision.models.vgg.make_layers(
+        [8, 'M', 16, 'M', 32, 32, 'M', 64, 64, 'M', 512, 'M'], batch_norm=True), num_classes=10), [1, 3, 224, 224]),
     'resnet18': (lambda: tv.resnet18(num_classes=10), [1, 3, 32, 32]),
     'resnet50': (lambda: tv.resnet50(num_classes=10), [1, 3, 32, 32]),
     'googlenet': (lambda: gnet(num_classes=10), [1, 3, 64, 64]),
@@ -308,7 +311,7 @@ def onnx_files(real):
     for name, (make, shape) in ONNX_CASES.items():
         m = hash_fill(make()).eval()
         export_onnx(m, shape, os.path.join(OUT, 'onnx', name + '.onnx'), True)
-        x = hash_input([3] + shape[1:])
+        x = hash_input([1 if shape[2] >= 224 else 3] + shape[1:])
         with torch.no_grad():
             out[name] = m.double()(x.double())
         print('onnx', name, os.path.getsize(os.path.join(OUT, 'onnx', name + '.onnx')), flush=True)

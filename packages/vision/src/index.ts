@@ -13,3 +13,4 @@ export {
   makeGrid, saveImageGrid, receptiveField, layerOutput, featureMapGrid, saveFeatureMaps, topActivatingPatches, saveTopPatches,
   type GridOptions, type ReceptiveField, type FeatureMapOptions, type TopPatchesOptions, type TopPatches,
 } from './visualize/index.js';
+export { replaceHead } from './transfer/replace-head.js';

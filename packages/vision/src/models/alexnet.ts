@@ -20,6 +20,7 @@ export interface AlexNetOptions extends ZooOptions {
 const CHAIN = [{ k: 11, s: 4, p: 2 }, { k: 3, s: 2 }, { k: 5, p: 2 }, { k: 3, s: 2 }, { k: 3, p: 1 }, { k: 3, s: 2 }];
 
 export class AlexNet extends Module {
+  readonly _name = 'alexnet';
   features: Sequential;
   avgpool = new AdaptiveAvgPool2d([6, 6]);
   classifier: Sequential;

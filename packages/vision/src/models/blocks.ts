@@ -5,8 +5,23 @@
  * initialisers the ones torchvision's constructors apply.
  */
 import {
-  BatchNorm2d, Conv2d, Linear, Module, Sequential, constant_, kaimingNormal_, normal_, uniform_, zeros_,
+  BatchNorm2d, Conv2d, Linear as NnLinear, Module, Sequential, constant_, kaimingNormal_, normal_, uniform_, zeros_,
 } from '@kiln/nn';
+
+
+/**
+ * nn's Linear whose construction draws the weights once from N(0, 0.01) with zero bias — the
+ * init torchvision gives VGG's classifier — instead of drawing PyTorch's default init first and
+ * overwriting it: VGG's 103M-weight first classifier layer is the bulk of its construction time.
+ */
+export class SmallNormalLinear extends NnLinear {
+  override resetParameters(): void {
+    normal_(this.weight, 0, 0.01);
+    if (this.bias) zeros_(this.bias);
+  }
+}
+// prints and summarises as the Linear it is
+Object.defineProperty(SmallNormalLinear, 'name', { value: 'Linear' });
 import { noGrad, type Tensor } from '@kiln/tensor';
 
 /**
@@ -54,7 +69,7 @@ export function initWeights(model: Module, rules: {
       } else if (m instanceof BatchNorm2d) {
         if (m.weight) constant_(m.weight, 1);
         if (m.bias) zeros_(m.bias);
-      } else if (m instanceof Linear) {
+      } else if (m instanceof NnLinear) {
         (rules.linear ?? ((w: Tensor) => normal_(w, 0, 0.01)))(m.weight, m.outFeatures);
         if (m.bias) zeros_(m.bias);
       }

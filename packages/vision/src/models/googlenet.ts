@@ -69,6 +69,7 @@ export class InceptionAux extends Module {
 const CHAIN = [{ k: 7, s: 2, p: 3 }, { k: 3, s: 2, ceil: true }, { k: 3, s: 2, ceil: true }, { k: 3, s: 2, ceil: true }, { k: 2, s: 2, ceil: true }];
 
 export class GoogLeNet extends Module {
+  readonly _name = 'googlenet';
   conv1: BasicConv2d;
   maxpool1 = new MaxPool2d(3, { stride: 2, ceilMode: true });
   conv2: BasicConv2d;

@@ -17,11 +17,11 @@ export interface Downsample {
 /** PyTorch's output size of a conv/pool window (with its ceil-mode rule); 0 when the window does not fit. */
 export function windowOutput(n: number, { k, s = 1, p = 0, d = 1, ceil = false }: Downsample): number {
   const span = n + 2 * p - d * (k - 1) - 1;
-  if (span < 0) return 0;
+  // ceil mode lets the last window overhang the input (so span may be slightly negative) ...
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  // ceil mode: the last window must start inside the input or its left padding
-  if (ceil && (out - 1) * s >= n + p) out -= 1;
-  return out;
+  // ... as long as it starts inside the input or its left padding
+  if (ceil && out > 0 && (out - 1) * s >= n + p) out -= 1;
+  return Math.max(0, out);
 }
 
 /** The smallest square input side for which every step of `chain` produces at least 1×1. */

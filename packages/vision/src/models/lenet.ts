@@ -18,6 +18,7 @@ export interface LeNet5Options extends ZooOptions {
 const CHAIN = [{ k: 5 }, { k: 2, s: 2 }, { k: 5 }, { k: 2, s: 2 }, { k: 5 }];
 
 export class LeNet5 extends Module {
+  readonly _name = 'lenet5';
   features: Sequential;
   classifier: Sequential;
   readonly _inChannels: number;

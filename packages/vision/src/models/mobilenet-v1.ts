@@ -45,6 +45,7 @@ const BLOCKS: readonly (readonly [number, number])[] = [
 ];
 
 export class MobileNetV1 extends Module {
+  readonly _name = 'mobilenetV1';
   features: Sequential;
   classifier: Sequential;
   readonly inputSize: number;

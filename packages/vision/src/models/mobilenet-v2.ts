@@ -49,6 +49,7 @@ const SETTING: readonly (readonly [number, number, number, number])[] = [
 ];
 
 export class MobileNetV2 extends Module {
+  readonly _name = 'mobilenetV2';
   features: Sequential;
   classifier: Sequential;
   readonly _inChannels: number;

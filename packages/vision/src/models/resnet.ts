@@ -12,6 +12,11 @@ import { checkOptions, ZOO_SPEC, type ZooOptions } from './options.js';
 export interface ResNetOptions extends ZooOptions {
   /** Start each block's last BatchNorm at γ = 0, so every residual branch starts as the identity. */
   zeroInitResidual?: boolean;
+  /**
+   * Divides every width (stem 64 and stages 64/128/256/512; default 1 = torchvision's). Reduced
+   * variants keep the keys and change the shapes — for small data and tests.
+   */
+  widthDivisor?: number;
 }
 
 const conv3x3 = (i: number, o: number, stride = 1) => new Conv2d(i, o, 3, { stride, padding: 1, bias: false });
@@ -94,19 +99,22 @@ export class ResNet extends Module {
   fc: Linear;
   readonly _inChannels: number;
   readonly _minSize = minInputSize(STEM);
-  private _inplanes = 64;
+  private _inplanes: number;
 
   constructor(readonly _name: string, block: BlockClass, layers: readonly number[], options: ResNetOptions = {}) {
     super();
-    checkOptions(_name, options, { ...ZOO_SPEC, zeroInitResidual: 'bool' });
+    checkOptions(_name, options, { ...ZOO_SPEC, zeroInitResidual: 'bool', widthDivisor: 'posint' });
     this._inChannels = options.inChannels ?? 3;
-    this.conv1 = new Conv2d(this._inChannels, 64, 7, { stride: 2, padding: 3, bias: false });
-    this.bn1 = new BatchNorm2d(64);
-    this.layer1 = this.makeLayer(block, 64, layers[0]!, 1);
-    this.layer2 = this.makeLayer(block, 128, layers[1]!, 2);
-    this.layer3 = this.makeLayer(block, 256, layers[2]!, 2);
-    this.layer4 = this.makeLayer(block, 512, layers[3]!, 2);
-    this.fc = new Linear(512 * block.expansion, options.numClasses ?? 1000);
+    const div = options.widthDivisor ?? 1;
+    const [w1, w2, w3, w4] = [64, 128, 256, 512].map((c) => Math.max(1, Math.floor(c / div))) as [number, number, number, number];
+    this._inplanes = w1;
+    this.conv1 = new Conv2d(this._inChannels, w1, 7, { stride: 2, padding: 3, bias: false });
+    this.bn1 = new BatchNorm2d(w1);
+    this.layer1 = this.makeLayer(block, w1, layers[0]!, 1);
+    this.layer2 = this.makeLayer(block, w2, layers[1]!, 2);
+    this.layer3 = this.makeLayer(block, w3, layers[2]!, 2);
+    this.layer4 = this.makeLayer(block, w4, layers[3]!, 2);
+    this.fc = new Linear(w4 * block.expansion, options.numClasses ?? 1000);
     initWeights(this, { linear: () => undefined });
     if (options.zeroInitResidual) {
       noGrad(() => {

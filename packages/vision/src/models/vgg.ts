@@ -3,9 +3,9 @@
  * BatchNorm, ReLU, 2×2 max pools), `avgpool` (adaptive 7×7) and `classifier` (two hidden layers
  * with dropout). Keys: `features.0.weight`, `classifier.6.weight`.
  */
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential } from '@kiln/nn';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, MaxPool2d, Module, ReLU, Sequential } from '@kiln/nn';
 import type { Tensor } from '@kiln/tensor';
-import { initWeights } from './blocks.js';
+import { initWeights, SmallNormalLinear } from './blocks.js';
 import { checkImageInput, minInputSize } from './input-check.js';
 import { checkOptions, ZOO_SPEC, type ZooOptions } from './options.js';
 
@@ -56,11 +56,11 @@ export class VGG extends Module {
     const hidden = options.hidden ?? 4096;
     const p = options.dropout ?? 0.5;
     this.classifier = new Sequential(
-      new Linear(c * 7 * 7, hidden), new ReLU(), new Dropout(p),
-      new Linear(hidden, hidden), new ReLU(), new Dropout(p),
-      new Linear(hidden, options.numClasses ?? 1000),
+      new SmallNormalLinear(c * 7 * 7, hidden), new ReLU(), new Dropout(p),
+      new SmallNormalLinear(hidden, hidden), new ReLU(), new Dropout(p),
+      new SmallNormalLinear(hidden, options.numClasses ?? 1000),
     );
-    initWeights(this, {});
+    initWeights(this, { linear: () => undefined });
   }
 
   override forward(x: Tensor): Tensor {
