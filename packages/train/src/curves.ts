@@ -30,8 +30,8 @@ interface Panel { name: string; label: string; series: string[]; ticks: number[]
 
 /**
  * Learning curves as SVG text: epochs on x; losses (series whose name contains "loss") in the top
- * panel on their own y axis, every other series (accuracy and other metrics, on 0–1 when all their
- * values lie there) in a panel below, each panel with ticks and a legend.
+ * panel on their own y axis, every other series (accuracy and other metrics; an axis ending at 1
+ * when all their values lie in [0, 1]) in a panel below, each panel with ticks and a legend.
  */
 export function learningCurvesSvg(series: Record<string, number[]>, title = 'Learning curves', options: CurvesOptions = {}): string {
   for (const k of Object.keys(options)) if (k !== 'bestEpoch') throw new Error(`Kiln: learningCurvesSvg: unknown option '${k}' (known: bestEpoch)`);
@@ -46,7 +46,8 @@ export function learningCurvesSvg(series: Record<string, number[]>, title = 'Lea
   if (others.length) {
     const v = values(others);
     const unit = v.every((x) => x >= 0 && x <= 1);
-    panels.push({ name: 'metrics', label: others.length === 1 ? others[0]! : 'metric', series: others, ticks: unit ? niceTicks(0, 1) : niceTicks(Math.min(0, ...v), Math.max(...v)) });
+    // values in [0, 1] (accuracies): the axis ends at 1 and starts at a round value below the lowest
+    panels.push({ name: 'metrics', label: others.length === 1 ? others[0]! : 'metric', series: others, ticks: unit ? niceTicks(Math.min(...v), 1) : niceTicks(Math.min(0, ...v), Math.max(...v)) });
   }
   const W = 640, L = 60, R = 150, T = 40, PH = 230, GAP = 30, B = 45;
   const H = T + Math.max(1, panels.length) * PH + Math.max(0, panels.length - 1) * GAP + B;
