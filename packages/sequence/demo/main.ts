@@ -4,7 +4,9 @@
  * trains an LSTM language model with fit (progress bar on a terminal), reports per-character
  * cross-entropy and perplexity against a unigram baseline, samples names at several temperatures
  * and with top-k / top-p, exports one sampling step to ONNX and samples the same names from ONNX
- * Runtime. Options: --epochs N (most epochs, default 40; early stopping on the dev loss), --hidden N (default 128), --cell lstm|gru, --out DIR.
+ * Runtime. With --words, then a word-level LM on WordNet glosses (demo/words.ts).
+ * Options: --epochs N (most epochs, default 40; early stopping on the dev loss), --hidden N (default
+ * 128), --cell lstm|gru, --out DIR, --words, --word-epochs N (default 6).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import {
 } from '@kiln/sequence';
 import { loadNames } from './corpora.js';
 import { exportLMStep, generateWithOrt, ortSession } from './onnx-lm.js';
+import { wordDemo } from './words.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,6 +29,8 @@ const { values: args } = parseArgs({
     hidden: { type: 'string', default: '128' },
     cell: { type: 'string', default: 'lstm' },
     out: { type: 'string', default: join(tmpdir(), 'kiln-sequence-demo') },
+    words: { type: 'boolean', default: false },
+    'word-epochs': { type: 'string', default: '6' },
   },
 });
 const epochs = Number(args.epochs), hidden = Number(args.hidden), cell = args.cell as 'lstm' | 'gru';
@@ -99,3 +104,9 @@ const kiln = generate(model, options);
 const ortNames = ort.ids.map((ids) => tok.decode(ids));
 console.log(`ONNX Runtime samples (temperature 0.8, seed 42): ${ortNames.join(', ')}`);
 console.log(`same as Kiln's generate with that seed: ${JSON.stringify(ort.ids) === JSON.stringify(kiln) ? 'yes' : 'NO'}; largest |logit| difference ORT vs Kiln over the run: ${ort.maxLogitDiff.toExponential(2)}`);
+
+if (args.words) {
+  const wordEpochs = Number(args['word-epochs']);
+  if (!(Number.isInteger(wordEpochs) && wordEpochs >= 1)) throw new Error(`demo: --word-epochs must be a positive integer, got ${args['word-epochs']}`);
+  await wordDemo({ epochs: wordEpochs, progress: 'auto' });
+}

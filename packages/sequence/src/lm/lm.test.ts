@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator, Tensor, manualSeed, noGrad } from '@kiln/tensor';
+import { gradcheckModule } from '@kiln/nn';
 import { Adam } from '@kiln/optim';
 import { fit } from '@kiln/train';
 import {
@@ -128,6 +129,16 @@ describe('language model plumbing', () => {
     expect(() => lmLoss(new Tensor(new Float32Array(12), [1, 3, 4], 'float32'), new Tensor(new Int32Array(2), [1, 2], 'int32'))).toThrow('Kiln: lmLoss: expected logits [B, T, V] and targets [B, T], got [1,3,4] and [1,2]');
     const tok = Tokenizer.fit('char', ['abc']);
     expect(() => tok.decode([2, 4, 99])).toThrow('Kiln: Vocab.decode: token id 99 at position 2 out of range for a vocabulary of 7 tokens');
+  });
+
+  it('float64 gradcheck of the whole LM (embedding, 2-layer LSTM and GRU, decoder) through lmLoss with a padded target', () => {
+    for (const cell of ['lstm', 'gru'] as const) {
+      manualSeed(5);
+      const m = new RNNLanguageModel(6, { cell, embeddingDim: 3, hiddenSize: 4, numLayers: 2, dtype: 'float64', padId: 0 });
+      const [x, y] = lmBatch([[2, 4, 5, 3], [2, 5, 3]]);
+      const r = gradcheckModule(m, [x!], (o) => lmLoss(o, y!));
+      expect(r.ok, `${cell}: ${JSON.stringify(r).slice(0, 300)}`).toBe(true);
+    }
   });
 
   it('state-dict keys follow the module names (embedding, rnn, decoder); the LM trains with truncated BPTT in fit', async () => {
