@@ -48,7 +48,8 @@ export interface TbpttOptions {
   /**
    * 'batch' (default): each batch starts from the initial state. 'epoch': the state carries on
    * (detached) into the next batch — for batches that continue the same streams, as in a language
-   * model over one long text — and resets at each epoch.
+   * model over one long text — and resets at each epoch. Every batch must then hold the same
+   * number of streams (the recurrent layer rejects a state of another batch size).
    */
   carry?: 'batch' | 'epoch';
 }
