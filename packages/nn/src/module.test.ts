@@ -107,4 +107,15 @@ describe('Module', () => {
     traceOps({ record: (r) => inner.push(r) }, () => lin.forward(zeros([1, 2])));
     expect(inner.map((r) => r.op)).toEqual(['linear']);
   });
+
+  it('a traced call lists tensors from arguments, array arguments and option objects, in order', () => {
+    class Probe extends Module {
+      override forward(x: unknown, _pair: unknown, _opts: unknown): unknown { return x; }
+    }
+    const p = new Probe();
+    const [a, b, c, d] = [zeros([1]), zeros([2]), zeros([3]), zeros([4])];
+    const records: TraceRecord[] = [];
+    traceOps({ record: (r) => records.push(r), wantsComposite: (op) => op === 'module' }, () => p.forward(a, [b, 7, c], { lengths: d, flag: true }));
+    expect(records[0]!.inputs).toEqual([a, b, c, d]);
+  });
 });

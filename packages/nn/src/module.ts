@@ -42,6 +42,8 @@ export interface LoadStateDictResult {
  * ONNX hook: the constructor wraps `forward` so that, while a tracer is active (`isTracing()`),
  * each call runs inside `composite('module', [...tensor inputs, ...own parameters and
  * buffers], { module, type }, forward)` — an exporter can then map a whole layer to one node.
+ * Tensor inputs are the tensor arguments, the tensors in array arguments and the tensor values
+ * of plain option objects, in argument order.
  * With no tracer the wrapper calls straight through.
  */
 export class Module {
@@ -58,7 +60,11 @@ export class Module {
       writable: true,
       value: (...args: unknown[]): unknown => {
         if (!isTracing()) return original.apply(this, args);
-        const inputs = args.flatMap((a) => (a instanceof Tensor ? [a] : Array.isArray(a) ? a.filter((x) => x instanceof Tensor) : []));
+        // Tensor arguments, tensors inside array arguments ([h0, c0]) and tensor values of option
+        // objects ({ lengths }), so a layer mapping sees every tensor the call depends on.
+        const inputs = args.flatMap((a) => (a instanceof Tensor ? [a]
+          : Array.isArray(a) ? a.filter((x) => x instanceof Tensor)
+            : a !== null && typeof a === 'object' && Object.getPrototypeOf(a) === Object.prototype ? Object.values(a).filter((x) => x instanceof Tensor) : []));
         const own = [...this.ownParameters().map(([, p]) => p), ...this.ownBuffers().map(([, b]) => b)];
         return composite('module', [...inputs, ...own], { module: this, type: this.constructor.name }, () => original.apply(this, args) as Tensor);
       },

@@ -22,7 +22,7 @@ export function makeRecurrent(block: string, inputSize: number, spec: RecurrentS
 
 /** Runs a layer on `[T, B, in]` with an optional state; returns [output, state] with state = hN or [hN, cN]. */
 export function runRecurrent(
-  rnn: RNN | GRU | LSTM, x: Tensor, state: Tensor | [Tensor, Tensor] | null, lengths?: ArrayLike<number>,
+  rnn: RNN | GRU | LSTM, x: Tensor, state: Tensor | [Tensor, Tensor] | null, lengths?: ArrayLike<number> | Tensor,
 ): [Tensor, Tensor | [Tensor, Tensor]] {
   const opts = lengths ? { lengths } : undefined;
   if (rnn instanceof LSTM) return rnn.forward(x, state as [Tensor, Tensor] | null, opts);

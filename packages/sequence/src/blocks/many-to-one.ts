@@ -23,7 +23,7 @@ export class ManyToOne extends Module {
     this.head = new Linear(this.rnn.stateSize * this.rnn.numDirections, outputSize, { dtype: this.rnn.paramDType() });
   }
 
-  override forward(x: Tensor, lengths?: ArrayLike<number>): Tensor {
+  override forward(x: Tensor, lengths?: ArrayLike<number> | Tensor): Tensor {
     const [, state] = runRecurrent(this.rnn, x, null, lengths);
     return this.head.forward(finalFeatures(this.rnn, state));
   }

@@ -26,17 +26,17 @@ export class Seq2Seq extends Module {
   }
 
   /** The encoder's final state for `source` `[T_x, B, in]`. */
-  encode(source: Tensor, sourceLengths?: ArrayLike<number>): DecoderState {
+  encode(source: Tensor, sourceLengths?: ArrayLike<number> | Tensor): DecoderState {
     return runRecurrent(this.encoder, source, null, sourceLengths)[1];
   }
 
   /** Teacher-forced predictions `[T_y, B, out]` of `target`. */
-  override forward(source: Tensor, target: Tensor, sourceLengths?: ArrayLike<number>): Tensor {
+  override forward(source: Tensor, target: Tensor, sourceLengths?: ArrayLike<number> | Tensor): Tensor {
     return this.decoder.forward(target, this.encode(source, sourceLengths));
   }
 
   /** Generates `steps` outputs `[steps, B, out]` for `source`, feeding each prediction back. */
-  generate(source: Tensor, steps: number, sourceLengths?: ArrayLike<number>): Tensor {
+  generate(source: Tensor, steps: number, sourceLengths?: ArrayLike<number> | Tensor): Tensor {
     return this.decoder.generate(this.encode(source, sourceLengths), steps, source.shape[1]!);
   }
 }

@@ -11,9 +11,10 @@
  * - layer k > 0 reads Y `[T, D, B, H]` as `[T, B, D·H]` (Transpose + Reshape [0, 0, −1]);
  * - batchFirst and unbatched inputs by Transpose / Unsqueeze around the stack; initial states
  *   sliced per layer from `[L·D, B, H]`, final states concatenated back.
- * Batch and sequence dims stay symbolic. LSTM projections (projSize) have no ONNX form and
- * variable `lengths` are not exported (export the padded model; ONNX's sequence_lens is
- * supported on import).
+ * - `lengths` given as an int32 tensor → every layer's sequence_lens (same semantics: padded
+ *   steps output 0, final states are each sequence's own last step); lengths given as a plain
+ *   array are refused, since the traced graph could not take them as an input.
+ * Batch and sequence dims stay symbolic. LSTM projections (projSize) have no ONNX form.
  */
 import { cat, neg, noGrad, stack, type Tensor } from '@kiln/tensor';
 import { AttributeType } from '../../proto.js';
@@ -61,8 +62,11 @@ export const recurrentLayer: LayerExporter = {
 function exportLayer(b: GraphBuilder, m: Record<string, unknown>, inputs: readonly Tensor[], outputs: readonly Tensor[]): void {
   const mode = m.mode as Mode;
   const layer = m.constructor && (m.constructor as { name?: string }).name;
-  if (m._lastLengths) {
-    throw new Error(`Kiln: onnx export: ${layer}: a forward with lengths cannot be exported (the mapping sees tensors only); export the padded model — ONNX sequence_lens is supported on import`);
+  // The layer's tensors after x: its initial states, then (int32) the lengths.
+  const lengthsT = inputs.slice(1).find((t) => t.dtype === 'int32') ?? null;
+  const states = inputs.slice(1).filter((t) => t.dtype !== 'int32');
+  if (m._lastLengths && !lengthsT) {
+    throw new Error(`Kiln: onnx export: ${layer}: lengths given as an array cannot be exported; pass them as an int32 tensor (forward(x, h, { lengths: tensor(Int32Array.from(lens)) })) to export them as sequence_lens`);
   }
   if (m.projSize) throw new Error(`Kiln: onnx export: ${layer} with projSize ${String(m.projSize)} has no ONNX equivalent (ONNX LSTM has no projection)`);
   const L = m.numLayers as number;
@@ -73,7 +77,6 @@ function exportLayer(b: GraphBuilder, m: Record<string, unknown>, inputs: readon
   const flat = (outputs as unknown as Array<Tensor | Tensor[]>).flat();
   const x = inputs[0]!;
   const batched = x.ndim === 3;
-  const hasState = inputs.length > 1;
   const param = (name: string, l: number, d: number): Tensor | null =>
     (m[`${name}_l${l}${d === 1 ? '_reverse' : ''}`] as Tensor | undefined) ?? null;
   const axes1 = () => b.int64([1], 'axes');
@@ -82,8 +85,9 @@ function exportLayer(b: GraphBuilder, m: Record<string, unknown>, inputs: readon
   if (!batched) xs = b.tmp('Unsqueeze', [xs, axes1()]);
   else if (m.batchFirst) xs = b.tmp('Transpose', [xs], { perm: [1, 0, 2] });
   const state = (i: number): string | null => {
-    if (!hasState || !inputs[i]) return null;
-    const n = b.name(inputs[i]!);
+    const st = states[i - 1];
+    if (!st) return null;
+    const n = b.name(st);
     return batched ? n : b.tmp('Unsqueeze', [n, axes1()]);
   };
   const h0 = state(1);
@@ -107,7 +111,7 @@ function exportLayer(b: GraphBuilder, m: Record<string, unknown>, inputs: readon
     } else {
       ins.push('');
     }
-    ins.push(''); // sequence_lens
+    ins.push(lengthsT ? b.name(lengthsT) : ''); // sequence_lens
     const slice = (s: string | null): string => {
       if (s === null) return '';
       if (L === 1) return s;
@@ -124,8 +128,8 @@ function exportLayer(b: GraphBuilder, m: Record<string, unknown>, inputs: readon
     while (ins[ins.length - 1] === '') ins.pop();
     const last = l === L - 1;
     const direct = L === 1 && batched;
-    const hOut = direct ? b.output(flat[1]!, 'h_n') : b.unique(`${op.toLowerCase()}_Y_h`);
-    const cOut = mode === 'LSTM' ? (direct ? b.output(flat[2]!, 'c_n') : b.unique('lstm_Y_c')) : null;
+    const hOut = direct ? b.output(flat[1]!, 'rnn_h_n') : b.unique(`${op.toLowerCase()}_Y_h`);
+    const cOut = mode === 'LSTM' ? (direct ? b.output(flat[2]!, 'rnn_c_n') : b.unique('lstm_Y_c')) : null;
     const y = b.unique(`${op.toLowerCase()}_Y`);
     const attrs: Record<string, number | string> = { hidden_size: H, direction: D === 2 ? 'bidirectional' : 'forward' };
     if (mode === 'GRU') attrs.linear_before_reset = course ? 0 : 1;
@@ -139,7 +143,7 @@ function exportLayer(b: GraphBuilder, m: Record<string, unknown>, inputs: readon
     if (cOut) cY.push(cOut);
     // [T, D, B, H] → [T, B, D·H]
     const t = b.tmp('Transpose', [y], { perm: [0, 2, 1, 3] });
-    const reshapeTo = last && !postOutput ? b.output(finalOut, 'output') : b.unique('rnn_layer_out');
+    const reshapeTo = last && !postOutput ? b.output(finalOut, 'rnn_output') : b.unique('rnn_layer_out');
     b.node('Reshape', [t, b.int64([0, 0, -1], 'shape')], [reshapeTo]);
     xs = reshapeTo;
   }
@@ -152,10 +156,10 @@ function exportLayer(b: GraphBuilder, m: Record<string, unknown>, inputs: readon
     const v = names.length === 1 ? names[0]! : b.tmp('Concat', names, { axis: 0 });
     b.node('Squeeze', [v, axes1()], [b.output(t, hint)]);
   };
-  finish(hY, flat[1]!, 'h_n');
-  if (mode === 'LSTM') finish(cY, flat[2]!, 'c_n');
+  finish(hY, flat[1]!, 'rnn_h_n');
+  if (mode === 'LSTM') finish(cY, flat[2]!, 'rnn_c_n');
   if (postOutput) {
-    if (!batched) b.node('Squeeze', [xs, axes1()], [b.output(finalOut, 'output')]);
-    else b.node('Transpose', [xs], [b.output(finalOut, 'output')], { perm: [1, 0, 2] });
+    if (!batched) b.node('Squeeze', [xs, axes1()], [b.output(finalOut, 'rnn_output')]);
+    else b.node('Transpose', [xs], [b.output(finalOut, 'rnn_output')], { perm: [1, 0, 2] });
   }
 }
