@@ -4,7 +4,7 @@ import { manualSeed, noGrad, pad, type Tensor } from '@kiln/tensor';
 import { crossEntropy, saveSafetensors, writeFileAtomic, type Module } from '@kiln/nn';
 import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
 import { DataLoader, TensorDataset, accuracy, colorShapes, loadMnistSplits, predictions } from '@kiln/data';
-import { fit, evaluate } from '@kiln/train';
+import { fit, evaluate, saveLearningCurves } from '@kiln/train';
 import { runSession, saveOnnx } from '@kiln/onnx';
 import { parseArgs, positiveInt, type CommandSpec } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -102,9 +102,9 @@ export async function trainCommand(argv: readonly string[], out: Out): Promise<v
     loss: (o, y) => crossEntropy(o, y),
     schedule: new LRScheduler(optimizer, cosineAnnealing(lr, epochs, lr * 0.02)),
     earlyStopping: { monitor: 'accuracy', patience },
-    curves: join(dir, 'curves'),
     log: (s) => out.note(s.trimEnd()),
   });
+  await saveLearningCurves(history, join(dir, 'curves'), `${name}${flags.variant ? ` (${String(flags.variant)})` : ''} on ${flags.data}: learning curves`);
   const best = history.bestEpoch ?? history.epochs.at(-1)!;
   const devAccuracy = history.metrics.accuracy![best - 1]!;
   if (!Number.isFinite(history.trainLoss.at(-1)!)) throw new Error(`kiln train: the training loss became ${history.trainLoss.at(-1)} (try a smaller --lr)`);
