@@ -168,12 +168,9 @@ function mm(a: Float, aOff: number, b: Float, bOff: number, c: Float, cOff: numb
   });
 }
 
-/** Adds `bias` `[n]` to every row of `[rows, n]` (or writes it when `init`). */
-function addRows(out: Float, bias: Float, rows: number, n: number): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * n;
-    for (let j = 0; j < n; j++) out[o + j] = out[o + j]! + bias[j]!;
-  }
+/** Writes `row` `[n]` into every row of `out` `[rows, n]` (typed-array copies, memcpy speed). */
+function fillRows(out: Float, row: Float, rows: number, n: number): void {
+  for (let r = 0; r < rows; r++) out.set(row, r * n);
 }
 
 /** Σ over rows of `[rows, n]` into `out` `[n]`. */
@@ -237,12 +234,19 @@ function run(kind: Kind, a: Args): Tensor[] {
 
   // The input projection of every step: one GEMM (biases preloaded; GRU keeps b_hh apart).
   const xg = alloc(TB * G * H);
-  if (bIh) addRows(xg, bIh, TB, G * H);
-  if (bHh && kind !== 'gru') addRows(xg, bHh, TB, G * H);
-  mm(xs, 0, wIh, 0, xg, 0, TB, G * H, I, false, true, bIh !== null || (bHh !== null && kind !== 'gru'));
+  const biasRow = bIh || (bHh && kind !== 'gru') ? alloc(G * H) : null;
+  if (biasRow) {
+    if (bIh) biasRow.set(bIh);
+    if (bHh && kind !== 'gru') for (let j = 0; j < G * H; j++) biasRow[j] = biasRow[j]! + bHh[j]!;
+    fillRows(xg, biasRow, TB, G * H);
+  }
+  mm(xs, 0, wIh, 0, xg, 0, TB, G * H, I, false, true, biasRow !== null);
 
   // Saved for the backward pass (rows past a step's active count stay zero).
-  const y = alloc(TB * P);
+  // Outputs are packed into one buffer (see unpack); without reordering, steps write into it directly.
+  const total = TB * P + B * P + (kind === 'lstm' ? B * H : 0);
+  const packedData = alloc(total);
+  const y = perm ? alloc(TB * P) : packedData.subarray(0, TB * P);
   const hPrevAll = alloc(TB * P);
   const cPrevAll = alloc(kind === 'lstm' ? TB * H : 0);
   const cAll = alloc(kind === 'lstm' ? TB * H : 0);
@@ -271,7 +275,7 @@ function run(kind: Kind, a: Args): Tensor[] {
       cCur.set(c, 0);
     } else if (kind === 'gru') {
       const hgs = hg.subarray(0, bt * 3 * H);
-      if (bHh) for (let r = 0; r < bt; r++) hgs.set(bHh, r * 3 * H);
+      if (bHh) fillRows(hgs, bHh, bt, 3 * H);
       mm(hPrev, 0, wHh, 0, hgs, 0, bt, 3 * H, H, false, true, bHh !== null);
       const gOff = t * B * 3 * H;
       k.gruCell({
@@ -291,9 +295,8 @@ function run(kind: Kind, a: Args): Tensor[] {
   const outY = inv ? permuteRows(y, [T, B, P], 1, inv) : y;
   const outH = inv ? permuteRows(hCur, [B, P], 0, inv) : hCur;
   const outC = kind === 'lstm' ? (inv ? permuteRows(cCur, [B, H], 0, inv) : cCur) : null;
-  const total = TB * P + B * P + (outC ? B * H : 0);
-  const packed = new Tensor(alloc(total), [total], dtype);
-  packed._data.set(outY, 0);
+  const packed = new Tensor(packedData, [total], dtype);
+  if (perm) packedData.set(outY, 0);
   packed._data.set(outH, TB * P);
   if (outC) packed._data.set(outC, TB * P + B * P);
 
