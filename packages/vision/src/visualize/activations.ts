@@ -67,7 +67,7 @@ export interface TopPatchesOptions {
 }
 
 export interface TopPatches {
-  /** [units · k, C, fieldH, fieldW]: row u of the grid is unit units[u], strongest first (zeros outside the image). */
+  /** Shape [units · k, C, fieldH, fieldW]; row u of the grid is unit units[u], strongest first (zeros outside the image). */
   patches: Tensor;
   /** [units][k] the activations, and the image index and unit position (y, x) they came from. */
   hits: { value: number; image: number; y: number; x: number }[][];
