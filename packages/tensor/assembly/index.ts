@@ -2,6 +2,6 @@
 export { gemmTask, scratchBytes } from './gemm';
 export { convTask } from './conv';
 export { maxPool2x2 } from './pool';
-export { reluF32, reluGradF32 } from './elementwise';
+export { reluF32, reluGradF32, binaryF32, binaryRowsF32, clampF32 } from './elementwise';
 export { depthwiseTask } from './depthwise';
 export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32 } from './recurrent';

@@ -13,6 +13,7 @@ import { fastKernels } from './fast/index.js';
 import { makeConv } from './conv.js';
 import { makeGemm } from './gemm.js';
 import { makeMaxPool } from './max-pool.js';
+import { makeArith } from './arith.js';
 import { makeRelu } from './relu.js';
 import { makeRecurrent } from './recurrent.js';
 import { referenceKernels } from '../reference/index.js';
@@ -60,7 +61,7 @@ if (rt) {
       gemm: makeGemm(rt, pool, () => threads),
       ...makeConv(rt, pool, () => threads),
       maxPool: makeMaxPool(rt, fastKernels.maxPool!),
-      ...makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! }),
+      ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
       ...makeRecurrent(rt, referenceKernels),
     },
     setNumThreads(n: number) {
