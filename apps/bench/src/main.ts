@@ -127,7 +127,7 @@ function main(): void {
     if (vsTorch) {
       console.error(`\nKiln ÷ PyTorch ${torch} (speed ratios, > 1: Kiln faster; both measured in this command${over})\n`);
       console.error(vsTorch);
-    } else if (!torch) console.error('\n(PyTorch not found: no Kiln ÷ PyTorch table)');
+    } else if (!torch) console.error(`\n(${args.torch ? 'PyTorch not found' : '--no-torch'}: no Kiln ÷ PyTorch table)`);
   }
   console.error(`\n${records.length} lines in ${((Date.now() - t0) / 1e3).toFixed(0)} s -> ${outFile}`);
   console.error(`table with other anchor runs: node ../shared/bench-anchors/summarize.mjs ${outFile} [RAW.jsonl...]`);
