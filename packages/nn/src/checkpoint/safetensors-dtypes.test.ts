@@ -14,6 +14,7 @@ function build(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
 }
 const SCALE = Number(process.env.KILN_FUZZ_RUNS ?? 1);
 const SEED = process.env.KILN_FUZZ_SEED ? Number(process.env.KILN_FUZZ_SEED) : 20261202;
+const TIMEOUT = 60_000 * Math.max(1, SCALE);
 const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * SCALE)), seed: SEED, endOnFailure: true });
 const u8 = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -125,5 +126,5 @@ describe('safetensors: corrupt headers are errors naming the part at fault', () 
     // structured random headers: arbitrary JSON values in every field
     const field = fc.oneof(fc.jsonValue(), fc.array(fc.oneof(fc.integer(), fc.double(), fc.constant(1e12)), { maxLength: 4 }));
     fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 6 }), fc.record({ dtype: fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'BOOL', 'U8'), fc.string()), shape: field, data_offsets: field }, { requiredKeys: [] })), fc.uint8Array({ maxLength: 64 }), (h, d) => check(build(h, d))), runs(800));
-  });
+  }, TIMEOUT);
 });

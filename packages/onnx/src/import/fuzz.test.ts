@@ -20,6 +20,7 @@ import { importOnnx } from './import.js';
 
 const SCALE = Number(process.env.KILN_FUZZ_RUNS ?? 1);
 const SEED = process.env.KILN_FUZZ_SEED ? Number(process.env.KILN_FUZZ_SEED) : 20261202;
+const TIMEOUT = 60_000 * Math.max(1, SCALE);
 const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * SCALE)), seed: SEED, endOnFailure: true });
 
 /** Internal JavaScript errors that mean the loader trusted the file somewhere it should not have. */
@@ -53,20 +54,23 @@ function seeds(): Seed[] {
 }
 
 const SEEDS = seeds();
-const stats = { cases: 0, kilnErrors: 0, loaded: 0, findings: [] as string[] };
+const stats = { cases: 0, kilnErrors: 0, loaded: 0, findings: [] as string[], slowestMs: 0, slowest: '' };
 
 /** Loads and runs `bytes`; returns a finding (a non-Kiln failure) or null. */
 function probe(bytes: Uint8Array, inputs: Tensor[]): string | null {
   stats.cases++;
+  const t0 = performance.now();
   try {
     const m = importOnnx(bytes);
     noGrad(() => m.forward(...inputs.slice(0, m.inputNames.length)));
     stats.loaded++;
+    if (performance.now() - t0 > stats.slowestMs) { stats.slowestMs = performance.now() - t0; stats.slowest = 'loaded and ran'; }
     return null;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (!(e instanceof Error) || !msg.startsWith('Kiln: ') || INTERNAL.test(msg)) return `${e instanceof Error ? e.constructor.name : typeof e}: ${msg.slice(0, 300)}`;
     stats.kilnErrors++;
+    if (performance.now() - t0 > stats.slowestMs) { stats.slowestMs = performance.now() - t0; stats.slowest = msg.slice(0, 200); }
     return null;
   }
 }
@@ -117,7 +121,7 @@ describe('fuzzing the ONNX loading path (fast-check)', () => {
     fc.assert(fc.property(seedArb, fc.double({ min: 0, max: 1, noNaN: true }), (s, f) => {
       expect(probe(s.bytes.slice(0, Math.floor(f * s.bytes.length)), s.inputs)).toBeNull();
     }), runs(400));
-  });
+  }, TIMEOUT);
 
   it('bit flips, byte overwrites and splices', () => {
     fc.assert(fc.property(seedArb, fc.array(fc.tuple(fc.nat(), fc.nat(7)), { minLength: 1, maxLength: 8 }), (s, flips) => {
@@ -131,14 +135,14 @@ describe('fuzzing the ONNX loading path (fast-check)', () => {
       if (!insert) b.set(junk.subarray(0, b.length - p), p);
       expect(probe(b, s.inputs)).toBeNull();
     }), runs(400));
-  });
+  }, TIMEOUT);
 
   it('random bytes, with and without a valid-looking prefix', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), fc.boolean(), (junk, prefixed) => {
       const b = prefixed ? new Uint8Array([...SEEDS[0]!.bytes.subarray(0, 24), ...junk]) : junk;
       expect(probe(b, SEEDS[0]!.inputs)).toBeNull();
     }), runs(400));
-  });
+  }, TIMEOUT);
 
   it('structured corruptions: absurd dims, cycles, missing inputs, wild attributes and shapes', () => {
     const names = Object.keys(MUTATIONS);
@@ -151,7 +155,7 @@ describe('fuzzing the ONNX loading path (fast-check)', () => {
       try { bytes = encodeModel(m); } catch { return; } // not encodable: nothing to load
       expect(probe(bytes, s.inputs)).toBeNull();
     }), runs(800));
-  });
+  }, TIMEOUT);
 
   it('a declared 10^12-element initializer fails by name without allocating', () => {
     const m = decodeModel(SEEDS[0]!.bytes);
@@ -172,7 +176,7 @@ describe('fuzzing the ONNX loading path (fast-check)', () => {
   });
 
   it('reports its counts', () => {
-    console.log(`onnx fuzz: ${stats.cases} cases, ${stats.kilnErrors} Kiln errors, ${stats.loaded} loaded and ran, ${stats.findings.length} findings`);
+    console.log(`onnx fuzz: ${stats.cases} cases, ${stats.kilnErrors} Kiln errors, ${stats.loaded} loaded and ran, ${stats.findings.length} findings, slowest case ${stats.slowestMs.toFixed(0)} ms (${stats.slowest})`);
     expect(stats.cases).toBeGreaterThan(3000 * Math.min(1, SCALE));
   });
 });
