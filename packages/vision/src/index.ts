@@ -10,7 +10,7 @@ export { freeze, unfreeze, isFrozen, trainableParameters, cacheFeatures, loadCac
 export * from './models/index.js';
 export { loadTorchvisionWeights, loadTorchvisionStateDict, type LoadTorchvisionWeightsResult } from './weights.js';
 export {
-  makeGrid, saveImageGrid, receptiveField, layerOutput, featureMapGrid, saveFeatureMaps, topActivatingPatches, saveTopPatches,
+  makeGrid, saveImageGrid, receptiveField, measuredReceptiveField, layerOutput, featureMapGrid, saveFeatureMaps, topActivatingPatches, saveTopPatches,
   type GridOptions, type ReceptiveField, type FeatureMapOptions, type TopPatchesOptions, type TopPatches,
 } from './visualize/index.js';
 export { replaceHead } from './transfer/replace-head.js';

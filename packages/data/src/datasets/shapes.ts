@@ -58,7 +58,7 @@ function insidePolygon(v: readonly number[], x: number, y: number): boolean {
 
 /**
  * Seeded colour shapes: circles, squares, triangles and five-pointed stars of random colour,
- * size, position and rotation on a noisy background of another random colour. Returns
+ * size and position, upright within ±15°, on a noisy background of another random colour. Returns
  * x [N, 3, size, size] float32 in [0, 1] and y [N] int32 (0 circle, 1 square, 2 triangle,
  * 3 star; label i is i mod 4, so every prefix is balanced). Edges are anti-aliased by 3×3
  * supersampling; the shape's colour differs from the background by at least 0.45 in RGB distance.
@@ -78,8 +78,9 @@ export function colorShapes(n: number, options: ColorShapesOptions = {}): Labell
     while (Math.hypot(fg[0]! - bg[0]!, fg[1]! - bg[1]!, fg[2]! - bg[2]!) < 0.45);
     const r = s * (0.2 + 0.18 * g.random());
     const cx = r + (s - 2 * r) * g.random(), cy = r + (s - 2 * r) * g.random();
-    const theta = 2 * Math.PI * g.random();
-    const verts = label === 1 ? polygon(4, theta) : label === 2 ? polygon(3, theta) : label === 3 ? polygon(5, theta, 0.45) : null;
+    // upright (square axis-aligned, triangle and star pointing up), turned by up to ±15°
+    const tilt = (g.random() - 0.5) * (Math.PI / 6);
+    const verts = label === 1 ? polygon(4, Math.PI / 4 + tilt) : label === 2 ? polygon(3, -Math.PI / 2 + tilt) : label === 3 ? polygon(5, -Math.PI / 2 + tilt, 0.45) : null;
     const base = i * 3 * plane;
     for (let py = 0; py < s; py++) {
       for (let px = 0; px < s; px++) {

@@ -64,6 +64,8 @@ export interface TopPatchesOptions {
   batchSize?: number;
   /** Images to crop from, if the model's inputs are not viewable (e.g. normalised); same [N, C, H, W] grid. */
   display?: Tensor;
+  /** The layer's receptive field, for models receptiveField cannot follow (see measuredReceptiveField). */
+  field?: ReceptiveField;
 }
 
 export interface TopPatches {
@@ -80,14 +82,14 @@ export interface TopPatches {
  */
 export function topActivatingPatches(model: Module, layer: string | Module, images: Tensor, units: readonly number[], options: TopPatchesOptions = {}): TopPatches {
   const op = 'topActivatingPatches';
-  for (const key of Object.keys(options)) if (!['k', 'batchSize', 'display'].includes(key)) throw new Error(`Kiln: ${op}: unknown option '${key}' (allowed: k, batchSize, display)`);
+  for (const key of Object.keys(options)) if (!['k', 'batchSize', 'display', 'field'].includes(key)) throw new Error(`Kiln: ${op}: unknown option '${key}' (allowed: k, batchSize, display, field)`);
   if (!(images instanceof Tensor) || images.ndim !== 4) throw new Error(`Kiln: ${op}: expected images [N, C, H, W], got ${images instanceof Tensor ? `shape [${images.shape.join(', ')}]` : String(images)}`);
   const k = options.k ?? 8, bs = options.batchSize ?? 128, display = options.display ?? images;
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`Kiln: ${op}: k must be a positive integer, got ${k}`);
   if (display.ndim !== 4 || display.shape[0] !== images.shape[0] || display.shape[2] !== images.shape[2] || display.shape[3] !== images.shape[3]) {
     throw new Error(`Kiln: ${op}: display must have the images' count and size [${images.shape[0]}, C, ${images.shape[2]}, ${images.shape[3]}], got [${display.shape.join(', ')}]`);
   }
-  const field = receptiveField(model, layer);
+  const field = options.field ?? receptiveField(model, layer);
   const n = images.shape[0]!;
   const best: TopPatches['hits'] = units.map(() => []);
   for (let s = 0; s < n; s += bs) {
@@ -106,7 +108,7 @@ export function topActivatingPatches(model: Module, layer: string | Module, imag
       best[ui]!.length = Math.min(best[ui]!.length, k);
     });
   }
-  const [fh, fw] = field.size, C = display.shape[1]!, H = display.shape[2]!, W = display.shape[3]!;
+  const fh = Math.round(field.size[0]), fw = Math.round(field.size[1]), C = display.shape[1]!, H = display.shape[2]!, W = display.shape[3]!;
   const src = display.dataSync(), out = new Float32Array(units.length * k * C * fh * fw);
   best.forEach((list, ui) => list.forEach((hit, j) => {
     const top = Math.round(field.start[0] + hit.y * field.jump[0] - (fh - 1) / 2);

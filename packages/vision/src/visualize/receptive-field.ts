@@ -6,6 +6,7 @@
  * leave all three unchanged. Works through Sequential containers; a layer that mixes paths
  * (a residual block) is an error, since its field is not a single window.
  */
+import { randn, type Tensor } from '@kiln/tensor';
 import { Module, Sequential, Conv2d, MaxPool2d, AvgPool2d } from '@kiln/nn';
 
 export interface ReceptiveField {
@@ -97,4 +98,51 @@ export function receptiveField(model: Module, layer: string | Module): Receptive
     size = [...size]; jump = [...jump]; start = [...start];
   }
   return { size, jump, start };
+}
+
+/**
+ * A receptive field measured instead of derived, for models that are not plain chains (residual
+ * blocks, branches): backpropagates from the centre unit of `layer` on `trials` random inputs of
+ * `inputShape` [C, H, W] (eval mode) and takes the box around every input pixel whose gradient
+ * was non-zero. It can come out smaller than the theoretical field where ReLUs or max-pooling
+ * block every path to the border pixels; several trials make that unlikely.
+ */
+export function measuredReceptiveField(model: Module, layer: string | Module, inputShape: readonly [number, number, number], options: { trials?: number } = {}): ReceptiveField {
+  const [name, target] = findModule(model, layer, 'measuredReceptiveField');
+  const [c, h, w] = inputShape;
+  const trials = options.trials ?? 4;
+  let captured: Tensor | null = null;
+  const own = Object.getOwnPropertyDescriptor(target, 'forward')!;
+  const inner = target.forward.bind(target);
+  Object.defineProperty(target, 'forward', { ...own, value: (...args: unknown[]) => { const y = inner(...args) as Tensor; captured = y; return y; } });
+  const wasTraining = model.training;
+  const hit = new Uint8Array(h * w);
+  let oh = 0, ow = 0;
+  try {
+    model.eval();
+    for (let t = 0; t < trials; t++) {
+      const x = randn([1, c, h, w], { requiresGrad: true });
+      captured = null;
+      model.forward(x);
+      const out = captured as Tensor | null;
+      if (!out || out.ndim !== 4) throw new Error(`Kiln: measuredReceptiveField: layer '${name}' gave no 4-d feature maps`);
+      oh = out.shape[2]!; ow = out.shape[3]!;
+      out.narrow(2, oh >> 1, 1).narrow(3, ow >> 1, 1).sum().backward();
+      const g = x.grad!.dataSync();
+      for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) if (g[ch * h * w + p] !== 0) hit[p] = 1;
+    }
+  } finally {
+    Object.defineProperty(target, 'forward', own);
+    model.train(wasTraining);
+    for (const p of model.parameters()) p.grad = null;
+  }
+  let y0 = h, y1 = -1, x0 = w, x1 = -1;
+  hit.forEach((v, p) => { if (v) { const yy = Math.floor(p / w), xx = p % w; y0 = Math.min(y0, yy); y1 = Math.max(y1, yy); x0 = Math.min(x0, xx); x1 = Math.max(x1, xx); } });
+  if (y1 < 0) throw new Error(`Kiln: measuredReceptiveField: no input pixel reaches the centre unit of '${name}'`);
+  const jump: [number, number] = [h / oh, w / ow];
+  return {
+    size: [y1 - y0 + 1, x1 - x0 + 1],
+    jump,
+    start: [(y0 + y1) / 2 - (oh >> 1) * jump[0], (x0 + x1) / 2 - (ow >> 1) * jump[1]],
+  };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manualSeed, randn, tensor, zeros, noGrad, type Tensor } from '@kiln/tensor';
 import { Module, Sequential, Conv2d, ReLU, MaxPool2d, AvgPool2d, BatchNorm2d, Linear, Flatten } from '@kiln/nn';
-import { makeGrid, receptiveField, layerOutput, featureMapGrid, saveFeatureMaps, topActivatingPatches, saveTopPatches } from './index.js';
+import { makeGrid, receptiveField, measuredReceptiveField, layerOutput, featureMapGrid, saveFeatureMaps, topActivatingPatches, saveTopPatches } from './index.js';
 import { decodePng } from '../image/index.js';
 
 describe('receptiveField', () => {
@@ -31,6 +31,18 @@ describe('receptiveField', () => {
     for (let i = 0; i < 48 * 48; i++) if (g[i] !== 0) { const yy = Math.floor(i / 48), xx = i % 48; y0 = Math.min(y0, yy); y1 = Math.max(y1, yy); x0 = Math.min(x0, xx); x1 = Math.max(x1, xx); }
     expect([y1 - y0 + 1, x1 - x0 + 1]).toEqual(field.size);
     expect([(y0 + y1) / 2, (x0 + x1) / 2]).toEqual([field.start[0] + uy * field.jump[0], field.start[1] + ux * field.jump[1]]);
+  });
+  it('measuredReceptiveField agrees with the derived field on a chain, and follows residual blocks', () => {
+    manualSeed(4);
+    const chain = new Sequential(new Conv2d(1, 3, 5, { padding: 2 }), new AvgPool2d(2), new Conv2d(3, 3, 3, { padding: 1 }));
+    expect(measuredReceptiveField(chain, '2', [1, 32, 32])).toEqual(receptiveField(chain, '2'));
+    class Residual extends Module {
+      conv = new Conv2d(2, 2, 3, { padding: 1, stride: 2 });
+      skip = new Conv2d(2, 2, 1, { stride: 2 });
+      override forward(x: Tensor): Tensor { return this.skip.forward(x).add(this.conv.forward(x)); }
+    }
+    const res = new Sequential(new Conv2d(1, 2, 3, { padding: 1 }), new Residual());
+    expect(measuredReceptiveField(res, '1', [1, 16, 16])).toEqual({ size: [5, 5], jump: [2, 2], start: [0, 0] });
   });
   it('names what it cannot follow', () => {
     class Residual extends Module {
