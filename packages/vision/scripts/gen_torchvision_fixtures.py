@@ -177,6 +177,30 @@ class MobileNetV1(nn.Module):
         return self.classifier(self.features(x).mean([2, 3]))
 
 
+def alexnet_lrn():
+    """torchvision's AlexNet with the 2012 paper's LocalResponseNorm after the first two ReLUs."""
+    m = tv.alexnet(num_classes=10)
+    f = list(m.features)
+    lrn = lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+    m.features = nn.Sequential(*f[:2], lrn(), *f[2:5], lrn(), *f[5:])
+    return m
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for k, v in header.items():
+        if k == '__metadata__':
+            continue
+        a, b = v['data_offsets']
+        assert v['dtype'] == 'F64'
+        out[k] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np.float64).copy().reshape(v['shape']))
+    return out
+
+
 def efficientnet_custom(width, depth, num_classes=1000, eps=None, dropout=0.2):
     setting, last = tv_eff._efficientnet_conf('efficientnet_b0', width_mult=width, depth_mult=depth)
     kw = {'norm_layer': lambda c: nn.BatchNorm2d(c, eps=eps)} if eps else {}
@@ -218,6 +242,7 @@ CASES = {
     'lenet5_classic': (lambda: LeNet5(False), [2, 1, 32, 32]),
     'lenet5_modern': (lambda: LeNet5(True), [2, 1, 32, 32]),
     'alexnet': (lambda: tv.alexnet(), [1, 3, 63, 63]),
+    'alexnet_lrn': (lambda: alexnet_lrn(), [2, 3, 63, 63]),
     'vgg11': (lambda: tv.vgg11(), [1, 3, 32, 32]),
     'vgg16': (lambda: tv.vgg16(), [1, 3, 32, 32]),
     'vgg16_bn': (lambda: tv.vgg16_bn(), [1, 3, 32, 32]),
@@ -235,15 +260,19 @@ CASES = {
 }
 
 
-def parity():
-    out = {}
+def parity(only=None):
+    """All cases, or only the named ones (merged into the existing file)."""
+    path = os.path.join(OUT, 'parity.safetensors')
+    out = read_safetensors(path) if only else {}
     for name, (make, shape) in CASES.items():
+        if only and name not in only:
+            continue
         m = hash_fill(make()).eval().double()
         with torch.no_grad():
             y = m(hash_input(shape).double())
         out[name] = y
         print(name, tuple(y.shape), float(y.abs().max()), flush=True)
-    save_safetensors(os.path.join(OUT, 'parity.safetensors'), out)
+    save_safetensors(path, out)
 
 
 # ---- 3. a real torch-written checkpoint (random init, randomised BN) -------------------------
@@ -328,5 +357,7 @@ if __name__ == '__main__':
         keys_json()
     if 'parity' in what:
         parity()
+    if 'parity-case' in what:
+        parity(what[what.index('parity-case') + 1:])
     if 'real' in what:
         onnx_files(real_checkpoint())

@@ -1,9 +1,11 @@
 /**
  * AlexNet as torchvision builds it (the one-GPU variant of Krizhevsky et al. 2012 from "One weird
  * trick", without LocalResponseNorm): `features.{0,3,6,8,10}` convs, adaptive 6×6 average pool,
- * `classifier.{1,4,6}` linears. 61,100,840 parameters at 1000 classes.
+ * `classifier.{1,4,6}` linears. 61,100,840 parameters at 1000 classes. `lrn: true` adds the 2012
+ * paper's LocalResponseNorm (size 5, α 1e-4, β 0.75, k 2) after the first two ReLUs — which
+ * shifts the `features` indices, so that variant does not take torchvision checkpoints.
  */
-import { AdaptiveAvgPool2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential } from '@kiln/nn';
+import { AdaptiveAvgPool2d, Conv2d, Dropout, Linear, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential } from '@kiln/nn';
 import type { Tensor } from '@kiln/tensor';
 import { checkImageInput, minInputSize } from './input-check.js';
 import { checkOptions, ZOO_SPEC, type ZooOptions } from './options.js';
@@ -15,6 +17,8 @@ export interface AlexNetOptions extends ZooOptions {
   hidden?: number;
   /** Divides every conv width (default 1). Reduced variants only. */
   widthDivisor?: number;
+  /** Insert LocalResponseNorm after the first two ReLUs, as in the 2012 paper (default false). */
+  lrn?: boolean;
 }
 
 const CHAIN = [{ k: 11, s: 4, p: 2 }, { k: 3, s: 2 }, { k: 5, p: 2 }, { k: 3, s: 2 }, { k: 3, p: 1 }, { k: 3, s: 2 }];
@@ -29,13 +33,14 @@ export class AlexNet extends Module {
 
   constructor(options: AlexNetOptions = {}) {
     super();
-    checkOptions('alexnet', options, { ...ZOO_SPEC, dropout: 'prob', hidden: 'posint', widthDivisor: 'posint' });
+    checkOptions('alexnet', options, { ...ZOO_SPEC, dropout: 'prob', hidden: 'posint', widthDivisor: 'posint', lrn: 'bool' });
     this._inChannels = options.inChannels ?? 3;
     const div = options.widthDivisor ?? 1;
     const [c1, c2, c3, c4, c5] = [64, 192, 384, 256, 256].map((c) => Math.max(1, Math.floor(c / div))) as [number, number, number, number, number];
+    const lrn = () => (options.lrn ? [new LocalResponseNorm(5, { alpha: 1e-4, beta: 0.75, k: 2 })] : []);
     this.features = new Sequential(
-      new Conv2d(this._inChannels, c1, 11, { stride: 4, padding: 2 }), new ReLU(), new MaxPool2d(3, { stride: 2 }),
-      new Conv2d(c1, c2, 5, { padding: 2 }), new ReLU(), new MaxPool2d(3, { stride: 2 }),
+      new Conv2d(this._inChannels, c1, 11, { stride: 4, padding: 2 }), new ReLU(), ...lrn(), new MaxPool2d(3, { stride: 2 }),
+      new Conv2d(c1, c2, 5, { padding: 2 }), new ReLU(), ...lrn(), new MaxPool2d(3, { stride: 2 }),
       new Conv2d(c2, c3, 3, { padding: 1 }), new ReLU(),
       new Conv2d(c3, c4, 3, { padding: 1 }), new ReLU(),
       new Conv2d(c4, c5, 3, { padding: 1 }), new ReLU(), new MaxPool2d(3, { stride: 2 }),

@@ -11,7 +11,7 @@ import { crossEntropy, type Module } from '@kiln/nn';
 import { createSession, decodeModel, exportOnnx, importOnnx, runSession } from '@kiln/onnx';
 import { noGrad, tensor, type Tensor } from '@kiln/tensor';
 import {
-  alexnet, efficientnet, efficientnetB0, googlenet, lenet5, mobilenetV1, mobilenetV2, resnet18, resnet50, vgg11, vgg16Bn,
+  alexnet, efficientnet, efficientnetB0, googlenet, lenet5, mobilenetV1, mobilenetV2, resnet18, resnet34, resnet50, vgg11, vgg16, vgg16Bn,
 } from './index.js';
 import { hashFill, hashInput } from './test-utils/hash-weights.js';
 import { relativeError } from './test-utils/fixtures.js';
@@ -37,9 +37,12 @@ const CASES: [string, () => Module, number[]][] = [
   ['lenet5 classic', () => lenet5(), [1, 32, 32]],
   ['lenet5 modern', () => lenet5({ variant: 'modern' }), [1, 32, 32]],
   ['alexnet (widths/8)', () => alexnet({ widthDivisor: 8, hidden: 64, numClasses: 10 }), [3, 224, 224]],
+  ['alexnet + LRN (widths/8)', () => alexnet({ lrn: true, widthDivisor: 8, hidden: 64, numClasses: 10 }), [3, 224, 224]],
   ['vgg11 (widths/8)', () => vgg11({ widthDivisor: 8, hidden: 64, numClasses: 10 }), [3, 224, 224]],
+  ['vgg16 (widths/16)', () => vgg16({ widthDivisor: 16, hidden: 32, numClasses: 10 }), [3, 224, 224]],
   ['vgg16Bn (widths/16)', () => vgg16Bn({ widthDivisor: 16, hidden: 32, numClasses: 10 }), [3, 224, 224]],
   ['resnet18 (widths/4)', () => resnet18({ widthDivisor: 4, numClasses: 10 }), [3, 32, 32]],
+  ['resnet34 (widths/8)', () => resnet34({ widthDivisor: 8, numClasses: 10 }), [3, 32, 32]],
   ['resnet50 (widths/4)', () => resnet50({ widthDivisor: 4, numClasses: 10 }), [3, 32, 32]],
   ['googlenet', () => googlenet({ numClasses: 10 }), [3, 64, 64]],
   ['mobilenetV1 α=0.25', () => mobilenetV1({ alpha: 0.25, numClasses: 10 }), [3, 32, 32]],

@@ -46,28 +46,31 @@ function trainsOneStep(m: OnnxModule, x: Tensor): [number, number] {
   return [loss0.item(), loss1.item()];
 }
 
-const CASES: [string, number[]][] = [
-  ['lenet5_modern', [3, 1, 32, 32]],
-  ['alexnet', [1, 3, 224, 224]],
-  ['vgg_small_bn', [1, 3, 224, 224]],
-  ['resnet18', [3, 3, 32, 32]],
-  ['resnet50', [3, 3, 32, 32]],
-  ['googlenet', [3, 3, 64, 64]],
-  ['mobilenet_v2_w025_hash', [3, 3, 32, 32]],
-  ['efficientnet_b0', [3, 3, 32, 32]],
+// [file, input shape, train a step]: AlexNet and VGG (61 M / 120 M parameters at 224×224) only
+// import and match here — a training step on them costs a minute; Kiln's own exports of both
+// families train after import in onnx-export.test.ts.
+const CASES: [string, number[], boolean][] = [
+  ['lenet5_modern', [3, 1, 32, 32], true],
+  ['alexnet', [1, 3, 224, 224], false],
+  ['vgg_small_bn', [1, 3, 224, 224], false],
+  ['resnet18', [3, 3, 32, 32], true],
+  ['resnet50', [3, 3, 32, 32], true],
+  ['googlenet', [3, 3, 64, 64], true],
+  ['mobilenet_v2_w025_hash', [3, 3, 32, 32], true],
+  ['efficientnet_b0', [3, 3, 32, 32], true],
 ];
 
 describe('ONNX files exported by PyTorch (opset 17) import, match PyTorch and train', () => {
-  for (const [name, shape] of CASES) {
-    it(name, async () => {
+  for (const [name, shape, train] of CASES) {
+    it(`${name}${train ? ' (and trains a step)' : ''}`, async () => {
       const m = importOnnx(refilled(name));
       const x = hashInput(shape);
       const ref = (await loadFixture('onnx/outputs.safetensors'))[name]!;
       const err = relativeError(noGrad(() => m.forward(x) as Tensor), ref);
-      const [l0, l1] = trainsOneStep(m, x);
-      console.log(`torch ONNX ${name}: relative error ${err.toExponential(2)}; loss ${l0.toPrecision(4)} → ${l1.toPrecision(4)}`);
+      const [l0, l1] = train ? trainsOneStep(m, x) : [NaN, NaN];
+      console.log(`torch ONNX ${name}: relative error ${err.toExponential(2)}${train ? `; loss ${l0.toPrecision(4)} → ${l1.toPrecision(4)}` : ''}`);
       expect(err).toBeLessThan(1e-4);
-      expect(l1).toBeLessThan(l0);
+      if (train) expect(l1).toBeLessThan(l0);
     }, 120_000);
   }
 

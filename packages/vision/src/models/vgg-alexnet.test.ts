@@ -31,4 +31,10 @@ describe('zoo: VGG and AlexNet match torchvision', () => {
     expectTorchvisionKeys(m, 'alexnet');
     expect(await parityError(m, 'alexnet', [1, 3, 63, 63])).toBeLessThan(1e-4);
   }, 120_000);
+
+  it('alexnet({ lrn: true }): the 2012 LocalResponseNorm form matches PyTorch (torchvision AlexNet + nn.LocalResponseNorm)', async () => {
+    const m = alexnet({ lrn: true, numClasses: 10 });
+    expect(m.features.length).toBe(15);
+    expect(await parityError(m, 'alexnet_lrn', [2, 3, 63, 63])).toBeLessThan(1e-4);
+  }, 120_000);
 });
