@@ -12,5 +12,6 @@ export {
   localizationShapes, shapeLandmarks, type LocalizationShapesOptions, type LocalizationSet, type ShapeLandmarksOptions, type LandmarkSet,
 } from './datasets/localization.js';
 export { detectionShapes, DETECTION_CLASSES, type DetectionShapesOptions, type DetectionSet } from './datasets/detection.js';
+export { segmentationShapes, type SegmentationShapesOptions, type SegmentationSet } from './datasets/segmentation.js';
 export { predictions, confusionMatrix, accuracy, precision, recall, f1Score, type ClassMetricOptions } from './metrics.js';
 export { randomSearch, refineSpace, type ParamSpace, type Params, type Trial, type RandomSearchOptions } from './search.js';
