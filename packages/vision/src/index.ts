@@ -14,3 +14,4 @@ export {
   type GridOptions, type ReceptiveField, type FeatureMapOptions, type TopPatchesOptions, type TopPatches,
 } from './visualize/index.js';
 export { replaceHead } from './transfer/replace-head.js';
+export * from './detection/index.js';

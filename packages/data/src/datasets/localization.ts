@@ -48,7 +48,7 @@ export function localizationShapes(n: number, options: LocalizationShapesOptions
     const shapes: ShapeSpec[] = [];
     labels[i] = -1;
     if (g.random() >= empty) {
-      const r = s * (0.12 + 0.2 * g.random());
+      const r = s * (0.16 + 0.16 * g.random());
       const sh: ShapeSpec = { cls: g.randint(0, nc), cx: r + (s - 2 * r) * g.random(), cy: r + (s - 2 * r) * g.random(), r, theta: 2 * Math.PI * g.random(), color: contrastingColor(g, bg) };
       shapes.push(sh);
       const b = shapeBox(sh);
