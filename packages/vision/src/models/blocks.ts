@@ -5,7 +5,7 @@
  * initialisers the ones torchvision's constructors apply.
  */
 import {
-  BatchNorm2d, Conv2d, Linear as NnLinear, Module, Sequential, constant_, kaimingNormal_, normal_, uniform_, zeros_,
+  BatchNorm2d, Conv2d, Linear as NnLinear, Module, Sequential, constant_, uniform_, zeros_,
 } from '@kiln/nn';
 
 
@@ -16,13 +16,42 @@ import {
  */
 export class SmallNormalLinear extends NnLinear {
   override resetParameters(): void {
-    normal_(this.weight, 0, 0.01);
+    noGrad(() => fastNormal_(this.weight, 0.01));
     if (this.bias) zeros_(this.bias);
   }
 }
 // prints and summarises as the Linear it is
 Object.defineProperty(SmallNormalLinear, 'name', { value: 'Linear' });
-import { noGrad, type Tensor } from '@kiln/tensor';
+import { calculateFans } from '@kiln/nn';
+import { defaultGenerator, noGrad, type Tensor } from '@kiln/tensor';
+
+/**
+ * Fills `t` with N(0, std²) by Marsaglia's polar method on the default generator's 32-bit draws
+ * (seeded by manualSeed). Same distribution as nn's normal_, about three times faster: one log and
+ * one sqrt per pair of values and no trigonometry — the zoo draws up to 138 M weights.
+ */
+export function fastNormal_(t: Tensor, std: number): Tensor {
+  const d = t.dataSync();
+  const g = defaultGenerator;
+  const scale = 2 / 4294967296;
+  let i = 0;
+  while (i < d.length) {
+    const u = g.nextUint32() * scale - 1;
+    const v = g.nextUint32() * scale - 1;
+    const s = u * u + v * v;
+    if (s >= 1 || s === 0) continue;
+    const f = std * Math.sqrt((-2 * Math.log(s)) / s);
+    d[i++] = u * f;
+    if (i < d.length) d[i++] = v * f;
+  }
+  t.markModified();
+  return t;
+}
+
+/** torchvision's conv init: kaiming_normal_(mode='fan_out', nonlinearity='relu'), std √2/√fan_out. */
+export function kaimingNormalFanOut_(w: Tensor): Tensor {
+  return fastNormal_(w, Math.SQRT2 / Math.sqrt(calculateFans(w).fanOut));
+}
 
 /**
  * Rounds `v` to a multiple of `divisor` (at least `minValue`, default `divisor`), never going more
@@ -64,13 +93,13 @@ export function initWeights(model: Module, rules: {
   noGrad(() => {
     for (const m of model.modules()) {
       if (m instanceof Conv2d) {
-        (rules.conv ?? ((w: Tensor) => kaimingNormal_(w, { mode: 'fanOut', nonlinearity: 'relu' })))(m.weight);
+        (rules.conv ?? kaimingNormalFanOut_)(m.weight);
         if (m.bias) zeros_(m.bias);
       } else if (m instanceof BatchNorm2d) {
         if (m.weight) constant_(m.weight, 1);
         if (m.bias) zeros_(m.bias);
       } else if (m instanceof NnLinear) {
-        (rules.linear ?? ((w: Tensor) => normal_(w, 0, 0.01)))(m.weight, m.outFeatures);
+        (rules.linear ?? ((w: Tensor) => fastNormal_(w, 0.01)))(m.weight, m.outFeatures);
         if (m.bias) zeros_(m.bias);
       }
     }

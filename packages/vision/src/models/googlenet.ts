@@ -3,9 +3,9 @@
  * bias) → BatchNorm (eps 1e-3) → ReLU, nine Inception modules (torchvision's 3×3 conv in the "5×5"
  * branch), optional auxiliary heads `aux1`/`aux2`. 6,624,904 parameters without aux heads.
  */
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, Sequential, normal_ } from '@kiln/nn';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, Sequential } from '@kiln/nn';
 import { adaptiveAvgPool2d, cat, dropout, tensor, type Tensor } from '@kiln/tensor';
-import { initWeights } from './blocks.js';
+import { fastNormal_, initWeights } from './blocks.js';
 import { checkImageInput, minInputSize } from './input-check.js';
 import { checkOptions, ZOO_SPEC, type ZooOptions } from './options.js';
 
@@ -111,7 +111,7 @@ export class GoogLeNet extends Module {
     this.aux2 = options.auxLogits ? new InceptionAux(528, numClasses, options.dropoutAux ?? 0.7) : null;
     this.dropout = new Dropout(options.dropout ?? 0.2);
     this.fc = new Linear(1024, numClasses);
-    const n01 = (w: Tensor) => { normal_(w, 0, 0.01); };
+    const n01 = (w: Tensor) => { fastNormal_(w, 0.01); };
     initWeights(this, { conv: n01, linear: n01 });
   }
 

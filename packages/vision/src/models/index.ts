@@ -9,6 +9,7 @@ export { mobilenetV2, MobileNetV2, InvertedResidual, type MobileNetV2Options } f
 export {
   efficientnetB0, efficientnet, EfficientNet, MBConv, SqueezeExcitation, type MBConvConfig, type EfficientNetOptions,
 } from './efficientnet.js';
+export { unet, UNet, UNetUp, type UNetOptions } from './unet.js';
 export { ConvNormActivation, makeDivisible, type ConvNormActivationOptions } from './blocks.js';
 export { minInputSize, type Downsample } from './input-check.js';
 export type { ZooOptions } from './options.js';

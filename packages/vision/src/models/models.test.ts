@@ -4,7 +4,8 @@
  * multipliers do what they say.
  */
 import { describe, expect, it } from 'vitest';
-import { noGrad, type Tensor } from '@kiln/tensor';
+import { manualSeed, noGrad, zeros, type Tensor } from '@kiln/tensor';
+import { fastNormal_ } from './blocks.js';
 import {
   alexnet, efficientnet, efficientnetB0, googlenet, lenet5, makeDivisible, minInputSize, mobilenetV1, mobilenetV2,
   resnet18, resnet50, vgg11,
@@ -77,6 +78,21 @@ describe('zoo scaling rules', () => {
     const b = resnet50({ zeroInitResidual: true, widthDivisor: 8 });
     expect(Array.from((b.layer2.at(0) as unknown as Blk).bn3.weight.dataSync()).every((v) => v === 0)).toBe(true);
     expect(Array.from((resnet18({ widthDivisor: 8 }).layer1.at(0) as unknown as Blk).bn2.weight.dataSync()).every((v) => v === 1)).toBe(true);
+  });
+
+  it('fastNormal_ draws N(0, std²) from the seeded default generator', () => {
+    const t = zeros([200_000]);
+    manualSeed(3);
+    fastNormal_(t, 0.5);
+    const d = Array.from(t.dataSync());
+    const mean = d.reduce((a, b) => a + b, 0) / d.length;
+    const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / d.length);
+    expect(Math.abs(mean)).toBeLessThan(0.005);
+    expect(Math.abs(sd - 0.5)).toBeLessThan(0.005);
+    expect(d.filter((v) => Math.abs(v) < 0.5).length / d.length).toBeCloseTo(0.6827, 2);
+    expect(d.filter((v) => Math.abs(v) < 1).length / d.length).toBeCloseTo(0.9545, 2);
+    manualSeed(3);
+    expect(Array.from(fastNormal_(zeros([1001]), 0.5).dataSync())).toEqual(d.slice(0, 1001));
   });
 
   it('makeDivisible rounds like the TF reference (never more than 10% down)', () => {
