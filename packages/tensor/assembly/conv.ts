@@ -82,12 +82,13 @@ function padInput(x: usize, xp: usize): void {
  */
 function im2col(xp: usize, p0: i32, p1: i32, dst: usize, stride: i32): void {
   const K = KD * KH * KW;
+  // (channel, tap) of row p0, then carried from row to row (no divisions per row).
+  let c = p0 / K;
+  const r0 = p0 % K;
+  let kd = r0 / (KH * KW);
+  let kh = (r0 / KW) % KH;
+  let kw = r0 % KW;
   for (let p = p0; p < p1; p++) {
-    const c = p / K;
-    const r = p % K;
-    const kd = r / (KH * KW);
-    const kh = (r / KW) % KH;
-    const kw = r % KW;
     const plane = xp + <usize>(c * PID * PIH * PIW + kw * DW) * 4;
     let d = dst + <usize>(p - p0) * <usize>stride * 4;
     for (let od = 0; od < OD; od++) {
@@ -100,6 +101,16 @@ function im2col(xp: usize, p0: i32, p1: i32, dst: usize, stride: i32): void {
           for (let ow = 0; ow < OW; ow++) store<f32>(d + <usize>ow * 4, load<f32>(row + <usize>(ow * SW) * 4));
         }
         d += <usize>OW * 4;
+      }
+    }
+    if (++kw == KW) {
+      kw = 0;
+      if (++kh == KH) {
+        kh = 0;
+        if (++kd == KD) {
+          kd = 0;
+          c++;
+        }
       }
     }
   }
