@@ -5,6 +5,8 @@
  * covers the whole flattened feature map (h×w), each further Linear into a 1×1 convolution.
  * Run over a larger image, it gives at every output position (i, j) exactly the classifier's
  * output for the crop at (i·stride, j·stride), sharing the work of overlapping windows.
+ * Exact only for valid (unpadded) convolutions and pools before Flatten: with padding, a crop's
+ * border sees zeros where the large image has pixels.
  */
 import { Conv2d, Flatten, Linear, Sequential, type Module } from '@kiln/nn';
 import { noGrad, zeros, type Tensor } from '@kiln/tensor';

@@ -99,7 +99,7 @@ describe('yoloLoss', () => {
   it('each term responds only to its own channels, and the weights combine them', () => {
     const base = perfectOutput(target, cfg), b0 = yoloLoss(base, target, cfg);
     const terms = (l: ReturnType<typeof yoloLoss>) => [l.coord.item(), l.obj.item(), l.noobj.item(), l.cls.item()];
-    const bump = (a: number, k: number, r: number, q: number, by: number) => { const o = base.clone(); o.dataSync()[(((0 * 2 + a) * 8 + k) * 4 + r) * 4 + q] += by; return yoloLoss(o, target, cfg); };
+    const bump = (a: number, k: number, r: number, q: number, by: number) => { const o = base.clone(), d = o.dataSync(), at = (((0 * 2 + a) * 8 + k) * 4 + r) * 4 + q; d[at] = d[at]! + by; return yoloLoss(o, target, cfg); };
     // image 0's object sits in cell (0, 0); its best anchor is 1 (10×8 box vs 8×8: IoU 0.8, vs 16×10: 0.5)
     const [ra, a] = [0, 0];
     const changed = (l: ReturnType<typeof yoloLoss>) => terms(l).map((v, i) => Math.abs(v - terms(b0)[i]!) > 1e-9);
