@@ -11,3 +11,4 @@ export {
 export { TinyYolo, tinyYolo, type TinyYoloOptions } from './tiny-yolo.js';
 export { kMeansAnchors, anchorFit, type KMeansAnchorsOptions } from './anchors.js';
 export { meanAveragePrecision, type ScoredBoxes, type GroundTruth, type MapResult } from './map.js';
+export { drawBoxes, upscaleNearest, BOX_COLORS, type DrawBoxesOptions } from './draw.js';

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { tensor } from '@kiln/tensor';
+import { BOX_COLORS, drawBoxes, upscaleNearest } from './draw.js';
+
+describe('drawBoxes / upscaleNearest', () => {
+  const img = { width: 10, height: 8, channels: 3 as const, data: new Uint8Array(240).fill(7) };
+  const px = (im: typeof img, x: number, y: number) => Array.from(im.data.subarray((y * im.width + x) * 3, (y * im.width + x) * 3 + 3));
+  it('outlines each box in its class colour, leaves the inside and the input untouched', () => {
+    const out = drawBoxes(img, tensor([[1, 1, 5, 4], [6, 2, 9, 7]]), { labels: tensor([2, 0], { dtype: 'int32' }) });
+    expect(px(out, 1, 1)).toEqual([...BOX_COLORS[2]!]);
+    expect(px(out, 4, 3)).toEqual([...BOX_COLORS[2]!]); // x2 = 5 exclusive → last column 4
+    expect(px(out, 2, 2)).toEqual([7, 7, 7]);
+    expect(px(out, 8, 6)).toEqual([...BOX_COLORS[0]!]);
+    expect(px(img, 1, 1)).toEqual([7, 7, 7]);
+    const scaled = drawBoxes(upscaleNearest(img, 3), tensor([[1, 1, 5, 4]]), { scale: 3, thickness: 2, color: [1, 2, 3] });
+    expect(scaled.width).toBe(30);
+    expect(Array.from(scaled.data.subarray((4 * 30 + 4) * 3, (4 * 30 + 4) * 3 + 3))).toEqual([1, 2, 3]);
+    expect(Array.from(scaled.data.subarray((5 * 30 + 5) * 3, (5 * 30 + 5) * 3 + 3))).toEqual([7, 7, 7]);
+  });
+  it('bad input', () => {
+    expect(() => drawBoxes(img, tensor([[1, 1, 5]]))).toThrow(/Kiln: drawBoxes: boxes must have shape \[N, 4\], got \[1, 3\]/);
+    expect(() => drawBoxes(img, tensor([[1, 1, 5, 4]]), { labels: tensor([0, 1], { dtype: 'int32' }) })).toThrow(/drawBoxes: labels must have 1 entries to match boxes \[1, 4\], got 2/);
+    expect(() => upscaleNearest(img, 0)).toThrow(/upscaleNearest: factor must be a positive integer, got 0/);
+  });
+});
