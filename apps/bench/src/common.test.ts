@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatRecord, median, parseBenchArgs, parseRecords, randomF32, randomInts, ratioTable, speedup, timeCalls, torchTable, trainRates, type BenchRecord,
+  cpuFigure, formatRecord, median, withCpuTime, parseBenchArgs, parseRecords, randomF32, randomInts, ratioTable, speedup, timeCalls, torchTable, trainRates, type BenchRecord,
 } from './common.js';
 import { parseJobSpec } from './job.js';
 
@@ -150,9 +150,9 @@ describe('ratio table', () => {
 describe('Kiln ÷ PyTorch table', () => {
   it('gives each side per thread count, the ratio per thread count and at each one\'s best', () => {
     const recs: BenchRecord[] = [
-      ...[900, 1100, 1000].map((value, rep): BenchRecord => ({ anchor: 'kiln-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value, rep })),
+      ...[900, 1100, 1000].map((value, rep): BenchRecord => ({ anchor: 'kiln-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value, rep, cpu_value: value * 2 })),
       { anchor: 'kiln-wasm', threads: 2, workload: 'mlp', metric: 'samples/s', value: 1800 },
-      { anchor: 'torch-openblas', threads: 1, workload: 'mlp', metric: 'samples/s', value: 2000 },
+      { anchor: 'torch-openblas', threads: 1, workload: 'mlp', metric: 'samples/s', value: 2000, cpu_value: 2500 },
       { anchor: 'torch-openblas', threads: 2, workload: 'mlp', metric: 'samples/s', value: 1500 },
       { anchor: 'kiln-wasm', threads: 1, workload: 'infer-b1', metric: 'ms', value: 4 },
       { anchor: 'kiln-wasm', threads: 2, workload: 'infer-b1', metric: 'ms', value: 2 },
@@ -163,15 +163,27 @@ describe('Kiln ÷ PyTorch table', () => {
       { anchor: 'tfjs-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value: 1 },
     ];
     const lines = torchTable(recs)!.split('\n');
-    expect(lines[0]).toBe('| workload | unit | Kiln 1T | Kiln 2T | PyTorch 1T | PyTorch 2T | Kiln ÷ PyTorch 1T | Kiln ÷ PyTorch 2T | Kiln ÷ PyTorch, each at its best |');
-    // Kiln's best is 2T (1800), PyTorch's 1T (2000).
-    expect(lines[2]).toBe('| mlp | samples/s | 1000 | 1800 | 2000 | 1500 | 0.50× | 1.20× | 0.90× (2T vs 1T) |');
+    expect(lines[0]).toBe('| workload | unit | Kiln 1T | Kiln 2T | PyTorch 1T | PyTorch 2T | Kiln ÷ PyTorch 1T | Kiln ÷ PyTorch 2T | Kiln ÷ PyTorch, each at its best | Kiln ÷ PyTorch 1T by CPU time |');
+    // Kiln's best is 2T (1800), PyTorch's 1T (2000); by CPU time at 1T: median 2000 / 2500.
+    expect(lines[2]).toBe('| mlp | samples/s | 1000 | 1800 | 2000 | 1500 | 0.50× | 1.20× | 0.90× (2T vs 1T) | 0.80× |');
     // Latencies: lower is better, ratios are speed ratios.
-    expect(lines[3]).toBe('| infer-b1 | ms | 4.00 | 2.00 | 1.00 | 0.50 | 0.25× | 0.25× | 0.25× (2T vs 2T) |');
-    expect(lines[4]).toBe('| lstm | tokens/s | failed | — | 9000 | — | — | — | — |');
+    expect(lines[3]).toBe('| infer-b1 | ms | 4.00 | 2.00 | 1.00 | 0.50 | 0.25× | 0.25× | 0.25× (2T vs 2T) | — |');
+    expect(lines[4]).toBe('| lstm | tokens/s | failed | — | 9000 | — | — | — | — | — |');
     expect(lines.length).toBe(5);
   });
   it('is null without PyTorch records (the bench then prints Kiln-only figures)', () => {
     expect(torchTable([{ anchor: 'kiln-wasm', threads: 1, workload: 'mlp', metric: 'samples/s', value: 1 }])).toBeNull();
+  });
+});
+
+describe('CPU-time figures', () => {
+  it('count the calls and the CPU seconds used meanwhile, in the record\'s unit', () => {
+    let cpu = 10;
+    const step = (): void => { cpu += 0.5; };
+    const r = withCpuTime(step, (counted) => { for (let i = 0; i < 4; i++) counted(); return 'done'; }, () => cpu);
+    expect(r).toEqual({ result: 'done', calls: 4, cpuSeconds: 2 });
+    expect(cpuFigure('samples/s', 64, r.calls, r.cpuSeconds)).toBe(128); // 4 × 64 items / 2 s
+    expect(cpuFigure('ms', 1, r.calls, r.cpuSeconds)).toBe(500); // 2000 ms / 4 calls
+    expect(cpuFigure('ms', 1, 0, 1)).toBeNaN();
   });
 });

@@ -170,6 +170,30 @@ export function trainRates(step: () => void, itemsPerStep: number, o: TrainTimin
   return rates;
 }
 
+/** CPU seconds this process has used (all its threads). */
+export const processCpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * Runs `fn` with a counting wrapper around `step` and measures the CPU time the process used:
+ * the figure beside the wall-clock rate that a busy machine does not distort (for 1 thread; at
+ * more threads it also counts spin-waiting). Returns fn's result, the calls of `step` and CPU seconds.
+ */
+export function withCpuTime<T>(step: () => void, fn: (counted: () => void) => T, cpu: () => number = processCpuSeconds): { result: T; calls: number; cpuSeconds: number } {
+  let calls = 0;
+  const c0 = cpu();
+  const result = fn(() => { step(); calls++; });
+  return { result, calls, cpuSeconds: cpu() - c0 };
+}
+
+/** The CPU-time figure in a record's own unit: per-call CPU ms for `ms`, items per CPU second otherwise. */
+export function cpuFigure(metric: string, itemsPerCall: number, calls: number, cpuSeconds: number): number {
+  if (!(cpuSeconds > 0) || calls === 0) return NaN;
+  return metric === 'ms' ? (cpuSeconds * 1e3) / calls : (itemsPerCall * calls) / cpuSeconds;
+}
+
 // ----------------------------------------------------------------------------- data
 
 /** Deterministic float32 values in [-1, 1) from xorshift32 (the values do not affect timing). */
@@ -287,16 +311,17 @@ export function torchTable(records: readonly BenchRecord[]): string | null {
   const kilnName = records.find((r) => r.anchor.startsWith('kiln'))?.anchor;
   if (!kilnName || !records.some((r) => r.anchor === TORCH)) return null;
   const threads = [...new Set(records.filter((r) => r.anchor === kilnName || r.anchor === TORCH).map((r) => r.threads))].sort((x, y) => x - y);
-  const cell = new Map<string, { metric: string; values: number[]; failed: boolean }>();
+  const cell = new Map<string, { metric: string; values: number[]; cpu: number[]; failed: boolean }>();
   const figures: string[] = [];
   for (const r of records) {
     if (r.anchor !== kilnName && r.anchor !== TORCH) continue;
     const fig = `${r.workload}|${r.n ?? ''}`;
     if (!figures.includes(fig)) figures.push(fig);
     const k = `${r.anchor}|${fig}|${r.threads}`;
-    const c = cell.get(k) ?? { metric: r.metric ?? '', values: [], failed: false };
+    const c = cell.get(k) ?? { metric: r.metric ?? '', values: [], cpu: [], failed: false };
     if (r.error !== undefined) c.failed = true;
     else if (typeof r.value === 'number') { c.values.push(r.value); c.metric ||= r.metric ?? ''; }
+    if (typeof r.cpu_value === 'number' && Number.isFinite(r.cpu_value)) c.cpu.push(r.cpu_value);
     cell.set(k, c);
   }
   const value = (anchor: string, fig: string, t: number): { v: number; metric: string } | null => {
@@ -318,8 +343,14 @@ export function torchTable(records: readonly BenchRecord[]): string | null {
     }
     return b;
   };
+  /** Kiln ÷ PyTorch at 1 thread from CPU time (items per CPU second, or CPU ms per call). */
+  const cpuRatio = (fig: string): string => {
+    const k = cell.get(`${kilnName}|${fig}|1`);
+    const p = cell.get(`${TORCH}|${fig}|1`);
+    return k?.cpu.length && p?.cpu.length ? `${speedup(k.metric, median(k.cpu), median(p.cpu)).toFixed(2)}×` : '—';
+  };
   const head = ['workload', 'unit', ...threads.map((t) => `Kiln ${t}T`), ...threads.map((t) => `PyTorch ${t}T`),
-    ...threads.map((t) => `Kiln ÷ PyTorch ${t}T`), 'Kiln ÷ PyTorch, each at its best'];
+    ...threads.map((t) => `Kiln ÷ PyTorch ${t}T`), 'Kiln ÷ PyTorch, each at its best', 'Kiln ÷ PyTorch 1T by CPU time'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const fig of figures) {
     const [workload, n] = fig.split('|') as [string, string];
@@ -330,7 +361,7 @@ export function torchTable(records: readonly BenchRecord[]): string | null {
       n ? `${workload} n=${n}` : workload, metric,
       ...threads.map((t) => show(kilnName, fig, t)), ...threads.map((t) => show(TORCH, fig, t)),
       ...threads.map((t) => ratio(value(kilnName, fig, t), value(TORCH, fig, t))),
-      kb && pb ? `${ratio(kb, pb)} (${kb.t}T vs ${pb.t}T)` : '—',
+      kb && pb ? `${ratio(kb, pb)} (${kb.t}T vs ${pb.t}T)` : '—', cpuRatio(fig),
     ].join(' | ')} |`);
   }
   return lines.join('\n');

@@ -5,7 +5,7 @@ import { tensor, getBackend, setBackend, setNumThreads, getNumThreads, threadsRe
 import { Sequential, Linear, ReLU, Conv2d, MaxPool2d, Flatten, Embedding, crossEntropy, Module } from '@kiln/nn';
 import { mobilenetV2, resnet18 } from '@kiln/vision/models';
 import { SGD, Adam, type Optimizer } from '@kiln/optim';
-import { median, randomF32, randomInts, timeCalls, trainRates } from './common.js';
+import { cpuFigure, median, randomF32, randomInts, timeCalls, trainRates, withCpuTime } from './common.js';
 import { emit, parseJobSpec, runJob } from './job.js';
 
 const spec = parseJobSpec(process.argv[2]);
@@ -111,8 +111,9 @@ async function train(kind: TrainKind): Promise<void> {
     loss.backward();
     opt.step();
   };
-  const rates = trainRates(step, items, { seconds: spec.seconds, windows: spec.windows });
-  out({ workload: kind, metric: kind === 'lstm' ? 'tokens/s' : 'samples/s', value: median(rates), windows: rates, final_loss: (loss as Tensor | null)?.item() });
+  const metric = kind === 'lstm' ? 'tokens/s' : 'samples/s';
+  const { result: rates, calls, cpuSeconds } = withCpuTime(step, (s) => trainRates(s, items, { seconds: spec.seconds, windows: spec.windows }));
+  out({ workload: kind, metric, value: median(rates), windows: rates, final_loss: (loss as Tensor | null)?.item(), cpu_value: cpuFigure(metric, items, calls, cpuSeconds) });
 }
 
 /** MobileNetV2 (width 1.0, 1000 classes) inference: batch-1 latency and batch-32 throughput. */
@@ -122,11 +123,11 @@ function mobilenet(): void {
     const x = tensor(randomF32(batch * 3 * 224 * 224, 5), { shape: [batch, 3, 224, 224] });
     const fn = (): void => { noGrad(() => (model.forward(x) as Tensor).dataSync()); };
     if (batch === 1) {
-      const t = timeCalls(fn, { warmup: 5, minReps: 10, minSeconds: 1 });
-      out({ workload: 'mobilenetv2-b1', metric: 'ms', value: median(t) * 1e3, reps: t.length });
+      const { result: t, calls, cpuSeconds } = withCpuTime(fn, (f) => timeCalls(f, { warmup: 5, minReps: 10, minSeconds: 1 }));
+      out({ workload: 'mobilenetv2-b1', metric: 'ms', value: median(t) * 1e3, reps: t.length, cpu_value: cpuFigure('ms', 1, calls, cpuSeconds) });
     } else {
-      const t = timeCalls(fn, { warmup: 1, minReps: 3, minSeconds: 1 });
-      out({ workload: 'mobilenetv2-b32', metric: 'samples/s', value: batch / median(t), median_ms: median(t) * 1e3, reps: t.length });
+      const { result: t, calls, cpuSeconds } = withCpuTime(fn, (f) => timeCalls(f, { warmup: 1, minReps: 3, minSeconds: 1 }));
+      out({ workload: 'mobilenetv2-b32', metric: 'samples/s', value: batch / median(t), median_ms: median(t) * 1e3, reps: t.length, cpu_value: cpuFigure('samples/s', batch, calls, cpuSeconds) });
     }
   }
 }
@@ -138,11 +139,11 @@ function infer(): void {
     // Forward only, eval mode, no tape; the output is read as the anchors read theirs.
     const fn = (): void => { noGrad(() => (model.forward(x) as Tensor).dataSync()); };
     if (batch === 1) {
-      const t = timeCalls(fn, { warmup: 50, minReps: 200, minSeconds: 1 });
-      out({ workload: 'infer-b1', metric: 'ms', value: median(t) * 1e3, reps: t.length });
+      const { result: t, calls, cpuSeconds } = withCpuTime(fn, (f) => timeCalls(f, { warmup: 50, minReps: 200, minSeconds: 1 }));
+      out({ workload: 'infer-b1', metric: 'ms', value: median(t) * 1e3, reps: t.length, cpu_value: cpuFigure('ms', 1, calls, cpuSeconds) });
     } else {
-      const t = timeCalls(fn, { warmup: 3, minReps: 10, minSeconds: 1 });
-      out({ workload: 'infer-b256', metric: 'samples/s', value: batch / median(t), median_ms: median(t) * 1e3, reps: t.length });
+      const { result: t, calls, cpuSeconds } = withCpuTime(fn, (f) => timeCalls(f, { warmup: 3, minReps: 10, minSeconds: 1 }));
+      out({ workload: 'infer-b256', metric: 'samples/s', value: batch / median(t), median_ms: median(t) * 1e3, reps: t.length, cpu_value: cpuFigure('samples/s', batch, calls, cpuSeconds) });
     }
   }
 }

@@ -87,6 +87,24 @@ def time_calls(fn, warmup, min_reps, min_seconds, max_reps=10_000):
     return times
 
 
+class CpuCount:
+    """Counts calls of a function and the process CPU time (all threads) used meanwhile."""
+
+    def __init__(self, fn):
+        self.fn, self.calls, self.start = fn, 0, time.process_time()
+
+    def __call__(self):
+        self.fn()
+        self.calls += 1
+
+    def figure(self, metric, items_per_call):
+        """Per-call CPU ms for latencies, else items per CPU second (the bench's cpu_value)."""
+        cpu = time.process_time() - self.start
+        if cpu <= 0 or self.calls == 0:
+            return None
+        return cpu * 1e3 / self.calls if metric == 'ms' else items_per_call * self.calls / cpu
+
+
 def train_rates(step, items):
     began, n = time.perf_counter(), 0
     while n < 2 or time.perf_counter() - began < 0.5:
@@ -170,9 +188,10 @@ def train(workload):
         opt.step()
         last['loss'] = loss
 
-    rates = train_rates(step, items)
+    counted = CpuCount(step)
+    rates = train_rates(counted, items)
     out(workload=workload, metric=metric, value=statistics.median(rates), windows=rates,
-        final_loss=float(last['loss']), blas=loaded_blas())
+        final_loss=float(last['loss']), cpu_value=counted.figure(metric, items), blas=loaded_blas())
 
 
 def infer(workload):
@@ -185,13 +204,16 @@ def infer(workload):
     for batch in batches:
         x = torch.randn(batch, *shape)
         with torch.inference_mode():
+            counted = CpuCount(lambda: model(x))
             if batch == 1:
-                times = time_calls(lambda: model(x), warmup=50 if tag == 'infer' else 10, min_reps=200 if tag == 'infer' else 20, min_seconds=1.0)
-                out(workload=f'{tag}-b1', metric='ms', value=statistics.median(times) * 1e3, reps=len(times))
+                times = time_calls(counted, warmup=50 if tag == 'infer' else 5, min_reps=200 if tag == 'infer' else 10, min_seconds=1.0)
+                out(workload=f'{tag}-b1', metric='ms', value=statistics.median(times) * 1e3, reps=len(times),
+                    cpu_value=counted.figure('ms', 1))
             else:
-                times = time_calls(lambda: model(x), warmup=3, min_reps=10 if tag == 'infer' else 3, min_seconds=1.0)
+                times = time_calls(counted, warmup=3 if tag == 'infer' else 1, min_reps=10 if tag == 'infer' else 3, min_seconds=1.0)
                 med = statistics.median(times)
-                out(workload=f'{tag}-b{batch}', metric='samples/s', value=batch / med, median_ms=med * 1e3, reps=len(times))
+                out(workload=f'{tag}-b{batch}', metric='samples/s', value=batch / med, median_ms=med * 1e3, reps=len(times),
+                    cpu_value=counted.figure('samples/s', batch))
 
 
 WORKLOADS = {
