@@ -93,7 +93,7 @@ describe('kiln (the built bin)', () => {
       [['inspect', onnxPath, '--frob'], /unknown flag '--frob' \(known: --json\)/],
       [['run', onnxPath], /kiln run: missing --input/],
       [['run', onnxPath, '--input', 'x.json', '--ep', 'tpu'], /--ep must be one of cpu, cuda, webgpu, got 'tpu'/],
-      [['run', onnxPath, '--input', 'x.txt'], /--input must be a .json, .npy or .png file/],
+      [['run', onnxPath, '--input', 'x.txt'], /--input must be a .json, .npy, .png or .jpg file/],
       [['export', ckpt], /missing --model/],
       [['export', ckpt, '--model', 'lenet99'], /unknown model 'lenet99' \(the zoo has: .*lenet5/],
       [['export', ckpt, '--model', 'lenet5', '--opset', '12'], /--opset must be an integer from 17 to 21, got 12/],
@@ -126,7 +126,7 @@ describe('kiln (the built bin)', () => {
       [['run', onnxPath, '--input', 'nope.json'], /cannot read --input 'nope.json': no such file/],
       [['run', onnxPath, '--input', 'bad.json'], /bad.json is not valid JSON/],
       [['run', onnxPath, '--input', 'bad.npy'], /bad.npy is not a readable .npy file/],
-      [['run', onnxPath, '--input', 'bad.png'], /bad.png is not a readable PNG/],
+      [['run', onnxPath, '--input', 'bad.png'], /bad.png is not a readable PNG or JPEG/],
       [['export', 'bad.safetensors', '--model', 'lenet5'], /not a readable safetensors checkpoint/],
       [['export', ckpt, '--model', 'lenet5', '--num-classes', '5'], /does not fit model 'lenet5': .*shape mismatch/],
     ];
@@ -177,6 +177,14 @@ describe('kiln (the built bin)', () => {
     const xi = imageToInput(readFileSync(join(dir, 'digit.png')), { name: 'input', shape: ['batch', 1, 32, 32] });
     expect(xi.shape).toEqual([1, 1, 32, 32]);
     expectLogits(viaImage, noGrad(() => lenet.forward(xi) as Tensor).toArray() as number[][]);
+    // a JPEG of the same picture decodes (lossy) to nearly the same input
+    const { encodeJpeg } = await import('@kiln/vision');
+    const rgb = new Uint8Array(56 * 56 * 3);
+    for (let p = 0; p < 56 * 56; p++) rgb.set([png.data[4 * p]!, png.data[4 * p + 1]!, png.data[4 * p + 2]!], 3 * p);
+    writeFileSync(join(dir, 'digit.jpg'), encodeJpeg({ width: 56, height: 56, channels: 3, data: rgb }, { quality: 95 }));
+    const xj = imageToInput(readFileSync(join(dir, 'digit.jpg')), { name: 'input', shape: ['batch', 1, 32, 32] });
+    expect(xj.sub(xi).abs().mean().item()).toBeLessThan(0.05);
+    expect((await cli('run', onnxPath, '--input', 'digit.jpg')).code).toBe(0);
   });
 
   it('run --ep cuda / webgpu falls back to cpu where the provider cannot start, and says which ran', async () => {
@@ -235,13 +243,13 @@ describe('kiln (the built bin)', () => {
 
   it('bench times Kiln and ORT on a zoo model or an ONNX file', async () => {
     const r = await kiln('bench', '--runs', '3', '--json');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.inputShape).toEqual([1, 1, 32, 32]);
     expect(j.results.map((t: { backend: string }) => t.backend)).toEqual(['Kiln', 'ORT cpu']);
     for (const t of j.results) expect(t.medianMs).toBeGreaterThan(0);
     const f = await cli('bench', '--onnx', onnxPath, '--batch', '4', '--runs', '3');
-    expect(f.code).toBe(0);
+    expect(f.code, f.stderr).toBe(0);
     expect(f.stdout).toMatch(/input \[4, 1, 32, 32\], 3 runs/);
   });
 });

@@ -1,10 +1,10 @@
 /**
  * Model inputs for `kiln run` / `kiln bench` from a file: JSON (named or bare nested arrays), NumPy
- * .npy (little-endian f4/f8/i4/i8/u1/b1, C order) or an image (.png), shaped to the model's input.
+ * .npy (little-endian f4/f8/i4/i8/u1/b1, C order) or an image (.png, .jpg), shaped to the model's input.
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { PNG } from 'pngjs';
+import { decodeImage, type Image } from '@kiln/vision';
 import { interpolate, tensor, Tensor } from '@kiln/tensor';
 import { InputError, UsageError } from './errors.js';
 
@@ -53,20 +53,21 @@ export function parseNpy(bytes: Uint8Array, file = '.npy'): Tensor {
 }
 
 /**
- * Decodes a PNG into [1, C, H, W] float32 in [0, 1], with C, H, W taken from the model input
- * (C = 1: luminance; C = 3: RGB; transparent parts over black; resized bilinearly to fixed H, W).
+ * Decodes a PNG or JPEG into [1, C, H, W] float32 in [0, 1], with C, H, W taken from the model
+ * input (C = 1: luminance; C = 3: RGB; transparent parts over black; resized bilinearly to fixed
+ * H, W).
  */
 export function imageToInput(bytes: Uint8Array, spec: InputSpec, file = 'image'): Tensor {
-  let png: PNG;
+  let img: Image;
   try {
-    png = PNG.sync.read(Buffer.from(bytes));
+    img = decodeImage(bytes, { channels: 4, source: file });
   } catch (e) {
-    throw new InputError(`kiln: ${file} is not a readable PNG: ${(e as Error).message}`);
+    throw new InputError(`kiln: ${file} is not a readable PNG or JPEG: ${(e as Error).message}`);
   }
   if (spec.shape.length !== 4) throw new UsageError(`kiln run: an image input needs a model input of rank 4 [N, C, H, W]; '${spec.name}' has shape [${spec.shape.join(', ')}]`);
   const c = typeof spec.shape[1] === 'number' ? spec.shape[1] : 3;
   if (c !== 1 && c !== 3) throw new UsageError(`kiln run: an image input needs 1 or 3 channels; '${spec.name}' has ${c}`);
-  const { width: w, height: h, data } = png;
+  const { width: w, height: h, data } = img;
   const plane = w * h, x = new Float32Array(c * plane);
   for (let p = 0; p < plane; p++) {
     const a = data[4 * p + 3]! / 255;
@@ -83,7 +84,8 @@ export function imageToInput(bytes: Uint8Array, spec: InputSpec, file = 'image')
 /** Reads `--input` for a model with the given inputs, by file extension. */
 export async function readInputs(file: string, specs: InputSpec[]): Promise<Record<string, Tensor>> {
   const ext = extname(file).toLowerCase();
-  if (ext !== '.json' && ext !== '.npy' && ext !== '.png') throw new UsageError(`kiln run: --input must be a .json, .npy or .png file, got '${file}'`);
+  const image = ext === '.png' || ext === '.jpg' || ext === '.jpeg';
+  if (ext !== '.json' && ext !== '.npy' && !image) throw new UsageError(`kiln run: --input must be a .json, .npy, .png or .jpg file, got '${file}'`);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(file));
@@ -92,9 +94,9 @@ export async function readInputs(file: string, specs: InputSpec[]): Promise<Reco
   }
   const first = specs[0];
   if (!first) throw new InputError('kiln: the model declares no inputs');
-  if (ext === '.npy' || ext === '.png') {
+  if (ext === '.npy' || image) {
     if (specs.length > 1) throw new UsageError(`kiln run: a ${ext} file feeds one input, the model has ${specs.length} (${specs.map((s) => s.name).join(', ')}); use a JSON file keyed by input name`);
-    return { [first.name]: ext === '.npy' ? parseNpy(bytes, file) : imageToInput(bytes, first, file) };
+    return { [first.name]: image ? imageToInput(bytes, first, file) : parseNpy(bytes, file) };
   }
   let json: unknown;
   try {

@@ -16,12 +16,12 @@ export const runSpec: CommandSpec = {
     backend: { kind: 'string', choices: ['ort', 'kiln'], default: 'ort' },
     json: { kind: 'bool' },
   },
-  help: `kiln run <model.onnx> --input <x.json|x.npy|image.png> [--ep cpu|cuda|webgpu] [--backend ort|kiln] [--json]
+  help: `kiln run <model.onnx> --input <x.json|x.npy|image.png|image.jpg> [--ep cpu|cuda|webgpu] [--backend ort|kiln] [--json]
 
 Runs the model on one input and prints its outputs (shape, values, and the arg-max of each row
 for [N, K] outputs). The last line on stderr says what actually ran.
   --input    x.json: { "<input name>": nested array } or a bare nested array (one-input models);
-             x.npy: a NumPy array (<f4, <f8, <i4, <i8, |u1, |b1); image.png: scaled to [0, 1],
+             x.npy: a NumPy array (<f4, <f8, <i4, <i8, |u1, |b1); image.png/.jpg: scaled to [0, 1],
              converted to the model's channels (1: luminance, 3: RGB) and resized to its H×W
   --ep       ONNX Runtime execution provider (default cpu); one that cannot start here falls
              back to cpu with a note on stderr
@@ -53,7 +53,7 @@ export function formatOutputs(outputs: Record<string, Tensor>): string {
 export async function runCommand(argv: readonly string[], out: Out): Promise<void> {
   const { positional, flags } = parseArgs(runSpec, argv);
   const file = positional[0]!;
-  if (typeof flags.input !== 'string') throw new UsageError('kiln run: missing --input <x.json|x.npy|image.png>');
+  if (typeof flags.input !== 'string') throw new UsageError('kiln run: missing --input <x.json|x.npy|image.png|image.jpg>');
   const bytes = await readModelFile(file);
   let model: ModelProto;
   try {
