@@ -6,7 +6,7 @@
  * is a finding. KILN_FUZZ_RUNS scales the case counts (scripts/fuzz-long.mjs runs it long).
  */
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -65,6 +65,9 @@ function probe(bytes: Uint8Array, inputs: Tensor[]): string | null {
     noGrad(() => m.forward(...inputs.slice(0, m.inputNames.length)));
     stats.loaded++;
     if (performance.now() - t0 > stats.slowestMs) { stats.slowestMs = performance.now() - t0; stats.slowest = 'loaded and ran'; }
+    if (process.env.KILN_FUZZ_SLOW_DIR && performance.now() - t0 > Number(process.env.KILN_FUZZ_SLOW_MS ?? 2000)) {
+      writeFileSync(join(process.env.KILN_FUZZ_SLOW_DIR, `slow-${Math.round(performance.now() - t0)}ms-${stats.cases}.onnx`), bytes);
+    }
     return null;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

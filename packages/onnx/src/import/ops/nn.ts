@@ -25,13 +25,22 @@ function torchPads(begin: number[], end: number[]): number[] {
 /** A window op's geometry: kernel, strides, dilations and begin/end pads with auto_pad resolved. */
 interface Window { k: number[]; s: number[]; d: number[]; begin: number[]; end: number[] }
 
-function windowOf(c: NodeContext, x: Tensor, n: number, kernel: number[]): Window {
+/** `pool`: pads must be smaller than the window extent; convolutions may pad up to it. */
+function windowOf(c: NodeContext, x: Tensor, n: number, kernel: number[], pool: boolean): Window {
   const s = c.intList('strides', new Array<number>(n).fill(1));
   const d = c.intList('dilations', new Array<number>(n).fill(1));
   for (const [name, v] of [['kernel_shape', kernel], ['strides', s], ['dilations', d]] as const) {
     if (v.length !== n || v.some((e) => !Number.isInteger(e) || e < 1)) throw c.error(`${name} [${v.join(', ')}] must be ${n} positive integers`);
   }
   const { begin, end } = resolvePads(c, x.shape.slice(2), kernel, s, d);
+  // A pad as wide as the dilated kernel only adds windows that lie wholly in padding; refusing it
+  // also stops a corrupt pads value from turning into hours of pooling over padding.
+  [...begin, ...end].forEach((p, i) => {
+    const extent = (kernel[i % n]! - 1) * d[i % n]! + 1;
+    if (pool ? p >= extent : p > extent) {
+      throw c.error(`pads [${[...begin, ...end].join(', ')}]: pad ${p} is ${pool ? 'not smaller than' : 'larger than'} the window extent ${extent} of spatial dim ${i % n}`);
+    }
+  });
   return { k: kernel, s, d, begin, end };
 }
 
@@ -86,7 +95,7 @@ export const nnOps: Record<string, OpHandler> = {
     let x = c.input(0);
     const w = c.input(1);
     const n = spatial(c, x);
-    const win = windowOf(c, x, n, c.has('kernel_shape') ? c.intList('kernel_shape') : w.shape.slice(2));
+    const win = windowOf(c, x, n, c.has('kernel_shape') ? c.intList('kernel_shape') : w.shape.slice(2), false);
     let padding = win.begin;
     if (!symmetric(win)) {
       c.checkSize(padded(x, win), 'padded input');
@@ -101,7 +110,7 @@ export const nnOps: Record<string, OpHandler> = {
     const n = spatial(c, x0);
     const storageOrder = c.int('storage_order', 0);
     if (storageOrder !== 0 && storageOrder !== 1) throw c.error(`storage_order ${storageOrder} must be 0 or 1`);
-    const win = windowOf(c, x0, n, c.intList('kernel_shape'));
+    const win = windowOf(c, x0, n, c.intList('kernel_shape'), true);
     const wantIndices = !!(c.node.output ?? [])[1];
     // Integer inputs pool exactly in float64 (int32 values fit), then cast back.
     let x = x0.dtype === 'int32' ? x0.to('float64') : x0;
@@ -121,7 +130,7 @@ export const nnOps: Record<string, OpHandler> = {
   AveragePool: (c) => {
     const x0 = c.input(0);
     const n = spatial(c, x0);
-    const win = windowOf(c, x0, n, c.intList('kernel_shape'));
+    const win = windowOf(c, x0, n, c.intList('kernel_shape'), true);
     const countIncludePad = c.int('count_include_pad', 0) === 1;
     const ceilMode = c.int('ceil_mode', 0) === 1;
     if (nativePool(win)) return AVGPOOL[n - 1]!(x0, win.k, { stride: win.s, padding: win.begin, ceilMode, countIncludePad });
