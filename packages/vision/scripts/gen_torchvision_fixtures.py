@@ -217,6 +217,7 @@ FULL = {
     'googlenet_aux': lambda: tv.googlenet(aux_logits=True, init_weights=False),
     'mobilenet_v2': lambda: tv.mobilenet_v2(), 'efficientnet_b0': lambda: tv.efficientnet_b0(),
     'efficientnet_b1': lambda: tv.efficientnet_b1(),
+    'efficientnet_b2': lambda: tv.efficientnet_b2(), 'efficientnet_b3': lambda: tv.efficientnet_b3(),
 }
 
 

@@ -111,6 +111,14 @@ describe('zoo scaling rules', () => {
     expect(run(efficientnet(1, { widthMult: 0.25, numClasses: 4 }), [1, 3, 32, 32]).shape).toEqual([1, 4]);
   });
 
+  it('efficientnet channel and repeat rounding equals torchvision\'s (B2: width 1.1, depth 1.2; B3: 1.2, 1.4)', () => {
+    for (const [phi, w, d, tv] of [[2, 1.1, 1.2, 'efficientnet_b2'], [3, 1.2, 1.4, 'efficientnet_b3']] as const) {
+      const m = efficientnet(phi, { widthMult: w, depthMult: d });
+      expect(Object.entries(m.stateDict()).map(([k, t]) => [k, [...t.shape]])).toEqual(torchvisionKeys(tv).keys);
+      expect(paramCount(m)).toBe(torchvisionKeys(tv).params);
+    }
+  }, 60_000);
+
   it('mobilenetV1: α scales widths (⌊c·α⌋, at least 8), ρ sets inputSize; α = 1 has 4,231,976 parameters', () => {
     const full = mobilenetV1();
     expect(paramCount(full)).toBe(4_231_976);
