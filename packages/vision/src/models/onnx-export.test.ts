@@ -44,7 +44,7 @@ const CASES: [string, () => Module, number[]][] = [
   ['resnet18 (widths/4)', () => resnet18({ widthDivisor: 4, numClasses: 10 }), [3, 32, 32]],
   ['resnet34 (widths/8)', () => resnet34({ widthDivisor: 8, numClasses: 10 }), [3, 32, 32]],
   ['resnet50 (widths/4)', () => resnet50({ widthDivisor: 4, numClasses: 10 }), [3, 32, 32]],
-  ['googlenet', () => googlenet({ numClasses: 10 }), [3, 64, 64]],
+  ['googlenet (transformInput)', () => googlenet({ numClasses: 10, transformInput: true }), [3, 64, 64]],
   ['mobilenetV1 α=0.25', () => mobilenetV1({ alpha: 0.25, numClasses: 10 }), [3, 32, 32]],
   ['mobilenetV2 ×0.25', () => mobilenetV2({ widthMult: 0.25, numClasses: 10 }), [3, 32, 32]],
   ['efficientnetB0', () => efficientnetB0({ numClasses: 10 }), [3, 32, 32]],
