@@ -200,16 +200,32 @@ describe('one smoke script on three runtimes, from the tarballs', () => {
 });
 
 describe('the consumer side', () => {
-  it('a consumer type-checks under strict against the tarballs\' declarations', async () => {
+  /** The first TypeScript example of docs/getting-started.md, as a user would paste it. */
+  const guide = /```ts\n([\s\S]*?)```/.exec(readFileSync(join(root, 'docs', 'getting-started.md'), 'utf8'))![1]!;
+
+  it('a consumer and the getting-started example type-check under strict against the tarballs\' declarations', async () => {
     cpSync(join(fixture, 'consumer.ts'), join(app, 'consumer.ts'));
+    writeFileSync(join(app, 'getting-started.ts'), `${guide}\nexport {};\n`);
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: false, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023', 'DOM'], types: ['node'], typeRoots: [join(root, 'node_modules', '@types')], noEmit: true, skipLibCheck: true },
-      files: ['consumer.ts'],
+      files: ['consumer.ts', 'getting-started.ts'],
     }));
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const r = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
+  });
+
+  it('the getting-started example runs (Node, onnxruntime-node installed)', async () => {
+    const ts = (await import('typescript')).default;
+    const js = ts.transpileModule(guide, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    writeFileSync(join(app, 'getting-started.mjs'), js);
+    const r = await run(process.execPath, ['getting-started.mjs'], app);
+    expect(r.code, r.stderr).toBe(0);
+    const [acc, shape] = r.stdout.trim().split('\n').pop()!.split(' [');
+    expect(Number(acc)).toBeGreaterThan(0.9); // dev accuracy of the exported model on ONNX Runtime
+    expect(shape?.trim()).toBe('200, 2 ]');
+    for (const f of ['moons.onnx', 'moons-curves.json', 'moons-curves.svg']) expect(existsSync(join(app, f)), f).toBe(true);
   });
 
   it('the kiln bin from the @kiln/cli tarball inspects and runs the smoke model (onnxruntime-node installed from the cache, no install script)', async () => {
