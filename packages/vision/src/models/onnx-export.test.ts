@@ -47,6 +47,7 @@ const CASES: [string, () => Module, number[]][] = [
   ['googlenet (transformInput)', () => googlenet({ numClasses: 10, transformInput: true }), [3, 64, 64]],
   ['mobilenetV1 α=0.25', () => mobilenetV1({ alpha: 0.25, numClasses: 10 }), [3, 32, 32]],
   ['mobilenetV2 ×0.25', () => mobilenetV2({ widthMult: 0.25, numClasses: 10 }), [3, 32, 32]],
+  ['mobilenetV2 (full width)', () => mobilenetV2(), [3, 32, 32]],
   ['efficientnetB0', () => efficientnetB0({ numClasses: 10 }), [3, 32, 32]],
   ['efficientnet(1) ×0.5 width', () => efficientnet(1, { widthMult: 0.5, numClasses: 10 }), [3, 32, 32]],
 ];
