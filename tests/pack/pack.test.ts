@@ -195,6 +195,7 @@ describe('one smoke script on three runtimes, from the tarballs', () => {
 
   it('gives the same loss on Node, Bun and Deno', () => {
     expect(Object.keys(results).sort()).toEqual(['bun', 'deno', 'node']);
+    console.log(`smoke losses: ${Object.entries(results).map(([rt, r]) => `${rt} ${r.loss} (imported ${r.importedLoss}, first epoch ${r.firstLoss})`).join('; ')}`);
     for (const rt of ['bun', 'deno']) expect(Math.abs(results[rt]!.loss - results.node!.loss), rt).toBeLessThan(1e-6);
   });
 });
