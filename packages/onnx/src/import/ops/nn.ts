@@ -41,8 +41,18 @@ function windowOf(c: NodeContext, x: Tensor, n: number, kernel: number[], pool: 
       throw c.error(`pads [${[...begin, ...end].join(', ')}]: pad ${p} is ${pool ? 'not smaller than' : 'larger than'} the window extent ${extent} of spatial dim ${i % n}`);
     }
   });
+  if (pool) {
+    // Pooling reads every tap of every window: bound that work, so a corrupt kernel_shape (a
+    // 1000×1000 window with SAME padding on a 32×32 map: 3·10⁹ reads) fails instead of running for minutes.
+    const outs = x.shape.slice(2).map((size, i) => Math.max(1, Math.floor((size + begin[i]! + end[i]! - ((kernel[i]! - 1) * d[i]! + 1)) / s[i]!) + 1));
+    const work = x.shape[0]! * x.shape[1]! * outs.reduce((a, b) => a * b, 1) * kernel.reduce((a, b) => a * b, 1);
+    if (work > MAX_POOL_WORK) throw c.error(`kernel_shape [${kernel.join(', ')}] over input [${x.shape.join(', ')}] needs ${work} window reads, more than the ${MAX_POOL_WORK} an imported pool may do`);
+  }
   return { k: kernel, s, d, begin, end };
 }
+
+/** Most window reads (output elements × kernel elements) one imported pooling node may do. */
+const MAX_POOL_WORK = 2 ** 31;
 
 /** `pads`, or the pads that auto_pad SAME_UPPER / SAME_LOWER / VALID imply (output = ceil(input / stride)). */
 function resolvePads(c: NodeContext, inSize: number[], k: number[], s: number[], d: number[]): { begin: number[]; end: number[] } {
