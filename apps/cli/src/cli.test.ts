@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { manualSeed, randn, noGrad, type Tensor } from '@kiln/tensor';
 import { serializeSafetensors } from '@kiln/nn';
-import { createSession, exportOnnx, runSession } from '@kiln/onnx';
+import { createSession, decodeModel, encodeModel, exportOnnx, runSession } from '@kiln/onnx';
 import { buildZooModel } from './zoo.js';
 import { main } from './cli.js';
 
@@ -138,6 +138,16 @@ describe('kiln (the built bin)', () => {
     const r = await kiln('inspect', 'bad.onnx');
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/bad.onnx is not an ONNX model/);
+  });
+
+  it('exit code 1 when the command runs and fails (ONNX Runtime refuses the model)', async () => {
+    const m = decodeModel(new Uint8Array(readFileSync(onnxPath)));
+    m.graph!.node![0]!.opType = 'NoSuchOp';
+    writeFileSync(join(dir, 'broken.onnx'), encodeModel(m));
+    const r = await kiln('run', 'broken.onnx', '--input', 'x.json');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ONNX Runtime rejected the model: .*NoSuchOp/);
+    expect(r.stdout).toBe('');
   });
 
   it('inspect prints a table, and the same report with --json', async () => {
