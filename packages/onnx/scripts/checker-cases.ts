@@ -78,5 +78,6 @@ export function checkerCases(): CheckerCase[] {
     Z('mobilenetV1', () => zoo.mobilenetV1({ numClasses: 10, alpha: 0.25 })),
     Z('mobilenetV2', () => zoo.mobilenetV2({ numClasses: 10, widthMult: 0.25 })),
     Z('efficientnetB0', () => zoo.efficientnetB0({ numClasses: 10 })),
+    Z('unet', () => zoo.unet({ depth: 2, baseChannels: 8, numClasses: 3 })),
   ];
 }

@@ -25,7 +25,7 @@ describe('exports pass onnx.checker (full_check)', () => {
     const layers = new Set(Object.values(record.results).map((r) => r.layer));
     for (const type of Object.keys(layerExporters)) expect(layers, type).toContain(type);
     for (const l of ['Linear', 'Conv2d', 'ConvTranspose2d', 'MaxPool2d', 'AvgPool2d', 'Upsample', 'Embedding', 'GELU', 'Softmax']) expect(layers).toContain(l);
-    const zoo = ['lenet5', 'alexnet', 'vgg11', 'vgg16', 'vgg16Bn', 'resnet18', 'resnet34', 'resnet50', 'googlenet', 'mobilenetV1', 'mobilenetV2', 'efficientnetB0'];
+    const zoo = ['lenet5', 'alexnet', 'vgg11', 'vgg16', 'vgg16Bn', 'resnet18', 'resnet34', 'resnet50', 'googlenet', 'mobilenetV1', 'mobilenetV2', 'efficientnetB0', 'unet'];
     for (const z of zoo) {
       expect(record.results[`zoo ${z}`]?.ok, z).toBe(true);
       expect(record.results[`zoo ${z} @17`]?.opset, z).toBe(17);
