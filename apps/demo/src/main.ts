@@ -9,14 +9,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getBackend, manualSeed } from '@kiln/tensor';
+import { getBackend, manualSeed, tensor } from '@kiln/tensor';
 import { writeFileAtomic } from '@kiln/nn';
 import { confusionMatrix } from '@kiln/data';
 import { mnistSplits } from './data.js';
 import { trainMlp } from './train-mlp.js';
 import { trainLeNet } from './train-lenet.js';
 import { checkOnOrt, type OrtCheck } from './onnx-check.js';
-import { confusionMatrixSvg, imageGridPng, misclassifiedSvg, type Miss } from './pictures.js';
+import { saveImageGrid } from '@kiln/vision';
+import { confusionMatrixSvg, misclassifiedSvg, type Miss } from './pictures.js';
 
 const outDir = fileURLToPath(new URL('../out', import.meta.url));
 /** Issue 4's bar: LeNet-5 at >= 97% on held-out digits, the whole demo within 3 minutes. */
@@ -76,7 +77,9 @@ async function main(): Promise<void> {
   const enc = new TextEncoder();
   await writeFileAtomic(join(outDir, 'lenet5-confusion.svg'), enc.encode(confusionMatrixSvg(cm, digits, `LeNet-5 on the ${labels.length} test digits`)), 'demo');
   await writeFileAtomic(join(outDir, 'lenet5-misclassified.svg'), enc.encode(misclassifiedSvg(shown, 28, 10, `LeNet-5: ${misses.length} misclassified test digits (true → predicted, confidence), most confident first`)), 'demo');
-  await writeFileAtomic(join(outDir, 'lenet5-misclassified.png'), imageGridPng(shown.map((m) => m.image), 28, 10), 'demo');
+  const grid = new Float32Array(shown.length * 784);
+  shown.forEach((m, i) => grid.set(m.image, i * 784));
+  if (shown.length) await saveImageGrid(join(outDir, 'lenet5-misclassified.png'), tensor(grid, { shape: [shown.length, 1, 28, 28] }), { nrow: 10, scale: 3, padValue: 1 });
   const confusions = cm.flatMap((row, t) => row.map((v, p) => ({ t, p, v }))).filter((c) => c.t !== c.p && c.v > 0).sort((a, b) => b.v - a.v).slice(0, 3);
   console.log(`\nError analysis: ${misses.length} test digits wrong; most frequent confusions ${confusions.map((c) => `${c.t}→${c.p} (${c.v})`).join(', ')}`);
   console.log(`Pictures: ${['lenet5-curves.svg', 'mlp-curves.svg', 'lenet5-confusion.svg', 'lenet5-misclassified.svg', 'lenet5-misclassified.png'].map((f) => join(outDir, f)).join(', ')}`);

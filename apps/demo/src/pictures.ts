@@ -1,8 +1,10 @@
 /**
- * Pictures for error analysis: a confusion matrix (SVG) and a grid of misclassified digits (PNG,
- * plus an SVG that captions each digit with its true and predicted class).
+ * Pictures for error analysis: a confusion matrix (SVG) and the misclassified digits as an SVG that
+ * captions each with its true and predicted class (the plain PNG grid is @kiln/vision's
+ * saveImageGrid).
  */
-import { PNG } from 'pngjs';
+import { tensor } from '@kiln/tensor';
+import { encodePng, functional } from '@kiln/vision';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -42,25 +44,6 @@ export function confusionMatrixSvg(matrix: number[][], classes: readonly string[
   return out.join('\n');
 }
 
-/** Grey images (values in [0, 1], `side`×`side` each, row-major) tiled into one PNG, `cols` per row, `scale`× enlarged. */
-export function imageGridPng(images: Float32Array[], side: number, cols: number, scale = 3): Uint8Array {
-  const rows = Math.max(1, Math.ceil(images.length / cols)), gap = 2;
-  const tile = side * scale + gap;
-  const png = new PNG({ width: cols * tile + gap, height: rows * tile + gap });
-  png.data.fill(255); // white gaps between tiles
-  images.forEach((img, n) => {
-    if (img.length !== side * side) throw new Error(`demo: imageGridPng: image ${n} has ${img.length} pixels, expected ${side}×${side}`);
-    const ox = gap + (n % cols) * tile, oy = gap + Math.floor(n / cols) * tile;
-    for (let y = 0; y < side * scale; y++) {
-      for (let x = 0; x < side * scale; x++) {
-        const v = Math.round(255 * Math.min(1, Math.max(0, img[Math.floor(y / scale) * side + Math.floor(x / scale)]!)));
-        png.data.set([v, v, v, 255], 4 * ((oy + y) * png.width + ox + x));
-      }
-    }
-  });
-  return new Uint8Array(PNG.sync.write(png));
-}
-
 /** One misclassified example: the image and its true and predicted class (and the model's confidence). */
 export interface Miss { image: Float32Array; label: number; predicted: number; confidence: number }
 
@@ -76,7 +59,7 @@ export function misclassifiedSvg(misses: Miss[], side: number, cols: number, tit
   ];
   misses.forEach((m, n) => {
     const x = 8 + (n % cols) * cw, y = T + Math.floor(n / cols) * ch;
-    const png = Buffer.from(imageGridPng([m.image], side, 1, 1)).toString('base64');
+    const png = Buffer.from(encodePng(functional.toImage(tensor(m.image, { shape: [1, side, side] })))).toString('base64');
     out.push(`<image class="miss" data-true="${m.label}" data-pred="${m.predicted}" x="${x}" y="${y}" width="${side * scale}" height="${side * scale}" style="image-rendering:pixelated" href="data:image/png;base64,${png}"/>`);
     out.push(`<text x="${x + (side * scale) / 2}" y="${y + side * scale + 14}" text-anchor="middle">${m.label} → ${m.predicted} (${Math.round(100 * m.confidence)}%)</text>`);
   });
