@@ -64,3 +64,12 @@ describe("initializerDtype: 'float16'", () => {
     expect(imp.stateDict()['0.weight']!.grad).toBeTruthy();
   });
 });
+
+describe('createSession options are validated', () => {
+  it('unknown keys and wrong types name the option', async () => {
+    const bytes = exportOnnx(net(), x);
+    await expect(createSession(bytes, { providers: ['cpu'] } as never)).rejects.toThrow("Kiln: createSession: unknown option 'providers' (known: backend, executionProviders, logSeverityLevel)");
+    await expect(createSession(bytes, { logSeverityLevel: 7 } as never)).rejects.toThrow("createSession: option 'logSeverityLevel' must be one of 0, 1, 2, 3, 4, got 7");
+    await expect(createSession(bytes, { backend: 'gpu' } as never)).rejects.toThrow("createSession: backend must be 'node' or 'web', got 'gpu'");
+  });
+});

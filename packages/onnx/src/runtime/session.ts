@@ -3,7 +3,7 @@
  * optional peer dependencies, imported on the first createSession, so @kiln/onnx installs and
  * loads without them (export and import need neither).
  */
-import { Tensor, type DType } from '@kiln/tensor';
+import { Tensor, checkOptions, type DType } from '@kiln/tensor';
 
 export type Backend = 'node' | 'web';
 
@@ -74,6 +74,10 @@ export async function loadOrt(backend: Backend, importer: OrtImporter = importOr
 
 /** Creates an inference session from model bytes or (Node only) a file path. */
 export async function createSession(model: Uint8Array | string, options: SessionOptions = {}): Promise<KilnSession> {
+  checkOptions('createSession', options, {
+    backend: 'string', executionProviders: 'names',
+    logSeverityLevel: (v) => ([0, 1, 2, 3, 4].includes(v as number) ? null : 'one of 0, 1, 2, 3, 4'),
+  });
   const backend = options.backend ?? (isNode ? 'node' : 'web');
   if (backend !== 'node' && backend !== 'web') throw new Error(`Kiln: createSession: backend must be 'node' or 'web', got '${String(backend)}'`);
   const ort = await loadOrt(backend);
