@@ -15,3 +15,6 @@ export {
 } from './visualize/index.js';
 export { replaceHead } from './transfer/replace-head.js';
 export * from './detection/index.js';
+export * from './segmentation/index.js';
+export * from './face/index.js';
+export * from './style/index.js';

@@ -1,30 +1,56 @@
+/** U-Net: structure, keys, input errors, ONNX export with ONNX Runtime parity and import. */
 import { describe, expect, it } from 'vitest';
-import { manualSeed, noGrad, type Tensor } from '@kiln/tensor';
-import { Adam } from '@kiln/optim';
-import { DataLoader, TensorDataset, segmentationShapes } from '@kiln/data';
+import { createSession, exportOnnx, importOnnx, runSession } from '@kiln/onnx';
+import { manualSeed, noGrad, randn, type Tensor } from '@kiln/tensor';
 import { unet } from './index.js';
-import { diceLoss, meanIou, pixelCrossEntropy, iouPerClass } from '../segmentation/index.js';
+import { hashFill } from './test-utils/hash-weights.js';
+import { relativeError } from './test-utils/fixtures.js';
 
-describe('trial', () => {
-  it('trains', async () => {
+describe('unet', () => {
+  it('maps [N, C, H, W] to per-pixel logits of the same size; torchvision-style dotted keys', () => {
     manualSeed(0);
-    const train = segmentationShapes(512, { seed: 1 }), test = segmentationShapes(128, { seed: 2 });
-    const model = unet({ inChannels: 3, numClasses: 4, depth: 2, baseChannels: 8 });
-    const opt = new Adam(model.parameters(), { lr: 3e-3 });
-    const loader = new DataLoader(new TensorDataset(train.x, train.masks), { batchSize: 32, shuffle: true, seed: 1 });
-    const t0 = Date.now();
-    for (let e = 0; e < 8; e++) {
-      model.train();
-      let tot = 0;
-      for (const [x, y] of loader) {
-        opt.zeroGrad();
-        const o = model.forward(x as Tensor);
-        const loss = pixelCrossEntropy(o, y as Tensor).add(diceLoss(o, y as Tensor));
-        loss.backward(); opt.step(); tot += loss.item();
-      }
-      model.eval();
-      const out = noGrad(() => model.forward(test.x));
-      console.log(e, (Date.now() - t0) / 1000, tot, meanIou(out, test.masks), iouPerClass(out, test.masks).map((v) => v.toFixed(3)).join(' '));
+    const m = unet({ inChannels: 3, numClasses: 5, depth: 3, baseChannels: 4 });
+    const y = noGrad(() => m.forward(randn([2, 3, 24, 16])));
+    expect(y.shape).toEqual([2, 5, 24, 16]);
+    const keys = Object.keys(m.stateDict());
+    expect(keys).toContain('inc.0.weight');
+    expect(keys).toContain('down.2.1.4.running_var'); // third level, second BatchNorm
+    expect(keys).toContain('up.0.up.weight'); // deepest transposed conv: 32 → 16 channels
+    expect(m.stateDict()['up.0.up.weight']!.shape).toEqual([32, 16, 2, 2]);
+    expect(m.stateDict()['up.0.conv.0.weight']!.shape).toEqual([16, 32, 3, 3]); // skip (16) + upsampled (16)
+    expect(keys).toContain('outc.bias');
+    expect(Object.keys(unet({ batchNorm: false, depth: 1, baseChannels: 2 }).stateDict())).toEqual([
+      'inc.0.weight', 'inc.0.bias', 'inc.2.weight', 'inc.2.bias', 'down.0.1.0.weight', 'down.0.1.0.bias', 'down.0.1.2.weight', 'down.0.1.2.bias',
+      'up.0.up.weight', 'up.0.up.bias', 'up.0.conv.0.weight', 'up.0.conv.0.bias', 'up.0.conv.2.weight', 'up.0.conv.2.bias', 'outc.weight', 'outc.bias',
+    ]);
+  });
+
+  it('bad input and options name the model, option and shape', () => {
+    const m = unet({ inChannels: 1, numClasses: 2, depth: 2, baseChannels: 4 });
+    expect(() => m.forward(randn([1, 3, 16, 16]))).toThrow(/Kiln: unet: expected images \[N, 1, H, W\] \(inChannels 1\), got input of shape \[1,3,16,16\]/);
+    expect(() => m.forward(randn([1, 1, 18, 16]))).toThrow(/unet: input height and width must be divisible by 2\^depth = 4 \(depth 2\), got input of shape \[1,1,18,16\]/);
+    expect(() => unet({ depht: 2 } as never)).toThrow(/unet: unknown option 'depht'/);
+    expect(() => unet({ baseChannels: 0 })).toThrow(/unet: option 'baseChannels' must be a positive integer, got 0/);
+  });
+
+  it('exports to ONNX (opset 18, dynamic batch) and matches ONNX Runtime; imports back', async () => {
+    const m = unet({ inChannels: 3, numClasses: 4, depth: 2, baseChannels: 8 });
+    hashFill(m.stateDict());
+    m.eval();
+    manualSeed(1);
+    const x1 = randn([1, 3, 32, 32]), x3 = randn([3, 3, 32, 32]);
+    const bytes = exportOnnx(m, x1, { opset: 18, dynamicAxes: true });
+    const session = await createSession(bytes);
+    const errs: number[] = [];
+    for (const x of [x1, x3]) {
+      const ours = noGrad(() => m.forward(x));
+      errs.push(relativeError((await runSession(session, { input: x })).output!, ours));
     }
-  }, 600_000);
+    const imported = importOnnx(bytes);
+    const importErr = relativeError(noGrad(() => imported.forward(x3) as Tensor), noGrad(() => m.forward(x3)));
+    console.log(`ONNX unet(depth 2, base 8): ORT relative error batch 1 ${errs[0]!.toExponential(2)}, batch 3 ${errs[1]!.toExponential(2)}; imported ${importErr.toExponential(2)}`);
+    expect(errs[0]).toBeLessThan(1e-4);
+    expect(errs[1]).toBeLessThan(1e-4);
+    expect(importErr).toBeLessThan(1e-4);
+  }, 120_000);
 });
