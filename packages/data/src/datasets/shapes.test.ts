@@ -39,8 +39,8 @@ describe('colorShapes', () => {
       m.forEach((on, p) => { if (on) { area++; const px = p % s, py = Math.floor(p / s); x0 = Math.min(x0, px); x1 = Math.max(x1, px); y0 = Math.min(y0, py); y1 = Math.max(y1, py); } });
       expect(area).toBeGreaterThan(0.02 * s * s); // a visible shape, not touching the corner
       expect(m[0]).toBe(false);
-      // the shape is the lighter colour
-      const plane = s * s, lum = (p: number) => [0, 1, 2].reduce((a, c) => a + x[i * 3 * plane + c * plane + p]!, 0);
+      // the shape is the brighter colour (HSV value: its largest channel)
+      const plane = s * s, lum = (p: number) => Math.max(...[0, 1, 2].map((c) => x[i * 3 * plane + c * plane + p]!));
       const inside = m.findIndex((on, p) => on && m[p - 1] && m[p + 1] && m[p - s] && m[p + s]);
       expect(lum(inside)).toBeGreaterThan(lum(0));
       fill[y[i]!] += area / ((x1 - x0 + 1) * (y1 - y0 + 1)) / (n / 4);

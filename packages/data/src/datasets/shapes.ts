@@ -58,11 +58,11 @@ function insidePolygon(v: readonly number[], x: number, y: number): boolean {
 
 /**
  * Seeded colour shapes: circles, squares, triangles and five-pointed stars of random colour,
- * size and position, upright within ±15°, on a noisy background of another, darker random colour. Returns
+ * size and position, upright within ±15°, on a noisy background of another, darker random colour (lower HSV value). Returns
  * x [N, 3, size, size] float32 in [0, 1] and y [N] int32 (0 circle, 1 square, 2 triangle,
  * 3 star; label i is i mod 4, so every prefix is balanced). Edges are anti-aliased by 3×3
  * supersampling; the shape's colour differs from the background by at least 0.45 in RGB distance
- * and is the lighter of the two (random polarity as well made 32×32 shapes too slow to learn for
+ * and is the brighter of the two in HSV value (random polarity as well made 32×32 shapes too slow to learn for
  * CPU-sized tests: small ResNets sat at chance for hundreds of steps).
  */
 export function colorShapes(n: number, options: ColorShapesOptions = {}): LabelledSet {
@@ -74,7 +74,7 @@ export function colorShapes(n: number, options: ColorShapesOptions = {}): Labell
   for (let i = 0; i < n; i++) {
     const label = i % 4;
     y[i] = label;
-    // random colours, the shape the lighter one: a dark background (channels in [0, 0.45]) under a light shape (some channel >= 0.6)
+    // random colours, the shape the brighter one: background channels in [0, 0.45], some shape channel >= 0.6
     const bg = [0.45 * g.random(), 0.45 * g.random(), 0.45 * g.random()];
     let fg: number[];
     do fg = [g.random(), g.random(), g.random()];
