@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Long fuzz run of every loading path: the same properties `npm test` runs (src/import/fuzz.test.ts
- * in @kiln/onnx, src/checkpoint/safetensors-dtypes.test.ts in @kiln/nn) with KILN_FUZZ_RUNS times
+ * in @kiln/onnx, src/checkpoint/safetensors-dtypes.test.ts in @kiln/nn, src/text/loaders-fuzz.test.ts in
+ * @kiln/sequence) with KILN_FUZZ_RUNS times
  * as many cases and a fresh seed each round.
  *   node packages/onnx/scripts/fuzz-long.mjs [--scale 30] [--rounds 3] [--seed 123]
  * A failing round prints fast-check's counterexample and the seed that reproduces it.
@@ -22,6 +23,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const targets = [
   { pkg: join(root, 'onnx'), file: 'src/import/fuzz.test.ts' },
   { pkg: join(root, 'nn'), file: 'src/checkpoint/safetensors-dtypes.test.ts' },
+  { pkg: join(root, 'sequence'), file: 'src/text/loaders-fuzz.test.ts' },
 ];
 let failed = false;
 for (let r = 0; r < rounds; r++) {

@@ -37,6 +37,11 @@ export function parseWordnetData(text: string, options: { limit?: number } = {})
     if (!Number.isInteger(offset) || !/^[nvasr]$/.test(ssType) || !Number.isInteger(wCnt)) {
       throw new Error(`Kiln: parseWordnetData: line ${lineNo} is not a WordNet synset line: ${JSON.stringify(line.slice(0, 60))}`);
     }
+    // The word count must match the words present: a corrupt count (0, or "ffffffff") would give
+    // empty lemmas or loop billions of times.
+    if (wCnt < 1 || 4 + 2 * wCnt > fields.length) {
+      throw new Error(`Kiln: parseWordnetData: line ${lineNo} declares ${fields[3]} (hex) words but has ${Math.max(0, Math.floor((fields.length - 4) / 2))} word fields: ${JSON.stringify(line.slice(0, 60))}`);
+    }
     const lemmas: string[] = [];
     for (let i = 0; i < wCnt; i++) lemmas.push((fields[4 + 2 * i] ?? '').replace(/\(.*\)$/, '').replace(/_/g, ' '));
     const gloss = bar < 0 ? '' : line.slice(bar + 3).trim();
