@@ -1,6 +1,6 @@
 /**
  * `npm run demo -w @kiln/vision`: trains a ResNet-18-style network (torchvision's layout, widths
- * divided by 4) on 32×32 colour shapes from @kiln/data, with fit's progress, learning curves and
+ * divided by 8) on 32×32 colour shapes from @kiln/data, with fit's progress, learning curves and
  * checkpoints; prints the dev confusion matrix; exports to ONNX and checks it on onnxruntime-node;
  * and saves "what is it learning" pictures: first-layer filters, layer1 feature maps of a dev
  * image, and the dev patches that excite layer1 units most. Everything goes to demo/out/.
@@ -30,9 +30,9 @@ async function main(): Promise<void> {
   console.log(`Colour shapes 32×32: ${train.y.shape[0]} train, ${dev.y.shape[0]} held-out dev images; classes ${SHAPE_CLASSES.join(', ')}`);
   await saveImageGrid(join(outDir, 'dev-samples.png'), dev.x.narrow(0, 0, 32), { nrow: 8, scale: 2 });
 
-  const model = resnet18({ numClasses: 4, widthDivisor: 4 });
+  const model = resnet18({ numClasses: 4, widthDivisor: 8, zeroInitResidual: true });
   const params = model.parameters().reduce((a, p) => a + p.numel(), 0);
-  console.log(`\nResNet-18 (torchvision layout, widths ÷4: 16/16/32/64/128), ${params.toLocaleString('en-US')} parameters`);
+  console.log(`\nResNet-18 (torchvision layout, widths ÷8: 8/8/16/32/64, zero-initialised residual branches), ${params.toLocaleString('en-US')} parameters`);
   const epochs = 8, lr = 3e-3;
   const optimizer = new Adam(model.parameters(), { lr });
   const t0 = performance.now();

@@ -3,20 +3,11 @@
  * and a 3-D CNN the motion clips of movingShapes, each to a stated held-out accuracy.
  */
 import { describe, it, expect } from 'vitest';
-import { manualSeed, maxPool1d, maxPool3d, type Tensor } from '@kiln/tensor';
-import { Sequential, Conv1d, Conv3d, BatchNorm1d, ReLU, Flatten, Linear, Module, crossEntropy } from '@kiln/nn';
+import { manualSeed, type Tensor } from '@kiln/tensor';
+import { Sequential, Conv1d, Conv3d, BatchNorm1d, BatchNorm3d, MaxPool1d, MaxPool3d, ReLU, Flatten, Linear, crossEntropy, type Module } from '@kiln/nn';
 import { Adam } from '@kiln/optim';
 import { DataLoader, TensorDataset, ecgBeats, movingShapes, accuracy, predictions } from '@kiln/data';
 import { fit, evaluate } from '@kiln/train';
-
-class Pool1d extends Module {
-  constructor(readonly k: number) { super(); }
-  override forward(x: Tensor): Tensor { return maxPool1d(x, this.k); }
-}
-class Pool3d extends Module {
-  constructor(readonly k: number[]) { super(); }
-  override forward(x: Tensor): Tensor { return maxPool3d(x, this.k); }
-}
 
 const metrics = { accuracy: (o: Tensor, y: Tensor) => accuracy(predictions(o), y) };
 
@@ -31,8 +22,8 @@ describe('1-D CNN on ecgBeats', () => {
     manualSeed(0);
     const train = ecgBeats(600, { seed: 1 }), test = ecgBeats(300, { seed: 2 });
     const model = new Sequential(
-      new Conv1d(1, 8, 7, { padding: 3 }), new BatchNorm1d(8), new ReLU(), new Pool1d(2), // 128 → 64
-      new Conv1d(8, 16, 5, { padding: 2 }), new BatchNorm1d(16), new ReLU(), new Pool1d(4), // → 16
+      new Conv1d(1, 8, 7, { padding: 3 }), new BatchNorm1d(8), new ReLU(), new MaxPool1d(2), // 128 → 64
+      new Conv1d(8, 16, 5, { padding: 2 }), new BatchNorm1d(16), new ReLU(), new MaxPool1d(4), // → 16
       new Flatten(), new Linear(16 * 16, 3),
     );
     const acc = await trainAndScore(model, train, test, 6, 3e-3);
@@ -46,8 +37,8 @@ describe('3-D CNN on movingShapes', () => {
     manualSeed(0);
     const train = movingShapes(480, { seed: 1 }), test = movingShapes(200, { seed: 2 });
     const model = new Sequential(
-      new Conv3d(1, 6, 3, { padding: 1 }), new ReLU(), new Pool3d([1, 2, 2]), // 8×16×16 → 8×8×8
-      new Conv3d(6, 12, 3, { padding: 1 }), new ReLU(), new Pool3d([2, 2, 2]), // → 4×4×4
+      new Conv3d(1, 6, 3, { padding: 1 }), new BatchNorm3d(6), new ReLU(), new MaxPool3d([1, 2, 2]), // 8×16×16 → 8×8×8
+      new Conv3d(6, 12, 3, { padding: 1 }), new ReLU(), new MaxPool3d(2), // → 4×4×4
       new Flatten(), new Linear(12 * 64, 4),
     );
     const acc = await trainAndScore(model, train, test, 6, 3e-3);
