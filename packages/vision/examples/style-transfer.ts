@@ -7,7 +7,7 @@
  * small random-weight conv net (random filters still capture colour and texture statistics).
  *
  *   npx turbo run build --filter=@kiln/vision...   (once: the example runs on the built packages)
- *   cd packages/vision && npx tsc -p examples/tsconfig.json && node examples/dist/style-transfer.js [--steps 300] [--size 64] [--out examples/out] [--weights vgg16.safetensors]
+ *   cd packages/vision && npx tsc -p examples/tsconfig.json && node examples/dist/style-transfer.js [--steps 300] [--size 64] [--out examples/out] [--beta 10000] [--tv 0] [--weights vgg16.safetensors]
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,7 +46,7 @@ function smallNet(): Sequential {
 }
 
 async function main(): Promise<void> {
-  const steps = Number(arg('steps', '300')), size = Number(arg('size', '64')), out = arg('out', 'examples/out'), weights = arg('weights', '');
+  const steps = Number(arg('steps', '300')), beta = Number(arg('beta', '10000')), tvWeight = Number(arg('tv', '0')), size = Number(arg('size', '64')), out = arg('out', 'examples/out'), weights = arg('weights', '');
   mkdirSync(out, { recursive: true });
   manualSeed(0);
   const content = colorShapes(1, { size, seed: 7 }).x.squeeze(0), style = texture(size);
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   }
   const t0 = Date.now();
   const r = await styleTransfer({
-    content, style, model, layers, steps, lr: 0.03, beta: 400, tvWeight: 1e-4, output: join(out, 'styled.png'), progressEvery: 50, ...norm,
+    content, style, model, layers, steps, lr: 0.03, beta, tvWeight, output: join(out, 'styled.png'), progressEvery: 50, ...norm,
     onProgress: (p) => console.log(`step ${String(p.step).padStart(4)}: J ${p.total.toExponential(3)} (content ${p.content.toExponential(3)}, style ${p.style.toExponential(3)})`),
   });
   await saveImageGrid(join(out, 'style-transfer-panel.png'), stack([content, style, r.image]), { nrow: 3, padding: 2, padValue: 1, scale: Math.max(1, Math.round(192 / size)) });
