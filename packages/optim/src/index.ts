@@ -3,6 +3,7 @@ export { Optimizer, type ParamGroup, type ParamsArg, type OptimizerStateDict } f
 export { SGD, type SGDOptions } from './sgd.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
+export { Adagrad, type AdagradOptions } from './adagrad.js';
 export {
   LRScheduler, setLr, inverseTimeDecay, exponentialDecay, inverseSqrtEpoch, inverseSqrtStep, stepDecay, cosineAnnealing,
   linearWarmup, constant, type Schedule,
