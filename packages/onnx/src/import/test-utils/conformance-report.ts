@@ -11,7 +11,7 @@ export const BY_DESIGN: Record<string, string> = {
   test_cast_STRING_to_FLOAT: 'Kiln has no string tensors',
   test_castlike_FLOAT_to_STRING_expanded: 'Kiln has no string tensors',
   test_castlike_STRING_to_FLOAT_expanded: 'Kiln has no string tensors',
-  test_cast_FLOAT_to_BFLOAT16: "onnx 1.12's expected values truncate float32 to bfloat16; Kiln rounds to nearest even like PyTorch, NumPy's ml_dtypes and later ONNX releases (differs in the last bfloat16 bit)",
+  test_cast_FLOAT_to_BFLOAT16: "onnx 1.12's expected values truncate float32 to bfloat16; Kiln rounds to nearest even, bit-exact with PyTorch's .bfloat16() (differs in the last bfloat16 bit)",
   test_castlike_FLOAT_to_BFLOAT16_expanded: 'as test_cast_FLOAT_to_BFLOAT16 (truncation vs round to nearest even)',
   test_training_dropout: "training-mode Dropout's expected output comes from NumPy's random generator; Kiln drops with its own seeded generator (same ratio and scaling, different mask)",
   test_training_dropout_default: 'as test_training_dropout (random mask)',
