@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator, Tensor, manualSeed, noGrad } from '@kiln/tensor';
-import { gradcheckModule } from '@kiln/nn';
+import { gradcheckModule, loadSafetensors, saveSafetensors } from '@kiln/nn';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Adam } from '@kiln/optim';
 import { fit } from '@kiln/train';
 import {
@@ -138,6 +141,25 @@ describe('language model plumbing', () => {
       const [x, y] = lmBatch([[2, 4, 5, 3], [2, 5, 3]]);
       const r = gradcheckModule(m, [x!], (o) => lmLoss(o, y!));
       expect(r.ok, `${cell}: ${JSON.stringify(r).slice(0, 300)}`).toBe(true);
+    }
+  });
+
+  it('a saved LM (safetensors) and tokenizer (JSON) load back and sample the same names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-lm-'));
+    try {
+      const tok = Tokenizer.fit('char', loadNames('superheroes').slice(0, 100), { lowercase: true });
+      manualSeed(3);
+      const m = new RNNLanguageModel(tok.vocab.size, { cell: 'gru', hiddenSize: 16, embeddingDim: 8 });
+      await saveSafetensors(join(dir, 'lm.safetensors'), m.stateDict());
+      await tok.save(join(dir, 'tok.json'));
+      const tok2 = await Tokenizer.load(join(dir, 'tok.json'));
+      manualSeed(99);
+      const m2 = new RNNLanguageModel(tok2.vocab.size, { cell: 'gru', hiddenSize: 16, embeddingDim: 8 });
+      m2.loadStateDict((await loadSafetensors(join(dir, 'lm.safetensors'))).tensors);
+      const o = { n: 5, bosId: tok2.vocab.bosId, eosId: tok2.vocab.eosId, seed: 4, maxLength: 12 };
+      expect(generate(m2, o).map((s) => tok2.decode(s))).toEqual(generate(m, o).map((s) => tok.decode(s)));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
