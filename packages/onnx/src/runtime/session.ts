@@ -28,8 +28,19 @@ interface OrtModule {
   Tensor: new (type: string, data: unknown, dims: readonly number[]) => unknown;
 }
 
+/** An execution provider that was asked for but could not start, and why. */
+export interface ProviderFallback { provider: string; reason: string }
+
 export interface KilnSession {
   readonly backend: Backend;
+  /**
+   * The execution providers the session actually runs with, in priority order (ONNX Runtime
+   * gives each node to the first that supports it): the requested list less any that could
+   * not start here, e.g. ['cpu'] after ['cuda', 'cpu'] on a machine without CUDA.
+   */
+  readonly providers: readonly string[];
+  /** Requested providers that were skipped, with the reason (empty when all started). */
+  readonly fallbacks: readonly ProviderFallback[];
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /** @internal */ readonly ort: OrtModule;
@@ -86,18 +97,42 @@ export async function createSession(model: Uint8Array | string, options: Session
     const { readFile } = await import('node:fs/promises');
     source = new Uint8Array(await readFile(model));
   }
-  const providers = options.executionProviders
+  const requested = options.executionProviders
     ?? (backend === 'web' && typeof navigator !== 'undefined' && (navigator as { gpu?: unknown }).gpu ? ['webgpu', 'wasm'] : undefined);
-  let session: OrtSession;
-  try {
-    const sessionOptions: Record<string, unknown> = {};
-    if (providers) sessionOptions.executionProviders = providers;
-    if (options.logSeverityLevel !== undefined) sessionOptions.logSeverityLevel = options.logSeverityLevel;
-    session = await ort.InferenceSession.create(source, sessionOptions);
-  } catch (e) {
-    throw new Error(`Kiln: createSession (${backend}): ONNX Runtime rejected the model: ${(e as Error).message}`);
+  let candidates = requested?.length ? [...requested] : [backend === 'node' ? 'cpu' : 'wasm'];
+  const fallbacks: ProviderFallback[] = [];
+  // onnxruntime-web quietly drops a WebGPU provider without an adapter, so ask first and report it
+  if (backend === 'web' && candidates.length > 1 && candidates.includes('webgpu')) {
+    const why = await webgpuUnavailable();
+    if (why) { fallbacks.push({ provider: 'webgpu', reason: why }); candidates = candidates.filter((p) => p !== 'webgpu'); }
   }
-  return { backend, inputNames: session.inputNames, outputNames: session.outputNames, ort, session };
+  let session: OrtSession | undefined;
+  let providers: string[] = candidates;
+  // falls back along the list: a provider that cannot start (no CUDA libraries, no adapter) is skipped
+  for (let i = 0; !session; i++) {
+    providers = candidates.slice(i);
+    try {
+      const sessionOptions: Record<string, unknown> = { executionProviders: providers };
+      if (options.logSeverityLevel !== undefined) sessionOptions.logSeverityLevel = options.logSeverityLevel;
+      session = await ort.InferenceSession.create(source, sessionOptions);
+    } catch (e) {
+      const message = (e as Error)?.message ?? String(e);
+      if (i + 1 >= candidates.length) throw new Error(`Kiln: createSession (${backend}): ONNX Runtime rejected the model: ${message}`);
+      fallbacks.push({ provider: candidates[i]!, reason: message.split('\n')[0]!.slice(0, 300) });
+    }
+  }
+  return { backend, providers, fallbacks, inputNames: session!.inputNames, outputNames: session!.outputNames, ort, session: session! };
+}
+
+/** Why WebGPU cannot run here, or null when an adapter exists. */
+async function webgpuUnavailable(): Promise<string | null> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+  if (!gpu) return 'navigator.gpu is missing (no WebGPU in this runtime)';
+  try {
+    return (await gpu.requestAdapter()) ? null : 'navigator.gpu.requestAdapter() found no adapter';
+  } catch (e) {
+    return `navigator.gpu.requestAdapter() failed: ${(e as Error)?.message ?? String(e)}`;
+  }
 }
 
 const ORT_TYPE: Record<DType, string> = { float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
