@@ -8,3 +8,5 @@ export { padSequence, sequenceLengths, lengthsMask, type PadSequenceOptions } fr
 export * from './blocks/index.js';
 export * from './lm/index.js';
 export * from './sampling/index.js';
+export * from './embeddings/index.js';
+export * from './seq2seq/index.js';

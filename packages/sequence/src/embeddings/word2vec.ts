@@ -1,0 +1,192 @@
+import { Generator, Tensor, checkOptions } from '@kiln/tensor';
+import { Embedding, Module, uniform_, zeros_ } from '@kiln/nn';
+import { Adam, SGD, setLr, type Optimizer } from '@kiln/optim';
+import { EncodedCorpus, UnigramSampler } from './corpus.js';
+import { WordVectors } from './word-vectors.js';
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  /** Fraction of all training done, 0..1. */
+  fraction: number;
+  /** Mean loss per example since the last report. */
+  loss: number;
+  examples: number;
+  seconds: number;
+}
+
+export interface Word2VecOptions {
+  /** 'skipgram' (predict each context word from the centre) or 'cbow' (the centre from its averaged context). */
+  mode?: 'skipgram' | 'cbow';
+  dim?: number;
+  /** Largest context distance; each centre draws its own window 1..window, as word2vec does. */
+  window?: number;
+  /** Negative samples per positive, drawn from unigram^¾. */
+  negatives?: number;
+  /** Sub-sampling threshold t (word2vec's -sample; 0 keeps every token). */
+  sample?: number;
+  minCount?: number;
+  maxVocab?: number;
+  epochs?: number;
+  /** Positive examples per mini-batch. */
+  batchSize?: number;
+  /** Starting learning rate; SGD decays it linearly to lr·1e-4 as in word2vec. */
+  lr?: number;
+  optimizer?: 'sgd' | 'adam';
+  seed?: number;
+  /** Called about every `progressEvery` mini-batches and at the end of each epoch. */
+  onProgress?: (p: TrainProgress) => void;
+  progressEvery?: number;
+}
+
+const SPEC = {
+  mode: ['skipgram', 'cbow'], dim: 'posint', window: 'posint', negatives: 'posint', sample: 'finite', minCount: 'posint', maxVocab: 'posint',
+  epochs: 'posint', batchSize: 'posint', lr: 'finite', optimizer: ['sgd', 'adam'], seed: 'int', onProgress: 'function', progressEvery: 'posint',
+} as const;
+
+/** −log σ(x) summed, written as softplus(−x) (stable for large |x|). */
+const nllSigmoid = (x: Tensor): Tensor => x.neg().softplus().sum();
+
+/**
+ * word2vec (Mikolov et al. 2013) with negative sampling, as a Kiln module trained by autograd:
+ * input vectors `inputEmbedding` (the word vectors) and output vectors `outputEmbedding` (zero at
+ * start). The loss of a positive pair (centre or averaged context h, target o) with negatives n₁..n_k
+ * is −log σ(h·u_o) − Σ log σ(−h·u_nᵢ), summed over the mini-batch.
+ */
+export class Word2Vec extends Module {
+  readonly inputEmbedding: Embedding;
+  readonly outputEmbedding: Embedding;
+
+  constructor(readonly corpus: EncodedCorpus, readonly dim: number, readonly mode: 'skipgram' | 'cbow', generator?: Generator) {
+    super();
+    const V = corpus.vocab.size;
+    this.inputEmbedding = new Embedding(V, dim);
+    if (generator) uniform_(this.inputEmbedding.weight, -0.5 / dim, 0.5 / dim, generator);
+    else uniform_(this.inputEmbedding.weight, -0.5 / dim, 0.5 / dim);
+    this.outputEmbedding = new Embedding(V, dim);
+    zeros_(this.outputEmbedding.weight);
+  }
+
+  /**
+   * Loss of a mini-batch: `inputs` [B] centre ids (skip-gram) or [B, C] context ids with `mask`
+   * [B, C] (CBOW), `targets` [B], `negatives` [B, k].
+   */
+  override forward(inputs: Tensor, targets: Tensor, negatives: Tensor, mask?: Tensor): Tensor {
+    let h: Tensor;
+    if (this.mode === 'skipgram') h = this.inputEmbedding.forward(inputs); // [B, D]
+    else {
+      if (!mask) throw new Error('Kiln: Word2Vec.forward: CBOW needs the context mask');
+      const ctx = this.inputEmbedding.forward(inputs); // [B, C, D]
+      h = ctx.mul(mask.unsqueeze(2)).sum(1).div(mask.sum(1, true));
+    }
+    const pos = h.mul(this.outputEmbedding.forward(targets)).sum(1); // [B]
+    const neg = this.outputEmbedding.forward(negatives).mul(h.unsqueeze(1)).sum(2); // [B, k]
+    return nllSigmoid(pos).add(nllSigmoid(neg.neg()));
+  }
+
+  /**
+   * The trained input vectors as WordVectors; the `<unk>` row (never trained) is set to the mean
+   * of the word vectors, so unknown words look up an average word rather than a zero vector.
+   */
+  vectors(): WordVectors {
+    return vectorsWithMeanUnk(this.corpus, this.inputEmbedding.weight.dataSync() as Float32Array, this.dim);
+  }
+
+  /** Builds the corpus, trains and returns the model and its vectors. */
+  static train(sentences: Iterable<readonly string[]>, options: Word2VecOptions = {}): { model: Word2Vec; vectors: WordVectors; losses: number[] } {
+    const op = 'Word2Vec.train';
+    checkOptions(op, options, SPEC);
+    const o = {
+      mode: 'skipgram' as const, dim: 50, window: 5, negatives: 5, sample: 1e-3, minCount: 5, epochs: 1, batchSize: 1024, optimizer: 'sgd' as const,
+      seed: 0, progressEvery: 50, ...options,
+    };
+    const lr0 = o.lr ?? (o.optimizer === 'adam' ? 0.01 : o.mode === 'cbow' ? 0.05 : 0.025);
+    if (!(lr0 > 0)) throw new Error(`Kiln: ${op}: lr must be > 0, got ${lr0}`);
+    if (!(o.sample >= 0)) throw new Error(`Kiln: ${op}: sample must be >= 0, got ${o.sample}`);
+    const corpus = EncodedCorpus.build(sentences, { minCount: o.minCount, ...(o.maxVocab === undefined ? {} : { maxSize: o.maxVocab }), op });
+    const model = new Word2Vec(corpus, o.dim, o.mode, new Generator(o.seed + 1));
+    const losses = trainWord2Vec(model, { ...o, lr: lr0 });
+    return { model, vectors: model.vectors(), losses };
+  }
+}
+
+export function vectorsWithMeanUnk(corpus: EncodedCorpus, w: Float32Array | Float64Array, dim: number): WordVectors {
+  const V = corpus.vocab.size, out = Float32Array.from(w);
+  const unk = corpus.vocab.indexOf(corpus.vocab.unk!);
+  const mean = new Float64Array(dim);
+  for (let r = 0; r < V; r++) if (r !== unk) for (let j = 0; j < dim; j++) mean[j]! += out[r * dim + j]! / (V - 1);
+  out.set(mean, unk * dim);
+  return new WordVectors(corpus.vocab.tokens, out, dim, { unk: corpus.vocab.unk });
+}
+
+type Resolved = Required<Omit<Word2VecOptions, 'onProgress' | 'maxVocab'>> & { onProgress?: (p: TrainProgress) => void };
+
+/** The training loop: streams (input, target) examples sentence by sentence into mini-batches. */
+function trainWord2Vec(model: Word2Vec, o: Resolved): number[] {
+  const { corpus } = model;
+  const gen = new Generator(o.seed);
+  const sampler = new UnigramSampler(corpus.counts);
+  const params = model.parameters();
+  const opt: Optimizer = o.optimizer === 'adam' ? new Adam(params, { lr: o.lr }) : new SGD(params, { lr: o.lr });
+  const B = o.batchSize, k = o.negatives, C = 2 * o.window, cbow = o.mode === 'cbow';
+  const inputs = new Int32Array(cbow ? B * C : B), mask = new Float32Array(cbow ? B * C : 0);
+  const targets = new Int32Array(B), negs = new Int32Array(B * k);
+  const losses: number[] = [];
+  // Progress is measured in corpus tokens (the sub-sampled count is only known per epoch).
+  const totalTokens = corpus.numTokens * o.epochs;
+  let seenTokens = 0, n = 0, lossSum = 0, lossCount = 0, steps = 0;
+  const t0 = Date.now();
+  const report = (epoch: number) => {
+    if (!lossCount) return;
+    const p = { epoch, epochs: o.epochs, fraction: Math.min(1, seenTokens / totalTokens), loss: lossSum / lossCount, examples: lossCount, seconds: (Date.now() - t0) / 1000 };
+    losses.push(p.loss);
+    o.onProgress?.(p);
+    lossSum = 0; lossCount = 0;
+  };
+  const flush = (epoch: number) => {
+    if (n === 0) return;
+    if (o.optimizer === 'sgd') setLr(opt, o.lr * Math.max(1e-4, 1 - seenTokens / totalTokens));
+    sampler.fill(negs, gen);
+    const inT = cbow ? new Tensor(inputs.slice(0, n * C), [n, C], 'int32') : new Tensor(inputs.slice(0, n), [n], 'int32');
+    const loss = model.forward(inT, new Tensor(targets.slice(0, n), [n], 'int32'), new Tensor(negs.slice(0, n * k), [n, k], 'int32'),
+      cbow ? new Tensor(mask.slice(0, n * C), [n, C], 'float32') : undefined);
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+    lossSum += loss.item();
+    lossCount += n;
+    n = 0;
+    if (++steps % o.progressEvery === 0) report(epoch);
+  };
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    const { tokens, starts } = corpus.subsample(o.sample, gen);
+    const ratio = corpus.numTokens / Math.max(1, tokens.length);
+    for (let s = 0; s + 1 < starts.length; s++) {
+      const a = starts[s]!, e = starts[s + 1]!;
+      for (let p = a; p < e; p++) {
+        const b = 1 + gen.randint(0, o.window); // word2vec's shrunk window
+        seenTokens += ratio;
+        if (cbow) {
+          let c = 0;
+          for (let q = Math.max(a, p - b); q < Math.min(e, p + b + 1); q++) {
+            if (q === p) continue;
+            inputs[n * C + c] = tokens[q]!; mask[n * C + c] = 1; c++;
+          }
+          if (c === 0) continue;
+          for (; c < C; c++) { inputs[n * C + c] = 0; mask[n * C + c] = 0; }
+          targets[n] = tokens[p]!;
+          if (++n === B) flush(epoch);
+        } else {
+          for (let q = Math.max(a, p - b); q < Math.min(e, p + b + 1); q++) {
+            if (q === p) continue;
+            inputs[n] = tokens[p]!; targets[n] = tokens[q]!;
+            if (++n === B) flush(epoch);
+          }
+        }
+      }
+    }
+    flush(epoch);
+    report(epoch);
+  }
+  return losses;
+}
