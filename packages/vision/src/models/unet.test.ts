@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSession, exportOnnx, importOnnx, runSession } from '@kiln/onnx';
 import { manualSeed, noGrad, randn, type Tensor } from '@kiln/tensor';
+import { gradcheckModule } from '@kiln/nn';
+import { randomInput } from '@kiln/tensor/testing';
 import { unet } from './index.js';
 import { hashFill } from './test-utils/hash-weights.js';
 import { relativeError } from './test-utils/fixtures.js';
@@ -23,6 +25,15 @@ describe('unet', () => {
       'inc.0.weight', 'inc.0.bias', 'inc.2.weight', 'inc.2.bias', 'down.0.1.0.weight', 'down.0.1.0.bias', 'down.0.1.2.weight', 'down.0.1.2.bias',
       'up.0.up.weight', 'up.0.up.bias', 'up.0.conv.0.weight', 'up.0.conv.0.bias', 'up.0.conv.2.weight', 'up.0.conv.2.bias', 'outc.weight', 'outc.bias',
     ]);
+  });
+
+  it('gradcheck (float64) of a tiny U-Net: every parameter and the input, through pools, transposed convs and skips', () => {
+    manualSeed(2);
+    const m = unet({ inChannels: 1, numClasses: 2, depth: 1, baseChannels: 2, batchNorm: false });
+    const x = randomInput([1, 1, 4, 4], 5);
+    const w = randomInput([1, 2, 4, 4], 6).detach();
+    const r = gradcheckModule(m, [x], (y) => y.mul(w).sum());
+    expect(r.ok, `relative error ${r.relativeError}`).toBe(true);
   });
 
   it('bad input and options name the model, option and shape', () => {
