@@ -1,2 +1,3 @@
 /** Sequence to sequence (course 5.3.1): date data, encoder–decoder with attention, beam search, error analysis, BLEU. */
 export { DATE_FORMATS, generateDates, dateSplits, type DatePair, type DateParts, type DateOptions } from './dates.js';
+export { bleu, bleuDetails, sentenceBleu, fsum, type BleuOptions, type BleuResult, type BleuSmoothing } from './bleu.js';
