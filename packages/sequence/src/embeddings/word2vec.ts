@@ -100,7 +100,7 @@ export class Word2Vec extends Module {
       mode: 'skipgram' as const, dim: 50, window: 5, negatives: 5, sample: 1e-3, minCount: 5, epochs: 1, batchSize: 1024, optimizer: 'sgd' as const,
       seed: 0, progressEvery: 50, ...options,
     };
-    const lr0 = o.lr ?? (o.optimizer === 'adam' ? 0.01 : o.mode === 'cbow' ? 0.05 : 0.025);
+    const lr0 = o.lr ?? (o.optimizer === 'adam' ? 0.01 : o.mode === 'cbow' ? 0.02 : 0.025);
     if (!(lr0 > 0)) throw new Error(`Kiln: ${op}: lr must be > 0, got ${lr0}`);
     if (!(o.sample >= 0)) throw new Error(`Kiln: ${op}: sample must be >= 0, got ${o.sample}`);
     const corpus = EncodedCorpus.build(sentences, { minCount: o.minCount, ...(o.maxVocab === undefined ? {} : { maxSize: o.maxVocab }), op });
