@@ -86,11 +86,11 @@ describe('styleTransfer', () => {
     try {
       const out = join(dir, 'styled.png');
       const r = await styleTransfer({
-        content, style: stripes(24), model, steps: 60, lr: 0.05, output: out, progressEvery: 20,
-        layers: { content: '5', style: { '1': 0.4, '3': 0.3, '6': 0.3 } }, onProgress: (p) => seen.push(p.step),
+        content, style: stripes(24), model, steps: 60, lr: 0.05, beta: 1000, output: out, progressEvery: 20,
+        layers: { content: '5', style: { '1': 0.4, '3': 0.3, '6': 0.3 } }, onProgress: (p) => seen.push(p.step), mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25],
       });
       const first = r.history[0]!, last = r.history.at(-1)!;
-      console.log(`styleTransfer (24×24, 60 Adam steps): total cost ${first.total.toExponential(3)} → ${last.total.toExponential(3)}; style cost of the content image ${r.contentImageStyleCost.toExponential(3)}, of the result ${r.finalStyleCost.toExponential(3)} (ratio ${(r.finalStyleCost / r.contentImageStyleCost).toExponential(2)})`);
+      console.log(`styleTransfer (24×24, 60 Adam steps, β 1000): total cost ${first.total.toExponential(3)} → ${last.total.toExponential(3)}; style cost of the content image ${r.contentImageStyleCost.toExponential(3)}, of the result ${r.finalStyleCost.toExponential(3)} (ratio ${(r.finalStyleCost / r.contentImageStyleCost).toExponential(2)})`);
       expect(seen).toEqual([0, 20, 40, 60]);
       expect(last.total).toBeLessThan(0.5 * first.total);
       expect(r.finalStyleCost).toBeLessThan(0.1 * r.contentImageStyleCost);
@@ -114,6 +114,10 @@ describe('styleTransfer', () => {
       .rejects.toThrow(/featureExtractor: unknown layer name 'features.9' in Sequential/);
     await expect(styleTransfer({ content: img.unsqueeze(0).expand([2, 3, 8, 8]), style: img, model, layers: { content: '5', style: ['1'] } }))
       .rejects.toThrow(/styleTransfer: content must be an image \[C, H, W\] or \[1, C, H, W\], got \[2,3,8,8\]/);
+    await expect(styleTransfer({ content: img, style: img, model, layers: { content: '5', style: ['1'] }, mean: [0.5, 0.5] }))
+      .rejects.toThrow(/styleTransfer: option 'mean' must be an array of 3 numbers, got \[0.5,0.5\]/);
+    await expect(styleTransfer({ content: img, style: img, model, layers: { content: '5', style: ['1'] }, std: 'wide' as never }))
+      .rejects.toThrow(/styleTransfer: option 'std' must be an array of finite numbers, got 'wide'/);
     await expect(styleTransfer({ content: img, style: img, model, layers: { content: '5', style: ['1'] }, iterations: 3 } as never))
       .rejects.toThrow(/styleTransfer: unknown option 'iterations'/);
   });

@@ -62,9 +62,11 @@ export interface StyleTransferResult {
   finalStyleCost: number;
 }
 
+const numbers = (v: unknown): string | null => (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? null : 'an array of finite numbers');
+
 const SPEC = {
   content: 'object', style: 'object', model: 'object', layers: 'object', steps: 'posint', lr: 'finite', alpha: 'finite', beta: 'finite',
-  tvWeight: 'finite', noise: 'prob', seed: 'nonnegint', mean: 'object', std: 'object', onProgress: 'function', progressEvery: 'posint', output: 'string',
+  tvWeight: 'finite', noise: 'prob', seed: 'nonnegint', mean: numbers, std: numbers, onProgress: 'function', progressEvery: 'posint', output: 'string',
 } as const;
 
 function asImage(name: string, t: unknown): Tensor {
