@@ -17,7 +17,7 @@ const run = (m: { forward(x: Tensor): unknown; eval(): unknown }, shape: number[
 
 describe('zoo options', () => {
   it('unknown options and wrong types are errors naming the model and the option', () => {
-    expect(() => resnet18({ numClases: 10 } as never)).toThrow(/Kiln: resnet18: unknown option 'numClases' \(expected one of: numClasses, inChannels, zeroInitResidual, widthDivisor\)/);
+    expect(() => resnet18({ numClases: 10 } as never)).toThrow(/Kiln: resnet18: unknown option 'numClases' \(known: numClasses, inChannels, zeroInitResidual, widthDivisor\)/);
     expect(() => mobilenetV2({ widthMult: -1 })).toThrow(/Kiln: mobilenetV2: option 'widthMult' must be a positive number, got -1/);
     expect(() => vgg11({ numClasses: 2.5 })).toThrow(/Kiln: vgg11: option 'numClasses' must be a positive integer, got 2.5/);
     expect(() => googlenet({ auxLogits: 'yes' } as never)).toThrow(/Kiln: googlenet: option 'auxLogits' must be a boolean, got 'yes'/);

@@ -2,6 +2,7 @@
  * Option checking shared by the zoo factories: unknown keys and wrong types are errors that name
  * the model, the option and the value.
  */
+import { checkOptions as checkAny, type OptionKind as TensorOptionKind } from '@kiln/tensor';
 
 export type OptionKind = 'int' | 'posint' | 'number' | 'prob' | 'bool' | 'posnum' | 'string';
 
@@ -13,36 +14,18 @@ export interface ZooOptions {
   inChannels?: number;
 }
 
-function describe(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? JSON.stringify(v) : String(v);
-}
+/** The zoo's kinds in terms of @kiln/tensor's one option checker. */
+const KINDS: Record<OptionKind, TensorOptionKind> = {
+  int: 'int', posint: 'posint', number: 'finite', prob: 'prob', bool: 'boolean', string: 'string',
+  posnum: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'a positive number'),
+};
 
 /**
  * Throws `Kiln: <model>: ...` if `options` is not a plain object, has a key outside `spec`, or a
  * value of the wrong kind. `undefined` values count as absent.
  */
 export function checkOptions(model: string, options: unknown, spec: Record<string, OptionKind>): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`Kiln: ${model}: options must be an object, got ${describe(options)}`);
-  }
-  for (const [k, v] of Object.entries(options as Record<string, unknown>)) {
-    const kind = spec[k];
-    if (!kind) throw new Error(`Kiln: ${model}: unknown option '${k}' (expected one of: ${Object.keys(spec).join(', ')})`);
-    if (v === undefined) continue;
-    const ok = kind === 'bool' ? typeof v === 'boolean'
-      : kind === 'string' ? typeof v === 'string'
-      : typeof v === 'number' && Number.isFinite(v) && (
-        kind === 'number' ? true
-          : kind === 'int' ? Number.isInteger(v)
-            : kind === 'posint' ? Number.isInteger(v) && v > 0
-              : kind === 'prob' ? v >= 0 && v <= 1
-                : v > 0);
-    if (!ok) {
-      const want = { int: 'an integer', posint: 'a positive integer', number: 'a finite number', prob: 'a number in [0, 1]', bool: 'a boolean', string: 'a string', posnum: 'a positive number' }[kind];
-      throw new Error(`Kiln: ${model}: option '${k}' must be ${want}, got ${describe(v)}`);
-    }
-  }
+  checkAny(model, options, Object.fromEntries(Object.entries(spec).map(([k, kind]) => [k, KINDS[kind]])));
 }
 
 /** The options every factory accepts, with their kinds. */
