@@ -2,3 +2,4 @@
 export { DATE_FORMATS, generateDates, dateSplits, type DatePair, type DateParts, type DateOptions } from './dates.js';
 export { bleu, bleuDetails, sentenceBleu, fsum, type BleuOptions, type BleuResult, type BleuSmoothing } from './bleu.js';
 export { beamSearch, greedyDecode, sequenceLogProb, normalizedScore, type StepFunction, type StepResult, type BeamSearchOptions, type Hypothesis } from './beam-search.js';
+export { attentionHeatmapSVG, saveAttentionHeatmap, type HeatmapOptions } from './heatmap.js';
