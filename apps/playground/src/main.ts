@@ -10,7 +10,7 @@ import { tensor } from '@kiln/tensor';
 import { createSession, runSession, type KilnSession } from '@kiln/onnx';
 import lenetUrl from '../../../models/lenet5-mnist/model.onnx?url';
 import { greyFromRgba, softmax, toMnist32 } from './digit.js';
-import { accuracy } from './train-core.js';
+import { accuracy, decodeSlice } from './train-core.js';
 import type { TrainMessage } from './train-worker.js';
 
 export interface PlaygroundState {
@@ -37,9 +37,31 @@ ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
 const preferred = () => ((navigator as { gpu?: unknown }).gpu ? ['webgpu', 'wasm'] : ['wasm']);
 
 let lenet: KilnSession | null = null;
+let lenetBytes: Uint8Array | null = null;
+
+/**
+ * LeNet-5 on the page's session (WebGPU where it started) beside a Wasm-only session, over the
+ * first `count` test digits of the bundled slice: the WebGPU parity check of the tests.
+ */
+async function lenetParity(count: number): Promise<{ providers: readonly string[]; wasmProviders: readonly string[]; maxAbsDiff: number; agree: number; correct: number; count: number }> {
+  const slice = decodeSlice(new Uint8Array(await (await fetch(new URL('mnist-slice.bin', document.baseURI))).arrayBuffer()));
+  const n = Math.min(count, slice.testY.length);
+  const x = new Float32Array(n * 32 * 32);
+  for (let i = 0; i < n; i++) for (let r = 0; r < 28; r++) x.set(slice.testX.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28), i * 1024 + (r + 2) * 32 + 2);
+  const wasm = await createSession(lenetBytes!, { backend: 'web', executionProviders: ['wasm'] });
+  const input = tensor(x, { shape: [n, 1, 32, 32] });
+  const a = (await runSession(lenet!, { input })).logits!.dataSync(), b = (await runSession(wasm, { input })).logits!.dataSync();
+  let maxAbsDiff = 0, agree = 0;
+  for (let i = 0; i < a.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[i]! - b[i]!));
+  const arg = (v: ArrayLike<number>, i: number) => { let k = 0; for (let j = 1; j < 10; j++) if (v[i * 10 + j]! > v[i * 10 + k]!) k = j; return k; };
+  for (let i = 0; i < n; i++) agree += arg(a, i) === arg(b, i) ? 1 : 0;
+  return { providers: lenet!.providers, wasmProviders: wasm.providers, maxAbsDiff, agree, correct: Math.round(accuracy(a, slice.testY.subarray(0, n)) * n), count: n };
+}
+(window as unknown as { __lenetParity: typeof lenetParity }).__lenetParity = lenetParity;
 
 async function init(): Promise<void> {
   const bytes = new Uint8Array(await (await fetch(lenetUrl)).arrayBuffer());
+  lenetBytes = bytes;
   lenet = await createSession(bytes, { backend: 'web', executionProviders: preferred() });
   state.providers = lenet.providers;
   state.fallbacks = lenet.fallbacks;

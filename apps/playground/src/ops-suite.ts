@@ -68,7 +68,7 @@ function run(backend: string, c: Case, data: Float32Array[], weight: Float32Arra
   return withBackend(backend, () => {
     const xs = c.shapes.map((s, i) => K.tensor(data[i]!.slice(), { shape: s, requiresGrad: true }));
     const y = c.fn(...xs);
-    const w = weight ?? values(y.size, 99, false);
+    const w = weight ?? values(size([...y.shape]), 99, false);
     K.sum(K.mul(y, K.tensor(w, { shape: y.shape }))).backward();
     return { out: y.dataSync() as Float32Array, grads: xs.map((x) => x.grad!.dataSync() as Float32Array), shape: y.shape };
   });

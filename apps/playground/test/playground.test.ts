@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ROOT, buildApp, launch, removeBuild, requireChromium, servePreview } from './chromium.js';
+import { ROOT, buildApp, launch, removeBuild, requireChromium, servePlain, servePreview } from './chromium.js';
+import type { OpsMessage } from '../src/ops-worker.js';
 import type { PlaygroundState } from '../src/main.js';
 
 const SHOTS = join(ROOT, 'test-output');
@@ -116,5 +117,73 @@ describe('playground in Chromium', () => {
     expect(done.kilnAccuracy).toBeGreaterThan(0.7);
     expect(done.ortAccuracy).toBe(done.kilnAccuracy);
     expect(done.maxAbsDiff).toBeLessThan(1e-4);
+  });
+});
+
+/** Opens ops.html at `base` and waits for the suite's result. */
+async function opSuite(base: string, shot: string): Promise<Extract<OpsMessage, { type: 'done' }>> {
+  const p = await browser.newPage({ viewport: { width: 900, height: 1100 } });
+  try {
+    await p.goto(new URL('ops.html', base).href);
+    await p.waitForFunction(() => !!(window as unknown as { __ops?: unknown }).__ops, undefined, WAIT);
+    await p.screenshot({ path: join(SHOTS, shot), fullPage: true });
+    const m = await p.evaluate(() => (window as unknown as { __ops: OpsMessage }).__ops);
+    if (m.type === 'error') throw new Error(`op suite failed in the browser: ${m.message}`);
+    const bad = m.results.filter((r) => !r.ok);
+    const worst = Math.max(...m.results.filter((r) => r.kind === 'parity').map((r) => r.maxErr));
+    console.log(`playground: op suite at ${base} (${m.build}, isolated ${m.isolated}, threads ${m.threads}, kernels used up to ${m.maxThreadsUsed}): ${m.results.length - bad.length}/${m.results.length} passed, largest wasm-vs-reference error ${worst.toExponential(2)}`);
+    expect(bad.map((r) => `${r.name}: ${r.maxErr} ${r.detail ?? ''}`)).toEqual([]);
+    expect(m.results.length).toBeGreaterThanOrEqual(40);
+    return m;
+  } finally {
+    await p.close();
+  }
+}
+
+describe('@kiln/tensor op suite in Chromium (wasm backend against the reference, forward and backward)', () => {
+  it('threaded build in a cross-origin isolated page', async () => {
+    const m = await opSuite(server.url, 'ops-isolated.png');
+    expect(m.isolated).toBe(true);
+    expect(m.build).toMatch(/\+threads$/);
+    expect(m.maxThreadsUsed).toBeGreaterThan(1);
+  });
+
+  it('single-threaded build in a plain page (no COOP/COEP)', async () => {
+    const plain = await servePlain(outDir);
+    try {
+      const m = await opSuite(plain.url, 'ops-plain.png');
+      expect(m.isolated).toBe(false);
+      expect(m.build).not.toMatch(/threads/);
+      expect(m.maxThreadsUsed).toBe(1);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('onnxruntime-web WebGPU provider (Chromium with its SwiftShader Vulkan)', () => {
+  it('LeNet-5 runs on webgpu and agrees with wasm', async () => {
+    const gpuBrowser = await launch(['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader'], ['--disable-gpu']);
+    try {
+      const p = await gpuBrowser.newPage();
+      await p.goto(server.url);
+      await p.waitForFunction(() => document.body.dataset.ready, undefined, WAIT);
+      const s = await state(p);
+      expect(s.error).toBeUndefined();
+      const adapter = await p.evaluate(async () => {
+        const a = await (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor: string; architecture: string; description: string } } | null> } }).gpu?.requestAdapter();
+        return a ? `${a.info?.vendor ?? '?'} ${a.info?.architecture ?? ''} ${a.info?.description ?? ''}`.trim() : null;
+      });
+      // this is the machine's claim to a WebGPU adapter: without one the parity check cannot run, and that is a failure
+      expect(adapter, 'Chromium offered no WebGPU adapter with --use-webgpu-adapter=swiftshader').not.toBeNull();
+      const r = await p.evaluate((n) => (window as unknown as { __lenetParity(n: number): Promise<{ providers: string[]; wasmProviders: string[]; maxAbsDiff: number; agree: number; correct: number; count: number }> }).__lenetParity(n), 100);
+      console.log(`playground: WebGPU adapter '${adapter}'; LeNet-5 on [${r.providers.join(', ')}] vs [${r.wasmProviders.join(', ')}] over ${r.count} digits: max |diff| ${r.maxAbsDiff.toExponential(2)}, argmax agreement ${r.agree}/${r.count}, webgpu correct ${r.correct}/${r.count}`);
+      expect(r.providers[0]).toBe('webgpu');
+      expect(r.wasmProviders).toEqual(['wasm']);
+      expect(r.maxAbsDiff).toBeLessThan(1e-3);
+      expect(r.agree).toBe(r.count);
+    } finally {
+      await gpuBrowser.close();
+    }
   });
 });
