@@ -10,4 +10,5 @@ export * from './lm/index.js';
 export * from './sampling/index.js';
 export * from './embeddings/index.js';
 export * from './seq2seq/index.js';
+export * from './sentiment/index.js';
 export { AdditiveAttention, lengthMask, type AdditiveAttentionOptions, type AttentionForwardOptions } from './attention/additive.js';
