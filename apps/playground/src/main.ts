@@ -3,9 +3,9 @@
  * onnxruntime-web (WebGPU where an adapter exists, Wasm otherwise; the provider that runs is
  * shown), and a "train here" panel whose Web Worker trains an MLP with Kiln, draws the learning
  * curve live, exports it to ONNX and checks the export on onnxruntime-web. State the Chromium
- * tests read is mirrored on `window.__playground`.
+ * tests read is mirrored on `window.__playground`. onnxruntime-web loads on first use (inside
+ * createSession); Vite emits its Wasm binary with the app, so nothing is fetched from a CDN.
  */
-import * as ort from 'onnxruntime-web';
 import { tensor } from '@kiln/tensor';
 import { createSession, runSession, type KilnSession } from '@kiln/onnx';
 import lenetUrl from '../../../models/lenet5-mnist/model.onnx?url';
@@ -32,8 +32,6 @@ const state: PlaygroundState = { ready: false, isolated: globalThis.crossOriginI
 (window as unknown as { __playground: PlaygroundState }).__playground = state;
 const $ = (id: string) => document.getElementById(id)!;
 
-// ONNX Runtime's Wasm files are served by this app (vite.config.ts), never fetched from a CDN
-ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
 const preferred = () => ((navigator as { gpu?: unknown }).gpu ? ['webgpu', 'wasm'] : ['wasm']);
 
 let lenet: KilnSession | null = null;

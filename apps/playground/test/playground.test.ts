@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ROOT, buildApp, launch, removeBuild, requireChromium, servePlain, servePreview } from './chromium.js';
 import type { OpsMessage } from '../src/ops-worker.js';
+import { setNumThreads, threadsReady, wasmInfo } from '@kiln/tensor';
+import { DEFAULT_TRAIN, decodeSlice, trainMlp } from '../src/train-core.js';
+import { mnistSlice } from '../vite.config.js';
 import type { PlaygroundState } from '../src/main.js';
 
 const SHOTS = join(ROOT, 'test-output');
@@ -117,6 +120,15 @@ describe('playground in Chromium', () => {
     expect(done.kilnAccuracy).toBeGreaterThan(0.7);
     expect(done.ortAccuracy).toBe(done.kilnAccuracy);
     expect(done.maxAbsDiff).toBeLessThan(1e-4);
+
+    // the same model, data, seed and steps on Node (same thread count): same losses, and the time beside the browser's
+    setNumThreads(started.threads);
+    await threadsReady();
+    const node = await trainMlp(decodeSlice(mnistSlice()), DEFAULT_TRAIN);
+    const drift = Math.max(...node.losses.map((l, i) => Math.abs(l - t.losses[i]!)));
+    console.log(`playground: Node ${process.version} (${wasmInfo()?.build}, ${started.threads} threads): ${node.losses.length} steps in ${(node.ms / 1000).toFixed(2)} s vs the browser worker's ${(done.ms / 1000).toFixed(2)} s; largest loss difference from the browser run ${drift.toExponential(2)}`);
+    expect(node.losses).toHaveLength(t.losses.length);
+    expect(drift).toBeLessThan(1e-4);
   });
 });
 
