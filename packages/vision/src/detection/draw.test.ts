@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { tensor } from '@kiln/tensor';
+import type { Image } from '../image/image.js';
 import { BOX_COLORS, drawBoxes, upscaleNearest } from './draw.js';
 
 describe('drawBoxes / upscaleNearest', () => {
-  const img = { width: 10, height: 8, channels: 3 as const, data: new Uint8Array(240).fill(7) };
-  const px = (im: typeof img, x: number, y: number) => Array.from(im.data.subarray((y * im.width + x) * 3, (y * im.width + x) * 3 + 3));
+  const img: Image = { width: 10, height: 8, channels: 3, data: new Uint8Array(240).fill(7) };
+  const px = (im: Image, x: number, y: number) => Array.from(im.data.subarray((y * im.width + x) * 3, (y * im.width + x) * 3 + 3));
   it('outlines each box in its class colour, leaves the inside and the input untouched', () => {
     const out = drawBoxes(img, tensor([[1, 1, 5, 4], [6, 2, 9, 7]]), { labels: tensor([2, 0], { dtype: 'int32' }) });
     expect(px(out, 1, 1)).toEqual([...BOX_COLORS[2]!]);
