@@ -1,0 +1,293 @@
+/**
+ * Scaled dot-product attention and multi-head attention (course 5.4), with PyTorch's semantics:
+ *
+ *   Attention(Q, K, V) = softmax(Q·Kᵀ/√d_k + M)·V
+ *
+ * Masks: a bool mask marks positions that must NOT be attended (true = masked out, as
+ * `attn_mask`/`key_padding_mask` of `torch.nn.MultiheadAttention`; note that torch 2's functional
+ * `scaled_dot_product_attention` uses the opposite convention for bool masks); a float mask is
+ * added to the scores (0 keeps, −∞ masks). A query row whose keys are all masked gives NaN, as in
+ * PyTorch.
+ *
+ * `MultiheadAttention` keeps PyTorch's parameter names (`in_proj_weight` [3E, E], `in_proj_bias`,
+ * `out_proj.weight`, `out_proj.bias`; with kdim/vdim ≠ E: `q_proj_weight`, `k_proj_weight`,
+ * `v_proj_weight`), so `torch.nn.MultiheadAttention` state dicts load unchanged.
+ *
+ * Heads are split with reshape/permute; while the ONNX exporter traces, with slices along the
+ * feature axis instead (same numbers), so that the exported graph has no Reshape baked to one
+ * sequence length.
+ */
+import { Tensor, cat, checkOptions, dropout as dropoutOp, isTracing, ones, where, zeros, type Generator } from '@kiln/tensor';
+import { Linear, Module, parameter, xavierUniform_ } from '@kiln/nn';
+import { shapeStr } from '../utils/options.js';
+
+const describe = (v: unknown): string => (v instanceof Tensor ? `${v.dtype} ${shapeStr(v.shape)}` : v === null ? 'null' : typeof v);
+
+/** Throws unless `mask` is bool or float and broadcasts to `target` (the scores' shape). */
+export function checkMask(fn: string, name: string, mask: unknown, target: readonly number[], dtype: string): Tensor {
+  if (!(mask instanceof Tensor)) throw new Error(`Kiln: ${fn}: ${name} must be a Tensor (bool: true = masked out, or float: added), got ${describe(mask)}`);
+  if (mask.dtype !== 'bool' && mask.dtype !== dtype) {
+    throw new Error(`Kiln: ${fn}: ${name} must be bool (true = masked out) or ${dtype} like the scores (added), got ${mask.dtype} ${shapeStr(mask.shape)}`);
+  }
+  const ok = mask.ndim <= target.length && mask.shape.every((d, i) => {
+    const t = target[target.length - mask.ndim + i]!;
+    return d === t || d === 1;
+  });
+  if (!ok) throw new Error(`Kiln: ${fn}: ${name} of shape ${shapeStr(mask.shape)} does not broadcast to the attention scores ${shapeStr(target)}`);
+  return mask;
+}
+
+/** Applies a bool (true = masked out) or additive float mask to scores. */
+function applyMask(scores: Tensor, mask: Tensor): Tensor {
+  return mask.dtype === 'bool' ? where(mask, -Infinity, scores) : scores.add(mask);
+}
+
+/** A bool [L, S] mask, true above the diagonal (position i may not attend to j > i). */
+export function causalMask(L: number, S = L): Tensor {
+  return ones([L, S], { dtype: 'int32' }).triu(1 + S - L).ne(0);
+}
+
+/** PyTorch's `Transformer.generate_square_subsequent_mask`: float [T, T], −∞ above the diagonal, 0 elsewhere. */
+export function generateSquareSubsequentMask(T: number, dtype: 'float32' | 'float64' = 'float32'): Tensor {
+  return where(causalMask(T), -Infinity, zeros([T, T], { dtype }));
+}
+
+export interface ScaledDotProductAttentionOptions {
+  /** Bool (true = masked out) or float (added) mask broadcasting to [..., L, S]. */
+  mask?: Tensor | null;
+  /** Mask out keys after each query (query i sees keys ≤ i + S − L). */
+  causal?: boolean;
+  /** Dropout probability on the attention weights (applied only when `training`). */
+  dropout?: number;
+  training?: boolean;
+  generator?: Generator;
+  /** Multiplier of Q·Kᵀ (default 1/√d_k). */
+  scale?: number;
+}
+
+/**
+ * q [..., L, D], k [..., S, D], v [..., S, Dv] → [output [..., L, Dv], weights [..., L, S]].
+ * Leading dims broadcast (batch, heads).
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: ScaledDotProductAttentionOptions = {}): [Tensor, Tensor] {
+  const fn = 'scaledDotProductAttention';
+  checkOptions(fn, options, { mask: (m) => (m === null || m instanceof Tensor ? null : 'a Tensor or null'), causal: 'boolean', dropout: 'prob', training: 'boolean', generator: 'object', scale: 'finite' });
+  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+    if (!(t instanceof Tensor) || t.ndim < 2 || (t.dtype !== 'float32' && t.dtype !== 'float64')) {
+      throw new Error(`Kiln: ${fn}: ${name} must be a float tensor of rank ≥ 2 ([..., length, dim]), got ${describe(t)}`);
+    }
+  }
+  const D = q.shape[q.ndim - 1]!, L = q.shape[q.ndim - 2]!, S = k.shape[k.ndim - 2]!;
+  if (k.shape[k.ndim - 1] !== D) throw new Error(`Kiln: ${fn}: q ${shapeStr(q.shape)} and k ${shapeStr(k.shape)} must share the last dim`);
+  if (v.shape[v.ndim - 2] !== S) throw new Error(`Kiln: ${fn}: k ${shapeStr(k.shape)} and v ${shapeStr(v.shape)} must have the same number of keys`);
+  const scale = options.scale ?? 1 / Math.sqrt(D);
+  let scores = q.mul(scale).matmul(k.transpose(-2, -1));
+  if (options.mask) scores = applyMask(scores, checkMask(fn, 'mask', options.mask, scores.shape, scores.dtype));
+  if (options.causal) scores = where(causalMask(L, S), -Infinity, scores);
+  let weights = scores.softmax(-1);
+  const p = options.dropout ?? 0;
+  const attn = p > 0 && options.training ? dropoutOp(weights, p, true, options.generator ? { generator: options.generator } : {}) : weights;
+  return [attn.matmul(v), weights];
+}
+
+/** Keys and values of one attention, per head: [B, H, S, D]. */
+export interface AttentionCache {
+  key: Tensor | null;
+  value: Tensor | null;
+  /** true: keys/values are computed once (from the first call) and reused (cross-attention);
+   *  false: each call's new keys/values are appended (self-attention while decoding). */
+  static: boolean;
+}
+
+export interface MultiheadAttentionOptions {
+  dropout?: number;
+  bias?: boolean;
+  kdim?: number;
+  vdim?: number;
+  /** Inputs and outputs are [B, T, E] (default false: [T, B, E], as PyTorch). */
+  batchFirst?: boolean;
+  dtype?: 'float32' | 'float64';
+  generator?: Generator;
+}
+
+export interface MultiheadAttentionForwardOptions {
+  /** [B, S]: bool (true = padding, ignored) or float (added). */
+  keyPaddingMask?: Tensor | null;
+  /** [L, S] or [B·numHeads, L, S]: bool (true = not allowed) or float (added). */
+  attnMask?: Tensor | null;
+  /** Return the attention weights (default true, as PyTorch). */
+  needWeights?: boolean;
+  /** Average the weights over heads ([B, L, S], default) or not ([B, H, L, S]). */
+  averageAttnWeights?: boolean;
+  /** Shorthand for a causal attnMask. */
+  isCausal?: boolean;
+  /** Incremental decoding: keys/values per head, read and updated in place. */
+  cache?: AttentionCache;
+}
+
+const MHA_OPTIONS = { dropout: 'prob', bias: 'boolean', kdim: 'posint', vdim: 'posint', batchFirst: 'boolean', dtype: ['float32', 'float64'], generator: 'object' } as const;
+const MHA_FORWARD = {
+  keyPaddingMask: (m: unknown) => (m === null || m instanceof Tensor ? null : 'a Tensor or null'),
+  attnMask: (m: unknown) => (m === null || m instanceof Tensor ? null : 'a Tensor or null'),
+  needWeights: 'boolean', averageAttnWeights: 'boolean', isCausal: 'boolean', cache: 'object',
+} as const;
+
+export class MultiheadAttention extends Module {
+  in_proj_weight: Tensor | null = null;
+  q_proj_weight: Tensor | null = null;
+  k_proj_weight: Tensor | null = null;
+  v_proj_weight: Tensor | null = null;
+  in_proj_bias: Tensor | null;
+  out_proj: Linear;
+  readonly headDim: number;
+  readonly kdim: number;
+  readonly vdim: number;
+  readonly dropout: number;
+  readonly batchFirst: boolean;
+  readonly generator: Generator | undefined;
+  /** When true, each forward keeps its per-head weights [B, H, L, S] (detached) in `lastWeights`, for plots. */
+  storeWeights = false;
+  lastWeights: Tensor | null = null;
+
+  constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionOptions = {}) {
+    super();
+    checkOptions('MultiheadAttention', options, MHA_OPTIONS);
+    for (const [name, v] of [['embedDim', embedDim], ['numHeads', numHeads]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`Kiln: MultiheadAttention: ${name} must be a positive integer, got ${String(v)}`);
+    }
+    if (embedDim % numHeads !== 0) {
+      throw new Error(`Kiln: MultiheadAttention: embedDim (${embedDim}) must be divisible by numHeads (${numHeads})`);
+    }
+    this.headDim = embedDim / numHeads;
+    this.kdim = options.kdim ?? embedDim;
+    this.vdim = options.vdim ?? embedDim;
+    this.dropout = options.dropout ?? 0;
+    this.batchFirst = options.batchFirst ?? false;
+    this.generator = options.generator;
+    const dtype = options.dtype ?? 'float32';
+    const g = options.generator;
+    if (this.kdim === embedDim && this.vdim === embedDim) {
+      this.in_proj_weight = parameter(xavierUniform_(zeros([3 * embedDim, embedDim], { dtype }), 1, g));
+    } else {
+      this.q_proj_weight = parameter(xavierUniform_(zeros([embedDim, embedDim], { dtype }), 1, g));
+      this.k_proj_weight = parameter(xavierUniform_(zeros([embedDim, this.kdim], { dtype }), 1, g));
+      this.v_proj_weight = parameter(xavierUniform_(zeros([embedDim, this.vdim], { dtype }), 1, g));
+    }
+    const bias = options.bias ?? true;
+    this.in_proj_bias = bias ? parameter(zeros([3 * embedDim], { dtype })) : null;
+    this.out_proj = new Linear(embedDim, embedDim, { bias, dtype });
+    if (g) xavierUniform_(this.out_proj.weight, 1, g);
+    if (this.out_proj.bias) this.out_proj.bias.dataSync().fill(0);
+  }
+
+  private proj(i: 0 | 1 | 2, x: Tensor): Tensor {
+    const E = this.embedDim;
+    const w = this.in_proj_weight ? this.in_proj_weight.slice(0, i * E, (i + 1) * E) : [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight][i]!;
+    let y = x.matmul(w.t());
+    if (this.in_proj_bias) y = y.add(this.in_proj_bias.slice(0, i * E, (i + 1) * E));
+    return y;
+  }
+
+  /** [B, T, E] → [B, H, T, D]. */
+  private splitHeads(x: Tensor): Tensor {
+    const H = this.numHeads, D = this.headDim;
+    if (isTracing()) return cat(Array.from({ length: H }, (_, h) => x.slice(2, h * D, (h + 1) * D).unsqueeze(1)), 1);
+    return x.reshape([x.shape[0]!, x.shape[1]!, H, D]).permute(0, 2, 1, 3);
+  }
+
+  /** [B, H, T, D] → [B, T, E]. */
+  private mergeHeads(x: Tensor): Tensor {
+    const H = this.numHeads;
+    if (isTracing()) return cat(Array.from({ length: H }, (_, h) => x.slice(1, h, h + 1).squeeze(1)), 2);
+    return x.permute(0, 2, 1, 3).reshape([x.shape[0]!, x.shape[2]!, this.embedDim]);
+  }
+
+  /**
+   * query [L, B, E] (or [B, L, E] with batchFirst, or unbatched [L, E]), key [S, B, kdim],
+   * value [S, B, vdim] → [output like query, weights [B, L, S] (or [B, H, L, S]) | null].
+   */
+  override forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
+    const fn = 'MultiheadAttention';
+    checkOptions(`${fn}.forward`, options, MHA_FORWARD);
+    const E = this.embedDim, H = this.numHeads, D = this.headDim;
+    if (!(query instanceof Tensor) || (query.ndim !== 2 && query.ndim !== 3) || query.shape[query.ndim - 1] !== E) {
+      throw new Error(`Kiln: ${fn}: query must be ${this.batchFirst ? '[B, L, E]' : '[L, B, E]'} (or unbatched [L, E]) with E = ${E}, got ${describe(query)}`);
+    }
+    const unbatched = query.ndim === 2;
+    const toBF = (t: Tensor): Tensor => (unbatched ? t.unsqueeze(0) : this.batchFirst ? t : t.transpose(0, 1));
+    const q = toBF(query);
+    const B = q.shape[0]!, L = q.shape[1]!;
+    const cache = options.cache;
+    const reuse = cache?.static === true && cache.key !== null && cache.value !== null;
+    let kh: Tensor, vh: Tensor;
+    if (reuse) {
+      kh = cache.key!;
+      vh = cache.value!;
+    } else {
+      for (const [name, t, dim] of [['key', key, this.kdim], ['value', value, this.vdim]] as const) {
+        if (!(t instanceof Tensor) || t.ndim !== query.ndim || t.shape[t.ndim - 1] !== dim) {
+          throw new Error(`Kiln: ${fn}: ${name} must have the query's rank (${query.ndim}) and last dim ${dim}, got ${describe(t)} (query ${shapeStr(query.shape)})`);
+        }
+      }
+      const k = toBF(key), v = toBF(value);
+      if (k.shape[0] !== B || v.shape[0] !== B || k.shape[1] !== v.shape[1]) {
+        throw new Error(`Kiln: ${fn}: key ${shapeStr(key.shape)} and value ${shapeStr(value.shape)} must match the query's batch (${B}) and each other's length`);
+      }
+      kh = this.splitHeads(this.proj(1, k));
+      vh = this.splitHeads(this.proj(2, v));
+      if (cache) {
+        if (!cache.static && cache.key && cache.value) {
+          kh = cat([cache.key, kh], 2);
+          vh = cat([cache.value, vh], 2);
+        }
+        cache.key = kh;
+        cache.value = vh;
+      }
+    }
+    const S = kh.shape[2]!;
+    const qh = this.splitHeads(this.proj(0, q));
+    const scoreShape = [B, H, L, S];
+    let mask: Tensor | null = null;
+    if (options.attnMask) {
+      let m = options.attnMask;
+      if (m.ndim === 3) {
+        checkMask(fn, 'attnMask', m, [B * H, L, S], q.dtype);
+        if (m.shape[0] !== B * H) throw new Error(`Kiln: ${fn}: a 3-d attnMask must be [B·numHeads = ${B * H}, ${L}, ${S}], got ${shapeStr(m.shape)}`);
+        m = m.reshape([B, H, m.shape[1]!, m.shape[2]!]);
+      } else if (m.ndim !== 2) {
+        throw new Error(`Kiln: ${fn}: attnMask must be [L, S] = [${L}, ${S}] or [B·numHeads, L, S], got ${shapeStr(m.shape)}`);
+      }
+      mask = checkMask(fn, 'attnMask', m, scoreShape, q.dtype);
+    }
+    if (options.isCausal) {
+      const c = causalMask(L, S);
+      mask = mask ? (mask.dtype === 'bool' ? mask.logicalOr(c) : where(c, -Infinity, mask)) : c;
+    }
+    let scoresMaskPad: Tensor | null = null;
+    if (options.keyPaddingMask) {
+      const kp = options.keyPaddingMask;
+      const want = unbatched ? [S] : [B, S];
+      if (kp.ndim !== want.length || kp.shape.some((d, i) => d !== want[i])) {
+        throw new Error(`Kiln: ${fn}: keyPaddingMask must be ${shapeStr(want)} (batch, key length), got ${describe(kp)}`);
+      }
+      checkMask(fn, 'keyPaddingMask', kp, want, q.dtype);
+      scoresMaskPad = unbatched ? kp.unsqueeze(0).unsqueeze(0).unsqueeze(0) : kp.unsqueeze(1).unsqueeze(1);
+    }
+    let scores = qh.mul(1 / Math.sqrt(D)).matmul(kh.transpose(-2, -1));
+    if (mask) scores = applyMask(scores, mask);
+    if (scoresMaskPad) scores = applyMask(scores, scoresMaskPad);
+    const weights = scores.softmax(-1);
+    if (this.storeWeights) this.lastWeights = weights.detach();
+    const attn = this.dropout > 0 && this.training ? dropoutOp(weights, this.dropout, true, this.generator ? { generator: this.generator } : {}) : weights;
+    let out = this.out_proj.forward(this.mergeHeads(attn.matmul(vh)));
+    out = unbatched ? out.squeeze(0) : this.batchFirst ? out : out.transpose(0, 1);
+    if (options.needWeights === false) return [out, null];
+    let w = options.averageAttnWeights === false ? weights : weights.mean(1);
+    if (unbatched) w = w.squeeze(0);
+    return [out, w];
+  }
+
+  override extraRepr(): string {
+    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, dropout=${this.dropout}, batchFirst=${this.batchFirst}`;
+  }
+}

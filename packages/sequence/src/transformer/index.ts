@@ -1,0 +1,11 @@
+export {
+  scaledDotProductAttention, MultiheadAttention, causalMask, generateSquareSubsequentMask, checkMask,
+  type ScaledDotProductAttentionOptions, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions, type AttentionCache,
+} from './attention.js';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer,
+  type TransformerActivation, type TransformerLayerOptions, type EncoderLayerForwardOptions, type DecoderLayerForwardOptions,
+  type DecoderLayerCache, type DecoderCache, type TransformerEncoderOptions, type TransformerOptions, type TransformerForwardOptions,
+} from './layers.js';
+export { sinusoidalPositionalEncoding, PositionalEncoding, LearnedPositionalEncoding, type PositionalEncodingOptions } from './positional.js';
+export { TransformerSeq2Seq, type TransformerSeq2SeqOptions, type DecodeOptions } from './model.js';
