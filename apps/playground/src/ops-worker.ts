@@ -1,4 +1,4 @@
-/** Runs the op suite (ops-suite.ts) in a Web Worker: the main thread of a page may not block on Atomics. */
+/** Runs the op suite (ops-suite.ts) in a Web Worker, as the page's training does: a threaded kernel's calling thread spins until its helpers finish, which would freeze a page's main thread. */
 import { getNumThreads, setNumThreads, threadsReady, wasmInfo } from '@kiln/tensor';
 import { runOpSuite, type OpResult } from './ops-suite.js';
 
