@@ -3,7 +3,7 @@
  * divided by 8) on 32×32 colour shapes from @kiln/data, with fit's progress, learning curves and
  * checkpoints; prints the dev confusion matrix; exports to ONNX and checks it on onnxruntime-node;
  * and saves "what is it learning" pictures: first-layer filters, layer1 feature maps of a dev
- * image, and the dev patches that excite layer1 units most. Everything goes to demo/out/.
+ * image, and the dev patches that excite layer2 units most. Everything goes to demo/out/.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
