@@ -251,7 +251,6 @@ export class MultiheadAttention extends Module {
     if (options.attnMask) {
       let m = options.attnMask;
       if (m.ndim === 3) {
-        checkMask(fn, 'attnMask', m, [B * H, L, S], q.dtype);
         if (m.shape[0] !== B * H) throw new Error(`Kiln: ${fn}: a 3-d attnMask must be [B·numHeads = ${B * H}, ${L}, ${S}], got ${shapeStr(m.shape)}`);
         m = m.reshape([B, H, m.shape[1]!, m.shape[2]!]);
       } else if (m.ndim !== 2) {
