@@ -9,7 +9,7 @@
  * `padIdx` (optional) marks padding in the source (masked out of attention).
  */
 import { Tensor, checkOptions, noGrad, type Generator } from '@kiln/tensor';
-import { Embedding, LayerNorm, Linear, Module } from '@kiln/nn';
+import { Embedding, LayerNorm, Linear, Module, normal_ } from '@kiln/nn';
 import { beamSearch, type Hypothesis, type StepFunction } from '../seq2seq/beam-search.js';
 import { causalMask } from './attention.js';
 import { TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer, type DecoderCache, type TransformerActivation } from './layers.js';
@@ -70,6 +70,8 @@ export class TransformerSeq2Seq extends Module {
     const layer = { dimFeedforward, dropout, activation, normFirst, batchFirst: true, dtype, ...g };
     this.src_embed = new Embedding(srcVocab, dModel, { dtype });
     this.tgt_embed = new Embedding(tgtVocab, dModel, { dtype });
+    // N(0, 1/d_model), so that the √d_model-scaled embeddings have unit scale like the positions
+    for (const e of [this.src_embed, this.tgt_embed]) normal_(e.weight, 0, 1 / Math.sqrt(dModel), generator);
     const pe = { maxLen: options.maxLen ?? 256, dropout, batchFirst: true, dtype, ...g };
     this.pos = options.positions === 'learned' ? new LearnedPositionalEncoding(dModel, pe) : new PositionalEncoding(dModel, pe);
     const norm = (): LayerNorm | null => (normFirst ? new LayerNorm(dModel, { dtype }) : null);
