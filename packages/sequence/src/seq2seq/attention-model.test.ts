@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Generator, getBackend, manualSeed, setBackend, type Tensor } from '@kiln/tensor';
+import { Adam, clipGradNorm } from '@kiln/optim';
+import { Tokenizer } from '../text/index.js';
+import { EncoderDecoder } from './attention-model.js';
+import { beamSearch, greedyDecode, sequenceLogProb } from './beam-search.js';
+import { bleu } from './bleu.js';
+import { dateSplits, type DatePair } from './dates.js';
+import { errorAnalysis } from './error-analysis.js';
+import { saveAttentionHeatmap } from './heatmap.js';
+
+/** Trains with teacher forcing on length-bucketed batches (less padding), Adam and clipping. */
+function train(model: EncoderDecoder, src: number[][], tgt: number[][], opts: { epochs: number; batch: number; lr: number; seed: number; after?: (epoch: number) => boolean }): number[] {
+  const order = [...src.keys()].sort((a, b) => src[a]!.length - src[b]!.length);
+  const batches: number[][] = [];
+  for (let i = 0; i < order.length; i += opts.batch) batches.push(order.slice(i, i + opts.batch));
+  const opt = new Adam(model.parameters(), { lr: opts.lr });
+  const g = new Generator(opts.seed), losses: number[] = [];
+  for (let ep = 0; ep < opts.epochs; ep++) {
+    let total = 0;
+    for (const bi of g.permutation(batches.length)) {
+      const idx = batches[bi]!;
+      const s = idx.map((i) => src[i]!), y = idx.map((i) => tgt[i]!);
+      opt.zeroGrad();
+      const loss = model.loss(EncoderDecoder.pad(s, model.padId), s.map((q) => q.length), EncoderDecoder.pad(y, model.padId));
+      loss.backward();
+      clipGradNorm(model.parameters(), 5);
+      opt.step();
+      total += loss.item();
+    }
+    losses.push(total / batches.length);
+    if (opts.after?.(ep)) break;
+  }
+  return losses;
+}
+
+function greedyAll(model: EncoderDecoder, src: number[][], maxLength: number): { tokens: number[][]; weights: number[][][] } {
+  const tokens: number[][] = [], weights: number[][][] = [];
+  for (let i = 0; i < src.length; i += 200) {
+    const s = src.slice(i, i + 200);
+    const r = model.greedy(EncoderDecoder.pad(s, model.padId), s.map((q) => q.length), maxLength);
+    tokens.push(...r.tokens); weights.push(...r.weights);
+  }
+  return { tokens, weights };
+}
+
+describe('EncoderDecoder: teacher forcing and the step function agree', () => {
+  it('log P(y|x) from the teacher-forced logits equals sequenceLogProb through stepFunction; greedy == batch greedy', () => {
+    manualSeed(3);
+    for (const attention of [true, false]) {
+      const m = new EncoderDecoder(9, 7, { padId: 0, bosId: 1, eosId: 2, embeddingDim: 4, encoderHidden: 5, decoderHidden: 6, attentionHidden: 3, attention });
+      const x = [[3, 4, 5, 6], [7, 8]], y = [[3, 4, 2], [5, 6, 6, 2]];
+      const logits = m.forward(EncoderDecoder.pad(x, 0), [4, 2], EncoderDecoder.pad(y, 0));
+      const lp = logits.logSoftmax(2).dataSync(), [, Ty, V] = logits.shape as [number, number, number];
+      y.forEach((seq, b) => {
+        const want = seq.reduce((a, tok, t) => a + lp[(b * Ty + t) * V + tok]!, 0);
+        const { step, state } = m.stepFunction(x[b]!);
+        expect(sequenceLogProb(step, seq.slice(0, -1), { eos: 2, state })).toBeCloseTo(want, 4);
+        const g = greedyDecode(step, { maxLength: 6, eos: 2, state });
+        expect(g.tokens).toEqual(m.greedy(EncoderDecoder.pad([x[b]!], 0), [x[b]!.length], 6).tokens[0]);
+      });
+    }
+  });
+
+  it('rejects bad options', () => {
+    expect(() => new EncoderDecoder(5, 5, { padId: 0, bosId: 1 } as never)).toThrow(/EncoderDecoder: eosId is required/);
+    expect(() => new EncoderDecoder(5, 5, { padId: 0, bosId: 1, eosId: 2, hidden: 3 } as never)).toThrow(/EncoderDecoder.*hidden/);
+  });
+});
+
+describe('plain encoder–decoder (no attention) learns to reverse strings of 2–5 symbols (6 kinds)', () => {
+  it('reaches ≥ 70% exact match on held-out strings', () => {
+    const g = new Generator(5);
+    const make = (n: number) => Array.from({ length: n }, () => Array.from({ length: g.randint(2, 6) }, () => 3 + g.randint(0, 6)));
+    const trainX = make(1000), testX = make(200);
+    manualSeed(1);
+    const m = new EncoderDecoder(9, 9, { padId: 0, bosId: 1, eosId: 2, embeddingDim: 8, encoderHidden: 32, decoderHidden: 48, attention: false });
+    const previous = getBackend().name;
+    setBackend('wasm');
+    try {
+      const losses = train(m, trainX, trainX.map((x) => [...x].reverse().concat(2)), { epochs: 10, batch: 50, lr: 0.01, seed: 2 });
+      const out = greedyAll(m, testX, 8).tokens;
+      const acc = out.filter((o, i) => o.join() === [...testX[i]!].reverse().join()).length / testX.length;
+      console.log(`reverse (plain encoder–decoder, GRU 32×2 → 48): loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}, held-out exact match ${(100 * acc).toFixed(1)}%`);
+      expect(losses.at(-1)!).toBeLessThan(losses[0]! / 5);
+      expect(acc).toBeGreaterThanOrEqual(0.7); // chance: < 1/6² per string
+    } finally {
+      setBackend(previous);
+    }
+  }, 60_000);
+});
+
+describe('attention model on human-readable dates → ISO', () => {
+  let srcTok: Tokenizer, tgtTok: Tokenizer, model: EncoderDecoder, test: DatePair[], testSrc: number[][];
+  let out: { tokens: number[][]; weights: number[][][] }, dir: string, previous: string;
+  const enc = (p: DatePair) => srcTok.encode(p.human);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-seq2seq-'));
+    const { train: trainSet, dev } = dateSplits(2500, 700, { seed: 0 });
+    const val = dev.slice(0, 200);
+    test = dev.slice(200);
+    srcTok = Tokenizer.fit('char', trainSet.map((p) => p.human), { lowercase: true });
+    tgtTok = Tokenizer.fit('char', trainSet.map((p) => p.iso));
+    const { padId, bosId, eosId } = tgtTok.vocab;
+    expect(srcTok.vocab.padId).toBe(padId);
+    manualSeed(0);
+    model = new EncoderDecoder(srcTok.vocab.size, tgtTok.vocab.size, { padId, bosId, eosId, embeddingDim: 16, encoderHidden: 24, decoderHidden: 48, attentionHidden: 24 });
+    previous = getBackend().name;
+    setBackend('wasm');
+    const valSrc = val.map(enc), valAcc: number[] = [];
+    const losses = train(model, trainSet.map(enc), trainSet.map((p) => tgtTok.encode(p.iso, { eos: true })), {
+      epochs: 8, batch: 100, lr: 0.02, seed: 1,
+      // stop once the validation split (not the test split) is almost all right
+      after: () => {
+        const acc = greedyAll(model, valSrc, 11).tokens.filter((t, i) => tgtTok.decode(t) === val[i]!.iso).length / val.length;
+        valAcc.push(acc);
+        return acc >= 0.985;
+      },
+    });
+    testSrc = test.map(enc);
+    out = greedyAll(model, testSrc, 11);
+    console.log(`dates: ${trainSet.length} train, ${test.length} test (unseen dates), ${losses.length} epochs, loss ${losses.map((l) => l.toFixed(3)).join(' → ')}, validation exact match ${valAcc.map((a) => (100 * a).toFixed(1)).join(' → ')}%`);
+  }, 180_000);
+
+  afterAll(async () => {
+    setBackend(previous);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('≥ 95% exact match on held-out dates (greedy); char BLEU near 1', () => {
+    const pred = out.tokens.map((t) => tgtTok.decode(t));
+    const exact = pred.filter((p, i) => p === test[i]!.iso).length / test.length;
+    const wrong = pred.map((p, i) => [test[i]!.human, p, test[i]!.iso]).filter(([, p, w]) => p !== w);
+    const b = bleu(pred.map((p) => [...p]), test.map((p) => [[...p.iso]]), { smoothing: 'method1' });
+    console.log(`dates held out: exact match ${(100 * exact).toFixed(1)}% of ${test.length}, char BLEU ${b.toFixed(4)}; errors: ${wrong.slice(0, 6).map((w) => w.join(' → ')).join(' | ')}`);
+    expect(exact).toBeGreaterThanOrEqual(0.95);
+    expect(b).toBeGreaterThan(0.95);
+  });
+
+  it('attends to the right characters: the year digits look at the year, writes the heatmap', async () => {
+    // over test examples written with a 4-digit year at the end, output positions 2–3 (the last two
+    // year digits) put most weight on the last 4 source characters
+    let hits = 0, n = 0;
+    test.forEach((p, i) => {
+      if (!/\d{4}$/.test(p.human) || out.tokens[i]!.length < 10) return;
+      const L = testSrc[i]!.length;
+      for (const t of [2, 3]) {
+        const w = out.weights[i]![t]!;
+        hits += w.slice(L - 4).reduce((a, b) => a + b, 0) > 0.5 ? 1 : 0;
+        n++;
+      }
+    });
+    console.log(`attention: year digits attend mostly to the source's last 4 characters in ${hits}/${n} cases`);
+    expect(n).toBeGreaterThan(100);
+    expect(hits / n).toBeGreaterThan(0.9);
+    const i = test.findIndex((p) => p.format === 'dddd, mmmm d yyyy');
+    const path = join(process.env.KILN_HEATMAP_DIR ?? dir, 'attention-dates.svg');
+    await saveAttentionHeatmap(path, out.weights[i]!, {
+      rowLabels: [...tgtTok.decode(out.tokens[i]!), '<eos>'].slice(0, out.weights[i]!.length),
+      colLabels: [...test[i]!.human.toLowerCase()],
+      title: `${test[i]!.human} → ${tgtTok.decode(out.tokens[i]!)}`,
+    });
+    const svg = await readFile(path, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<rect x="\d+" y="\d+" width="22"/g)!.length).toBe(out.weights[i]!.length * testSrc[i]!.length);
+  });
+
+  it('beam search through the step function: width 1 == greedy, width 3 at least as likely; error analysis on the dev errors', () => {
+    const { eosId } = tgtTok.vocab;
+    const sample = test.slice(0, 40);
+    const beams = sample.map((p, i) => {
+      const { step, state } = model.stepFunction(testSrc[i]!);
+      const w1 = beamSearch(step, { beamWidth: 1, maxLength: 11, eos: eosId, state })[0]!;
+      expect(w1.tokens).toEqual(out.tokens[i]);
+      const w3 = beamSearch(step, { beamWidth: 3, maxLength: 11, eos: eosId, state, nBest: 3 });
+      expect(w3[0]!.logProb).toBeGreaterThanOrEqual(w1.logProb - 1e-4);
+      expect(w3[0]!.logProb).toBeCloseTo(sequenceLogProb(step, w3[0]!.tokens, { eos: eosId, state }), 3);
+      return w3[0]!.tokens;
+    });
+    const exact3 = beams.filter((b, i) => tgtTok.decode(b) === sample[i]!.iso).length;
+    // error analysis over all test outputs (greedy = beam of width 1)
+    const ea = errorAnalysis(test.slice(0, 200).map((p, i) => ({ reference: tgtTok.encode(p.iso), output: out.tokens[i]! })), (tokens, i) => {
+      const { step, state } = model.stepFunction(testSrc[i]!);
+      return sequenceLogProb(step, tokens, { eos: eosId, state });
+    });
+    console.log(`beam 3: ${exact3}/${sample.length} exact; error analysis of greedy on 200 test dates: ${ea.correct} right, ${ea.beamErrors} search errors, ${ea.modelErrors} model errors → work on: ${ea.verdict}`);
+    expect(ea.correct + ea.beamErrors + ea.modelErrors).toBe(200);
+    expect(ea.correct).toBe(out.tokens.slice(0, 200).filter((t, i) => tgtTok.decode(t) === test[i]!.iso).length);
+    for (const c of ea.cases) if (c.fault === 'beam') expect(c.referenceLogProb).toBeGreaterThan(c.outputLogProb);
+    for (const c of ea.cases) if (c.fault === 'model') expect(c.referenceLogProb).toBeLessThanOrEqual(c.outputLogProb);
+    expect(exact3).toBeGreaterThanOrEqual(Math.floor(0.9 * sample.length));
+  });
+});
