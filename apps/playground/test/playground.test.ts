@@ -194,6 +194,12 @@ describe('onnxruntime-web WebGPU provider (Chromium with its SwiftShader Vulkan)
       expect(r.wasmProviders).toEqual(['wasm']);
       expect(r.maxAbsDiff).toBeLessThan(1e-3);
       expect(r.agree).toBe(r.count);
+      // and a drawn digit, classified on WebGPU
+      await draw(p, DIGITS[7]!);
+      await p.waitForFunction(() => Number(document.body.dataset.predictions ?? 0) >= 1, undefined, WAIT);
+      await p.screenshot({ path: join(SHOTS, 'webgpu-digit-7.png') });
+      expect((await state(p)).predictions[0]!.digit).toBe(7);
+      expect(await p.locator('#provider').textContent()).toBe('webgpu, wasm');
     } finally {
       await gpuBrowser.close();
     }
