@@ -39,6 +39,8 @@ export interface TrainOptions {
   steps: number;
   batchSize: number;
   lr?: number;
+  /** Decay the learning rate linearly to lr·finalLrFactor over the run (default 1: constant). */
+  finalLrFactor?: number;
   seed?: number;
   /** Called every `every` steps with the mean loss since the last call. */
   onLog?: (step: number, loss: number) => void;
@@ -47,8 +49,9 @@ export interface TrainOptions {
 
 /** Teacher forcing with cross-entropy (PAD ignored) and Adam; returns the last logged loss. */
 export function trainSeq2Seq(model: TransformerSeq2Seq, data: readonly TokenPair[], options: TrainOptions): number {
-  checkOptions('trainSeq2Seq', options, { steps: 'posint', batchSize: 'posint', lr: 'finite', seed: 'int', onLog: 'function', every: 'posint' });
-  const opt = new Adam(model.parameters(), { lr: options.lr ?? 1e-3 });
+  checkOptions('trainSeq2Seq', options, { steps: 'posint', batchSize: 'posint', lr: 'finite', finalLrFactor: 'finite', seed: 'int', onLog: 'function', every: 'posint' });
+  const lr0 = options.lr ?? 1e-3, f = options.finalLrFactor ?? 1;
+  const opt = new Adam(model.parameters(), { lr: lr0 });
   const g = new Generator(options.seed ?? 0);
   const every = options.every ?? 50;
   model.train();
@@ -63,6 +66,7 @@ export function trainSeq2Seq(model: TransformerSeq2Seq, data: readonly TokenPair
     const loss = crossEntropy(logits.reshape([-1, V]), tgtOut.reshape([-1]), { ignoreIndex: PAD });
     opt.zeroGrad();
     loss.backward();
+    if (f !== 1) for (const group of opt.paramGroups) group.lr = lr0 * (1 - ((1 - f) * (step - 1)) / Math.max(options.steps - 1, 1));
     opt.step();
     acc += loss.item();
     if (step % every === 0) {
