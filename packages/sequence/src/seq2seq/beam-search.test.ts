@@ -27,7 +27,7 @@ function exhaustive(step: StepFunction<string>, V: number, maxLength: number, al
   const all: { tokens: number[]; score: number; finished: boolean }[] = [];
   const walk = (prefix: number[], lp: number) => {
     if (prefix.length === maxLength) { all.push({ tokens: prefix, score: normalizedScore(lp, prefix.length, alpha), finished: false }); return; }
-    const row = step([prefix], [prefix.slice(0, -1).join(',')]).logProbs[0] as number[];
+    const row = (step([prefix], [prefix.slice(0, -1).join(',')]).logProbs as number[][])[0]!;
     all.push({ tokens: prefix, score: normalizedScore(lp + row[EOS]!, prefix.length + 1, alpha), finished: true });
     for (let v = 1; v < V; v++) walk([...prefix, v], lp + row[v]!);
   };
@@ -76,7 +76,7 @@ describe('beamSearch', () => {
       const prefix: number[] = [];
       let lp = 0, finished = false;
       while (prefix.length < 8) {
-        const row = step([prefix], [prefix.slice(0, -1).join(',')]).logProbs[0] as number[];
+        const row = (step([prefix], [prefix.slice(0, -1).join(',')]).logProbs as number[][])[0]!;
         const v = row.indexOf(Math.max(...row));
         lp += row[v]!;
         if (v === EOS) { finished = true; break; }
