@@ -52,7 +52,7 @@ function evaluate(name: string, wv: WordVectors): void {
   console.log(`evaluation of ${name} (${wv.size} words, dim ${wv.dim}):`);
   for (const [rel, pairs] of relations) {
     const known = pairs.filter(([a, b]) => wv.has(a) && wv.has(b));
-    const qs = questionsFromPairs(known, 2000);
+    const qs = questionsFromPairs(known, 1000);
     const add = analogyAccuracy(wv, qs, '3CosAdd'), mul = analogyAccuracy(wv, qs, '3CosMul');
     const rank = similarityRanking(wv, known);
     console.log(`  ${rel.padEnd(16)} ${known.length} pairs in vocab; analogies: 3CosAdd ${(100 * add.accuracy).toFixed(1)}%, 3CosMul ${(100 * mul.accuracy).toFixed(1)}% of ${add.total} (chance ${(100 * add.chance).toFixed(3)}%); ranking: MRR ${rank.mrr.toFixed(3)} (chance ${rank.chanceMrr.toFixed(3)}), top-1 ${(100 * rank.top1).toFixed(1)}% (chance ${(100 * rank.chanceTop1).toFixed(1)}%)`);

@@ -30,7 +30,7 @@ export function plotWordsSvg(wv: WordVectors, words: readonly string[], options:
   const W = options.width ?? 800, H = options.height ?? 600, m = 50;
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const sx = (x: number) => m + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * m);
+  const sx = (x: number) => m + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * m - 80); // room for the labels on the right
   const sy = (y: number) => H - m - ((y - y0) / (y1 - y0 || 1)) * (H - 2 * m);
   const total = wv.words.length ? res.variances.reduce((a, b) => a + b, 0) : 1;
   const out: string[] = [

@@ -85,10 +85,10 @@ describe('training on a two-topic corpus', () => {
     it(`Word2Vec ${mode}: loss falls and words of a topic end up closer than words across topics`, () => {
       const progress: number[] = [];
       const { vectors, losses } = Word2Vec.train(corpus, { mode, dim: 16, window: 2, epochs: 3, minCount: 1, batchSize: 256, seed: 1, sample: 0, onProgress: (p) => progress.push(p.fraction) });
-      expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! * 0.8);
+      expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! * 0.85); // the floor is high: 'the' is a third of every context
       expect(progress[progress.length - 1]).toBe(1);
       const { within, across } = topicGap(vectors);
-      expect(within - across).toBeGreaterThan(0.3);
+      expect(within - across).toBeGreaterThan(mode === 'cbow' ? 0.2 : 0.4); // seeds 2–4 gave 0.27–0.37 (CBOW), 0.77–0.80 (skip-gram)
       expect(vectors.mostSimilar('cat', 3).every((n) => TOPICS[0]!.includes(n.word))).toBe(true);
     });
   }
