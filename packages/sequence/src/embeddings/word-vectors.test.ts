@@ -62,6 +62,9 @@ describe('WordVectors', () => {
     expect(() => new WordVectors(['a', 'b'], [1, 2, 3], 2)).toThrow(/2 words × dim 2 need 4 values, got 3/);
     expect(() => new WordVectors(['a', 'a'], [1, 2], 1)).toThrow(/"a" appears twice/);
     expect(() => new WordVectors(['a', 'b'], [1, Number.NaN], 1)).toThrow(/row 1 \("b"\).*not finite/);
+    expect(() => wv.analogy('man', 'king', 'woman', { metod: '3CosMul' } as never)).toThrow(/WordVectors.analogy: unknown option 'metod'/);
+    expect(() => wv.analogy('man', 'king', 'woman', { method: 'cos' as never })).toThrow(/method must be '3CosAdd' or '3CosMul'/);
+    expect(() => wv.mostSimilar('king', 0)).toThrow(/k must be an integer >= 1, got 0/);
   });
 
   it('toEmbedding copies rows (unk for missing words) and can freeze them', () => {

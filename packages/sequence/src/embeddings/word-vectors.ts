@@ -1,6 +1,6 @@
 import { Tensor } from '@kiln/tensor';
 import { Embedding } from '@kiln/nn';
-import { UNK } from '../text/vocab.js';
+import { UNK, checkOptionKeys } from '../text/vocab.js';
 
 export interface Neighbour {
   word: string;
@@ -25,6 +25,7 @@ export class WordVectors {
 
   constructor(words: readonly string[], vectors: Float32Array | Float64Array | readonly number[], dim: number, options: { unk?: string | null } = {}) {
     const op = 'WordVectors';
+    checkOptionKeys(op, options, new Set(['unk']));
     if (!Array.isArray(words)) throw new Error(`Kiln: ${op}: words must be an array of strings, got ${typeof words}`);
     if (!(Number.isInteger(dim) && dim >= 1)) throw new Error(`Kiln: ${op}: dim must be an integer >= 1, got ${String(dim)}`);
     if (vectors.length !== words.length * dim) {
@@ -123,6 +124,7 @@ export class WordVectors {
   mostSimilar(query: string | ArrayLike<number>, k = 10, options: { exclude?: readonly string[] } = {}): Neighbour[] {
     const op = 'WordVectors.mostSimilar';
     if (!(Number.isInteger(k) && k >= 1)) throw new Error(`Kiln: ${op}: k must be an integer >= 1, got ${String(k)}`);
+    checkOptionKeys(op, options, new Set(['exclude']));
     const skip = new Set<number>();
     let q: ArrayLike<number>;
     if (typeof query === 'string') {
@@ -141,6 +143,7 @@ export class WordVectors {
    */
   analogy(a: string, b: string, c: string, options: { method?: AnalogyMethod; k?: number } = {}): Neighbour[] {
     const op = 'WordVectors.analogy';
+    checkOptionKeys(op, options, new Set(['method', 'k']));
     const method = options.method ?? '3CosAdd', k = options.k ?? 1;
     if (method !== '3CosAdd' && method !== '3CosMul') throw new Error(`Kiln: ${op}: method must be '3CosAdd' or '3CosMul', got ${JSON.stringify(method)}`);
     if (!(Number.isInteger(k) && k >= 1)) throw new Error(`Kiln: ${op}: k must be an integer >= 1, got ${String(k)}`);
@@ -191,6 +194,7 @@ export class WordVectors {
    * its gradient (the course's pretrained, non-trainable embedding layer).
    */
   toEmbedding(options: { words?: readonly string[]; freeze?: boolean; paddingIdx?: number } = {}): Embedding {
+    checkOptionKeys('WordVectors.toEmbedding', options, new Set(['words', 'freeze', 'paddingIdx']));
     const words = options.words ?? this.words;
     const d = this.dim;
     const emb = new Embedding(words.length, d, options.paddingIdx === undefined ? {} : { paddingIdx: options.paddingIdx });
