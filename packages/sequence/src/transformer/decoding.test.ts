@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Generator, Tensor, manualSeed, noGrad } from '@kiln/tensor';
 import { sequenceLogProb } from '../seq2seq/beam-search.js';
 import { TransformerSeq2Seq } from './index.js';
-import { BOS, EOS, padTokens } from './tasks.js';
+import { BOS_ID, EOS_ID, padTokens } from './tasks.js';
 
 function model(normFirst: boolean, positions: 'sinusoidal' | 'learned'): TransformerSeq2Seq {
   manualSeed(7);
@@ -20,7 +20,7 @@ describe('Transformer decoding with a key/value cache', () => {
     it(`cached steps equal full recomputation (normFirst=${normFirst}, ${positions} positions, padded source)`, () => {
       const m = model(normFirst, positions);
       const src = padTokens([[3, 4, 5, 6, 7], [8, 9, 3]]);
-      const tgt = [[BOS, 5, 9, 4, 11, 6, 3], [BOS, 12, 3, 3, 7, 8, 10]];
+      const tgt = [[BOS_ID, 5, 9, 4, 11, 6, 3], [BOS_ID, 12, 3, 3, 7, 8, 10]];
       noGrad(() => {
         const memory = m.encode(src);
         const kp = m.srcPaddingMask(src);
@@ -44,21 +44,21 @@ describe('Transformer decoding with a key/value cache', () => {
     const m = model(false, 'sinusoidal');
     const srcs = [[3, 4, 5, 6], [7, 7, 8], [9, 10, 4, 5, 6, 3]];
     const src = padTokens(srcs);
-    const cached = m.greedy(src, { bos: BOS, eos: EOS, maxLength: 9 });
-    const recomputed = m.greedy(src, { bos: BOS, eos: EOS, maxLength: 9, cache: false });
+    const cached = m.greedy(src, { bos: BOS_ID, eos: EOS_ID, maxLength: 9 });
+    const recomputed = m.greedy(src, { bos: BOS_ID, eos: EOS_ID, maxLength: 9, cache: false });
     expect(cached).toEqual(recomputed);
     srcs.forEach((s, i) => {
-      const one = m.beamSearch(s, { bos: BOS, eos: EOS, maxLength: 9, beamWidth: 1 })[0]!;
+      const one = m.beamSearch(s, { bos: BOS_ID, eos: EOS_ID, maxLength: 9, beamWidth: 1 })[0]!;
       expect(one.tokens).toEqual(cached[i]);
-      const beams = m.beamSearch(s, { bos: BOS, eos: EOS, maxLength: 9, beamWidth: 4 });
+      const beams = m.beamSearch(s, { bos: BOS_ID, eos: EOS_ID, maxLength: 9, beamWidth: 4 });
       expect(beams.length).toBeGreaterThan(0);
       expect(beams[0]!.score).toBeGreaterThanOrEqual(one.score - 1e-9);
       // the beam's reported log probability is the model's
-      const { step, state } = m.stepFunction(s, BOS);
-      const lp = sequenceLogProb(step, beams[0]!.tokens, { eos: EOS, state, appendEos: beams[0]!.finished });
+      const { step, state } = m.stepFunction(s, BOS_ID);
+      const lp = sequenceLogProb(step, beams[0]!.tokens, { eos: EOS_ID, state, appendEos: beams[0]!.finished });
       expect(lp).toBeCloseTo(beams[0]!.logProb, 4);
     });
-    expect(() => m.greedy(src, { bos: BOS, eos: EOS, maxLength: 0 })).toThrow(/TransformerSeq2Seq.greedy: .*maxLength/);
+    expect(() => m.greedy(src, { bos: BOS_ID, eos: EOS_ID, maxLength: 0 })).toThrow(/TransformerSeq2Seq.greedy: .*maxLength/);
     expect(() => m.encode(new Tensor(Float32Array.of(1, 2), [1, 2], 'float32'))).toThrow(/TransformerSeq2Seq: src must be int32 tokens \[B, T\], got float32 \[1,2\]/);
   });
 });

@@ -9,7 +9,7 @@ import { Generator, Tensor, manualSeed, noGrad } from '@kiln/tensor';
 import { createSession, decodeModel, exportOnnx, runSession, type KilnSession } from '@kiln/onnx';
 import { TransformerSeq2Seq } from './index.js';
 import { DECODER_IO, ENCODER_IO, decoderInputs, encoderInputs, transformerGraphs } from './onnx.js';
-import { BOS, EOS, padTokens } from './tasks.js';
+import { BOS_ID, EOS_ID, padTokens } from './tasks.js';
 
 function maxRel(a: Tensor, b: Tensor): number {
   expect(b.shape).toEqual(a.shape);
@@ -24,7 +24,7 @@ async function greedyOrt(m: TransformerSeq2Seq, enc: KilnSession, dec: KilnSessi
   const ei = encoderInputs(m, src);
   const { memory } = await runSession(enc, ei);
   const B = src.shape[0]!;
-  const prefix = Array.from({ length: B }, () => [BOS]);
+  const prefix = Array.from({ length: B }, () => [BOS_ID]);
   const out: number[][] = Array.from({ length: B }, () => []);
   const done = new Array<boolean>(B).fill(false);
   for (let t = 0; t < maxLength && !done.every(Boolean); t++) {
@@ -37,7 +37,7 @@ async function greedyOrt(m: TransformerSeq2Seq, enc: KilnSession, dec: KilnSessi
       for (let v = 1; v < V; v++) if (d[row + v]! > d[row + best]!) best = v;
       prefix[b]!.push(best);
       if (done[b]) continue;
-      if (best === EOS) done[b] = true;
+      if (best === EOS_ID) done[b] = true;
       else out[b]!.push(best);
     }
   }
@@ -53,7 +53,7 @@ describe('Transformer stacks on ONNX Runtime', () => {
     const ei = encoderInputs(m, sampleSrc);
     const encBytes = exportOnnx(encoder, [ei.src_embedded, ei.src_key_padding_mask], { ...ENCODER_IO, opset: 17 });
     const mem = noGrad(() => encoder.forward(ei.src_embedded, ei.src_key_padding_mask));
-    const di = decoderInputs(m, padTokens([[BOS, 3, 4, 5], [BOS, 6, 7, 8]]));
+    const di = decoderInputs(m, padTokens([[BOS_ID, 3, 4, 5], [BOS_ID, 6, 7, 8]]));
     const decBytes = exportOnnx(decoder, [di.tgt_embedded, mem, di.tgt_mask, ei.src_key_padding_mask], { ...DECODER_IO, opset: 17 });
     for (const bytes of [encBytes, decBytes]) {
       const ops = new Set(decodeModel(bytes).graph!.node!.map((n) => n.opType!));
@@ -64,8 +64,8 @@ describe('Transformer stacks on ONNX Runtime', () => {
     const dec = await createSession(decBytes, { backend: 'node' });
     let worst = 0;
     for (const [srcs, tgts] of [
-      [[[3, 4, 5, 6, 7], [8, 9, 3, 11, 4], [5, 5]], [[BOS, 4, 5], [BOS, 9, 9], [BOS, 12, 3]]],
-      [[[3, 4, 5, 6, 7, 8, 9, 10, 11], [4, 4, 4]], [[BOS, 4, 5, 6, 7, 8, 9], [BOS, 13, 12, 11, 10, 9, 8]]],
+      [[[3, 4, 5, 6, 7], [8, 9, 3, 11, 4], [5, 5]], [[BOS_ID, 4, 5], [BOS_ID, 9, 9], [BOS_ID, 12, 3]]],
+      [[[3, 4, 5, 6, 7, 8, 9, 10, 11], [4, 4, 4]], [[BOS_ID, 4, 5, 6, 7, 8, 9], [BOS_ID, 13, 12, 11, 10, 9, 8]]],
     ] as const) {
       const src = padTokens(srcs as unknown as number[][]);
       const e = encoderInputs(m, src);
@@ -81,7 +81,7 @@ describe('Transformer stacks on ONNX Runtime', () => {
     console.log(`transformer ORT parity: worst relative error ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(1e-4);
     const src = padTokens([[3, 4, 5, 6], [7, 8, 9, 10, 11, 3, 4], [5, 6]]);
-    const kiln = m.greedy(src, { bos: BOS, eos: EOS, maxLength: 8 });
+    const kiln = m.greedy(src, { bos: BOS_ID, eos: EOS_ID, maxLength: 8 });
     expect(await greedyOrt(m, enc, dec, src, 8)).toEqual(kiln);
     expect(kiln.some((s) => s.length > 0)).toBe(true);
   });

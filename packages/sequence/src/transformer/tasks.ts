@@ -10,7 +10,7 @@ import { crossEntropy } from '@kiln/nn';
 import { Adam } from '@kiln/optim';
 import type { TransformerSeq2Seq } from './model.js';
 
-export const PAD = 0, BOS = 1, EOS = 2;
+export const PAD_ID = 0, BOS_ID = 1, EOS_ID = 2;
 
 export interface TokenPair { src: number[]; tgt: number[] }
 
@@ -27,10 +27,10 @@ export function copyReverseTask(n: number, options: { task: 'copy' | 'reverse'; 
   });
 }
 
-/** Right-pads token lists with PAD into an int32 [B, T] tensor. */
+/** Right-pads token lists with PAD_ID into an int32 [B, T] tensor. */
 export function padTokens(seqs: readonly (readonly number[])[]): Tensor {
   const T = Math.max(...seqs.map((s) => s.length));
-  const d = new Int32Array(seqs.length * T).fill(PAD);
+  const d = new Int32Array(seqs.length * T).fill(PAD_ID);
   seqs.forEach((s, b) => d.set(s, b * T));
   return new Tensor(d, [seqs.length, T], 'int32');
 }
@@ -47,7 +47,7 @@ export interface TrainOptions {
   every?: number;
 }
 
-/** Teacher forcing with cross-entropy (PAD ignored) and Adam; returns the last logged loss. */
+/** Teacher forcing with cross-entropy (PAD_ID ignored) and Adam; returns the last logged loss. */
 export function trainSeq2Seq(model: TransformerSeq2Seq, data: readonly TokenPair[], options: TrainOptions): number {
   checkOptions('trainSeq2Seq', options, { steps: 'posint', batchSize: 'posint', lr: 'finite', finalLrFactor: 'finite', seed: 'int', onLog: 'function', every: 'posint' });
   const lr0 = options.lr ?? 1e-3, f = options.finalLrFactor ?? 1;
@@ -59,11 +59,11 @@ export function trainSeq2Seq(model: TransformerSeq2Seq, data: readonly TokenPair
   for (let step = 1; step <= options.steps; step++) {
     const batch = Array.from({ length: options.batchSize }, () => data[Math.floor(g.random() * data.length)]!);
     const src = padTokens(batch.map((p) => p.src));
-    const tgtIn = padTokens(batch.map((p) => [BOS, ...p.tgt]));
-    const tgtOut = padTokens(batch.map((p) => [...p.tgt, EOS]));
+    const tgtIn = padTokens(batch.map((p) => [BOS_ID, ...p.tgt]));
+    const tgtOut = padTokens(batch.map((p) => [...p.tgt, EOS_ID]));
     const logits = model.forward(src, tgtIn);
     const V = logits.shape[2]!;
-    const loss = crossEntropy(logits.reshape([-1, V]), tgtOut.reshape([-1]), { ignoreIndex: PAD });
+    const loss = crossEntropy(logits.reshape([-1, V]), tgtOut.reshape([-1]), { ignoreIndex: PAD_ID });
     opt.zeroGrad();
     loss.backward();
     if (f !== 1) for (const group of opt.paramGroups) group.lr = lr0 * (1 - ((1 - f) * (step - 1)) / Math.max(options.steps - 1, 1));
@@ -85,7 +85,7 @@ export function exactMatch(model: TransformerSeq2Seq, data: readonly TokenPair[]
   for (let i = 0; i < data.length; i += batchSize) {
     const chunk = data.slice(i, i + batchSize);
     const maxLength = Math.max(...chunk.map((p) => p.tgt.length)) + 2;
-    const out = model.greedy(padTokens(chunk.map((p) => p.src)), { bos: BOS, eos: EOS, maxLength });
+    const out = model.greedy(padTokens(chunk.map((p) => p.src)), { bos: BOS_ID, eos: EOS_ID, maxLength });
     chunk.forEach((p, b) => { if (out[b]!.length === p.tgt.length && out[b]!.every((t, j) => t === p.tgt[j])) ok++; });
   }
   return ok / data.length;
