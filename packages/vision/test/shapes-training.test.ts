@@ -1,0 +1,37 @@
+/**
+ * Issue 8, "training for real": the zoo's ResNet-18 (torchvision layout, widths ÷8, zero-initialised
+ * residual branches) learns @kiln/data's colour shapes (32×32; circle / square / triangle / star)
+ * to >= 95% held out (measured 97.5%; about a minute of CPU, 8 epochs of 2,400 images).
+ * The reduced MobileNetV2 is not here: at widthMult 0.25 an epoch costs ~25 s of CPU on this
+ * machine and it was still near 35% after two epochs — see the issue 8 report.
+ */
+import { describe, it, expect } from 'vitest';
+import { manualSeed, type Tensor } from '@kiln/tensor';
+import { crossEntropy, type Module } from '@kiln/nn';
+import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
+import { DataLoader, TensorDataset, colorShapes, accuracy, predictions } from '@kiln/data';
+import { fit, evaluate } from '@kiln/train';
+import { resnet18 } from '../src/models/index.js';
+
+const metrics = { accuracy: (o: Tensor, y: Tensor) => accuracy(predictions(o), y) };
+const TARGET = 0.95;
+
+async function trainOnShapes(model: Module, epochs: number, lr: number): Promise<number> {
+  const train = colorShapes(2400, { seed: 1 }), test = colorShapes(600, { seed: 2 });
+  const optimizer = new Adam(model.parameters(), { lr });
+  await fit(model, {
+    train: new DataLoader(new TensorDataset(train.x, train.y), { batchSize: 32, shuffle: true, seed: 1 }),
+    loss: (o, y) => crossEntropy(o, y), optimizer, epochs, progress: false,
+    schedule: new LRScheduler(optimizer, cosineAnnealing(lr, epochs, lr * 0.05)),
+  });
+  return evaluate(model, new DataLoader(new TensorDataset(test.x, test.y), { batchSize: 200 }), metrics).metrics.accuracy!;
+}
+
+describe('zoo ResNet-18 on colour shapes (32×32)', () => {
+  it(`reduced ResNet-18 (widths ÷8) reaches >= ${TARGET * 100}% held out`, async () => {
+    manualSeed(0);
+    const acc = await trainOnShapes(resnet18({ numClasses: 4, widthDivisor: 8, zeroInitResidual: true }), 8, 3e-3);
+    console.log(`ResNet-18 ÷8 shapes held-out accuracy ${(100 * acc).toFixed(1)}%`);
+    expect(acc).toBeGreaterThanOrEqual(TARGET);
+  }, 900_000); // ~60 s of CPU; the wall clock stretches on a shared machine
+});
