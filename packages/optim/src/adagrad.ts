@@ -1,3 +1,4 @@
+import { checkOptions, type OptionKind } from '@kiln/tensor';
 import { buffer, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 export interface AdagradOptions {
@@ -10,7 +11,7 @@ export interface AdagradOptions {
   eps?: number;
 }
 
-const KEYS = new Set(['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps']);
+const SPEC: Record<string, OptionKind> = { lr: 'number', lrDecay: 'number', weightDecay: 'number', initialAccumulatorValue: 'number', eps: 'number' };
 
 /**
  * Adagrad as in PyTorch (Duchi et al.): g ← g + λw; s ← s + g²;
@@ -19,15 +20,12 @@ const KEYS = new Set(['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue',
  */
 export class Adagrad extends Optimizer {
   constructor(params: ParamsArg, options: AdagradOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new Error(`Kiln: Adagrad: options must be an object, got ${String(options)}`);
-    for (const k of Object.keys(options)) {
-      if (!KEYS.has(k)) throw new Error(`Kiln: Adagrad: unknown option '${k}' (known: ${[...KEYS].join(', ')})`);
-    }
+    checkOptions('Adagrad', options, SPEC);
     const o = { lr: 0.01, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, ...options };
     for (const k of ['lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps'] as const) {
       if (!(typeof o[k] === 'number' && o[k] >= 0)) throw new Error(`Kiln: Adagrad: ${k} must be a number >= 0, got ${String(o[k])}`);
     }
-    super(params, o);
+    super(params, o, SPEC);
   }
 
   protected override update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: Record<string, Float64Array | number>, group: ParamGroup): void {

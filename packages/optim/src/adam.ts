@@ -1,3 +1,4 @@
+import { checkOptions, type OptionKind } from '@kiln/tensor';
 import { buffer, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 export interface AdamOptions {
@@ -7,6 +8,12 @@ export interface AdamOptions {
   weightDecay?: number;
   amsgrad?: boolean;
 }
+
+const SPEC: Record<string, OptionKind> = {
+  lr: 'number',
+  betas: (v) => (Array.isArray(v) && v.length === 2 && v.every((b) => typeof b === 'number') ? null : 'a pair of numbers [beta1, beta2]'),
+  eps: 'number', weightDecay: 'number', amsgrad: 'boolean',
+};
 
 /**
  * Adam as in PyTorch: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², and
@@ -19,11 +26,12 @@ export class Adam extends Optimizer {
   protected decoupled = false;
 
   constructor(params: ParamsArg, options: AdamOptions = {}, defaultWeightDecay = 0) {
+    checkOptions(new.target.name, options, SPEC);
     const o = { lr: 1e-3, betas: [0.9, 0.999] as const, eps: 1e-8, weightDecay: defaultWeightDecay, amsgrad: false, ...options };
     const [b1, b2] = o.betas;
     if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new Error(`Kiln: ${new.target.name}: betas must be in [0, 1), got [${b1}, ${b2}]`);
     if (!(o.eps >= 0)) throw new Error(`Kiln: ${new.target.name}: eps must be >= 0, got ${o.eps}`);
-    super(params, { ...o, betas: [b1, b2] });
+    super(params, { ...o, betas: [b1, b2] }, SPEC);
   }
 
   protected override update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: Record<string, Float64Array | number>, group: ParamGroup): void {

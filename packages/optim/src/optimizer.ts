@@ -1,4 +1,4 @@
-import { noGrad, Tensor } from '@kiln/tensor';
+import { checkOptions, noGrad, Tensor, type OptionKind } from '@kiln/tensor';
 
 /** Per-group hyperparameters; every optimizer has `lr`, the rest depend on the optimizer. */
 export interface ParamGroup {
@@ -28,15 +28,20 @@ export abstract class Optimizer {
   /** Per-parameter state (momentum buffers, moment estimates, step counts). */
   readonly state = new Map<Tensor, State>();
 
-  protected constructor(params: ParamsArg, readonly defaults: Record<string, unknown> & { lr: number }) {
+  /**
+   * `spec` (the optimizer's option kinds) also validates each parameter group's own options:
+   * a group may hold `params`, `initialLr` (set by LRScheduler) and any of the optimizer's options.
+   */
+  protected constructor(params: ParamsArg, readonly defaults: Record<string, unknown> & { lr: number }, spec?: Readonly<Record<string, OptionKind>>) {
     const name = this.constructor.name;
     if (!(typeof defaults.lr === 'number' && defaults.lr >= 0)) throw new Error(`Kiln: ${name}: lr must be a number >= 0, got ${String(defaults.lr)}`);
     const list = [...params];
     if (!list.length) throw new Error(`Kiln: ${name}: got an empty parameter list`);
     const groups = list[0] instanceof Tensor ? [{ params: list as Tensor[] }] : (list as { params: readonly Tensor[] }[]);
     const seen = new Set<Tensor>();
-    for (const g of groups) {
+    for (const [gi, g] of groups.entries()) {
       if (!g || !Array.isArray(g.params)) throw new Error(`Kiln: ${name}: each parameter group needs a params array`);
+      if (spec) checkOptions(`${name}: parameter group ${gi}`, g, { params: () => null, initialLr: 'number', ...spec });
       for (const p of g.params) {
         if (!(p instanceof Tensor)) throw new Error(`Kiln: ${name}: parameters must be Tensors`);
         if (p.dtype !== 'float32' && p.dtype !== 'float64') throw new Error(`Kiln: ${name}: can only optimize floating tensors, got ${p.dtype}${p.name ? ` (${p.name})` : ''}`);

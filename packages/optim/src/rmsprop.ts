@@ -1,3 +1,4 @@
+import { checkOptions, type OptionKind } from '@kiln/tensor';
 import { buffer, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 export interface RMSpropOptions {
@@ -9,6 +10,10 @@ export interface RMSpropOptions {
   centered?: boolean;
 }
 
+const SPEC: Record<string, OptionKind> = {
+  lr: 'number', alpha: 'number', eps: 'number', weightDecay: 'number', momentum: 'number', centered: 'boolean',
+};
+
 /**
  * RMSprop as in PyTorch: s ← α·s + (1−α)·g²; with `centered`, a ← α·a + (1−α)·g and the
  * denominator is √(s − a²) + eps, else √s + eps; with momentum b ← μ·b + g/den, w ← w − lr·b;
@@ -16,10 +21,11 @@ export interface RMSpropOptions {
  */
 export class RMSprop extends Optimizer {
   constructor(params: ParamsArg, options: RMSpropOptions = {}) {
+    checkOptions('RMSprop', options, SPEC);
     const o = { lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, ...options };
     if (!(o.alpha >= 0)) throw new Error(`Kiln: RMSprop: alpha must be >= 0, got ${o.alpha}`);
     if (!(o.eps >= 0)) throw new Error(`Kiln: RMSprop: eps must be >= 0, got ${o.eps}`);
-    super(params, o);
+    super(params, o, SPEC);
   }
 
   protected override update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: Record<string, Float64Array | number>, group: ParamGroup): void {

@@ -1,3 +1,4 @@
+import { checkOptions, type OptionKind } from '@kiln/tensor';
 import { buffer, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 export interface SGDOptions {
@@ -8,6 +9,10 @@ export interface SGDOptions {
   weightDecay?: number;
   maximize?: boolean;
 }
+
+const SPEC: Record<string, OptionKind> = {
+  lr: 'number', momentum: 'number', dampening: 'number', nesterov: 'boolean', weightDecay: 'number', maximize: 'boolean',
+};
 
 /**
  * Stochastic gradient descent with PyTorch's exact update:
@@ -21,11 +26,12 @@ export interface SGDOptions {
  */
 export class SGD extends Optimizer {
   constructor(params: ParamsArg, options: SGDOptions) {
+    checkOptions('SGD', options, SPEC);
     const o = { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false, ...options };
     if (o.momentum < 0) throw new Error(`Kiln: SGD: momentum must be >= 0, got ${o.momentum}`);
     if (o.weightDecay < 0) throw new Error(`Kiln: SGD: weightDecay must be >= 0, got ${o.weightDecay}`);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error('Kiln: SGD: nesterov needs momentum > 0 and dampening = 0');
-    super(params, o);
+    super(params, o, SPEC);
   }
 
   protected override update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: Record<string, Float64Array | number>, group: ParamGroup): void {
