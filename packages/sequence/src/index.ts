@@ -11,5 +11,5 @@ export * from './sampling/index.js';
 export * from './embeddings/index.js';
 export * from './seq2seq/index.js';
 export * from './sentiment/index.js';
-export { AdditiveAttention, lengthMask, type AdditiveAttentionOptions, type AttentionForwardOptions } from './attention/additive.js';
+export { AdditiveAttention, type AdditiveAttentionOptions, type AttentionForwardOptions } from './attention/additive.js';
 export * from './transformer/index.js';

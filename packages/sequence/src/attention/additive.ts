@@ -11,8 +11,9 @@
  * Parameter names: `query_proj.weight` (W_s), `key_proj.weight`/`key_proj.bias` (W_a, b),
  * `energy.weight` (vᵀ).
  */
-import { Tensor, arange, checkOptions, lt, type Generator } from '@kiln/tensor';
+import { Tensor, checkOptions, type Generator } from '@kiln/tensor';
 import { Linear, Module, uniform_ } from '@kiln/nn';
+import { lengthsMask } from '../utils/pad.js';
 
 export interface AdditiveAttentionOptions {
   dtype?: 'float32' | 'float64';
@@ -71,7 +72,7 @@ export class AdditiveAttention extends Module {
     }
     const hidden = proj.add(this.query_proj.forward(query).unsqueeze(1)).tanh(); // [B, T, H]
     let e = this.energy.forward(hidden).squeeze(2); // [B, T]
-    if (options.lengths) e = e.where(lengthMask('AdditiveAttention', options.lengths, B, T), -Infinity);
+    if (options.lengths) e = e.where(paddingMask('AdditiveAttention', options.lengths, B, T), -Infinity);
     const weights = e.softmax(1);
     const context = weights.unsqueeze(1).matmul(keys).squeeze(1); // [B, keySize]
     return [context, weights];
@@ -89,12 +90,11 @@ export class AdditiveAttention extends Module {
   }
 }
 
-/** A bool `[B, T]` mask, true where position t < lengths[b]. */
-export function lengthMask(op: string, lengths: ArrayLike<number>, B: number, T: number): Tensor {
+/** A bool `[B, T]` mask, true where position t < lengths[b] (lengths checked, named after `op`). */
+function paddingMask(op: string, lengths: ArrayLike<number>, B: number, T: number): Tensor {
   if (lengths.length !== B) throw new Error(`Kiln: ${op}: lengths has ${lengths.length} entries for a batch of ${B}`);
-  const l = Array.from(lengths);
-  l.forEach((v, b) => {
+  Array.from(lengths).forEach((v, b) => {
     if (!Number.isInteger(v) || v < 1 || v > T) throw new Error(`Kiln: ${op}: lengths[${b}] = ${v} must be in 1..${T}`);
   });
-  return lt(arange(T, { dtype: 'int32' }).reshape([1, T]), new Tensor(Int32Array.from(l), [B, 1], 'int32'));
+  return lengthsMask(lengths, T, { batchFirst: true }).gt(0);
 }
