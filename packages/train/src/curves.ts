@@ -1,3 +1,4 @@
+import { checkOptions } from '@kiln/tensor';
 import { writeFileAtomic } from '@kiln/nn';
 import type { History } from './fit.js';
 
@@ -34,7 +35,7 @@ interface Panel { name: string; label: string; series: string[]; ticks: number[]
  * when all their values lie in [0, 1]) in a panel below, each panel with ticks and a legend.
  */
 export function learningCurvesSvg(series: Record<string, number[]>, title = 'Learning curves', options: CurvesOptions = {}): string {
-  for (const k of Object.keys(options)) if (k !== 'bestEpoch') throw new Error(`Kiln: learningCurvesSvg: unknown option '${k}' (known: bestEpoch)`);
+  checkOptions('learningCurvesSvg', options, { bestEpoch: (v) => (v === null || (Number.isInteger(v) && (v as number) >= 1) ? null : 'an epoch number (an integer >= 1) or null') });
   const names = Object.keys(series).filter((k) => series[k]!.some(Number.isFinite));
   const values = (ks: string[]) => ks.flatMap((k) => series[k]!.filter(Number.isFinite));
   const losses = names.filter((k) => /loss/i.test(k)), others = names.filter((k) => !/loss/i.test(k));

@@ -145,21 +145,21 @@ describe('fit: bad options', () => {
   const cases: [string, (o: FitOptions) => FitOptions, RegExp][] = [
     ['epochs 0', (o) => ({ ...o, epochs: 0 }), /Kiln: fit: epochs must be a positive integer, got 0/],
     ['epochs 1.5', (o) => ({ ...o, epochs: 1.5 }), /epochs must be a positive integer, got 1\.5/],
-    ['train not iterable', (o) => ({ ...o, train: 5 as never }), /Kiln: fit: train must be an iterable .*got 5/],
-    ['dev not iterable', (o) => ({ ...o, dev: {} as never }), /Kiln: fit: dev must be an iterable/],
+    ['train not iterable', (o) => ({ ...o, train: 5 as never }), /Kiln: fit: option 'train' must be an iterable .*got 5/],
+    ['dev not iterable', (o) => ({ ...o, dev: {} as never }), /Kiln: fit: option 'dev' must be an iterable/],
     ['loss missing', (o) => ({ ...o, loss: undefined as never }), /Kiln: fit: loss must be a function/],
-    ['optimizer missing', (o) => ({ ...o, optimizer: {} as never }), /Kiln: fit: optimizer must be an Optimizer/],
+    ['optimizer missing', (o) => ({ ...o, optimizer: {} as never }), /Kiln: fit: option 'optimizer' must be an Optimizer/],
     ['metric not a function', (o) => ({ ...o, metrics: { acc: 3 as never } }), /Kiln: fit: metric 'acc' must be a function/],
     ['early stopping without dev', (o) => ({ ...o, dev: undefined, earlyStopping: { monitor: 'loss' } }), /Kiln: fit: earlyStopping monitors 'loss' on the dev set, but no dev set was given/],
     ['unknown monitor', (o) => ({ ...o, earlyStopping: { monitor: 'f1' } }), /earlyStopping monitors 'f1', which is not 'loss' or one of the metrics \[accuracy\]/],
     ['inherited name as monitor', (o) => ({ ...o, earlyStopping: { monitor: 'toString' } }), /earlyStopping monitors 'toString'/],
     ['negative patience', (o) => ({ ...o, earlyStopping: { monitor: 'loss', patience: -1 } }), /earlyStopping\.patience must be an integer >= 0, got -1/],
-    ['bad mode', (o) => ({ ...o, earlyStopping: { monitor: 'loss', mode: 'up' as never } }), /earlyStopping\.mode must be 'min' or 'max', got 'up'/],
+    ['bad mode', (o) => ({ ...o, earlyStopping: { monitor: 'loss', mode: 'up' as never } }), /Kiln: fit: option 'earlyStopping\.mode' must be one of 'min', 'max', got 'up'/],
     ['negative minDelta', (o) => ({ ...o, earlyStopping: { monitor: 'loss', minDelta: -0.1 } }), /earlyStopping\.minDelta must be >= 0, got -0\.1/],
     ['checkpoint every 0', (o) => ({ ...o, checkpoint: { dir: '/tmp/x', every: 0 } }), /Kiln: fit: checkpoint\.every must be a positive integer \(epochs\), got 0/],
     ['checkpoint name with a slash', (o) => ({ ...o, checkpoint: { dir: '/tmp/x', every: 1, name: 'a/b' } }), /checkpoint\.name must be a file name without slashes, got 'a\/b'/],
     ['checkpoint without dir', (o) => ({ ...o, checkpoint: { dir: '', every: 1 } }), /checkpoint\.dir must be a directory path/],
-    ['bad progress mode', (o) => ({ ...o, progress: 'fancy' as never }), /Kiln: fit: progress must be 'auto', 'bar', 'lines' or false, got "fancy"/],
+    ['bad progress mode', (o) => ({ ...o, progress: 'fancy' as never }), /Kiln: fit: option 'progress' must be 'auto', 'bar', 'lines' or false, got 'fancy'/],
   ];
   it.each(cases)('%s', async (_, change, message) => {
     const { model, ...o } = base();

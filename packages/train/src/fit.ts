@@ -1,4 +1,4 @@
-import { Tensor, noGrad } from '@kiln/tensor';
+import { Tensor, checkOptions, isOptionsObject, noGrad, type OptionKind } from '@kiln/tensor';
 import { Module, saveSafetensors, type StateDict } from '@kiln/nn';
 import { clipGradNorm, type Optimizer, type LRScheduler } from '@kiln/optim';
 import { makeReporter, type ProgressMode } from './progress.js';
@@ -163,11 +163,55 @@ function concatRows(ts: Tensor[]): Tensor {
 
 const isIterable = (v: unknown): boolean => v != null && typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
 
+const iterableKind = (v: unknown): string | null => (isIterable(v) ? null : 'an iterable of [input, target] batches (e.g. a DataLoader)');
+
+/** Kinds of fit's options (checked by @kiln/tensor's shared checkOptions); nested objects are checked key by key below. */
+const FIT_SPEC: Record<string, OptionKind> = {
+  train: iterableKind,
+  dev: iterableKind,
+  loss: 'function',
+  optimizer: (v) => {
+    const opt = v as Partial<Optimizer> | null;
+    return opt && typeof opt === 'object' && typeof opt.step === 'function' && Array.isArray(opt.paramGroups) ? null : 'an Optimizer (e.g. new SGD(model.parameters(), { lr }))';
+  },
+  epochs: 'number',
+  schedule: (v) => (v !== null && typeof v === 'object' && typeof (v as { step?: unknown }).step === 'function' ? null : 'an LRScheduler'),
+  metrics: 'object',
+  callbacks: (v) => (v !== null && typeof v === 'object' && (!Array.isArray(v) || v.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c))) ? null : 'a Callbacks object or an array of them'),
+  progress: (v) => (v === 'auto' || v === 'bar' || v === 'lines' || v === false ? null : "'auto', 'bar', 'lines' or false"),
+  log: 'function',
+  earlyStopping: 'object',
+  checkpoint: 'object',
+  curves: 'string',
+  trainMetrics: 'boolean',
+  clipGradNorm: 'number',
+  tbptt: 'object',
+};
+const EARLY_STOPPING_SPEC: Record<string, OptionKind> = { monitor: 'string', patience: 'int', minDelta: 'number', mode: ['min', 'max'], restoreBest: 'boolean' };
+const CHECKPOINT_SPEC: Record<string, OptionKind> = { dir: 'string', every: 'int', name: 'string' };
+const TBPTT_SPEC: Record<string, OptionKind> = { steps: 'int', timeDim: 'int', carry: ['batch', 'epoch'] };
+const CALLBACKS_SPEC: Record<string, OptionKind> = { onEpochStart: 'function', onBatchEnd: 'function', onEpochEnd: 'function', onTrainEnd: 'function' };
+
+/** Checks a nested option object of fit, naming its keys `<name>.<key>` (e.g. `tbptt.steps`). */
+function checkNested(name: string, v: unknown, spec: Record<string, OptionKind>): void {
+  if (v === undefined) return;
+  const prefixed = (o: object) => Object.fromEntries(Object.entries(o).map(([k, x]) => [`${name}.${k}`, x]));
+  checkOptions('fit', prefixed(v as object), Object.fromEntries(Object.entries(spec).map(([k, kind]) => [`${name}.${k}`, kind])));
+}
+
 /** Validates fit's options up front, so a bad option fails before any training time is spent. */
-function checkOptions(model: Module, o: FitOptions): void {
+function checkFitOptions(model: Module, o: FitOptions): void {
   const fail = (msg: string): never => { throw new Error(`Kiln: fit: ${msg}`); };
   if (!model || typeof (model as { forward?: unknown }).forward !== 'function') fail(`model must be a Module with a forward method, got ${String(model)}`);
   if (!o || typeof o !== 'object') fail('options are required: { train, loss, optimizer, epochs, ... }');
+  // unknown keys and wrong types: the shared checker; the semantic checks follow
+  checkOptions('fit', o, FIT_SPEC);
+  checkNested('earlyStopping', o.earlyStopping, EARLY_STOPPING_SPEC);
+  checkNested('checkpoint', o.checkpoint, CHECKPOINT_SPEC);
+  checkNested('tbptt', o.tbptt, TBPTT_SPEC);
+  const cbList = o.callbacks === undefined ? [] : Array.isArray(o.callbacks) ? o.callbacks : [o.callbacks];
+  // plain callback objects must not hold misspelt hooks; class instances may carry other members
+  cbList.forEach((cb, i) => { if (isOptionsObject(cb)) checkNested(Array.isArray(o.callbacks) ? `callbacks[${i}]` : 'callbacks', cb, CALLBACKS_SPEC); });
   if (!Number.isInteger(o.epochs) || o.epochs < 1) fail(`epochs must be a positive integer, got ${String(o.epochs)}`);
   if (!isIterable(o.train)) fail(`train must be an iterable of [input, target] batches (e.g. a DataLoader), got ${String(o.train)}`);
   if (o.dev !== undefined && !isIterable(o.dev)) fail(`dev must be an iterable of [input, target] batches (e.g. a DataLoader), got ${String(o.dev)}`);
@@ -183,7 +227,6 @@ function checkOptions(model: Module, o: FitOptions): void {
     }
     if (es.patience !== undefined && !(Number.isInteger(es.patience) && es.patience >= 0)) fail(`earlyStopping.patience must be an integer >= 0, got ${es.patience}`);
     if (es.minDelta !== undefined && !(es.minDelta >= 0)) fail(`earlyStopping.minDelta must be >= 0, got ${es.minDelta}`);
-    if (es.mode !== undefined && es.mode !== 'min' && es.mode !== 'max') fail(`earlyStopping.mode must be 'min' or 'max', got '${String(es.mode)}'`);
   }
   const c = o.checkpoint;
   if (c) {
@@ -195,18 +238,15 @@ function checkOptions(model: Module, o: FitOptions): void {
   if (o.clipGradNorm !== undefined && !(typeof o.clipGradNorm === 'number' && o.clipGradNorm > 0)) fail(`clipGradNorm must be a number > 0 (a max gradient norm), got ${String(o.clipGradNorm)}`);
   const tb = o.tbptt;
   if (tb !== undefined) {
-    if (tb === null || typeof tb !== 'object') fail(`tbptt must be an object { steps, timeDim?, carry? }, got ${String(tb)}`);
-    for (const k of Object.keys(tb)) if (!['steps', 'timeDim', 'carry'].includes(k)) fail(`tbptt: unknown option '${k}' (expected steps, timeDim, carry)`);
     if (!(Number.isInteger(tb.steps) && tb.steps >= 1)) fail(`tbptt.steps must be a positive integer, got ${String(tb.steps)}`);
     if (tb.timeDim !== undefined && !(Number.isInteger(tb.timeDim) && tb.timeDim >= 0)) fail(`tbptt.timeDim must be an integer >= 0, got ${String(tb.timeDim)}`);
-    if (tb.carry !== undefined && tb.carry !== 'batch' && tb.carry !== 'epoch') fail(`tbptt.carry must be 'batch' or 'epoch', got ${JSON.stringify(tb.carry)}`);
     if (typeof (model as Partial<Stateful>).forwardWithState !== 'function') fail('tbptt needs a Stateful model: forwardWithState(x, state) => [output, state]');
   }
 }
 
 /** Trains `model` for `epochs`, returning the per-epoch history. */
 export async function fit(model: Module, options: FitOptions): Promise<History> {
-  checkOptions(model, options);
+  checkFitOptions(model, options);
   const { train, dev, loss, optimizer, epochs, tbptt: tb } = options;
   const cbs = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
   const metrics = options.metrics ?? {};

@@ -127,8 +127,8 @@ describe('fit: backpropagation through time', () => {
     const d = delayedSign(2, 4, 0);
     const base = { train: batches(d, 2), loss: seqLoss, optimizer: new SGD(model.parameters(), { lr: 0.1 }), epochs: 1, ...quiet };
     await expect(fit(model, { ...base, tbptt: { steps: 0 } })).rejects.toThrow('Kiln: fit: tbptt.steps must be a positive integer, got 0');
-    await expect(fit(model, { ...base, tbptt: { steps: 2, window: 3 } as never })).rejects.toThrow(/tbptt: unknown option 'window'/);
-    await expect(fit(model, { ...base, tbptt: { steps: 2, carry: 'forever' } as never })).rejects.toThrow(/tbptt.carry must be 'batch' or 'epoch', got "forever"/);
+    await expect(fit(model, { ...base, tbptt: { steps: 2, window: 3 } as never })).rejects.toThrow(/Kiln: fit: unknown option 'tbptt\.window' \(known: tbptt\.steps, tbptt\.timeDim, tbptt\.carry\)/);
+    await expect(fit(model, { ...base, tbptt: { steps: 2, carry: 'forever' } as never })).rejects.toThrow(/Kiln: fit: option 'tbptt\.carry' must be one of 'batch', 'epoch', got 'forever'/);
     await expect(fit(model, { ...base, tbptt: { steps: 2, timeDim: -1 } })).rejects.toThrow(/tbptt.timeDim must be an integer >= 0, got -1/);
     await expect(fit(model, { ...base, clipGradNorm: 0 })).rejects.toThrow('Kiln: fit: clipGradNorm must be a number > 0 (a max gradient norm), got 0');
     const plain = new Elman(1, 3, 2, true) as unknown as { forwardWithState?: unknown };
