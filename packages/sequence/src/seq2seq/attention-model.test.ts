@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Generator, getBackend, manualSeed, setBackend, type Tensor } from '@kiln/tensor';
-import { Adam, clipGradNorm } from '@kiln/optim';
+import { getBackend, manualSeed, setBackend } from '@kiln/tensor';
+import { greedyAll, train } from './test-utils/train.js';
 import { Tokenizer } from '../text/index.js';
 import { EncoderDecoder } from './attention-model.js';
 import { beamSearch, greedyDecode, sequenceLogProb } from './beam-search.js';
@@ -11,41 +11,6 @@ import { bleu } from './bleu.js';
 import { dateSplits, type DatePair } from './dates.js';
 import { errorAnalysis } from './error-analysis.js';
 import { saveAttentionHeatmap } from './heatmap.js';
-
-/** Trains with teacher forcing on length-bucketed batches (less padding), Adam and clipping. */
-function train(model: EncoderDecoder, src: number[][], tgt: number[][], opts: { epochs: number; batch: number; lr: number; seed: number; after?: (epoch: number) => boolean }): number[] {
-  const order = [...src.keys()].sort((a, b) => src[a]!.length - src[b]!.length);
-  const batches: number[][] = [];
-  for (let i = 0; i < order.length; i += opts.batch) batches.push(order.slice(i, i + opts.batch));
-  const opt = new Adam(model.parameters(), { lr: opts.lr });
-  const g = new Generator(opts.seed), losses: number[] = [];
-  for (let ep = 0; ep < opts.epochs; ep++) {
-    let total = 0;
-    for (const bi of g.permutation(batches.length)) {
-      const idx = batches[bi]!;
-      const s = idx.map((i) => src[i]!), y = idx.map((i) => tgt[i]!);
-      opt.zeroGrad();
-      const loss = model.loss(EncoderDecoder.pad(s, model.padId), s.map((q) => q.length), EncoderDecoder.pad(y, model.padId));
-      loss.backward();
-      clipGradNorm(model.parameters(), 5);
-      opt.step();
-      total += loss.item();
-    }
-    losses.push(total / batches.length);
-    if (opts.after?.(ep)) break;
-  }
-  return losses;
-}
-
-function greedyAll(model: EncoderDecoder, src: number[][], maxLength: number): { tokens: number[][]; weights: number[][][] } {
-  const tokens: number[][] = [], weights: number[][][] = [];
-  for (let i = 0; i < src.length; i += 200) {
-    const s = src.slice(i, i + 200);
-    const r = model.greedy(EncoderDecoder.pad(s, model.padId), s.map((q) => q.length), maxLength);
-    tokens.push(...r.tokens); weights.push(...r.weights);
-  }
-  return { tokens, weights };
-}
 
 describe('EncoderDecoder: teacher forcing and the step function agree', () => {
   it('log P(y|x) from the teacher-forced logits equals sequenceLogProb through stepFunction; greedy == batch greedy', () => {
@@ -69,28 +34,6 @@ describe('EncoderDecoder: teacher forcing and the step function agree', () => {
     expect(() => new EncoderDecoder(5, 5, { padId: 0, bosId: 1 } as never)).toThrow(/EncoderDecoder: eosId is required/);
     expect(() => new EncoderDecoder(5, 5, { padId: 0, bosId: 1, eosId: 2, hidden: 3 } as never)).toThrow(/EncoderDecoder.*hidden/);
   });
-});
-
-describe('plain encoder–decoder (no attention) learns to reverse strings of 2–5 symbols (6 kinds)', () => {
-  it('reaches ≥ 70% exact match on held-out strings', () => {
-    const g = new Generator(5);
-    const make = (n: number) => Array.from({ length: n }, () => Array.from({ length: g.randint(2, 6) }, () => 3 + g.randint(0, 6)));
-    const trainX = make(1000), testX = make(200);
-    manualSeed(1);
-    const m = new EncoderDecoder(9, 9, { padId: 0, bosId: 1, eosId: 2, embeddingDim: 8, encoderHidden: 32, decoderHidden: 48, attention: false });
-    const previous = getBackend().name;
-    setBackend('wasm');
-    try {
-      const losses = train(m, trainX, trainX.map((x) => [...x].reverse().concat(2)), { epochs: 10, batch: 50, lr: 0.01, seed: 2 });
-      const out = greedyAll(m, testX, 8).tokens;
-      const acc = out.filter((o, i) => o.join() === [...testX[i]!].reverse().join()).length / testX.length;
-      console.log(`reverse (plain encoder–decoder, GRU 32×2 → 48): loss ${losses[0]!.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}, held-out exact match ${(100 * acc).toFixed(1)}%`);
-      expect(losses.at(-1)!).toBeLessThan(losses[0]! / 5);
-      expect(acc).toBeGreaterThanOrEqual(0.7); // chance: < 1/6² per string
-    } finally {
-      setBackend(previous);
-    }
-  }, 60_000);
 });
 
 describe('attention model on human-readable dates → ISO', () => {
