@@ -1,4 +1,4 @@
-import { Tensor, tensor, Generator } from '@kiln/tensor';
+import { Tensor, tensor, Generator, checkOptions } from '@kiln/tensor';
 
 /** Image augmentation on NCHW float batches; each function draws per-image randomness from `generator`. */
 
@@ -24,6 +24,10 @@ export function randomHorizontalFlip(x: Tensor, generator: Generator, p = 0.5): 
 /** Pads each image by `padding` (zeros) and crops a random `size` window (default the original size). */
 export function randomCrop(x: Tensor, generator: Generator, options: { padding?: number; size?: [number, number] } = {}): Tensor {
   const [n, c, h, w] = checkNCHW('randomCrop', x);
+  checkOptions('randomCrop', options, {
+    padding: 'nonnegint',
+    size: (v) => (Array.isArray(v) && v.length === 2 && v.every((s) => Number.isInteger(s) && s > 0) ? null : 'a pair of positive integers [height, width]'),
+  });
   const pad = options.padding ?? 0;
   const [oh, ow] = options.size ?? [h, w];
   if (oh > h + 2 * pad || ow > w + 2 * pad) throw new Error(`Kiln: randomCrop: size [${oh},${ow}] larger than padded image [${h + 2 * pad},${w + 2 * pad}]`);
@@ -41,6 +45,7 @@ export function randomCrop(x: Tensor, generator: Generator, options: { padding?:
 /** Adds a random brightness offset in [-brightness, brightness] per image and a per-channel colour shift in [-shift, shift]. */
 export function colorShift(x: Tensor, generator: Generator, options: { brightness?: number; shift?: number } = {}): Tensor {
   const [n, c, h, w] = checkNCHW('colorShift', x);
+  checkOptions('colorShift', options, { brightness: 'number', shift: 'number' });
   const b = options.brightness ?? 0.1, s = options.shift ?? 0;
   const src = x.dataSync(), out = new Float32Array(src.length);
   for (let i = 0; i < n; i++) {

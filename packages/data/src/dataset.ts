@@ -1,4 +1,6 @@
-import { Tensor, tensor, Generator, stack } from '@kiln/tensor';
+import { Tensor, tensor, Generator, stack, checkOptions, type OptionKind } from '@kiln/tensor';
+
+const generatorKind: OptionKind = (v) => (v instanceof Generator ? null : 'a Generator');
 
 /** A map-style dataset: `length` items, item `i` is a tuple of tensors. */
 export interface Dataset<T extends Tensor[] = Tensor[]> {
@@ -60,6 +62,7 @@ export class Subset<T extends Tensor[] = Tensor[]> implements Dataset<T> {
  * dataset's length, or fractions summing to 1 (remainders go to the first subsets, as in PyTorch).
  */
 export function randomSplit<T extends Tensor[]>(dataset: Dataset<T>, sizes: readonly number[], options: { seed?: number; generator?: Generator } = {}): Subset<T>[] {
+  checkOptions('randomSplit', options, { seed: 'finite', generator: generatorKind });
   const n = dataset.length;
   let lengths: number[];
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -109,6 +112,7 @@ export class DataLoader implements Iterable<Tensor[]> {
   readonly dropLast: boolean;
   private readonly generator: Generator;
   constructor(readonly dataset: Dataset, private readonly options: DataLoaderOptions = {}) {
+    checkOptions('DataLoader', options, { batchSize: 'number', shuffle: 'boolean', seed: 'finite', generator: generatorKind, dropLast: 'boolean', transform: 'function' });
     this.batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`Kiln: DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
     this.shuffle = options.shuffle ?? false;

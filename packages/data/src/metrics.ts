@@ -1,7 +1,8 @@
-import { Tensor, argmax } from '@kiln/tensor';
+import { Tensor, argmax, checkOptions, type OptionKind } from '@kiln/tensor';
 
 /** Class predictions from model outputs: argmax over dim 1 for [N, C], threshold 0.5 (or 0 for logits) for [N] / [N, 1]. */
 export function predictions(output: Tensor, options: { threshold?: number } = {}): Int32Array {
+  checkOptions('predictions', options, { threshold: 'number' });
   if (output.shape.length === 2 && output.shape[1]! > 1) return Int32Array.from(argmax(output, 1).dataSync() as ArrayLike<number>);
   const t = options.threshold ?? 0.5;
   return Int32Array.from(output.dataSync() as ArrayLike<number>, (v) => (v >= t ? 1 : 0));
@@ -53,7 +54,10 @@ function perClass(m: number[][], c: number): { precision: number; recall: number
   return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
 }
 
+const CLASS_METRIC_SPEC: Record<string, OptionKind> = { average: ['binary', 'macro'], positive: 'nonnegint', numClasses: 'posint' };
+
 function score(kind: 'precision' | 'recall' | 'f1', pred: Tensor | ArrayLike<number>, target: Tensor | ArrayLike<number>, o: ClassMetricOptions): number {
+  checkOptions(kind === 'f1' ? 'f1Score' : kind, o, CLASS_METRIC_SPEC);
   const m = confusionMatrix(pred, target, o.numClasses);
   if ((o.average ?? 'binary') === 'binary') return perClass(m, o.positive ?? 1)[kind];
   return m.reduce((s, _, c) => s + perClass(m, c)[kind], 0) / Math.max(1, m.length);

@@ -1,4 +1,4 @@
-import { Generator } from '@kiln/tensor';
+import { Generator, checkOptions, type OptionKind } from '@kiln/tensor';
 
 /** How one hyperparameter is sampled: uniform in [min, max], log10-uniform (α = 10^r), or β = 1 − 10^r. */
 export type ParamSpace =
@@ -37,7 +37,13 @@ function sample(s: ParamSpace, g: Generator): number | string {
 }
 
 function checkSpace(name: string, s: ParamSpace): void {
-  if (s.kind === 'choice') { if (s.values.length === 0) throw new Error(`Kiln: randomSearch: '${name}' has no choices`); return; }
+  const where = `randomSearch: space '${name}'`;
+  const kinds = ['uniform', 'log', 'oneMinusLog', 'int', 'choice'];
+  const values = (v: unknown) => (Array.isArray(v) && v.every((e) => typeof e === 'number' || typeof e === 'string') ? null : 'an array of numbers or strings');
+  const spec: Record<string, OptionKind> = (s as { kind?: unknown } | null)?.kind === 'choice' ? { kind: kinds, values } : { kind: kinds, min: 'finite', max: 'finite' };
+  checkOptions(where, s, spec, 'the space');
+  if (s.kind === undefined) throw new Error(`Kiln: ${where}: needs a kind ('uniform', 'log', 'oneMinusLog', 'int' or 'choice')`);
+  if (s.kind === 'choice') { if (!s.values || s.values.length === 0) throw new Error(`Kiln: randomSearch: '${name}' has no choices`); return; }
   if (!(s.min <= s.max)) throw new Error(`Kiln: randomSearch: '${name}' needs min <= max, got [${s.min}, ${s.max}]`);
   if (s.kind === 'log' && !(s.min > 0)) throw new Error(`Kiln: randomSearch: log range of '${name}' must be positive, got [${s.min}, ${s.max}]`);
   if (s.kind === 'oneMinusLog' && !(s.max < 1)) throw new Error(`Kiln: randomSearch: oneMinusLog range of '${name}' must stay below 1, got [${s.min}, ${s.max}]`);
@@ -61,6 +67,7 @@ export async function randomSearch(
   options: RandomSearchOptions,
 ): Promise<{ best: Trial; trials: Trial[]; spaces: Record<string, ParamSpace>[] }> {
   for (const [k, s] of Object.entries(space)) checkSpace(k, s);
+  checkOptions('randomSearch', options, { trials: 'number', rounds: 'nonnegint', mode: ['max', 'min'], seed: 'finite', topFraction: 'prob' });
   if (!Number.isInteger(options.trials) || options.trials < 1) throw new Error(`Kiln: randomSearch: trials must be a positive integer, got ${options.trials}`);
   const g = new Generator(options.seed ?? 0), sign = (options.mode ?? 'max') === 'max' ? -1 : 1;
   const trials: Trial[] = [], spaces = [space];

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Tensor, tensor } from '@kiln/tensor';
+import { Tensor, tensor, checkOptions } from '@kiln/tensor';
 import { TensorDataset, randomSplit, takeRows } from '../dataset.js';
 
 const SIZE = 28 * 28;
@@ -38,6 +38,7 @@ export function readMnistDigits(req: MnistRequire = createRequire(import.meta.ur
  * digit in the package's order (shuffle or randomSplit before use).
  */
 export function loadMnist(options: { flat?: boolean } = {}): { images: Tensor; labels: Tensor } {
+  checkOptions('loadMnist', options, { flat: 'boolean' });
   const raws = readMnistDigits();
   const n = raws.reduce((a, r) => a + Math.floor(r.length / SIZE), 0);
   const x = new Float32Array(n * SIZE);
@@ -74,7 +75,8 @@ export interface MnistSplit { images: Tensor; labels: Tensor }
  * in [0, 1]; normalise with statistics of `train` only.
  */
 export function loadMnistSplits(options: MnistSplitsOptions = {}): { train: MnistSplit; dev: MnistSplit; test: MnistSplit } {
-  for (const k of Object.keys(options)) if (!['seed', 'sizes', 'flat'].includes(k)) throw new Error(`Kiln: loadMnistSplits: unknown option '${k}' (known: seed, sizes, flat)`);
+  // sizes: any array here, so that its semantic check below names the three sizes wanted
+  checkOptions('loadMnistSplits', options, { seed: 'finite', sizes: (v) => (Array.isArray(v) ? null : 'an array [train, dev, test]'), flat: 'boolean' });
   const sizes = options.sizes ?? [8000, 1000, 1000];
   if (!Array.isArray(sizes) || sizes.length !== 3 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
     throw new Error(`Kiln: loadMnistSplits: sizes must be three positive integers [train, dev, test], got ${JSON.stringify(sizes)}`);

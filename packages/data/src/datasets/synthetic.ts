@@ -1,4 +1,4 @@
-import { Tensor, tensor, Generator } from '@kiln/tensor';
+import { Tensor, tensor, Generator, checkOptions } from '@kiln/tensor';
 
 /** A synthetic 2-D classification set: X [N, 2] float32, y [N] int32. */
 export interface Points { x: Tensor; y: Tensor }
@@ -14,6 +14,7 @@ function checkN(op: string, n: number): void {
 /** The course's planar "flower": two classes on the petals of r = a·sin(4θ), with noise. */
 export function planarFlower(n = 400, options: { seed?: number; noise?: number } = {}): Points {
   checkN('planarFlower', n);
+  checkOptions('planarFlower', options, { seed: 'finite', noise: 'number' });
   const g = new Generator(options.seed ?? 1), noise = options.noise ?? 0.2;
   const per = Math.floor(n / 2), a = 4, xs: number[] = [], ys: number[] = [];
   for (let j = 0; j < 2; j++) {
@@ -30,6 +31,7 @@ export function planarFlower(n = 400, options: { seed?: number; noise?: number }
 /** Two interleaving half circles. */
 export function moons(n = 200, options: { seed?: number; noise?: number } = {}): Points {
   checkN('moons', n);
+  checkOptions('moons', options, { seed: 'finite', noise: 'number' });
   const g = new Generator(options.seed ?? 1), noise = options.noise ?? 0.1, xs: number[] = [], ys: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = i % 2, t = Math.PI * g.random();
@@ -43,6 +45,7 @@ export function moons(n = 200, options: { seed?: number; noise?: number } = {}):
 /** A small circle (class 1) inside a large one (class 0). */
 export function circles(n = 200, options: { seed?: number; noise?: number; factor?: number } = {}): Points {
   checkN('circles', n);
+  checkOptions('circles', options, { seed: 'finite', noise: 'number', factor: 'number' });
   const g = new Generator(options.seed ?? 1), noise = options.noise ?? 0.05, factor = options.factor ?? 0.5, xs: number[] = [], ys: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = i % 2, t = 2 * Math.PI * g.random(), r = c === 1 ? factor : 1;
@@ -55,6 +58,7 @@ export function circles(n = 200, options: { seed?: number; noise?: number; facto
 /** `classes` interleaved spiral arms (CS231n's spiral data). */
 export function spirals(n = 300, options: { seed?: number; noise?: number; classes?: number } = {}): Points {
   checkN('spirals', n);
+  checkOptions('spirals', options, { seed: 'finite', noise: 'number', classes: 'posint' });
   const g = new Generator(options.seed ?? 1), noise = options.noise ?? 0.2, k = options.classes ?? 3;
   const per = Math.floor(n / k), xs: number[] = [], ys: number[] = [];
   for (let c = 0; c < k; c++) {
