@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getBackend, manualSeed, setBackend } from '@kiln/tensor';
+import { getBackend, gradcheck, manualSeed, setBackend } from '@kiln/tensor';
 import { greedyAll, train } from './test-utils/train.js';
 import { Tokenizer } from '../text/index.js';
 import { EncoderDecoder } from './attention-model.js';
@@ -27,6 +27,17 @@ describe('EncoderDecoder: teacher forcing and the step function agree', () => {
         const g = greedyDecode(step, { maxLength: 6, eos: 2, state });
         expect(g.tokens).toEqual(m.greedy(EncoderDecoder.pad([x[b]!], 0), [x[b]!.length], 6).tokens[0]);
       });
+    }
+  });
+
+  it('gradchecks in float64 (teacher-forced loss wrt every parameter; padded sources)', () => {
+    manualSeed(4);
+    for (const attention of [true, false]) {
+      const m = new EncoderDecoder(6, 5, { padId: 0, bosId: 1, eosId: 2, embeddingDim: 2, encoderHidden: 2, decoderHidden: 3, attentionHidden: 2, attention });
+      m.double();
+      const x = EncoderDecoder.pad([[3, 4, 5], [5]], 0), y = EncoderDecoder.pad([[3, 2], [4, 3, 2]], 0);
+      const res = gradcheck(() => m.loss(x, [3, 1], y), m.parameters());
+      expect(res.ok).toBe(true);
     }
   });
 

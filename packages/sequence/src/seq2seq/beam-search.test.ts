@@ -122,6 +122,7 @@ describe('beamSearch', () => {
     expect(() => beamSearch(step, { beamWidth: 2, maxLength: 3, eos: 0, beam: 2 } as never)).toThrow(/beamSearch.*beam/);
     expect(() => beamSearch('x' as never, { beamWidth: 2, maxLength: 3, eos: 0 })).toThrow(/beamSearch: step must be a function/);
     expect(() => greedyDecode(step, { maxLength: 0, eos: 0 })).toThrow(/greedyDecode: maxLength/);
+    expect(() => beamSearch(step, { beamWidth: 2, maxLength: 3, eos: 3, state: '' })).toThrow(/beamSearch: eos = 3 is outside the step's vocabulary of 3/);
     const bad: StepFunction<null> = () => ({ logProbs: [[0, 0]], states: [null, null] });
     expect(() => beamSearch(bad, { beamWidth: 2, maxLength: 3, eos: 0 })).toThrow(/step returned 2 states for 1 hypotheses/);
   });

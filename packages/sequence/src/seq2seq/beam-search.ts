@@ -107,6 +107,7 @@ export function beamSearch<S>(step: StepFunction<S>, options: BeamSearchOptions<
     if (!Array.isArray(out.states) || out.states.length !== alive.length) {
       throw new Error(`Kiln: ${fn}: step returned ${Array.isArray(out.states) ? out.states.length : 'no'} states for ${alive.length} hypotheses`);
     }
+    if (t === 0 && !(eos < rows[0]!.length)) throw new Error(`Kiln: ${fn}: eos = ${eos} is outside the step's vocabulary of ${rows[0]!.length}`);
     // the best `width` expansions (width = live slots), by log probability; ties → lower hypothesis, lower token
     const width = beamWidth - done.length;
     const best: { h: number; v: number; lp: number }[] = [];
