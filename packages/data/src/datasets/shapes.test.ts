@@ -43,7 +43,7 @@ describe('colorShapes', () => {
       const plane = s * s, lum = (p: number) => Math.max(...[0, 1, 2].map((c) => x[i * 3 * plane + c * plane + p]!));
       const inside = m.findIndex((on, p) => on && m[p - 1] && m[p + 1] && m[p - s] && m[p + s]);
       expect(lum(inside)).toBeGreaterThan(lum(0));
-      fill[y[i]!] += area / ((x1 - x0 + 1) * (y1 - y0 + 1)) / (n / 4);
+      fill[y[i]!]! += area / ((x1 - x0 + 1) * (y1 - y0 + 1)) / (n / 4);
     }
     const [circle, square, triangle, star] = fill as [number, number, number, number];
     expect(circle).toBeGreaterThan(0.7);

@@ -20,8 +20,8 @@ describe('ecgBeats', () => {
       const r = row.indexOf(Math.max(...row));
       // mean of the 0.08–0.16 s after the R peak, relative to the mean of the 0.3–0.1 s before it
       const after = row.slice(r + 10, r + 20), before = row.slice(Math.max(0, r - 38), r - 13);
-      peak[y[i]!] += row[r]! / (n / 3);
-      st[y[i]!] += (after.reduce((a, b) => a + b, 0) / after.length - before.reduce((a, b) => a + b, 0) / before.length) / (n / 3);
+      peak[y[i]!]! += row[r]! / (n / 3);
+      st[y[i]!]! += (after.reduce((a, b) => a + b, 0) / after.length - before.reduce((a, b) => a + b, 0) / before.length) / (n / 3);
     }
     expect(peak[1]!).toBeGreaterThan(peak[0]! + 0.3);
     expect(st[2]!).toBeGreaterThan(st[0]! + 0.1);
