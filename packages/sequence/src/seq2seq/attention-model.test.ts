@@ -111,13 +111,18 @@ describe('attention model on human-readable dates → ISO', () => {
     console.log(`attention: year digits attend mostly to the source's last 4 characters in ${hits}/${n} cases`);
     expect(n).toBeGreaterThan(100);
     expect(hits / n).toBeGreaterThan(0.9);
-    const i = test.findIndex((p) => p.format === 'dddd, mmmm d yyyy');
-    const path = join(process.env.KILN_HEATMAP_DIR ?? dir, 'attention-dates.svg');
-    await saveAttentionHeatmap(path, out.weights[i]!, {
-      rowLabels: [...tgtTok.decode(out.tokens[i]!), '<eos>'].slice(0, out.weights[i]!.length),
-      colLabels: [...test[i]!.human.toLowerCase()],
-      title: `${test[i]!.human} → ${tgtTok.decode(out.tokens[i]!)}`,
-    });
+    // maps of three formats (set KILN_HEATMAP_DIR to keep them); the first is checked below
+    let path = '', i = -1;
+    for (const format of ['dddd, mmmm d yyyy', 'M/d/yy', 'MMMM do, yyyy']) {
+      const k = test.findIndex((p) => p.format === format);
+      const file = join(process.env.KILN_HEATMAP_DIR ?? dir, `attention-${format.replace(/[^a-zA-Z]+/g, '-')}.svg`);
+      await saveAttentionHeatmap(file, out.weights[k]!, {
+        rowLabels: [...tgtTok.decode(out.tokens[k]!), '<eos>'].slice(0, out.weights[k]!.length),
+        colLabels: [...test[k]!.human.toLowerCase()],
+        title: `${test[k]!.human} → ${tgtTok.decode(out.tokens[k]!)}`,
+      });
+      if (i < 0) [path, i] = [file, k];
+    }
     const svg = await readFile(path, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<rect x="\d+" y="\d+" width="22"/g)!.length).toBe(out.weights[i]!.length * testSrc[i]!.length);
