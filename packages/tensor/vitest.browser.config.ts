@@ -32,14 +32,18 @@ const CHROMIUM_FLAGS = [
 const conditions = ['@kiln/source', 'module', 'browser', 'import', 'default'];
 
 /**
- * Test files that run in the browser: the op suite, autograd and creation.
- * Not here, and why:
- * - src/memory.test.ts: reads process.memoryUsage() and forces node's gc (Node-only by design);
- * - src/backends/wasm/*.test.ts: the kernels' own tests, driven by Node's worker_threads where
- *   they test the pool (pool.test.ts), and covered in the browser through the ops that call them;
- * - src/float16.test.ts, src/options.test.ts: not op tests (pure TypeScript, no backend).
+ * Test files that run in the browser: the op suite, autograd, creation, the Wasm backend's own
+ * kernel and worker-pool tests, and the other backend-free files. Left out, and why:
+ * - src/memory.test.ts (both runs): Node-only by design — it reads process.memoryUsage() and
+ *   forces Node's gc;
+ * - src/backends/wasm/pool.test.ts (plain page only): it tests the worker pool, which exists only
+ *   with shared memory, and asserts the threaded build; it runs in the isolated page.
  */
-const include = ['src/ops/*.test.ts', 'src/autograd.test.ts', 'src/creation.test.ts', 'test-browser/*.test.ts'];
+const include = [
+  'src/ops/*.test.ts', 'src/autograd.test.ts', 'src/creation.test.ts', 'src/float16.test.ts', 'src/options.test.ts',
+  'src/backends/wasm/**/*.test.ts', 'test-browser/*.test.ts',
+];
+const excludeWhenSingle = ['src/backends/wasm/pool.test.ts'];
 
 const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -53,6 +57,7 @@ function project(name: 'chromium-threaded' | 'chromium-single', isolated: boolea
     test: {
       name,
       include,
+      exclude: isolated ? [] : excludeWhenSingle,
       setupFiles: ['test-browser/setup.ts'],
       provide: { kilnBrowserMode: isolated ? 'threaded' : 'single' },
       testTimeout: 60_000,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { getNumThreads, kernels, listBackends, setNumThreads, withBackend, type GemmArgs } from '../../backend.js';
+import { getNumThreads, kernels, listBackends, setNumThreads, threadsReady, withBackend, type GemmArgs } from '../../backend.js';
 import { conv2d, randn, manualSeed, tensor, wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 import { rand } from './test-utils/data.js';
@@ -91,7 +91,7 @@ describe('wasm GEMM against the reference kernel', () => {
     }
   }
 
-  it('gives bit-identical results on 1 and 2 threads', () => {
+  it('gives bit-identical results on 1 and 2 threads', async () => {
     const run = (threads: number): Float32Array => {
       withBackend('wasm', () => setNumThreads(threads));
       const out = new Float32Array(96 * 200);
@@ -103,12 +103,15 @@ describe('wasm GEMM against the reference kernel', () => {
       return out;
     };
     const one = run(1);
-    // Workers start asynchronously; repeat so at least some runs use them.
-    for (let i = 0; i < 20; i++) expect(run(2)).toEqual(one);
+    // Wait for the workers instead of hoping they start during the loop (in a browser they cannot
+    // start while this thread runs synchronously).
+    withBackend('wasm', () => setNumThreads(2));
+    await withBackend('wasm', () => threadsReady());
+    for (let i = 0; i < 5; i++) expect(run(2)).toEqual(one);
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
   });
 
-  it('4 threads, tasks alternating between 2 and 4 threads, accumulating: the 1-thread results', () => {
+  it('4 threads, tasks alternating between 2 and 4 threads, accumulating: the 1-thread results', async () => {
     // Workers that sit out a small task must not run the next big one twice or half-read.
     const small = { m: 64, n: 64, k: 40 }; // wakes 2 threads
     const big = { m: 128, n: 128, k: 80 }; // wakes 4
@@ -125,6 +128,8 @@ describe('wasm GEMM against the reference kernel', () => {
       return outs;
     };
     const one = run(1);
+    withBackend('wasm', () => setNumThreads(4));
+    await withBackend('wasm', () => threadsReady());
     for (let rep = 0; rep < 3; rep++) expect(run(4)).toEqual(one);
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBe(4);
   });
