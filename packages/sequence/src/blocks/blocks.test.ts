@@ -113,7 +113,7 @@ describe('sequence blocks (course 5.1.3.3)', () => {
 
   it('bad options are clear errors', () => {
     expect(() => new Seq2Seq(2, 2, { hiddenSize: 3, bidirectional: true })).toThrow(/Seq2Seq: bidirectional must be false/);
-    expect(() => new ManyToOne(2, 2, { hiddenSize: 3, cell: 'elman' as never })).toThrow(/ManyToOne: cell must be 'rnn', 'gru' or 'lstm', got 'elman'/);
+    expect(() => new ManyToOne(2, 2, { hiddenSize: 3, cell: 'elman' as never })).toThrow("Kiln: ManyToOne: option 'cell' must be one of 'rnn', 'gru', 'lstm', got 'elman'");
     expect(() => new OneToMany(2, 2, { hiddenSize: 3 }).generate(randn([3, 4]), 2)).toThrow(/OneToMany: x must be \[B, 2\], got \[3,4\]/);
   });
 });

@@ -20,7 +20,7 @@ export class Decoder extends Module {
 
   constructor(readonly outputSize: number, spec: RecurrentSpec, block: string) {
     super();
-    if (spec.bidirectional) throw new Error(`Kiln: ${block}: the decoder runs forward in time; bidirectional must be false`);
+    if (spec?.bidirectional) throw new Error(`Kiln: ${block}: the decoder runs forward in time; bidirectional must be false`);
     this.rnn = makeRecurrent(block, outputSize, spec);
     this.head = new Linear(this.rnn.stateSize, outputSize, { dtype: this.rnn.paramDType() });
   }

@@ -20,7 +20,7 @@ export class Seq2Seq extends Module {
 
   constructor(readonly inputSize: number, readonly outputSize: number, spec: RecurrentSpec) {
     super();
-    if (spec.bidirectional) throw new Error('Kiln: Seq2Seq: bidirectional must be false (the encoder state starts the forward-running decoder)');
+    if (spec?.bidirectional) throw new Error('Kiln: Seq2Seq: bidirectional must be false (the encoder state starts the forward-running decoder)');
     this.encoder = makeRecurrent('Seq2Seq', inputSize, spec);
     this.decoder = new Decoder(outputSize, spec, 'Seq2Seq');
   }

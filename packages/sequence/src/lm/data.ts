@@ -1,6 +1,5 @@
 /** Language-model batches: each sequence becomes input ids[:-1] and next-token targets ids[1:]. */
-import { Generator, Tensor } from '@kiln/tensor';
-import { checkOptionKeys } from '../text/vocab.js';
+import { Generator, Tensor, checkOptions, type OptionKind } from '@kiln/tensor';
 
 /** Targets at padded positions; `crossEntropy` skips them (its default `ignoreIndex`). */
 export const IGNORE_INDEX = -100;
@@ -17,7 +16,7 @@ export interface LMBatchOptions {
   maxLength?: number;
 }
 
-const KEYS = new Set(['batchSize', 'shuffle', 'seed', 'padId', 'maxLength']);
+const SPEC: Record<string, OptionKind> = { batchSize: 'number', shuffle: 'boolean', seed: 'finite', padId: 'int', maxLength: 'number' };
 
 /**
  * Batches of `[input [B, T], target [B, T]]` (int32) over encoded sequences, usually
@@ -35,7 +34,7 @@ export class LMBatches implements Iterable<Tensor[]> {
 
   constructor(sequences: readonly (readonly number[])[], options: LMBatchOptions = {}) {
     const op = 'LMBatches';
-    checkOptionKeys(op, options, KEYS);
+    checkOptions(op, options, SPEC);
     if (!Array.isArray(sequences)) throw new Error(`Kiln: ${op}: sequences must be an array of id arrays`);
     const batchSize = options.batchSize ?? 32, maxLength = options.maxLength ?? Infinity;
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`Kiln: ${op}: batchSize must be an integer >= 1, got ${String(options.batchSize)}`);

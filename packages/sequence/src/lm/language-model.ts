@@ -2,10 +2,9 @@
  * A recurrent language model: token ids → embedding → LSTM/GRU/RNN → linear → next-token logits.
  * The same module serves characters (the course's dinosaur-name model) and words.
  */
-import { Tensor } from '@kiln/tensor';
+import { Tensor, checkOptions, type OptionKind } from '@kiln/tensor';
 import { Dropout, Embedding, Linear, Module } from '@kiln/nn';
 import { GRU, LSTM, RNN } from '../rnn/layers.js';
-import { checkOptionKeys } from '../text/vocab.js';
 
 /** A recurrent state: h (RNN, GRU) or [h, c] (LSTM), each [numLayers, batch, hidden]. */
 export type RecurrentState = Tensor | readonly RecurrentState[];
@@ -25,7 +24,9 @@ export interface LanguageModelOptions {
   dtype?: 'float32' | 'float64';
 }
 
-const KEYS = new Set(['cell', 'embeddingDim', 'hiddenSize', 'numLayers', 'dropout', 'padId', 'dtype']);
+const SPEC: Record<string, OptionKind> = {
+  cell: ['lstm', 'gru', 'rnn'], embeddingDim: 'number', hiddenSize: 'number', numLayers: 'number', dropout: 'number', padId: 'int', dtype: ['float32', 'float64'],
+};
 
 /**
  * `forward(ids [B, T])` → logits `[B, T, vocabSize]` from the zero state;
@@ -42,7 +43,7 @@ export class RNNLanguageModel extends Module {
   constructor(readonly vocabSize: number, options: LanguageModelOptions = {}) {
     super();
     const op = 'RNNLanguageModel';
-    checkOptionKeys(op, options, KEYS);
+    checkOptions(op, options, SPEC);
     if (!(Number.isInteger(vocabSize) && vocabSize >= 2)) throw new Error(`Kiln: ${op}: vocabSize must be an integer >= 2, got ${String(vocabSize)}`);
     const cell = options.cell ?? 'lstm';
     if (cell !== 'lstm' && cell !== 'gru' && cell !== 'rnn') throw new Error(`Kiln: ${op}: cell must be 'lstm', 'gru' or 'rnn', got ${JSON.stringify(cell)}`);

@@ -126,7 +126,7 @@ describe('language model plumbing', () => {
     expect(() => m.forward(new Tensor(Int32Array.from([1, 2, 12]), [1, 3], 'int32'))).toThrow('Kiln: RNNLanguageModel: token id 12 at [0, 2] out of range for a vocabulary of 10');
     expect(() => m.forward(new Tensor(Float32Array.from([1, 2]), [1, 2], 'float32'))).toThrow(/input must be int32 token ids \[batch, time\], got float32 \[1,2\]/);
     expect(() => m.forward(new Tensor(Int32Array.from([1, 2]), [2], 'int32'))).toThrow(/got int32 \[2\]/);
-    expect(() => new RNNLanguageModel(10, { cell: 'transformer' } as never)).toThrow(/cell must be 'lstm', 'gru' or 'rnn', got "transformer"/);
+    expect(() => new RNNLanguageModel(10, { cell: 'transformer' } as never)).toThrow("Kiln: RNNLanguageModel: option 'cell' must be one of 'lstm', 'gru', 'rnn', got 'transformer'");
     expect(() => new RNNLanguageModel(10, { hidden: 8 } as never)).toThrow(/RNNLanguageModel: unknown option 'hidden'/);
     expect(() => new RNNLanguageModel(1)).toThrow(/vocabSize must be an integer >= 2, got 1/);
     expect(() => lmLoss(new Tensor(new Float32Array(12), [1, 3, 4], 'float32'), new Tensor(new Int32Array(2), [1, 2], 'int32'))).toThrow('Kiln: lmLoss: expected logits [B, T, V] and targets [B, T], got [1,3,4] and [1,2]');

@@ -2,8 +2,7 @@
  * Sampling from a language model's next-token logits: temperature, top-k and top-p (nucleus)
  * filtering, seeded; and autoregressive generation that stops at `<eos>` or a length limit.
  */
-import { Generator, Tensor, noGrad } from '@kiln/tensor';
-import { checkOptionKeys } from '../text/vocab.js';
+import { Generator, Tensor, checkOptions, noGrad, type OptionKind } from '@kiln/tensor';
 
 export interface SamplingOptions {
   /**
@@ -18,6 +17,7 @@ export interface SamplingOptions {
 }
 
 const SAMPLING_KEYS = ['temperature', 'topK', 'topP'] as const;
+const SAMPLING_SPEC: Record<string, OptionKind> = { temperature: 'number', topK: 'number', topP: 'number' };
 
 function checkSampling(op: string, o: SamplingOptions, vocab: number): { temperature: number; topK: number; topP: number } {
   const temperature = o.temperature ?? 1, topK = o.topK ?? vocab, topP = o.topP ?? 1;
@@ -33,7 +33,7 @@ function checkSampling(op: string, o: SamplingOptions, vocab: number): { tempera
  */
 export function samplingProbs(logits: ArrayLike<number>, options: SamplingOptions = {}): Float64Array {
   const op = 'samplingProbs';
-  checkOptionKeys(op, options, new Set(SAMPLING_KEYS));
+  checkOptions(op, options, SAMPLING_SPEC);
   const v = logits.length;
   if (v === 0) throw new Error(`Kiln: ${op}: logits are empty`);
   const { temperature, topK, topP } = checkSampling(op, options, v);
@@ -107,7 +107,11 @@ export interface GenerateOptions extends SamplingOptions {
   generator?: Generator;
 }
 
-const GENERATE_KEYS = new Set([...SAMPLING_KEYS, 'n', 'prefix', 'bosId', 'eosId', 'maxLength', 'suppress', 'seed', 'generator']);
+const ids = (v: unknown) => (Array.isArray(v) ? null : 'an array of token ids');
+const GENERATE_SPEC: Record<string, OptionKind> = {
+  ...SAMPLING_SPEC, n: 'number', prefix: ids, bosId: 'int', eosId: 'int', maxLength: 'number', suppress: ids, seed: 'finite',
+  generator: (v) => (v instanceof Generator ? null : 'a Generator'),
+};
 
 /**
  * Samples `n` continuations token by token (in eval mode, without gradients), feeding each
@@ -116,7 +120,7 @@ const GENERATE_KEYS = new Set([...SAMPLING_KEYS, 'n', 'prefix', 'bosId', 'eosId'
  */
 export function generate(model: StepModel, options: GenerateOptions = {}): number[][] {
   const op = 'generate';
-  checkOptionKeys(op, options, GENERATE_KEYS);
+  checkOptions(op, options, GENERATE_SPEC);
   if (!model || typeof model.forwardWithState !== 'function') throw new Error(`Kiln: ${op}: model must have forwardWithState(ids, state) => [logits, state]`);
   const n = options.n ?? 1, maxLength = options.maxLength ?? 50;
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`Kiln: ${op}: n must be an integer >= 1, got ${String(options.n)}`);

@@ -1,5 +1,6 @@
+import { checkOptions } from '@kiln/tensor';
 import { writeFileAtomic } from '@kiln/nn';
-import { Vocab, checkOptionKeys, readJSON, type EncodeOptions, type VocabJSON, type VocabOptions } from './vocab.js';
+import { DECODE_SPEC, ENCODE_SPEC, VOCAB_SPEC, Vocab, readJSON, type EncodeOptions, type VocabJSON, type VocabOptions } from './vocab.js';
 
 /** Characters of `text` as code points (an emoji or a CJK character is one token). */
 export function charTokenize(text: string): string[] {
@@ -83,7 +84,7 @@ export interface TokenizerJSON {
   vocab: VocabJSON;
 }
 
-const TOKENIZER_KEYS = new Set(['minFreq', 'maxSize', 'specials', 'unk', 'lowercase']);
+const TOKENIZER_SPEC = { ...VOCAB_SPEC, lowercase: 'boolean' } as const;
 
 /**
  * Text ↔ token ids: a splitter (characters or words) plus a `Vocab`. `Tokenizer.fit` builds the
@@ -97,7 +98,7 @@ export class Tokenizer {
 
   /** Builds a character or word tokenizer from `texts`. */
   static fit(kind: TokenizerKind, texts: Iterable<string>, options: TokenizerOptions = {}): Tokenizer {
-    checkOptionKeys(`Tokenizer.fit(${kind})`, options, TOKENIZER_KEYS);
+    checkOptions(`Tokenizer.fit(${kind})`, options, TOKENIZER_SPEC);
     const { lowercase = false, ...vocabOptions } = options;
     if (typeof lowercase !== 'boolean') throw new Error(`Kiln: Tokenizer.fit: lowercase must be a boolean, got ${JSON.stringify(lowercase)}`);
     const split = kind === 'char' ? charTokenize : kind === 'word' ? wordTokenize : null;
@@ -115,11 +116,13 @@ export class Tokenizer {
   /** Token ids of `text`, optionally wrapped in `<bos>` … `<eos>`. */
   encode(text: string, options: EncodeOptions = {}): number[] {
     if (typeof text !== 'string') throw new Error(`Kiln: Tokenizer.encode: text must be a string, got ${typeof text}`);
+    checkOptions('Tokenizer.encode', options, ENCODE_SPEC);
     return this.vocab.encode(this.tokenize(text), options);
   }
 
   /** Text of `ids`: characters joined, or words joined with spaces; stops at `<eos>`, drops `<bos>`/`<pad>`. */
   decode(ids: ArrayLike<number> | Iterable<number>, options: { stripSpecials?: boolean } = {}): string {
+    checkOptions('Tokenizer.decode', options, DECODE_SPEC);
     const tokens = this.vocab.decode(ids, options);
     return this.kind === 'char' ? tokens.join('') : detokenize(tokens);
   }

@@ -1,3 +1,4 @@
+import { checkOptions, type OptionKind } from '@kiln/tensor';
 import { writeFileAtomic } from '@kiln/nn';
 
 /** The special tokens every Kiln vocabulary starts with unless told otherwise (ids 0, 1, 2, 3). */
@@ -34,15 +35,19 @@ export interface VocabJSON {
   unk: string | null;
 }
 
-const VOCAB_KEYS = new Set(['minFreq', 'maxSize', 'specials', 'unk']);
+const stringOrNull: OptionKind = (v) => (v === null || typeof v === 'string' ? null : 'a string or null');
 
-/** Validates an options object: a plain object with only `allowed` keys. */
+/** Kinds of the vocabulary options (checked with @kiln/tensor's shared checkOptions; ranges are checked where used). */
+export const VOCAB_SPEC: Readonly<Record<string, OptionKind>> = { minFreq: 'number', maxSize: 'number', specials: 'names', unk: stringOrNull };
+export const ENCODE_SPEC: Readonly<Record<string, OptionKind>> = { bos: 'boolean', eos: 'boolean' };
+export const DECODE_SPEC: Readonly<Record<string, OptionKind>> = { stripSpecials: 'boolean' };
+
+/**
+ * Validates an options object's keys only (a plain object with only `allowed` keys), through the
+ * shared checkOptions; prefer checkOptions with kinds, which also checks the values' types.
+ */
 export function checkOptionKeys(op: string, options: unknown, allowed: ReadonlySet<string>): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new Error(`Kiln: ${op}: options must be an object, got ${JSON.stringify(options)}`);
-  for (const k of Object.keys(options)) {
-    if (!allowed.has(k)) throw new Error(`Kiln: ${op}: unknown option '${k}' (expected one of ${[...allowed].join(', ')})`);
-  }
+  checkOptions(op, options, Object.fromEntries([...allowed].map((k) => [k, (() => null) as OptionKind])));
 }
 
 /**
@@ -60,6 +65,7 @@ export class Vocab {
   /** A vocabulary of exactly these tokens in this order; `specials` must be among them. */
   constructor(tokens: readonly string[], options: { specials?: readonly string[]; unk?: string | null } = {}) {
     const op = 'Vocab';
+    checkOptions(op, options, { specials: VOCAB_SPEC.specials!, unk: stringOrNull });
     if (!Array.isArray(tokens)) throw new Error(`Kiln: ${op}: tokens must be an array of strings, got ${typeof tokens}`);
     tokens.forEach((t, i) => {
       if (typeof t !== 'string' || t === '') throw new Error(`Kiln: ${op}: token ${i} must be a non-empty string, got ${JSON.stringify(t)}`);
@@ -85,7 +91,7 @@ export class Vocab {
   /** A vocabulary from token counts (a Map or a plain object). */
   static fromCounts(counts: ReadonlyMap<string, number> | Readonly<Record<string, number>>, options: VocabOptions = {}): Vocab {
     const op = 'Vocab.fromCounts';
-    checkOptionKeys(op, options, VOCAB_KEYS);
+    checkOptions(op, options, VOCAB_SPEC);
     const specials = options.specials ?? DEFAULT_SPECIALS;
     if (!Array.isArray(specials) || specials.some((s) => typeof s !== 'string' || s === '')) throw new Error(`Kiln: ${op}: specials must be an array of non-empty strings, got ${JSON.stringify(specials)}`);
     const minFreq = options.minFreq ?? 1;
@@ -142,7 +148,7 @@ export class Vocab {
 
   /** Token ids of `tokens`, optionally wrapped in `<bos>` … `<eos>`. */
   encode(tokens: Iterable<string>, options: EncodeOptions = {}): number[] {
-    checkOptionKeys('Vocab.encode', options, new Set(['bos', 'eos']));
+    checkOptions('Vocab.encode', options, ENCODE_SPEC);
     const out: number[] = [];
     if (options.bos) out.push(this.bosId);
     for (const t of tokens) out.push(this.indexOf(t));
@@ -155,7 +161,7 @@ export class Vocab {
    * `<bos>`/`<pad>` when `stripSpecials` (default true); out-of-range ids are an error naming the position.
    */
   decode(ids: ArrayLike<number> | Iterable<number>, options: { stripSpecials?: boolean } = {}): string[] {
-    checkOptionKeys('Vocab.decode', options, new Set(['stripSpecials']));
+    checkOptions('Vocab.decode', options, DECODE_SPEC);
     const strip = options.stripSpecials ?? true;
     const out: string[] = [];
     const arr = Array.from(ids as ArrayLike<number>);

@@ -1,3 +1,5 @@
+import { checkOptions } from '@kiln/tensor';
+
 /** One synset line of a WordNet `data.<pos>` file. */
 export interface WordnetSynset {
   /** Byte offset of the synset (its id within the file). */
@@ -19,6 +21,7 @@ export interface WordnetSynset {
  */
 export function parseWordnetData(text: string, options: { limit?: number } = {}): WordnetSynset[] {
   if (typeof text !== 'string') throw new Error(`Kiln: parseWordnetData: text must be a string, got ${typeof text}`);
+  checkOptions('parseWordnetData', options, { limit: 'number' });
   const limit = options.limit ?? Infinity;
   if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 0))) throw new Error(`Kiln: parseWordnetData: limit must be an integer >= 0, got ${String(options.limit)}`);
   const out: WordnetSynset[] = [];

@@ -1,5 +1,5 @@
 /** Padding variable-length sequences into one batch, as PyTorch's `pad_sequence`. */
-import { stack, tensor, Tensor } from '@kiln/tensor';
+import { checkOptions, stack, tensor, Tensor } from '@kiln/tensor';
 import { shapeStr } from './options.js';
 
 export interface PadSequenceOptions {
@@ -18,9 +18,7 @@ export function padSequence(sequences: readonly Tensor[], options: PadSequenceOp
   if (!Array.isArray(sequences) || sequences.length === 0 || !sequences.every((s) => s instanceof Tensor)) {
     throw new Error('Kiln: padSequence: sequences must be a non-empty array of tensors');
   }
-  for (const k of Object.keys(options)) {
-    if (k !== 'batchFirst' && k !== 'paddingValue') throw new Error(`Kiln: padSequence: unknown option '${k}' (known: batchFirst, paddingValue)`);
-  }
+  checkOptions('padSequence', options, { batchFirst: 'boolean', paddingValue: 'number' });
   const first = sequences[0]!;
   const tail = first.shape.slice(1);
   sequences.forEach((s, i) => {
@@ -48,6 +46,7 @@ export function sequenceLengths(sequences: readonly Tensor[]): number[] {
 
 /** A `[T, B]` (or `[B, T]` with batchFirst) float mask: 1 at steps < lengths[b], 0 at padding. */
 export function lengthsMask(lengths: ArrayLike<number>, T: number, options: { batchFirst?: boolean; dtype?: 'float32' | 'float64' } = {}): Tensor {
+  checkOptions('lengthsMask', options, { batchFirst: 'boolean', dtype: ['float32', 'float64'] });
   const B = lengths.length;
   const dtype = options.dtype ?? 'float32';
   const data = dtype === 'float64' ? new Float64Array(T * B) : new Float32Array(T * B);
