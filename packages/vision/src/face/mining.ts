@@ -9,7 +9,7 @@ import { checkOptions, Tensor, tensor } from '@kiln/tensor';
 const dims = (t: Tensor) => `[${t.shape.join(',')}]`;
 
 /**
- * Euclidean distances between all rows of `x` [B, D]: [B, B], computed as
+ * Euclidean distances between all rows of `x` (`[B, D]`), as a `[B, B]` matrix, computed as
  * sqrt(max(‖a‖² + ‖b‖² − 2a·b, 0) + eps) — `eps` (default 1e-12) keeps the gradient finite at 0.
  */
 export function distanceMatrix(x: Tensor, eps = 1e-12): Tensor {

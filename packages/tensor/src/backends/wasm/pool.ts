@@ -82,6 +82,7 @@ function kilnWorker(data, post) {
     }
     Atomics.store(c, ${FINISHED} + tid, gen);
     Atomics.add(c, ${DONE}, 1);
+    Atomics.notify(c, ${DONE});
   }
 }
 `;
@@ -147,6 +148,17 @@ function listen(w: WorkerHandle, event: 'message' | 'error' | 'exit', fn: (arg: 
   if (typeof w.on === 'function') w.on(event, fn);
   else if (event !== 'exit') w.addEventListener?.(event, (e) => fn(event === 'message' ? e.data : e.message ?? e));
 }
+
+/** Whether this thread may block in Atomics.wait (a browser page's main thread may not). */
+const CAN_BLOCK = ((): boolean => {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** Default bound (ms) on waiting for workers: `KILN_WORKER_TIMEOUT_MS`, else 60 s. */
 function defaultTimeout(): number {
@@ -272,12 +284,16 @@ export class WorkerPool {
     Atomics.notify(c, GEN);
     fn(desc, 0, t);
     // Spin: the other shares take about as long as ours did. Look at the clock only now and then.
+    // Past a short spin, sleep on DONE (workers notify it) where this thread may block: on a
+    // machine with more runnable threads than cores, spinning here takes the core a worker needs
+    // to finish its share, and a step can take many times longer.
     let deadline = 0;
-    for (let spins = 0; Atomics.load(c, DONE) < t - 1; spins++) {
+    for (let spins = 0, done: number; (done = Atomics.load(c, DONE)) < t - 1; spins++) {
       if ((spins & 0xfff) !== 0xfff) continue;
       const now = performance.now();
       if (deadline === 0) deadline = now + this.timeoutMs;
       else if (now > deadline) this.abandon(task, gen, t);
+      if (spins > 0x3fff && CAN_BLOCK) Atomics.wait(c, DONE, done, 1);
     }
     if (Atomics.load(c, FAILED) !== 0) {
       Atomics.store(c, FAILED, 0);
