@@ -4,7 +4,7 @@
  * batch norms in eval mode, see `freeze`) and no random layers in it, the head sees exactly the
  * inputs it would see when trained through the trunk — at the cost of one forward pass in all.
  */
-import { noGrad, tensor, Tensor } from '@kiln/tensor';
+import { checkOptions, noGrad, tensor, Tensor } from '@kiln/tensor';
 import { Module, saveSafetensors, loadSafetensors } from '@kiln/nn';
 import { DataLoader, TensorDataset, type Dataset } from '@kiln/data';
 
@@ -38,7 +38,7 @@ export async function cacheFeatures(trunk: Module, dataset: Dataset, options: Ca
   const op = 'cacheFeatures';
   if (!(trunk instanceof Module)) throw new Error(`Kiln: ${op}: trunk must be a Module, got ${String(trunk)}`);
   if (!dataset || typeof dataset.get !== 'function' || !(dataset.length > 0)) throw new Error(`Kiln: ${op}: dataset must be a non-empty Dataset of [input, label] items`);
-  for (const k of Object.keys(options)) if (k !== 'batchSize' && k !== 'path') throw new Error(`Kiln: ${op}: unknown option '${k}' (allowed: batchSize, path)`);
+  checkOptions(op, options, { batchSize: 'posint', path: 'string' });
   const batchSize = options.batchSize ?? 256;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`Kiln: ${op}: batchSize must be a positive integer, got ${batchSize}`);
   const feats: Tensor[] = [], labels: Tensor[] = [];

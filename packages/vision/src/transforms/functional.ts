@@ -2,7 +2,7 @@
  * The image transforms as plain functions on tensors (torchvision's `transforms.functional`):
  * images are float tensors [C, H, W] or batches [N, C, H, W] with values in [0, 1] after `toTensor`.
  */
-import { interpolate, pad, tensor, Tensor } from '@kiln/tensor';
+import { checkOptions, interpolate, pad, tensor, Tensor } from '@kiln/tensor';
 import { checkImage, type Image } from '../image/image.js';
 
 /** ImageNet's per-channel mean and standard deviation (RGB), as torchvision's pretrained weights expect. */
@@ -111,7 +111,7 @@ function transposeLast2(src: Float64Array, planes: number, h: number, w: number)
  */
 export function resize(x: Tensor, size: Size, options: ResizeOptions = {}): Tensor {
   checkImageTensor('resize', x);
-  for (const k of Object.keys(options)) if (k !== 'antialias' && k !== 'maxSize') throw new Error(`Kiln: resize: unknown option '${k}' (allowed: antialias, maxSize)`);
+  checkOptions('resize', options, { antialias: 'boolean', maxSize: 'posint' });
   const h = x.shape[x.ndim - 2]!, w = x.shape[x.ndim - 1]!;
   const [oh, ow] = resizedSize(h, w, size, options.maxSize);
   const batched = x.ndim === 4 ? x : x.unsqueeze(0);

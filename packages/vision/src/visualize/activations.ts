@@ -2,7 +2,7 @@
  * "What are deep ConvNets learning?" (Zeiler & Fergus): look at a layer's feature maps for one
  * image, and at the dataset patches — the receptive-field crops — that excite chosen units most.
  */
-import { noGrad, tensor, Tensor } from '@kiln/tensor';
+import { checkOptions, noGrad, tensor, Tensor } from '@kiln/tensor';
 import type { Module } from '@kiln/nn';
 import { makeGrid, type GridOptions } from './grid.js';
 import { findModule, receptiveField, type ReceptiveField } from './receptive-field.js';
@@ -82,7 +82,10 @@ export interface TopPatches {
  */
 export function topActivatingPatches(model: Module, layer: string | Module, images: Tensor, units: readonly number[], options: TopPatchesOptions = {}): TopPatches {
   const op = 'topActivatingPatches';
-  for (const key of Object.keys(options)) if (!['k', 'batchSize', 'display', 'field'].includes(key)) throw new Error(`Kiln: ${op}: unknown option '${key}' (allowed: k, batchSize, display, field)`);
+  checkOptions(op, options, {
+    k: 'posint', batchSize: 'posint', field: 'object',
+    display: (v) => (v instanceof Tensor ? null : 'a Tensor'),
+  });
   if (!(images instanceof Tensor) || images.ndim !== 4) throw new Error(`Kiln: ${op}: expected images [N, C, H, W], got ${images instanceof Tensor ? `shape [${images.shape.join(', ')}]` : String(images)}`);
   const k = options.k ?? 8, bs = options.batchSize ?? 128, display = options.display ?? images;
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`Kiln: ${op}: k must be a positive integer, got ${k}`);

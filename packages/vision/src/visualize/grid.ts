@@ -1,5 +1,5 @@
 /** Image grids (torchvision.utils.make_grid / save_image), for looking at batches, feature maps and patches. */
-import { tensor, Tensor } from '@kiln/tensor';
+import { checkOptions, tensor, Tensor } from '@kiln/tensor';
 import { toImage } from '../transforms/functional.js';
 import { writeImage } from '../image/io.js';
 
@@ -25,7 +25,10 @@ function minMax(d: ArrayLike<number>, start: number, end: number): [number, numb
 /** Tiles images [B, C, H, W] (or [B, H, W], one channel) into one image [C, rows·(H+p)+p, nrow·(W+p)+p]. */
 export function makeGrid(images: Tensor, options: GridOptions = {}): Tensor {
   const op = 'makeGrid';
-  for (const k of Object.keys(options)) if (!['nrow', 'padding', 'padValue', 'normalize', 'scale'].includes(k)) throw new Error(`Kiln: ${op}: unknown option '${k}' (allowed: nrow, padding, padValue, normalize, scale)`);
+  checkOptions(op, options, {
+    nrow: 'posint', padding: 'nonnegint', padValue: 'finite', scale: 'posint',
+    normalize: (v) => (v === 'all' || v === 'each' || v === false ? null : "'all', 'each' or false"),
+  });
   if (!(images instanceof Tensor) || !(images.ndim === 3 || images.ndim === 4) || images.shape[0] === 0) {
     throw new Error(`Kiln: ${op}: expected images [B, C, H, W] or [B, H, W] with B >= 1, got ${images instanceof Tensor ? `shape [${images.shape.join(', ')}]` : String(images)}`);
   }

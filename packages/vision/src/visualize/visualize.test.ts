@@ -66,7 +66,7 @@ describe('makeGrid', () => {
     expect(e.shape).toEqual([1, 2, 12]);
     expect(Array.from(e.dataSync()).slice(0, 12)).toEqual([0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0]);
     expect(() => makeGrid(imgs, { nrows: 2 } as never)).toThrow(/makeGrid: unknown option 'nrows'/);
-    expect(() => makeGrid(imgs, { scale: 0 })).toThrow(/makeGrid: scale must be an integer >= 1, got 0/);
+    expect(() => makeGrid(imgs, { scale: 0 })).toThrow(/makeGrid: option 'scale' must be a positive integer, got 0/);
   });
 });
 
