@@ -41,7 +41,7 @@ describe('movingShapes', () => {
     }
   });
   it('rejects bad arguments by name', () => {
-    expect(() => movingShapes(4, { frames: 1 })).toThrow(/movingShapes: option frames must be an integer in \[2, 256\], got 1/);
+    expect(() => movingShapes(4, { frames: 1 })).toThrow(/movingShapes: option 'frames' must be an integer in \[2, 256\], got 1/);
     expect(() => movingShapes(4, { speed: 2 } as never)).toThrow(/movingShapes: unknown option 'speed'/);
   });
 });

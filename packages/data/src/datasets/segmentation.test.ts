@@ -43,6 +43,6 @@ describe('segmentationShapes', () => {
     expect(() => segmentationShapes(0)).toThrow(/segmentationShapes: n must be a positive integer, got 0/);
     expect(() => segmentationShapes(2, { colour: 1 } as never)).toThrow(/segmentationShapes: unknown option 'colour'/);
     expect(() => segmentationShapes(2, { minObjects: 3, maxObjects: 1 })).toThrow(/minObjects \(3\) must be <= maxObjects \(1\)/);
-    expect(() => segmentationShapes(2, { numClasses: 5 })).toThrow(/option numClasses must be an integer in \[1, 4\], got 5/);
+    expect(() => segmentationShapes(2, { numClasses: 5 })).toThrow(/option 'numClasses' must be an integer in \[1, 4\], got 5/);
   });
 });

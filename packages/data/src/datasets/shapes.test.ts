@@ -52,8 +52,8 @@ describe('colorShapes', () => {
   });
   it('rejects bad arguments by name', () => {
     expect(() => colorShapes(0)).toThrow(/colorShapes: n must be a positive integer, got 0/);
-    expect(() => colorShapes(4, { size: 5 })).toThrow(/colorShapes: option size must be an integer in \[12, 512\], got 5/);
+    expect(() => colorShapes(4, { size: 5 })).toThrow(/colorShapes: option 'size' must be an integer in \[12, 512\], got 5/);
     expect(() => colorShapes(4, { sise: 32 } as never)).toThrow(/colorShapes: unknown option 'sise'/);
-    expect(() => colorShapes(4, { noise: Number.NaN })).toThrow(/option noise/);
+    expect(() => colorShapes(4, { noise: Number.NaN })).toThrow(/option 'noise'/);
   });
 });

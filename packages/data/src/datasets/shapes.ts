@@ -1,4 +1,4 @@
-import { Generator, tensor, type Tensor } from '@kiln/tensor';
+import { checkOptions, Generator, tensor, type Tensor } from '@kiln/tensor';
 
 /** A generated labelled set: inputs, int32 labels and the class names (label i is `classes[i]`). */
 export interface LabelledSet {
@@ -12,15 +12,9 @@ export function checkGeneratorArgs(
   op: string, n: number, options: object, allowed: Record<string, { min: number; max: number; integer?: boolean }>,
 ): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`Kiln: ${op}: n must be a positive integer, got ${n}`);
-  if (options === null || typeof options !== 'object') throw new Error(`Kiln: ${op}: options must be an object, got ${String(options)}`);
-  for (const [k, v] of Object.entries(options)) {
-    const rule = allowed[k];
-    if (!rule) throw new Error(`Kiln: ${op}: unknown option '${k}' (allowed: ${Object.keys(allowed).join(', ')})`);
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < rule.min || v > rule.max || (rule.integer && !Number.isInteger(v))) {
-      throw new Error(`Kiln: ${op}: option ${k} must be ${rule.integer ? 'an integer' : 'a number'} in [${rule.min}, ${rule.max}], got ${String(v)}`);
-    }
-  }
+  checkOptions(op, options, Object.fromEntries(Object.entries(allowed).map(([k, rule]) => [k, (v: unknown) => (
+    typeof v === 'number' && Number.isFinite(v) && v >= rule.min && v <= rule.max && (!rule.integer || Number.isInteger(v))
+      ? null : `${rule.integer ? 'an integer' : 'a number'} in [${rule.min}, ${rule.max}]`)])));
 }
 
 export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star'] as const;

@@ -28,7 +28,7 @@ describe('ecgBeats', () => {
   });
   it('rejects bad arguments by name', () => {
     expect(() => ecgBeats(2.5)).toThrow(/ecgBeats: n must be a positive integer, got 2.5/);
-    expect(() => ecgBeats(3, { length: 8 })).toThrow(/ecgBeats: option length must be an integer in \[16, 65536\], got 8/);
+    expect(() => ecgBeats(3, { length: 8 })).toThrow(/ecgBeats: option 'length' must be an integer in \[16, 65536\], got 8/);
     expect(() => ecgBeats(3, { rate: 1 } as never)).toThrow(/unknown option 'rate'/);
   });
 });
