@@ -111,9 +111,9 @@ export interface MultiheadAttentionOptions {
 }
 
 export interface MultiheadAttentionForwardOptions {
-  /** [B, S]: bool (true = padding, ignored) or float (added). */
+  /** `[B, S]`: bool (true = padding, ignored) or float (added). */
   keyPaddingMask?: Tensor | null;
-  /** [L, S] or [B·numHeads, L, S]: bool (true = not allowed) or float (added). */
+  /** `[L, S]` or `[B·numHeads, L, S]`: bool (true = not allowed) or float (added). */
   attnMask?: Tensor | null;
   /** Return the attention weights (default true, as PyTorch). */
   needWeights?: boolean;
@@ -188,14 +188,14 @@ export class MultiheadAttention extends Module {
     return y;
   }
 
-  /** [B, T, E] → [B, H, T, D]. */
+  /** `[B, T, E]` → `[B, H, T, D]`. */
   private splitHeads(x: Tensor): Tensor {
     const H = this.numHeads, D = this.headDim;
     if (isTracing()) return cat(Array.from({ length: H }, (_, h) => x.slice(2, h * D, (h + 1) * D).unsqueeze(1)), 1);
     return x.reshape([x.shape[0]!, x.shape[1]!, H, D]).permute(0, 2, 1, 3);
   }
 
-  /** [B, H, T, D] → [B, T, E]. */
+  /** `[B, H, T, D]` → `[B, T, E]`. */
   private mergeHeads(x: Tensor): Tensor {
     const H = this.numHeads;
     if (isTracing()) return cat(Array.from({ length: H }, (_, h) => x.slice(1, h, h + 1).squeeze(1)), 2);
