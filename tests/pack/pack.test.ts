@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bunBinary, denoCommand } from './runtimes.js';
+import { bunBinary, denoCommand } from '../runtimes.js';
 import { consumerLock } from './lockfile.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -3,46 +3,13 @@
  * and checks that the three final losses agree to 1e-6, each on the threaded wasm backend.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bunBinary, denoCommand } from '../runtimes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const script = join(here, 'train-small.mjs');
-const require = createRequire(import.meta.url);
-
-/** Bun's binary lives in an optional platform package (@oven/bun-<os>-<arch>[-baseline]). */
-function bunBinary(): string {
-  const exe = process.platform === 'win32' ? 'bun.exe' : 'bun';
-  try {
-    const pkg = require.resolve(`@oven/bun-${process.platform}-${process.arch}/package.json`);
-    const bin = join(dirname(pkg), 'bin', exe);
-    if (existsSync(bin)) return bin;
-  } catch {
-    // fall through to searching node_modules
-  }
-  for (let dir = here; ; dir = dirname(dir)) {
-    const oven = join(dir, 'node_modules', '@oven');
-    if (existsSync(oven)) {
-      for (const name of readdirSync(oven)) {
-        const bin = join(oven, name, 'bin', exe);
-        if (name.startsWith(`bun-${process.platform}-`) && existsSync(bin)) return bin;
-      }
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error('Kiln tests: no Bun binary found under node_modules/@oven (is the bun devDependency installed?)');
-}
-
-/** The deno npm package's launcher (a Node script that finds its platform binary). */
-function denoCommand(): string[] {
-  const pkg = require.resolve('deno/package.json');
-  const { bin } = require(pkg) as { bin: string | Record<string, string> };
-  const rel = typeof bin === 'string' ? bin : bin.deno!;
-  return [process.execPath, join(dirname(pkg), rel)];
-}
 
 interface Result {
   loss: number;

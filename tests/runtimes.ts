@@ -10,6 +10,12 @@ const require = createRequire(import.meta.url);
 /** Bun's binary lives in an optional platform package (@oven/bun-<os>-<arch>[-baseline]). */
 export function bunBinary(): string {
   const exe = process.platform === 'win32' ? 'bun.exe' : 'bun';
+  try {
+    const bin = join(dirname(require.resolve(`@oven/bun-${process.platform}-${process.arch}/package.json`)), 'bin', exe);
+    if (existsSync(bin)) return bin;
+  } catch {
+    // not resolvable from here (e.g. the baseline build): search node_modules below
+  }
   for (let dir = here; ; dir = dirname(dir)) {
     const oven = join(dir, 'node_modules', '@oven');
     if (existsSync(oven)) {
