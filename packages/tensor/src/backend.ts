@@ -173,6 +173,91 @@ export interface GruCellBackwardArgs {
   dhPrev: Float32Array | Float64Array;
 }
 
+/**
+ * CTC over a batch (see ops/ctc.ts): `logProbs` `[time, batch, classes]`; sample n has
+ * `inputLengths[n]` frames and the labels `targets[targetOffsets[n] ..][:targetLengths[n]]`.
+ * `logAlpha` `[batch, time, 2·maxTargetLength+1]` holds the forward variables: ctcLoss writes
+ * them, ctcLossBackward reads them.
+ */
+export interface CtcArgs {
+  logProbs: Float32Array | Float64Array;
+  time: number;
+  batch: number;
+  classes: number;
+  blank: number;
+  targets: Int32Array;
+  targetOffsets: Int32Array;
+  targetLengths: Int32Array;
+  inputLengths: Int32Array;
+  maxTargetLength: number;
+  logAlpha: Float64Array;
+}
+
+/**
+ * Float64 storage with an owner and a lifetime — an optimizer's momentum buffers and moment
+ * estimates. A backend with its own memory keeps it there (the wasm backend: in its linear
+ * memory), so its optimizer kernel updates it in place; the reference keeps a Float64Array.
+ * Fresh storage holds zeros.
+ */
+export interface StateArena {
+  readonly length: number;
+  /** Values [offset, offset + length) as a Float64Array; a fresh view, valid until the next kernel call or allocation. */
+  view(offset: number, length: number): Float64Array;
+  /** Gives the storage back (an optimizer does this from a finaliser); no use afterwards. */
+  free(): void;
+}
+
+/**
+ * One fused optimizer update over a group of parameters, with PyTorch's formulas (written out
+ * in `@kiln/optim` and in backends/reference/optim.ts, the specification). `params[i]` is
+ * updated in place from `grads[i]`; its state is elements [offsets[i], offsets[i] + length) of
+ * every state arena of the rule. State is float64 whatever the parameter's dtype.
+ */
+export type OptimizerStepArgs = {
+  params: (Float32Array | Float64Array)[];
+  grads: (Float32Array | Float64Array)[];
+  offsets: number[];
+  lr: number;
+  weightDecay: number;
+} & (
+  | {
+    rule: 'sgd';
+    momentum: number;
+    dampening: number;
+    nesterov: boolean;
+    maximize: boolean;
+    /** True on a parameter's first momentum step: the buffer starts at the gradient. */
+    first: boolean;
+    /** Null when momentum is 0. */
+    momentumBuffer: StateArena | null;
+  }
+  | {
+    rule: 'rmsprop';
+    alpha: number;
+    eps: number;
+    momentum: number;
+    squareAvg: StateArena;
+    /** Present when centered. */
+    gradAvg: StateArena | null;
+    /** Present when momentum > 0. */
+    momentumBuffer: StateArena | null;
+  }
+  | {
+    rule: 'adam';
+    beta1: number;
+    beta2: number;
+    eps: number;
+    /** AdamW: weight decay shrinks w instead of entering the gradient. */
+    decoupled: boolean;
+    /** The step number t of every parameter in this call (bias corrections 1 − βᵗ). */
+    step: number;
+    expAvg: StateArena;
+    expAvgSq: StateArena;
+    /** Present with amsgrad. */
+    maxExpAvgSq: StateArena | null;
+  }
+);
+
 export interface Kernels {
   unary(op: UnaryOp, x: TypedArray, out: TypedArray, p0: number, p1: number): void;
   binary(op: BinaryOp, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape): void;
@@ -231,6 +316,14 @@ export interface Kernels {
   lstmCellBackward(args: LstmCellBackwardArgs): void;
   gruCell(args: GruCellArgs): void;
   gruCellBackward(args: GruCellBackwardArgs): void;
+  /** Storage for optimizer state of `length` float64 values, zeroed (see {@link StateArena}). */
+  stateArena(length: number): StateArena;
+  /** One optimizer step over a parameter group (see {@link OptimizerStepArgs}). */
+  optimizerStep(args: OptimizerStepArgs): void;
+  /** CTC: nll[n] = −log p(target_n | x_n) (Infinity when no alignment fits), filling `args.logAlpha`. */
+  ctcLoss(args: CtcArgs, nll: Float64Array): void;
+  /** grad (zeroed by the caller) = gradNll[n]·∂nll[n]/∂logProbs, using the logAlpha ctcLoss wrote. */
+  ctcLossBackward(args: CtcArgs, nll: Float64Array, gradNll: Float64Array, grad: Float32Array | Float64Array): void;
 }
 
 export interface Backend {

@@ -14,7 +14,7 @@ export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autog
 export {
   type Backend, type Kernels, type UnaryOp, type BinaryOp, type ReduceOp, type GemmArgs, type WindowGeometry,
   type RnnNonlinearity, type RnnCellArgs, type RnnCellBackwardArgs, type LstmCellArgs, type LstmCellBackwardArgs,
-  type GruCellArgs, type GruCellBackwardArgs,
+  type GruCellArgs, type GruCellBackwardArgs, type CtcArgs,
   registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads, threadsReady,
 } from './backend.js';
 export { referenceBackend, referenceKernels } from './backends/reference/index.js';
@@ -54,3 +54,4 @@ export { interpolate, upsample, type InterpolateOptions, type InterpolateMode } 
 export {
   rnnRecurrence, lstmRecurrence, gruRecurrence, type RnnRecurrenceArgs, type LstmRecurrenceArgs, type GruRecurrenceArgs,
 } from './ops/recurrent.js';
+export { ctcNll, type CtcNllArgs } from './ops/ctc.js';

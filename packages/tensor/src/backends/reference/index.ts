@@ -1,8 +1,10 @@
 /** The pure-TypeScript reference backend: every kernel, written for clarity; the spec. */
 import { registerReferenceBackend, type Backend, type Kernels } from '../../backend.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
+import { ctcLoss, ctcLossBackward } from './ctc.js';
 import { binary, unary, where } from './elementwise.js';
 import { gemm } from './gemm.js';
+import { optimizerStep, stateArena } from './optim.js';
 import { gather, indexAdd, indexSelect, scatterAdd, stridedAccumulate, stridedCopy } from './movement.js';
 import { argReduce, reduce } from './reduce.js';
 import { gruCell, gruCellBackward, lstmCell, lstmCellBackward, rnnCell, rnnCellBackward } from './recurrent.js';
@@ -13,6 +15,8 @@ export const referenceKernels: Kernels = {
   gather, scatterAdd, indexSelect, indexAdd, im2col, col2im, maxPool, maxPoolBackward, avgPool, avgPoolBackward,
   convForward, convBackwardInput, convBackwardWeight,
   rnnCell, rnnCellBackward, lstmCell, lstmCellBackward, gruCell, gruCellBackward,
+  ctcLoss, ctcLossBackward,
+  stateArena, optimizerStep,
 };
 
 export const referenceBackend: Backend & { kernels: Kernels } = { name: 'reference', kernels: referenceKernels };
