@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cpuFigure, formatRecord, median, withCpuTime, parseBenchArgs, parseRecords, randomF32, randomInts, ratioTable, speedup, timeCalls, torchTable, trainRates, type BenchRecord,
+  cpuFigure, formatRecord, median, modelMismatches, withCpuTime, parseBenchArgs, parseRecords, randomF32, randomInts, ratioTable, speedup, timeCalls, torchTable, trainRates, type BenchRecord,
 } from './common.js';
 import { parseJobSpec } from './job.js';
 
@@ -111,7 +111,7 @@ describe('parseBenchArgs', () => {
 describe('parseJobSpec', () => {
   it('fills defaults and rejects unknown workloads', () => {
     expect(parseJobSpec('{"workload":"mlp","threads":2}')).toEqual({
-      workload: 'mlp', threads: 2, backend: null, seconds: 1, windows: 3, sizes: [256, 512, 1024], python: '/usr/bin/python3',
+      workload: 'mlp', threads: 2, backend: null, seconds: 1, windows: 3, sizes: [256, 512, 1024], python: '/usr/bin/python3', rssSteps: 10_000,
     });
     expect(parseJobSpec('{"workload":"resnet18"}').workload).toBe('resnet18');
     expect(() => parseJobSpec('{"workload":"gru"}')).toThrow(/workload must be one of/);
@@ -185,5 +185,33 @@ describe('CPU-time figures', () => {
     expect(cpuFigure('samples/s', 64, r.calls, r.cpuSeconds)).toBe(128); // 4 × 64 items / 2 s
     expect(cpuFigure('ms', 1, r.calls, r.cpuSeconds)).toBe(500); // 2000 ms / 4 calls
     expect(cpuFigure('ms', 1, 0, 1)).toBeNaN();
+  });
+});
+
+describe('modelMismatches', () => {
+  const rec = (anchor: string, workload: string, params: number, initial_loss: number): BenchRecord =>
+    ({ anchor, threads: 1, workload, metric: 'tokens/s', value: 1, params, initial_loss });
+  it('is empty when both sides report the same parameter count and losses of one magnitude', () => {
+    expect(modelMismatches([rec('kiln-wasm', 'transformer', 412992, 4.33), rec('torch-openblas', 'transformer', 412992, 4.2)])).toEqual([]);
+    // Workloads that one side does not report are not compared.
+    expect(modelMismatches([rec('kiln-wasm', 'mlp', 5, 2.3)])).toEqual([]);
+  });
+  it('names the workload and both values when the models differ', () => {
+    const msgs = modelMismatches([
+      rec('kiln-wasm', 'transformer', 412992, 4.33), rec('torch-openblas', 'transformer', 1000, 4.3),
+      rec('kiln-wasm', 'lstm', 10, 9), rec('torch-openblas', 'lstm', 10, 4.16),
+    ]);
+    expect(msgs).toEqual([
+      'transformer: parameter counts differ: kiln-wasm 412992, torch-openblas 1000',
+      'lstm: initial losses differ by more than 25%: kiln-wasm 9.000, torch-openblas 4.160',
+    ]);
+  });
+});
+
+describe('parseBenchArgs --rss-steps', () => {
+  it('defaults to 10000 steps and takes a positive integer', () => {
+    expect(parseBenchArgs([]).rssSteps).toBe(10_000);
+    expect(parseBenchArgs(['--rss-steps', '500']).rssSteps).toBe(500);
+    expect(() => parseBenchArgs(['--rss-steps', '0'])).toThrow(/--rss-steps.*'0'/);
   });
 });

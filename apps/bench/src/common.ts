@@ -2,7 +2,7 @@
 // "Workload definitions"), deterministic data, the JSON line format and the speed-up table.
 // Nothing here imports Kiln or TF.js, so both job kinds and the tests share it.
 
-export const WORKLOADS = ['sgemm', 'mlp', 'lenet', 'infer', 'lstm', 'resnet18', 'mobilenetv2'] as const;
+export const WORKLOADS = ['sgemm', 'mlp', 'lenet', 'infer', 'lstm', 'transformer', 'resnet18', 'mobilenetv2', 'rss'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 /** The workloads TF.js runs (the anchors' four; the others are Kiln-vs-PyTorch only). */
 export const TFJS_WORKLOADS: readonly Workload[] = ['sgemm', 'mlp', 'lenet', 'infer'];
@@ -32,6 +32,8 @@ export interface BenchArgs {
   ort: boolean;
   /** Include tfjs-cpu LeNet training (~8 s a step; one window). */
   tfjsCpuLenet: boolean;
+  /** MLP training steps of the peak-RSS run (workload `rss`). */
+  rssSteps: number;
   /** JSONL output file; null = bench-results/raw-<stamp>.jsonl in the app folder. */
   out: string | null;
   /** Other raw JSONL files (e.g. PyTorch anchor runs) to compare against in the ratio table. */
@@ -54,6 +56,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --python PATH       the Python with PyTorch (default /usr/bin/python3)
   --no-ort            skip ONNX Runtime on the exported MobileNetV2
   --tfjs-cpu-lenet    also train LeNet on tfjs-cpu (~8 s per step, one window)
+  --rss-steps N       MLP training steps of the peak-RSS run, workload 'rss' (default 10000; it runs
+                      in the first pass only)
   --out FILE          raw JSONL output (default apps/bench/bench-results/raw-<stamp>.jsonl)
   --compare FILES     comma-separated raw JSONL files of other anchors (e.g. PyTorch runs of
                       ../shared/bench-anchors) to add as ratio columns; their Kiln lines become
@@ -78,7 +82,7 @@ function positive(name: string, v: string): number {
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const a: BenchArgs = {
     only: null, seconds: 1, windows: 3, reps: 3, threads: [1, 2], sizes: [256, 512, 1024], backend: null,
-    tfjs: true, torch: true, python: '/usr/bin/python3', ort: true, tfjsCpuLenet: false, out: null, compare: [], help: false,
+    tfjs: true, torch: true, python: '/usr/bin/python3', ort: true, tfjsCpuLenet: false, rssSteps: 10_000, out: null, compare: [], help: false,
   };
   const flags: Record<string, () => void> = {
     '--no-tfjs': () => { a.tfjs = false; },
@@ -100,6 +104,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--seconds': a.seconds = positive(key, value); break;
       case '--windows': a.windows = positiveList(key, value)[0]!; break;
       case '--reps': a.reps = positiveList(key, value)[0]!; break;
+      case '--rss-steps': a.rssSteps = positiveList(key, value)[0]!; break;
       case '--threads': a.threads = positiveList(key, value); break;
       case '--sizes': a.sizes = positiveList(key, value); break;
       case '--backend': a.backend = value; break;
@@ -365,4 +370,37 @@ export function torchTable(records: readonly BenchRecord[]): string | null {
     ].join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Checks that Kiln and PyTorch trained the same model: every record that states `params` (the
+ * trainable parameter count) must agree with the other side's for that workload, and
+ * `initial_loss` (the loss of the first step, before any update) must be within `lossTolerance`
+ * (relative) of it — both start from random weights of the same initialisation scheme, so the
+ * losses agree in magnitude, not exactly. Returns one message per disagreement.
+ */
+export function modelMismatches(records: readonly BenchRecord[], lossTolerance = 0.25): string[] {
+  const msgs: string[] = [];
+  const kilnName = records.find((r) => r.anchor.startsWith('kiln'))?.anchor;
+  if (!kilnName) return msgs;
+  const workloads = [...new Set(records.map((r) => r.workload))];
+  const values = (anchor: string, w: string, key: string): number[] =>
+    [...new Set(records.filter((r) => r.anchor === anchor && r.workload === w).map((r) => r[key]).filter((v): v is number => typeof v === 'number'))];
+  for (const w of workloads) {
+    const kp = values(kilnName, w, 'params');
+    const tp = values(TORCH, w, 'params');
+    if (kp.length && tp.length && (kp.length > 1 || tp.length > 1 || kp[0] !== tp[0])) {
+      msgs.push(`${w}: parameter counts differ: ${kilnName} ${kp.join('/')}, ${TORCH} ${tp.join('/')}`);
+    }
+    const kl = values(kilnName, w, 'initial_loss');
+    const tl = values(TORCH, w, 'initial_loss');
+    if (kl.length && tl.length) {
+      const k = median(kl);
+      const t = median(tl);
+      if (!(Math.abs(k - t) <= lossTolerance * Math.abs(t))) {
+        msgs.push(`${w}: initial losses differ by more than ${lossTolerance * 100}%: ${kilnName} ${k.toPrecision(4)}, ${TORCH} ${t.toPrecision(4)}`);
+      }
+    }
+  }
+  return msgs;
 }

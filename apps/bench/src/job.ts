@@ -12,6 +12,8 @@ export interface JobSpec {
   sizes: number[];
   /** The Python with PyTorch (PyTorch jobs only). */
   python: string;
+  /** MLP training steps of the peak-RSS run (workload `rss`). */
+  rssSteps: number;
 }
 
 export function parseJobSpec(arg: string | undefined): JobSpec {
@@ -23,6 +25,7 @@ export function parseJobSpec(arg: string | undefined): JobSpec {
   return {
     workload: o.workload as Workload, threads: o.threads ?? 1, backend: o.backend ?? null,
     seconds: o.seconds ?? 1, windows: o.windows ?? 3, sizes: o.sizes ?? [256, 512, 1024], python: o.python ?? '/usr/bin/python3',
+    rssSteps: o.rssSteps ?? 10_000,
   };
 }
 

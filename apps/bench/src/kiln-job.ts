@@ -5,8 +5,9 @@ import { tensor, getBackend, setBackend, setNumThreads, getNumThreads, threadsRe
 import { Sequential, Linear, ReLU, Conv2d, MaxPool2d, Flatten, Embedding, crossEntropy, Module } from '@kiln/nn';
 import { mobilenetV2, resnet18 } from '@kiln/vision/models';
 import { SGD, Adam, type Optimizer } from '@kiln/optim';
-import { cpuFigure, median, randomF32, randomInts, timeCalls, trainRates, withCpuTime } from './common.js';
+import { cpuFigure, median, nowSeconds, randomF32, randomInts, timeCalls, trainRates, withCpuTime } from './common.js';
 import { emit, parseJobSpec, runJob } from './job.js';
+import { memoryFigures } from './memory.js';
 
 const spec = parseJobSpec(process.argv[2]);
 const anchor = (): string => `kiln-${getBackend().name}`;
@@ -71,7 +72,35 @@ async function lstmLm(): Promise<Module> {
   return new LstmLm(new LSTM(64, 256, { batchFirst: true }));
 }
 
-type TrainKind = 'mlp' | 'lenet' | 'lstm' | 'resnet18';
+/**
+ * Token tagging with a Transformer encoder (README.md, "Workloads"): Embedding(64, 128) + the
+ * sinusoidal positions → 2 × TransformerEncoderLayer(d_model 128, 4 heads, feed-forward 512, ReLU,
+ * post-norm, dropout 0, batch first) → Linear(128 → 64) at every position.
+ */
+class TransformerTagger extends Module {
+  readonly embed = new Embedding(64, 128);
+  readonly head = new Linear(128, 64);
+  constructor(readonly pos: Module, readonly encoder: Module) {
+    super();
+  }
+  override forward(tokens: Tensor): Tensor {
+    const x = this.pos.forward(this.embed.forward(tokens)) as Tensor;
+    return this.head.forward(this.encoder.forward(x) as Tensor);
+  }
+}
+
+async function transformerTagger(): Promise<Module> {
+  const { PositionalEncoding, TransformerEncoder, TransformerEncoderLayer } = await import('@kiln/sequence');
+  const layer = { dimFeedforward: 512, dropout: 0, activation: 'relu', batchFirst: true } as const;
+  return new TransformerTagger(
+    new PositionalEncoding(128, { maxLen: 64, batchFirst: true }),
+    new TransformerEncoder(() => new TransformerEncoderLayer(128, 4, layer), 2),
+  );
+}
+
+const paramCount = (m: Module): number => m.parameters().reduce((n, p) => n + p.numel(), 0);
+
+type TrainKind = 'mlp' | 'lenet' | 'lstm' | 'transformer' | 'resnet18';
 
 async function train(kind: TrainKind): Promise<void> {
   // Batch, input, labels, model and optimizer of each workload (README.md, "Workloads").
@@ -86,10 +115,10 @@ async function train(kind: TrainKind): Promise<void> {
     x = tensor(randomF32(batch * 784), { shape: kind === 'mlp' ? [batch, 784] : [batch, 1, 28, 28] });
     y = tensor(randomInts(batch, 10), { shape: [batch] });
     opt = kind === 'mlp' ? new SGD(model.parameters(), { lr: 0.01 }) : new Adam(model.parameters(), { lr: 1e-3 });
-  } else if (kind === 'lstm') {
+  } else if (kind === 'lstm' || kind === 'transformer') {
     batch = 32;
     items = batch * 64;
-    model = await lstmLm();
+    model = kind === 'lstm' ? await lstmLm() : await transformerTagger();
     x = tensor(randomInts(batch * 64, 64, 3), { shape: [batch, 64] });
     y = tensor(randomInts(batch * 64, 64, 4), { shape: [batch * 64] });
     opt = new Adam(model.parameters(), { lr: 1e-3 });
@@ -103,6 +132,7 @@ async function train(kind: TrainKind): Promise<void> {
   }
   model.train();
   let loss: Tensor | null = null;
+  let initialLoss: number | null = null;
   // One step: forward + loss + backward + optimizer update (Kiln runs synchronously).
   const step = (): void => {
     opt.zeroGrad();
@@ -110,10 +140,45 @@ async function train(kind: TrainKind): Promise<void> {
     loss = crossEntropy(logits.reshape(-1, logits.shape[logits.ndim - 1]!), y);
     loss.backward();
     opt.step();
+    // The loss before any update, to check that both sides train the same model.
+    initialLoss ??= loss.item();
   };
-  const metric = kind === 'lstm' ? 'tokens/s' : 'samples/s';
+  const metric = kind === 'lstm' || kind === 'transformer' ? 'tokens/s' : 'samples/s';
   const { result: rates, calls, cpuSeconds } = withCpuTime(step, (s) => trainRates(s, items, { seconds: spec.seconds, windows: spec.windows }));
-  out({ workload: kind, metric, value: median(rates), windows: rates, final_loss: (loss as Tensor | null)?.item(), cpu_value: cpuFigure(metric, items, calls, cpuSeconds) });
+  out({
+    workload: kind, metric, value: median(rates), windows: rates, params: paramCount(model), initial_loss: initialLoss,
+    final_loss: (loss as Tensor | null)?.item(), cpu_value: cpuFigure(metric, items, calls, cpuSeconds),
+  });
+}
+
+/**
+ * Peak RSS of `spec.rssSteps` MLP training steps (the `mlp` workload; issue 10): the whole
+ * process's high-water mark at the end, with the resident set before the first step beside it.
+ */
+function rss(): void {
+  const model = mlp();
+  const x = tensor(randomF32(64 * 784), { shape: [64, 784] });
+  const y = tensor(randomInts(64, 10), { shape: [64] });
+  const opt = new SGD(model.parameters(), { lr: 0.01 });
+  model.train();
+  const before = memoryFigures();
+  const t0 = nowSeconds();
+  let loss = NaN;
+  for (let i = 0; i < spec.rssSteps; i++) {
+    opt.zeroGrad();
+    const l = crossEntropy(model.forward(x) as Tensor, y);
+    l.backward();
+    opt.step();
+    if (i === spec.rssSteps - 1) loss = l.item();
+  }
+  const seconds = nowSeconds() - t0;
+  const after = memoryFigures();
+  const heap = process.memoryUsage();
+  out({
+    workload: 'rss', metric: 'MB', value: after.peakMB, steps: spec.rssSteps, rss_start_mb: before.rssMB, rss_end_mb: after.rssMB,
+    source: after.source, seconds, samples_per_s: (64 * spec.rssSteps) / seconds, final_loss: loss,
+    heap_used_mb: heap.heapUsed / 1e6, external_mb: heap.external / 1e6, array_buffers_mb: heap.arrayBuffers / 1e6,
+  });
 }
 
 /** MobileNetV2 (width 1.0, 1000 classes) inference: batch-1 latency and batch-32 throughput. */
@@ -161,5 +226,6 @@ await runJob({ anchor, spec }, async () => {
   if (spec.workload === 'sgemm') sgemm();
   else if (spec.workload === 'infer') infer();
   else if (spec.workload === 'mobilenetv2') mobilenet();
+  else if (spec.workload === 'rss') rss();
   else await train(spec.workload);
 });

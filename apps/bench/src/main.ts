@@ -17,9 +17,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getBackend, listBackends } from '@kiln/tensor';
 import {
-  TFJS_WORKLOADS, TORCH, WORKLOADS, USAGE, formatRecord, jobId, parseBenchArgs, parseRecords, ratioTable, torchTable,
+  TFJS_WORKLOADS, TORCH, WORKLOADS, USAGE, formatRecord, jobId, modelMismatches, parseBenchArgs, parseRecords, ratioTable, torchTable,
   type BenchArgs, type BenchRecord, type Workload,
 } from './common.js';
+import { RSS_WORKLOAD, rssTable } from './memory.js';
 import type { JobSpec } from './job.js';
 
 interface Job { id: string; script: 'kiln-job.js' | 'tfjs-job.js' | 'ort-job.js' | 'torch'; anchor: string; spec: JobSpec }
@@ -45,7 +46,7 @@ function kilnBackendName(args: BenchArgs): string {
 function planJobs(args: BenchArgs, torch: boolean): Job[] {
   const kiln = `kiln-${kilnBackendName(args)}`;
   const jobs: Job[] = [];
-  const base = { seconds: args.seconds, windows: args.windows, sizes: args.sizes };
+  const base = { seconds: args.seconds, windows: args.windows, sizes: args.sizes, rssSteps: args.rssSteps };
   const add = (script: Job['script'], anchor: string, workload: Workload, threads: number, backend: string | null, windows = args.windows): void => {
     const id = jobId(anchor, workload, threads);
     if (args.only && !args.only.test(id)) return;
@@ -104,6 +105,8 @@ function main(): void {
   const t0 = Date.now();
   for (let rep = 1; rep <= args.reps; rep++) {
     for (const [i, job] of jobs.entries()) {
+      // Peak RSS does not need a median over passes (it varies by a few MB): first pass only.
+      if (rep > 1 && job.spec.workload === RSS_WORKLOAD) continue;
       const start = Date.now();
       const recs = runOne(job).map((r) => (args.reps > 1 ? { ...r, rep } : r));
       for (const rec of recs) {
@@ -120,15 +123,24 @@ function main(): void {
   const compared = args.compare.flatMap((f) => parseRecords(fs.readFileSync(f, 'utf8')))
     .map((r) => (r.anchor.startsWith('kiln') ? { ...r, anchor: `prev-${r.anchor}` } : r));
   const over = args.reps > 1 ? `, medians over ${args.reps} processes` : '';
-  if (records.some((r) => r.anchor.startsWith('kiln'))) {
+  // Speed figures; the peak-RSS figures (MB, lower is better) get their own table.
+  const speed = records.filter((r) => r.workload !== RSS_WORKLOAD);
+  if (speed.some((r) => r.anchor.startsWith('kiln'))) {
     console.error(`\nKiln vs the anchors (× = speed-up of Kiln, > 1 means Kiln is faster; ms figures are latencies${over})\n`);
-    console.error(ratioTable([...records, ...compared]));
-    const vsTorch = torchTable(records);
+    console.error(ratioTable([...speed, ...compared.filter((r) => r.workload !== RSS_WORKLOAD)]));
+    const vsTorch = torchTable(speed);
     if (vsTorch) {
       console.error(`\nKiln ÷ PyTorch ${torch} (speed ratios, > 1: Kiln faster; both measured in this command${over})\n`);
       console.error(vsTorch);
     } else if (!torch) console.error(`\n(${args.torch ? 'PyTorch not found' : '--no-torch'}: no Kiln ÷ PyTorch table)`);
   }
+  const rss = rssTable(records);
+  if (rss) {
+    console.error(`\nPeak RSS (VmHWM) of an MLP training run of ${args.rssSteps} steps, whole process, MB (Kiln ÷ PyTorch < 1: Kiln uses less)\n`);
+    console.error(rss);
+  }
+  // Both sides must have trained the same model (parameter count, loss at step 0).
+  for (const m of modelMismatches(records)) console.error(`WARNING: Kiln and PyTorch differ: ${m}`);
   console.error(`\n${records.length} lines in ${((Date.now() - t0) / 1e3).toFixed(0)} s -> ${outFile}`);
   console.error(`table with other anchor runs: node ../shared/bench-anchors/summarize.mjs ${outFile} [RAW.jsonl...]`);
 }

@@ -30,6 +30,7 @@ def spec_from_argv():
     spec.setdefault('seconds', 1.0)
     spec.setdefault('windows', 3)
     spec.setdefault('sizes', [256, 512, 1024])
+    spec.setdefault('rssSteps', 10_000)
     return spec
 
 
@@ -148,6 +149,44 @@ class LstmLm(nn.Module):
         return self.head(self.rnn(self.embed(tokens))[0])
 
 
+def sinusoidal_positions(max_len, d_model):
+    """The course's table, as @kiln/sequence's PositionalEncoding: sin on even, cos on odd dimensions."""
+    pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
+    freq = torch.pow(10000.0, -(torch.arange(d_model) // 2 * 2).to(torch.float64) / d_model)
+    angle = pos * freq
+    pe = torch.where(torch.arange(d_model) % 2 == 0, torch.sin(angle), torch.cos(angle))
+    return pe.to(torch.float32)
+
+
+class TransformerTagger(nn.Module):
+    """Embedding(64, 128) + sinusoidal positions -> 2 x TransformerEncoderLayer(128, 4 heads, feed-forward
+    512, ReLU, post-norm, dropout 0, batch first) -> Linear(128 -> 64) at every position."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(64, 128)
+        self.register_buffer('pe', sinusoidal_positions(64, 128))
+        layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=512, dropout=0.0, activation='relu', batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2)
+        self.head = nn.Linear(128, 64)
+
+    def forward(self, tokens):
+        x = self.embed(tokens) + self.pe[:tokens.shape[1]]
+        return self.head(self.encoder(x))
+
+
+def memory_figures():
+    """Peak and current resident set in MB (VmHWM, VmRSS of /proc/self/status; else getrusage's peak)."""
+    try:
+        with open('/proc/self/status') as f:
+            fields = dict(line.split(':', 1) for line in f if ':' in line)
+        kb = lambda name: int(fields[name].split()[0])  # noqa: E731
+        return kb('VmHWM') * 1024 / 1e6, kb('VmRSS') * 1024 / 1e6, 'VmHWM'
+    except (OSError, KeyError, ValueError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6, None, 'maxRSS'
+
+
 # ---------------------------------------------------------------- workloads
 def sgemm():
     for n in SPEC['sizes']:
@@ -168,8 +207,8 @@ def train(workload):
         batch, model = 64, lenet5()
         x, y = torch.randn(batch, 1, 28, 28, generator=gen), torch.randint(0, 10, (batch,), generator=gen)
         opt, items, metric = torch.optim.Adam(model.parameters(), lr=1e-3), batch, 'samples/s'
-    elif workload == 'lstm':
-        batch, seq, model = 32, 64, LstmLm()
+    elif workload in ('lstm', 'transformer'):
+        batch, seq, model = 32, 64, LstmLm() if workload == 'lstm' else TransformerTagger()
         x, y = torch.randint(0, 64, (batch, seq), generator=gen), torch.randint(0, 64, (batch * seq,), generator=gen)
         opt, items, metric = torch.optim.Adam(model.parameters(), lr=1e-3), batch * seq, 'tokens/s'
     elif workload == 'resnet18':
@@ -187,11 +226,35 @@ def train(workload):
         loss.backward()
         opt.step()
         last['loss'] = loss
+        if 'initial' not in last:  # the loss before any update, to check both sides train the same model
+            last['initial'] = float(loss)
 
     counted = CpuCount(step)
     rates = train_rates(counted, items)
     out(workload=workload, metric=metric, value=statistics.median(rates), windows=rates,
+        params=sum(p.numel() for p in model.parameters()), initial_loss=last['initial'],
         final_loss=float(last['loss']), cpu_value=counted.figure(metric, items), blas=loaded_blas())
+
+
+def rss():
+    """Peak RSS of SPEC['rssSteps'] MLP training steps (the mlp workload; issue 10)."""
+    gen = torch.Generator().manual_seed(1)
+    model = mlp()
+    x, y = torch.randn(64, 784, generator=gen), torch.randint(0, 10, (64,), generator=gen)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    model.train()
+    _, rss_start, _ = memory_figures()
+    t0 = time.perf_counter()
+    steps = SPEC['rssSteps']
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+    seconds = time.perf_counter() - t0
+    peak, rss_end, source = memory_figures()
+    out(workload='rss', metric='MB', value=peak, steps=steps, rss_start_mb=rss_start, rss_end_mb=rss_end, source=source,
+        seconds=seconds, samples_per_s=64 * steps / seconds, final_loss=float(loss))
 
 
 def infer(workload):
@@ -218,7 +281,7 @@ def infer(workload):
 
 WORKLOADS = {
     'sgemm': sgemm, 'mlp': lambda: train('mlp'), 'lenet': lambda: train('lenet'), 'lstm': lambda: train('lstm'),
-    'resnet18': lambda: train('resnet18'), 'infer': lambda: infer('infer'), 'mobilenetv2': lambda: infer('mobilenetv2'),
+    'transformer': lambda: train('transformer'), 'resnet18': lambda: train('resnet18'), 'rss': rss, 'infer': lambda: infer('infer'), 'mobilenetv2': lambda: infer('mobilenetv2'),
 }
 
 if SPEC['workload'] not in WORKLOADS:
