@@ -13,3 +13,4 @@ export * from './seq2seq/index.js';
 export * from './sentiment/index.js';
 export { AdditiveAttention, type AdditiveAttentionOptions, type AttentionForwardOptions } from './attention/additive.js';
 export * from './transformer/index.js';
+export * from './speech/index.js';
