@@ -14,3 +14,4 @@ export * from './sentiment/index.js';
 export { AdditiveAttention, type AdditiveAttentionOptions, type AttentionForwardOptions } from './attention/additive.js';
 export * from './transformer/index.js';
 export * from './speech/index.js';
+export * from './ctc/index.js';

@@ -1,0 +1,4 @@
+/** CTC: the loss (PyTorch's semantics), greedy and prefix-beam decoding, and the digit-strip model. */
+export { ctcLoss, CTCLoss, type CTCLossOptions, type CTCReduction } from './loss.js';
+export type { CTCLengths } from './lengths.js';
+export { ctcGreedyDecode, ctcBeamSearch, type CTCGreedyDecodeOptions, type CTCBeamSearchOptions, type CTCHypothesis } from './decode.js';
