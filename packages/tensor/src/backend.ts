@@ -309,6 +309,15 @@ export interface Kernels {
   convBackwardInput(dy: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dx: Float32Array | Float64Array): void;
   /** dw += Σ over the batch of dy ⋆ x, per group (dw as the caller passes it, usually zeroed). */
   convBackwardWeight(x: Float32Array | Float64Array, dy: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dw: Float32Array | Float64Array): void;
+  /**
+   * Per-channel statistics over `shape` `[n, c, s]` (batch, channels, the rest flattened), for
+   * batch normalisation: mean[c] and the biased variance[c] over the batch and positions.
+   */
+  channelMoments(x: Float32Array | Float64Array, shape: readonly [number, number, number], mean: Float64Array, variance: Float64Array): void;
+  /** out = x·a[c] + b[c] (+ z·e[c] when `z` is given) over `[n, c, s]`, rounded once; `out` may alias x or z. */
+  channelAffine(x: Float32Array | Float64Array, shape: readonly [number, number, number], a: Float64Array, b: Float64Array, out: Float32Array | Float64Array, z?: Float32Array | Float64Array | null, e?: Float64Array | null): void;
+  /** Per channel of `[n, c, s]`: sums[c] = Σ dy and dots[c] = Σ dy·(x − center[c]). */
+  channelGradSums(dy: Float32Array | Float64Array, x: Float32Array | Float64Array, shape: readonly [number, number, number], center: Float64Array, sums: Float64Array, dots: Float64Array): void;
   /** Recurrent cells (see {@link LstmCellArgs} and siblings): one time step's gate nonlinearities, fused. */
   rnnCell(args: RnnCellArgs): void;
   rnnCellBackward(args: RnnCellBackwardArgs): void;

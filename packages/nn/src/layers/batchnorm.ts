@@ -1,4 +1,4 @@
-import { noGrad, ones, tensor, zeros, type Tensor } from '@kiln/tensor';
+import { batchNorm, noGrad, ones, tensor, zeros, type Tensor } from '@kiln/tensor';
 import { Module, parameter } from '../module.js';
 import { checkInput } from './check.js';
 
@@ -48,35 +48,20 @@ abstract class BatchNormBase extends Module {
     const name = this.layerName;
     checkInput(name, x, this.validRanks.includes(x.ndim) && x.shape[1] === this.numFeatures,
       `${this.validRanks.map((r) => `${r}-d`).join(' or ')} input with ${this.numFeatures} channels in dim 1`);
-    const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
-    const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
     const useBatch = this.training || !this.running_mean;
-    let mean: Tensor;
-    let variance: Tensor;
-    if (useBatch) {
-      const n = x.numel() / this.numFeatures;
-      if (this.training && n <= 1) throw new Error(`Kiln: ${name}: expected more than 1 value per channel when training, got input of shape [${x.shape.join(',')}]`);
-      mean = x.mean(dims, true);
-      variance = x.var(dims, { correction: 0, keepdim: true });
-      if (this.training && this.running_mean && this.running_var && this.num_batches_tracked) {
-        const rm = this.running_mean, rv = this.running_var, nbt = this.num_batches_tracked;
-        noGrad(() => {
-          nbt.add_(1);
-          const m = this.momentum ?? 1 / nbt.item();
-          const bm = mean.detach().reshape([this.numFeatures]);
-          const bv = variance.detach().reshape([this.numFeatures]).mul(n / (n - 1));
-          rm.mul_(1 - m).add_(bm.mul(m).to(rm.dtype));
-          rv.mul_(1 - m).add_(bv.mul(m).to(rv.dtype));
-        });
-      }
-    } else {
-      mean = this.running_mean!.reshape(bshape);
-      variance = this.running_var!.reshape(bshape);
+    const n = x.numel() / this.numFeatures;
+    if (this.training && n <= 1) throw new Error(`Kiln: ${name}: expected more than 1 value per channel when training, got input of shape [${x.shape.join(',')}]`);
+    // Running statistics are updated only while training (in eval without them, the batch's are used as they are).
+    const update = this.training && this.running_mean != null && this.running_var != null && this.num_batches_tracked != null;
+    let momentum = this.momentum ?? 0;
+    if (update) {
+      const nbt = this.num_batches_tracked!;
+      noGrad(() => nbt.add_(1));
+      if (this.momentum === null) momentum = 1 / nbt.item();
     }
-    let y = x.sub(mean).div(variance.add(this.eps).sqrt());
-    if (this.weight) y = y.mul(this.weight.reshape(bshape));
-    if (this.bias) y = y.add(this.bias.reshape(bshape));
-    return y;
+    const withStats = update || !useBatch;
+    return batchNorm(x, withStats ? this.running_mean : null, withStats ? this.running_var : null,
+      this.weight, this.bias, { training: useBatch, momentum, eps: this.eps });
   }
 
   override extraRepr(): string {

@@ -1,12 +1,19 @@
 /**
- * Group normalisation and local response normalisation, written once from primitives (their
- * gradients come from the primitives'). Both follow PyTorch's functional definitions.
+ * Batch, group and local response normalisation, following PyTorch's functional definitions.
+ * Group and response norm are written once from primitives (their gradients come from the
+ * primitives'). Batch norm runs as fused per-channel passes (backend kernels channelMoments,
+ * channelAffine, channelGradSums) with its own gradient, and as primitives while a tracer
+ * records them (the ONNX exporter) or when running statistics need a gradient.
  */
+import { noGrad } from '../autograd.js';
+import { kernels } from '../backend.js';
 import { isFloatingDType } from '../dtype.js';
+import { checkOptions } from '../options.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { composite } from '../trace.js';
-import { checkTensor } from './core.js';
+import { composite, isTracing } from '../trace.js';
+import { checkTensor, empty, finish } from './core.js';
+import { asDType, floatDType, type Float } from './spatial.js';
 import { narrow } from './movement.js';
 import { avgPool2d } from './pool.js';
 
@@ -76,5 +83,173 @@ export function localResponseNorm(input: Tensor, size: number, alpha = 1e-4, bet
     // V8's Math.pow with a fractional exponent is ~10× slower than exp + log.
     const scale = k > 0 && alpha >= 0 ? base.log().mul(beta).exp() : base.pow(beta);
     return input.div(scale);
+  });
+}
+
+export interface BatchNormOpOptions {
+  /** Normalise by the batch's statistics and update the running ones, if given (default false: use the running ones). */
+  training?: boolean;
+  /** Weight of the batch in the running averages: r ← (1 − momentum)·r + momentum·batch (default 0.1). */
+  momentum?: number;
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+}
+
+/**
+ * Batch normalisation over dim 1 of `[N, C, ...]` (PyTorch's `F.batch_norm`):
+ * y = (x − mean)/√(var + eps)·weight + bias per channel. In training the mean and biased
+ * variance come from the batch, and `runningMean`/`runningVar` (when given) are updated in
+ * place, the variance unbiased; otherwise the running statistics are used (and required).
+ */
+export function batchNorm(
+  input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null,
+  weight?: Tensor | null, bias?: Tensor | null, options: BatchNormOpOptions = {},
+): Tensor {
+  const op = 'batchNorm';
+  checkTensor(op, 'input', input);
+  checkOptions(op, options, { training: 'boolean', momentum: 'finite', eps: 'finite' });
+  const training = options.training ?? false;
+  const momentum = options.momentum ?? 0.1;
+  const eps = options.eps ?? 1e-5;
+  checkNumber(op, 'eps', eps, (e) => e >= 0, 'a non-negative number');
+  checkNumber(op, 'momentum', momentum, Number.isFinite, 'a finite number');
+  if (input.ndim < 2) throw new Error(`Kiln: ${op}: expected an input of at least 2 dims [N, C, ...], got shape ${formatShape(input.shape)}`);
+  const c = input.shape[1]!;
+  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
+    if (t == null) continue;
+    checkTensor(op, name, t);
+    if (t.ndim !== 1 || t.shape[0] !== c) throw new Error(`Kiln: ${op}: ${name} must have shape [${c}] (one per channel of input ${formatShape(input.shape)}), got ${formatShape(t.shape)}`);
+  }
+  if ((runningMean == null) !== (runningVar == null)) throw new Error(`Kiln: ${op}: give both runningMean and runningVar, or neither`);
+  if (!training && !runningMean) throw new Error(`Kiln: ${op}: evaluation (training: false) needs runningMean and runningVar`);
+  const dtype = floatDType(op, [input, weight, bias, runningMean, runningVar]);
+  const count = input.numel() / c;
+  if (training && count <= 1) throw new Error(`Kiln: ${op}: expected more than 1 value per channel when training, got input of shape ${formatShape(input.shape)}`);
+  const inputs = [input, ...[weight, bias, runningMean, runningVar].filter((t): t is Tensor => t != null)];
+  return composite(op, inputs, { training, momentum, eps }, () => {
+    const statsNeedGrad = !training && (runningMean!.requiresGrad || runningVar!.requiresGrad);
+    const args = { input, runningMean, runningVar, weight: weight ?? null, bias: bias ?? null, training, momentum, eps, dtype };
+    return isTracing() || statsNeedGrad ? batchNormPrimitives(args) : batchNormFused(args);
+  });
+}
+
+interface BatchNormArgs {
+  input: Tensor;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  training: boolean;
+  momentum: number;
+  eps: number;
+  dtype: 'float32' | 'float64';
+}
+
+/** r ← (1 − m)·r + m·batch for the mean and the unbiased variance, in place. */
+function updateRunning(a: BatchNormArgs, mean: ArrayLike<number>, variance: ArrayLike<number>, count: number): void {
+  const rm = a.runningMean!._data;
+  const rv = a.runningVar!._data;
+  const m = a.momentum;
+  const unbias = count / (count - 1);
+  for (let ch = 0; ch < rm.length; ch++) {
+    rm[ch] = (1 - m) * rm[ch]! + m * mean[ch]!;
+    rv[ch] = (1 - m) * rv[ch]! + m * variance[ch]! * unbias;
+  }
+  a.runningMean!.markModified();
+  a.runningVar!.markModified();
+}
+
+/** The op as primitives: what a tracer records, and the path that differentiates the running statistics. */
+function batchNormPrimitives(a: BatchNormArgs): Tensor {
+  const x = a.input;
+  const c = x.shape[1]!;
+  const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
+  const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+  let mean: Tensor;
+  let variance: Tensor;
+  if (a.training) {
+    mean = x.mean(dims, true);
+    variance = x.var(dims, { correction: 0, keepdim: true });
+    if (a.runningMean) {
+      const bm = Array.from(mean.detach().dataSync(), Number);
+      const bv = Array.from(variance.detach().dataSync(), Number);
+      noGrad(() => updateRunning(a, bm, bv, x.numel() / c));
+    }
+  } else {
+    mean = a.runningMean!.reshape(bshape);
+    variance = a.runningVar!.reshape(bshape);
+  }
+  let y = x.sub(mean).div(variance.add(a.eps).sqrt());
+  if (a.weight) y = y.mul(a.weight.reshape(bshape));
+  if (a.bias) y = y.add(a.bias.reshape(bshape));
+  return y;
+}
+
+/**
+ * One statistics pass (training) and one multiply-add pass: y = x·scale[c] + shift[c] with
+ * scale = weight/√(var + eps) and shift = bias − mean·scale. The backward takes one pass for
+ * Σdy and Σdy·(x − mean) per channel, and one for dx.
+ */
+function batchNormFused(a: BatchNormArgs): Tensor {
+  const { dtype, eps } = a;
+  const input = asDType(a.input, dtype);
+  const weight = a.weight ? asDType(a.weight, dtype) : null;
+  const bias = a.bias ? asDType(a.bias, dtype) : null;
+  const [n, c] = input.shape as [number, number];
+  const shape3 = [n, c, input.numel() / Math.max(1, n * c)] as const;
+  const count = n * shape3[2];
+  const k = kernels();
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  if (a.training) {
+    k.channelMoments(input._data as Float, shape3, mean, variance);
+    if (a.runningMean) updateRunning(a, mean, variance, count);
+  } else {
+    mean.set(a.runningMean!._data);
+    variance.set(a.runningVar!._data);
+  }
+  const invstd = new Float64Array(c);
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    invstd[ch] = 1 / Math.sqrt(variance[ch]! + eps);
+    scale[ch] = (weight ? weight._data[ch]! : 1) * invstd[ch]!;
+    shift[ch] = (bias ? bias._data[ch]! : 0) - mean[ch]! * scale[ch]!;
+  }
+  const out = empty(input.shape, dtype);
+  k.channelAffine(input._data as Float, shape3, scale, shift, out._data as Float);
+  const inputs = [input, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return finish(out, 'batchNorm', inputs, { training: a.training, eps }, (grad) => {
+    const dy = asDType(grad, dtype)._data as Float;
+    const sums = new Float64Array(c);
+    const dots = new Float64Array(c);
+    const needStats = a.training ? input.requiresGrad || weight?.requiresGrad : weight?.requiresGrad;
+    if (needStats || bias?.requiresGrad) k.channelGradSums(dy, input._data as Float, shape3, mean, sums, dots);
+    let dx: Tensor | null = null;
+    if (input.requiresGrad) {
+      dx = empty(input.shape, dtype);
+      const zero = new Float64Array(c);
+      if (a.training) {
+        // dx = scale·(dy − Σdy/M − x̂·Σdy·x̂/M), x̂ = (x − mean)·invstd, as dy·scale + x·p + q.
+        const p = new Float64Array(c);
+        const q = new Float64Array(c);
+        for (let ch = 0; ch < c; ch++) {
+          const t = (scale[ch]! * invstd[ch]! * invstd[ch]! * dots[ch]!) / count;
+          p[ch] = -t;
+          q[ch] = mean[ch]! * t - (scale[ch]! * sums[ch]!) / count;
+        }
+        k.channelAffine(input._data as Float, shape3, p, q, dx._data as Float, dy, scale);
+      } else {
+        k.channelAffine(dy, shape3, scale, zero, dx._data as Float);
+      }
+    }
+    const perChannel = (v: (ch: number) => number): Tensor => {
+      const t = empty([c], dtype);
+      for (let ch = 0; ch < c; ch++) t._data[ch] = v(ch);
+      return t;
+    };
+    const dw = weight?.requiresGrad ? perChannel((ch) => dots[ch]! * invstd[ch]!) : null;
+    const db = bias?.requiresGrad ? perChannel((ch) => sums[ch]!) : null;
+    return [dx, ...(weight ? [dw] : []), ...(bias ? [db] : [])];
   });
 }

@@ -1,5 +1,6 @@
 /** The pure-TypeScript reference backend: every kernel, written for clarity; the spec. */
 import { registerReferenceBackend, type Backend, type Kernels } from '../../backend.js';
+import { channelAffine, channelGradSums, channelMoments } from './channel.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { ctcLoss, ctcLossBackward } from './ctc.js';
 import { binary, unary, where } from './elementwise.js';
@@ -13,7 +14,7 @@ import { avgPool, avgPoolBackward, col2im, im2col, maxPool, maxPoolBackward } fr
 export const referenceKernels: Kernels = {
   unary, binary, where, reduce, argReduce, gemm, stridedCopy, stridedAccumulate,
   gather, scatterAdd, indexSelect, indexAdd, im2col, col2im, maxPool, maxPoolBackward, avgPool, avgPoolBackward,
-  convForward, convBackwardInput, convBackwardWeight,
+  convForward, convBackwardInput, convBackwardWeight, channelMoments, channelAffine, channelGradSums,
   rnnCell, rnnCellBackward, lstmCell, lstmCellBackward, gruCell, gruCellBackward,
   ctcLoss, ctcLossBackward,
   stateArena, optimizerStep,
