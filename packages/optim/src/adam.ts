@@ -1,5 +1,5 @@
-import { checkOptions, type OptionKind } from '@kiln/tensor';
-import { buffer, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
+import { checkOptions, kernels, type OptionKind, type StateArena, type Tensor } from '@kiln/tensor';
+import { batch, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -34,42 +34,34 @@ export class Adam extends Optimizer {
     super(params, { ...o, betas: [b1, b2] }, SPEC);
   }
 
-  protected override update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: Record<string, Float64Array | number>, group: ParamGroup): void {
-    const { lr } = group;
-    const [b1, b2] = group.betas as [number, number];
-    const eps = group.eps as number, wd = group.weightDecay as number, amsgrad = group.amsgrad as boolean;
-    const t = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = t;
-    const m = buffer(state, 'expAvg', w.length);
-    const v = buffer(state, 'expAvgSq', w.length);
-    const vmax = amsgrad ? buffer(state, 'maxExpAvgSq', w.length) : null;
-    const bc1 = 1 - b1 ** t;
-    const bc2sqrt = Math.sqrt(1 - b2 ** t);
-    const stepSize = lr / bc1;
-    if (!vmax && wd === 0) {
-      // The common case, without the per-element branches on weight decay and amsgrad.
-      const c1 = 1 - b1;
-      const c2 = 1 - b2;
-      for (let i = 0; i < w.length; i++) {
-        const g = grad[i]!;
-        const mi = b1 * m[i]! + c1 * g;
-        const vi = b2 * v[i]! + c2 * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) / bc2sqrt + eps);
-      }
-      return;
+  /**
+   * One fused kernel call per group (one per distinct step count, where some parameters missed
+   * steps); backends/reference/optim.ts has the loop it runs.
+   */
+  protected override updateGroup(group: ParamGroup, params: Tensor[]): void {
+    const [beta1, beta2] = group.betas as [number, number];
+    const amsgrad = group.amsgrad as boolean;
+    const byStep = new Map<number, ReturnType<typeof batch>>();
+    let expAvg: StateArena | null = null, expAvgSq: StateArena | null = null, maxExpAvgSq: StateArena | null = null;
+    for (const p of params) {
+      const st = this.stateOf(p);
+      const t = ((st.step as number | undefined) ?? 0) + 1;
+      st.step = t;
+      const m = this.slot(group, p, 'expAvg');
+      expAvg = m.arena;
+      expAvgSq = this.slot(group, p, 'expAvgSq').arena;
+      if (amsgrad) maxExpAvgSq = this.slot(group, p, 'maxExpAvgSq').arena;
+      let b = byStep.get(t);
+      if (!b) { b = batch(); byStep.set(t, b); }
+      b.params.push(p.dataSync() as Float32Array);
+      b.grads.push(p.grad!.dataSync() as Float32Array);
+      b.offsets.push(m.offset);
     }
-    for (let i = 0; i < w.length; i++) {
-      let g = grad[i]!;
-      let wi = w[i]!;
-      if (this.decoupled) wi *= 1 - lr * wd;
-      else g += wd * wi;
-      m[i] = b1 * m[i]! + (1 - b1) * g;
-      v[i] = b2 * v[i]! + (1 - b2) * g * g;
-      let vi = v[i]!;
-      if (vmax) { vmax[i] = Math.max(vmax[i]!, vi); vi = vmax[i]!; }
-      w[i] = wi - (stepSize * m[i]!) / (Math.sqrt(vi) / bc2sqrt + eps);
+    for (const [step, b] of byStep) {
+      kernels().optimizerStep({
+        rule: 'adam', ...b, lr: group.lr, beta1, beta2, eps: group.eps as number, weightDecay: group.weightDecay as number,
+        decoupled: this.decoupled, step, expAvg: expAvg!, expAvgSq: expAvgSq!, maxExpAvgSq,
+      });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { checkOptions, noGrad, Tensor, type OptionKind } from '@kiln/tensor';
+import { checkOptions, kernels, noGrad, Tensor, type OptionKind, type StateArena } from '@kiln/tensor';
 
 /** Per-group hyperparameters; every optimizer has `lr`, the rest depend on the optimizer. */
 export interface ParamGroup {
@@ -19,14 +19,39 @@ export interface OptimizerStateDict {
 type State = Record<string, Float64Array | number>;
 
 /**
+ * Where a group's state lives: one flat arena per state name (`expAvg`, `momentumBuffer` …) of
+ * the group's total size, parameter p's values at `offsets.get(p)`. The arenas come from the
+ * active backend (in Wasm memory on the wasm backend, where the fused kernels update them in
+ * place); the optimizer owns them and a finaliser frees them when it is collected.
+ */
+interface Layout {
+  offsets: Map<Tensor, number>;
+  numel: number;
+  arenas: Map<string, StateArena>;
+}
+
+/** Frees the arenas of collected optimizers (the held value is the optimizer's list of arenas). */
+const arenaFinalizer = new FinalizationRegistry<StateArena[]>((arenas) => {
+  for (const a of arenas) a.free();
+});
+
+/**
  * Base of the optimizers. Parameters come as a list or as groups with their own options
  * (`[{ params: a, lr: 0.1 }, { params: b }]`); the constructor's defaults fill the rest.
  * Updates run under noGrad directly on the parameter buffers; state is kept in float64.
+ *
+ * SGD, RMSprop and Adam/AdamW update a whole group in one `optimizerStep` kernel call with
+ * their state in flat per-group arenas (see `Layout`); `state` then holds live views of the
+ * arenas. Other optimizers implement `update`, one parameter at a time, with state in plain
+ * Float64Arrays (`buffer`).
  */
 export abstract class Optimizer {
   readonly paramGroups: ParamGroup[] = [];
   /** Per-parameter state (momentum buffers, moment estimates, step counts). */
   readonly state = new Map<Tensor, State>();
+  private readonly layouts = new Map<ParamGroup, Layout>();
+  /** Every arena this optimizer allocated and has not freed (what the finaliser frees). */
+  private readonly arenas: StateArena[] = [];
 
   /**
    * `spec` (the optimizer's option kinds) also validates each parameter group's own options:
@@ -50,6 +75,7 @@ export abstract class Optimizer {
       }
       this.paramGroups.push({ ...defaults, ...g, params: [...g.params] } as ParamGroup);
     }
+    arenaFinalizer.register(this, this.arenas);
   }
 
   /** Clears the gradients: to null (default, like PyTorch's set_to_none) or to zeros. */
@@ -66,22 +92,87 @@ export abstract class Optimizer {
   step(): void {
     noGrad(() => {
       for (const g of this.paramGroups) {
-        for (const p of g.params) {
-          if (!p.grad || !p.requiresGrad) continue; // frozen parameters keep their values even with a stale gradient
-          let st = this.state.get(p);
-          if (!st) { st = {}; this.state.set(p, st); }
-          const w = p.dataSync();
-          const grad = p.grad.dataSync();
-          if (grad.length !== w.length) throw new Error(`Kiln: ${this.constructor.name}.step: gradient of ${grad.length} elements for a parameter of ${w.length}`);
-          this.update(w as Float32Array | Float64Array, grad as Float32Array | Float64Array, st, g);
-          p.markModified(); // graphs built from the old values must not backprop
+        // Frozen parameters keep their values even with a stale gradient.
+        const active = g.params.filter((p) => p.grad && p.requiresGrad);
+        for (const p of active) {
+          const n = p.grad!.numel();
+          if (n !== p.numel()) throw new Error(`Kiln: ${this.constructor.name}.step: gradient of ${n} elements for a parameter of ${p.numel()}`);
         }
+        if (active.length) this.updateGroup(g, active);
+        for (const p of active) p.markModified(); // graphs built from the old values must not backprop
       }
     });
   }
 
+  /** Updates the group's parameters that have gradients; by default one `update` per parameter. */
+  protected updateGroup(group: ParamGroup, params: Tensor[]): void {
+    for (const p of params) {
+      this.update(p.dataSync() as Float32Array | Float64Array, p.grad!.dataSync() as Float32Array | Float64Array, this.stateOf(p), group);
+    }
+  }
+
   /** Updates `w` in place from gradient `grad`; `state` persists between steps. */
-  protected abstract update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: State, group: ParamGroup): void;
+  protected update(_w: Float32Array | Float64Array, _grad: Float32Array | Float64Array, _state: State, _group: ParamGroup): void {
+    throw new Error(`Kiln: ${this.constructor.name}: no per-parameter update rule`);
+  }
+
+  /** The state record of `p`, created empty on first use. */
+  protected stateOf(p: Tensor): State {
+    let st = this.state.get(p);
+    if (!st) { st = {}; this.state.set(p, st); }
+    return st;
+  }
+
+  /**
+   * The arena holding state `key` of the group's parameters and p's offset in it. On first use
+   * for p, `state[key]` becomes a live view of the arena, holding a restored Float64Array's
+   * values (loadStateDict) or zeros (`fresh`).
+   */
+  protected slot(group: ParamGroup, p: Tensor, key: string): { arena: StateArena; offset: number; fresh: boolean } {
+    const layout = this.layoutOf(group, p);
+    let arena = layout.arenas.get(key);
+    if (!arena) {
+      arena = kernels().stateArena(layout.numel);
+      layout.arenas.set(key, arena);
+      this.arenas.push(arena);
+    }
+    const offset = layout.offsets.get(p)!;
+    const st = this.stateOf(p);
+    if (Object.getOwnPropertyDescriptor(st, key)?.get) return { arena, offset, fresh: false };
+    const old = st[key];
+    const view = arena.view(offset, p.numel());
+    if (old instanceof Float64Array) view.set(old);
+    else view.fill(0);
+    Object.defineProperty(st, key, {
+      get: () => { const l = this.layouts.get(group)!; return l.arenas.get(key)!.view(l.offsets.get(p)!, p.numel()); },
+      enumerable: true,
+      configurable: true,
+    });
+    return { arena, offset, fresh: !(old instanceof Float64Array) };
+  }
+
+  /** The group's layout, (re)made to cover p (a parameter pushed into `group.params` later moves the state). */
+  private layoutOf(group: ParamGroup, p: Tensor): Layout {
+    const old = this.layouts.get(group);
+    if (old?.offsets.has(p)) return old;
+    const offsets = new Map<Tensor, number>();
+    let numel = 0;
+    for (const q of group.params) { offsets.set(q, numel); numel += q.numel(); }
+    const layout: Layout = { offsets, numel, arenas: new Map() };
+    for (const [key, arena] of old?.arenas ?? []) {
+      const moved = kernels().stateArena(numel);
+      for (const [q, at] of old!.offsets) {
+        const to = offsets.get(q);
+        if (to !== undefined) moved.view(to, q.numel()).set(arena.view(at, q.numel()));
+      }
+      layout.arenas.set(key, moved);
+      this.arenas.push(moved);
+      this.arenas.splice(this.arenas.indexOf(arena), 1);
+      arena.free();
+    }
+    this.layouts.set(group, layout);
+    return layout;
+  }
 
   /** Optimizer state for checkpoints (plain numbers, JSON-serialisable). */
   stateDict(): OptimizerStateDict {
@@ -138,4 +229,9 @@ export function buffer(state: State, key: string, n: number): Float64Array {
   let b = state[key];
   if (!(b instanceof Float64Array)) { b = new Float64Array(n); state[key] = b; }
   return b;
+}
+
+/** The arrays of one `optimizerStep` call, filled parameter by parameter. */
+export function batch(): { params: (Float32Array | Float64Array)[]; grads: (Float32Array | Float64Array)[]; offsets: number[] } {
+  return { params: [], grads: [], offsets: [] };
 }

@@ -1,5 +1,5 @@
-import { checkOptions, type OptionKind } from '@kiln/tensor';
-import { buffer, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
+import { checkOptions, kernels, type OptionKind, type StateArena, type Tensor } from '@kiln/tensor';
+import { batch, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 export interface RMSpropOptions {
   lr?: number;
@@ -28,26 +28,25 @@ export class RMSprop extends Optimizer {
     super(params, o, SPEC);
   }
 
-  protected override update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: Record<string, Float64Array | number>, group: ParamGroup): void {
-    const { lr } = group;
-    const alpha = group.alpha as number, eps = group.eps as number, wd = group.weightDecay as number;
+  /** One fused kernel call per group; backends/reference/optim.ts has the loop it runs. */
+  protected override updateGroup(group: ParamGroup, params: Tensor[]): void {
     const momentum = group.momentum as number, centered = group.centered as boolean;
-    state.step = ((state.step as number | undefined) ?? 0) + 1;
-    const sq = buffer(state, 'squareAvg', w.length);
-    const ga = centered ? buffer(state, 'gradAvg', w.length) : null;
-    const mb = momentum > 0 ? buffer(state, 'momentumBuffer', w.length) : null;
-    for (let i = 0; i < w.length; i++) {
-      const g = grad[i]! + wd * w[i]!;
-      sq[i] = alpha * sq[i]! + (1 - alpha) * g * g;
-      let avg: number;
-      if (ga) {
-        ga[i] = alpha * ga[i]! + (1 - alpha) * g;
-        avg = Math.sqrt(sq[i]! - ga[i]! * ga[i]!) + eps;
-      } else avg = Math.sqrt(sq[i]!) + eps;
-      if (mb) {
-        mb[i] = momentum * mb[i]! + g / avg;
-        w[i] = w[i]! - lr * mb[i]!;
-      } else w[i] = w[i]! - (lr * g) / avg;
+    const b = batch();
+    let squareAvg: StateArena | null = null, gradAvg: StateArena | null = null, momentumBuffer: StateArena | null = null;
+    for (const p of params) {
+      const st = this.stateOf(p);
+      st.step = ((st.step as number | undefined) ?? 0) + 1;
+      const sq = this.slot(group, p, 'squareAvg');
+      squareAvg = sq.arena;
+      if (centered) gradAvg = this.slot(group, p, 'gradAvg').arena;
+      if (momentum > 0) momentumBuffer = this.slot(group, p, 'momentumBuffer').arena;
+      b.params.push(p.dataSync() as Float32Array);
+      b.grads.push(p.grad!.dataSync() as Float32Array);
+      b.offsets.push(sq.offset);
     }
+    kernels().optimizerStep({
+      rule: 'rmsprop', ...b, lr: group.lr, alpha: group.alpha as number, eps: group.eps as number,
+      weightDecay: group.weightDecay as number, momentum, squareAvg: squareAvg!, gradAvg, momentumBuffer,
+    });
   }
 }

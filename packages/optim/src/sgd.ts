@@ -1,5 +1,5 @@
-import { checkOptions, type OptionKind } from '@kiln/tensor';
-import { buffer, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
+import { checkOptions, kernels, type OptionKind, type StateArena, type Tensor } from '@kiln/tensor';
+import { batch, Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
 
 export interface SGDOptions {
   lr: number;
@@ -34,37 +34,31 @@ export class SGD extends Optimizer {
     super(params, o, SPEC);
   }
 
-  protected override update(w: Float32Array | Float64Array, grad: Float32Array | Float64Array, state: Record<string, Float64Array | number>, group: ParamGroup): void {
-    const lr = group.lr;
+  /**
+   * One fused kernel call per group (two on a step where some parameters start their momentum
+   * buffer and others continue it); backends/reference/optim.ts has the loop it runs.
+   */
+  protected override updateGroup(group: ParamGroup, params: Tensor[]): void {
     const momentum = group.momentum as number;
-    const dampening = group.dampening as number;
-    const nesterov = group.nesterov as boolean;
-    const wd = group.weightDecay as number;
-    const sign = group.maximize ? -1 : 1;
-    if (momentum === 0 && wd === 0) {
-      // Plain SGD, the common case: one multiply-add per weight.
-      const step = sign * lr;
-      const n = w.length;
-      let i = 0;
-      // Unrolled: V8 does not vectorise, and four independent updates per iteration run ~1.5× faster.
-      for (; i + 4 <= n; i += 4) {
-        w[i] = w[i]! - step * grad[i]!;
-        w[i + 1] = w[i + 1]! - step * grad[i + 1]!;
-        w[i + 2] = w[i + 2]! - step * grad[i + 2]!;
-        w[i + 3] = w[i + 3]! - step * grad[i + 3]!;
-      }
-      for (; i < n; i++) w[i] = w[i]! - step * grad[i]!;
-      return;
+    const call = {
+      rule: 'sgd' as const, lr: group.lr, momentum, dampening: group.dampening as number, nesterov: group.nesterov as boolean,
+      weightDecay: group.weightDecay as number, maximize: group.maximize as boolean,
+    };
+    const buckets = [batch(), batch()]; // continuing, first step of the buffer
+    let arena: StateArena | null = null;
+    for (const p of params) {
+      this.stateOf(p);
+      let offset = 0;
+      let first = false;
+      if (momentum !== 0) ({ arena, offset, fresh: first } = this.slot(group, p, 'momentumBuffer'));
+      const b = buckets[first ? 1 : 0]!;
+      b.params.push(p.dataSync() as Float32Array);
+      b.grads.push(p.grad!.dataSync() as Float32Array);
+      b.offsets.push(offset);
     }
-    const first = !(state.momentumBuffer instanceof Float64Array);
-    const buf = momentum !== 0 ? buffer(state, 'momentumBuffer', w.length) : null;
-    for (let i = 0; i < w.length; i++) {
-      let g = sign * grad[i]! + wd * w[i]!;
-      if (buf) {
-        buf[i] = first ? g : momentum * buf[i]! + (1 - dampening) * g;
-        g = nesterov ? g + momentum * buf[i]! : buf[i]!;
-      }
-      w[i] = w[i]! - lr * g;
-    }
+    buckets.forEach((b, first) => {
+      if (b.params.length) kernels().optimizerStep({ ...call, ...b, first: first === 1, momentumBuffer: arena });
+    });
   }
 }
+

@@ -16,6 +16,7 @@ import { makeMaxPool } from './max-pool.js';
 import { makeArith } from './arith.js';
 import { makeRelu } from './relu.js';
 import { makeRecurrent } from './recurrent.js';
+import { makeOptim } from './optim.js';
 import { referenceKernels } from '../reference/index.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, env, loadRuntime, MAX_THREADS } from './runtime.js';
@@ -63,6 +64,7 @@ if (rt) {
       maxPool: makeMaxPool(rt, fastKernels.maxPool!),
       ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
       ...makeRecurrent(rt, referenceKernels),
+      ...makeOptim(rt, referenceKernels),
     },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);

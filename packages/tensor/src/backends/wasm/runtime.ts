@@ -39,8 +39,11 @@ export interface WasmRuntime {
   readonly relaxed: boolean;
   /** Bytes of packing scratch per thread. */
   readonly scratchPerThread: number;
-  /** First byte free for operands. */
-  readonly operandBase: number;
+  /**
+   * First byte free for operands (staged per call). Long-lived storage (optimizer state, see
+   * heap.ts) sits below it and moves it up; read it at each call, never keep it.
+   */
+  operandBase: number;
   /** A Float32Array over the whole memory, valid until the next `ensure`. */
   f32: Float32Array;
   i32: Int32Array;

@@ -1,0 +1,96 @@
+/**
+ * Optimizer updates on Wasm SIMD (assembly/optim.ts): the state arenas live in the Wasm heap
+ * (heap.ts), so a step stages only the group's weights and gradients — back to back, one copy
+ * each way for the weights — and runs one fused pass per run of parameters whose state is
+ * contiguous (the whole group, in the common case). The arithmetic is the reference's
+ * (backends/reference/optim.ts), in f64 and in the same order, so results are equal bit for bit.
+ *
+ * float64 parameters, and state that lives in the JS heap (made while another backend was
+ * active, or when the Wasm heap was full), take the reference kernel.
+ */
+import type { Kernels, OptimizerStepArgs, StateArena } from '../../backend.js';
+import { WasmHeap, WasmStateArena } from './heap.js';
+import { align, operandCapacity, type WasmRuntime } from './runtime.js';
+
+interface OptimExports {
+  sgdF32(w: number, g: number, buf: number, n: number, lr: number, step: number, sign: number, wd: number,
+    momentum: number, damp: number, nesterov: number, first: number): void;
+  rmspropF32(w: number, g: number, sq: number, ga: number, mb: number, n: number,
+    lr: number, alpha: number, c: number, eps: number, wd: number, momentum: number): void;
+  adamF32(w: number, g: number, m: number, v: number, vmax: number, n: number,
+    b1: number, b2: number, c1: number, c2: number, stepSize: number, bc2: number, eps: number, wd: number, decoupled: number, decay: number): void;
+}
+
+type OptimKernels = Pick<Kernels, 'stateArena' | 'optimizerStep'>;
+
+/** The arenas a call's rule uses (null where an option leaves one out). */
+function arenasOf(a: OptimizerStepArgs): (StateArena | null)[] {
+  if (a.rule === 'sgd') return [a.momentumBuffer];
+  if (a.rule === 'rmsprop') return [a.squareAvg, a.gradAvg, a.momentumBuffer];
+  return [a.expAvg, a.expAvgSq, a.maxExpAvgSq];
+}
+
+export function makeOptim(rt: WasmRuntime, reference: OptimKernels): OptimKernels {
+  const ex = rt.exports as unknown as OptimExports;
+  const heap = new WasmHeap(rt);
+  const ours = (s: StateArena | null): boolean => s === null || (s instanceof WasmStateArena && s.heap === heap && s.live);
+  const addr = (s: StateArena | null, offset: number): number => (s ? (s as WasmStateArena).ptr + offset * 8 : 0);
+
+  return {
+    stateArena(length) {
+      const ptr = heap.alloc(length * 8);
+      return ptr === null ? reference.stateArena(length) : new WasmStateArena(heap, rt, ptr, length);
+    },
+
+    optimizerStep(a) {
+      const count = a.params.length;
+      let total = 0;
+      for (let i = 0; i < count; i++) {
+        if (!(a.params[i] instanceof Float32Array && a.grads[i] instanceof Float32Array)) { reference.optimizerStep(a); return; }
+        total += a.params[i]!.length;
+      }
+      const arenas = arenasOf(a);
+      if (!arenas.every(ours) || total * 8 + 128 > operandCapacity(rt)) {
+        reference.optimizerStep(a);
+        return;
+      }
+      const wPtr = rt.operandBase;
+      const gPtr = align(wPtr + total * 4, 64);
+      rt.ensure(gPtr + total * 4);
+      const f32 = rt.f32;
+      for (let i = 0, at = 0; i < count; at += a.params[i]!.length, i++) {
+        f32.set(a.params[i]!, (wPtr >> 2) + at);
+        f32.set(a.grads[i]!, (gPtr >> 2) + at);
+      }
+      // One kernel call per run of parameters whose state is back to back.
+      for (let i = 0, at = 0; i < count;) {
+        const offset = a.offsets[i]!;
+        let n = a.params[i]!.length;
+        let j = i + 1;
+        while (j < count && a.offsets[j] === offset + n) n += a.params[j++]!.length;
+        const w = wPtr + at * 4;
+        const g = gPtr + at * 4;
+        if (a.rule === 'sgd') {
+          const sign = a.maximize ? -1 : 1;
+          ex.sgdF32(w, g, addr(a.momentumBuffer, offset), n, a.lr, sign * a.lr, sign, a.weightDecay,
+            a.momentum, 1 - a.dampening, a.nesterov ? 1 : 0, a.first ? 1 : 0);
+        } else if (a.rule === 'rmsprop') {
+          ex.rmspropF32(w, g, addr(a.squareAvg, offset), addr(a.gradAvg, offset), addr(a.momentumBuffer, offset), n,
+            a.lr, a.alpha, 1 - a.alpha, a.eps, a.weightDecay, a.momentum);
+        } else {
+          const t = a.step;
+          ex.adamF32(w, g, addr(a.expAvg, offset), addr(a.expAvgSq, offset), addr(a.maxExpAvgSq, offset), n,
+            a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.lr / (1 - a.beta1 ** t), Math.sqrt(1 - a.beta2 ** t), a.eps,
+            a.weightDecay, a.decoupled ? 1 : 0, 1 - a.lr * a.weightDecay);
+        }
+        at += n;
+        i = j;
+      }
+      const out = rt.f32;
+      for (let i = 0, at = 0; i < count; at += a.params[i]!.length, i++) {
+        const p = a.params[i] as Float32Array;
+        p.set(out.subarray((wPtr >> 2) + at, (wPtr >> 2) + at + p.length));
+      }
+    },
+  };
+}
