@@ -1,7 +1,7 @@
 // Entry point of the wasm kernels (compiled by scripts/build-wasm.mjs).
 export { gemmTask, scratchBytes } from './gemm';
 export { convTask } from './conv';
-export { maxPool2x2 } from './pool';
+export { poolTask } from './pool';
 export { reluF32, reluGradF32, binaryF32, binaryRowsF32, clampF32 } from './elementwise';
 export { depthwiseTask } from './depthwise';
 export { sgdF32, rmspropF32, adamF32 } from './optim';

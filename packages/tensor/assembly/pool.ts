@@ -1,64 +1,157 @@
-// 2×2 max pooling with stride 2 and no padding — the pooling of nearly every CNN — four outputs
-// at a time: the even and odd columns of two input rows are split with shuffles, and each of
-// the four taps replaces the running maximum where it is larger or is the first NaN, exactly
-// the reference's rule (first maximum wins ties; NaN propagates). The argmax is the flat index
-// of the chosen input inside its (batch, channel) plane, as maxPoolBackward expects.
+// Max pooling for Kiln's wasm backend, threaded by (batch, channel) plane.
+//
+// The 2×2, stride-2, unpadded window — the pooling of nearly every CNN — runs four outputs at a
+// time: the even and odd columns of two input rows are split with shuffles, and each of the
+// four taps replaces the running maximum where it is larger or is the first NaN, exactly the
+// reference's rule (first maximum wins ties; NaN propagates). The argmax is the flat index of
+// the chosen input inside its plane. Its backward writes every input gradient of the plane
+// (dy where the tap was chosen, zero elsewhere), so nothing is zeroed or scattered first.
+// Any other window's backward scatters dy through the saved indices, plane by plane. Planes
+// are independent, so results do not depend on the thread count.
 
-/**
- * x: `planes` planes of H×W; out and idx: planes of OH×OW, with 2·OH ≤ H and 2·OW ≤ W.
- */
-export function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, out: usize, idx: usize): void {
+let H: i32, W: i32, OH: i32, OW: i32;
+
+/** One plane: x [H, W] → out, idx [OH, OW] (2·OH ≤ H, 2·OW ≤ W). */
+function forward2x2(xp: usize, out: usize, idx: usize): void {
   const lanes = i32x4(0, 2, 4, 6);
   const tap1 = i32x4.splat(1);
   const tap2 = i32x4.splat(W);
   const tap3 = i32x4.splat(W + 1);
-  for (let p = 0; p < planes; p++) {
-    const xp = x + <usize>(p * H * W) * 4;
-    let o = <usize>(p * OH * OW) * 4;
-    for (let oh = 0; oh < OH; oh++) {
-      const r0 = xp + <usize>(2 * oh * W) * 4;
-      const r1 = r0 + <usize>W * 4;
-      const rowBase = 2 * oh * W;
-      let ow = 0;
-      for (; ow + 4 <= OW; ow += 4) {
-        const a0 = v128.load(r0 + <usize>(2 * ow) * 4);
-        const a1 = v128.load(r0 + <usize>(2 * ow) * 4, 16);
-        const b0 = v128.load(r1 + <usize>(2 * ow) * 4);
-        const b1 = v128.load(r1 + <usize>(2 * ow) * 4, 16);
-        const t0 = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
-        const t1 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
-        const t2 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
-        const t3 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
-        let best = t0;
-        let at = i32x4.add(i32x4.splat(rowBase + 2 * ow), lanes);
-        const base = at;
-        // take = c > best, or c is NaN while best is not.
-        let take = v128.or(f32x4.gt(t1, best), v128.and(f32x4.ne(t1, t1), f32x4.eq(best, best)));
-        best = v128.bitselect(t1, best, take);
-        at = v128.bitselect(i32x4.add(base, tap1), at, take);
-        take = v128.or(f32x4.gt(t2, best), v128.and(f32x4.ne(t2, t2), f32x4.eq(best, best)));
-        best = v128.bitselect(t2, best, take);
-        at = v128.bitselect(i32x4.add(base, tap2), at, take);
-        take = v128.or(f32x4.gt(t3, best), v128.and(f32x4.ne(t3, t3), f32x4.eq(best, best)));
-        best = v128.bitselect(t3, best, take);
-        at = v128.bitselect(i32x4.add(base, tap3), at, take);
-        v128.store(out + o, best);
-        v128.store(idx + o, at);
-        o += 16;
-      }
-      for (; ow < OW; ow++) {
-        const i0 = rowBase + 2 * ow;
-        let best = load<f32>(xp + <usize>i0 * 4);
-        let bi = i0;
-        for (let t = 1; t < 4; t++) {
-          const ii = i0 + (t & 1) + (t >> 1) * W;
-          const v = load<f32>(xp + <usize>ii * 4);
-          if (v > best || (v != v && best == best)) { best = v; bi = ii; }
-        }
-        store<f32>(out + o, best);
-        store<i32>(idx + o, bi);
-        o += 4;
-      }
+  let o: usize = 0;
+  for (let oh = 0; oh < OH; oh++) {
+    const r0 = xp + <usize>(2 * oh * W) * 4;
+    const r1 = r0 + <usize>W * 4;
+    const rowBase = 2 * oh * W;
+    let ow = 0;
+    for (; ow + 4 <= OW; ow += 4) {
+      const a0 = v128.load(r0 + <usize>(2 * ow) * 4);
+      const a1 = v128.load(r0 + <usize>(2 * ow) * 4, 16);
+      const b0 = v128.load(r1 + <usize>(2 * ow) * 4);
+      const b1 = v128.load(r1 + <usize>(2 * ow) * 4, 16);
+      const t0 = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+      const t1 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+      const t2 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+      const t3 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+      let best = t0;
+      const base = i32x4.add(i32x4.splat(rowBase + 2 * ow), lanes);
+      let at = base;
+      // take = c > best, or c is NaN while best is not.
+      let take = v128.or(f32x4.gt(t1, best), v128.and(f32x4.ne(t1, t1), f32x4.eq(best, best)));
+      best = v128.bitselect(t1, best, take);
+      at = v128.bitselect(i32x4.add(base, tap1), at, take);
+      take = v128.or(f32x4.gt(t2, best), v128.and(f32x4.ne(t2, t2), f32x4.eq(best, best)));
+      best = v128.bitselect(t2, best, take);
+      at = v128.bitselect(i32x4.add(base, tap2), at, take);
+      take = v128.or(f32x4.gt(t3, best), v128.and(f32x4.ne(t3, t3), f32x4.eq(best, best)));
+      best = v128.bitselect(t3, best, take);
+      at = v128.bitselect(i32x4.add(base, tap3), at, take);
+      v128.store(out + o, best);
+      v128.store(idx + o, at);
+      o += 16;
     }
+    for (; ow < OW; ow++) {
+      const i0 = rowBase + 2 * ow;
+      let best = load<f32>(xp + <usize>i0 * 4);
+      let bi = i0;
+      for (let t = 1; t < 4; t++) {
+        const ii = i0 + (t & 1) + (t >> 1) * W;
+        const v = load<f32>(xp + <usize>ii * 4);
+        if (v > best || (v != v && best == best)) { best = v; bi = ii; }
+      }
+      store<f32>(out + o, best);
+      store<i32>(idx + o, bi);
+      o += 4;
+    }
+  }
+}
+
+/**
+ * One plane of the 2×2 backward: dx [H, W] = dy [OH, OW] routed to the chosen tap of each
+ * window, zero elsewhere. `0 + dy` (not dy itself) keeps the reference's sum: −0 becomes +0.
+ */
+function backward2x2(dy: usize, idx: usize, dx: usize): void {
+  const lanes = i32x4(0, 2, 4, 6);
+  const zero = f32x4.splat(0);
+  const one = i32x4.splat(1);
+  const w = i32x4.splat(W);
+  for (let oh = 0; oh < OH; oh++) {
+    const r0 = dx + <usize>(2 * oh * W) * 4;
+    const r1 = r0 + <usize>W * 4;
+    const rowBase = 2 * oh * W;
+    const g = dy + <usize>(oh * OW) * 4;
+    const ix = idx + <usize>(oh * OW) * 4;
+    let ow = 0;
+    for (; ow + 4 <= OW; ow += 4) {
+      const d = v128.load(g + <usize>ow * 4);
+      const at = v128.load(ix + <usize>ow * 4);
+      const base = i32x4.add(i32x4.splat(rowBase + 2 * ow), lanes);
+      const t0 = f32x4.add(zero, v128.and(d, i32x4.eq(at, base)));
+      const t1 = f32x4.add(zero, v128.and(d, i32x4.eq(at, i32x4.add(base, one))));
+      const t2 = f32x4.add(zero, v128.and(d, i32x4.eq(at, i32x4.add(base, w))));
+      const t3 = f32x4.add(zero, v128.and(d, i32x4.eq(at, i32x4.add(base, i32x4.add(w, one)))));
+      const p0 = r0 + <usize>(2 * ow) * 4;
+      const p1 = r1 + <usize>(2 * ow) * 4;
+      v128.store(p0, v128.shuffle<f32>(t0, t1, 0, 4, 1, 5));
+      v128.store(p0, v128.shuffle<f32>(t0, t1, 2, 6, 3, 7), 16);
+      v128.store(p1, v128.shuffle<f32>(t2, t3, 0, 4, 1, 5));
+      v128.store(p1, v128.shuffle<f32>(t2, t3, 2, 6, 3, 7), 16);
+    }
+    for (; ow < OW; ow++) {
+      const v = load<f32>(g + <usize>ow * 4);
+      const at = load<i32>(ix + <usize>ow * 4);
+      const i0 = rowBase + 2 * ow;
+      store<f32>(dx + <usize>i0 * 4, at == i0 ? 0 + v : 0);
+      store<f32>(dx + <usize>(i0 + 1) * 4, at == i0 + 1 ? 0 + v : 0);
+      store<f32>(dx + <usize>(i0 + W) * 4, at == i0 + W ? 0 + v : 0);
+      store<f32>(dx + <usize>(i0 + W + 1) * 4, at == i0 + W + 1 ? 0 + v : 0);
+    }
+    // An odd last column gets nothing.
+    for (let iw = 2 * OW; iw < W; iw++) {
+      store<f32>(r0 + <usize>iw * 4, 0);
+      store<f32>(r1 + <usize>iw * 4, 0);
+    }
+  }
+  // And so do the rows below the last window.
+  memory.fill(dx + <usize>(2 * OH * W) * 4, 0, <usize>((H - 2 * OH) * W) * 4);
+}
+
+/** One plane of any window's backward: dx [inPlane] = 0, then dx[idx[j]] += dy[j] in output order. */
+function backwardScatter(dy: usize, idx: usize, dx: usize, inPlane: i32, L: i32): void {
+  memory.fill(dx, 0, <usize>inPlane * 4);
+  for (let j = 0; j < L; j++) {
+    const at = load<i32>(idx + <usize>j * 4);
+    if (at >= 0) {
+      const p = dx + <usize>at * 4;
+      store<f32>(p, load<f32>(p) + load<f32>(dy + <usize>j * 4));
+    }
+  }
+}
+
+/**
+ * Thread `tid`'s share of the pooling task at `desc` (i32 words): 0 mode (0 2×2 forward,
+ * 1 2×2 backward, 2 any window's backward), 1 planes, 2–3 input size H, W (mode 2: 1 and the
+ * plane's size), 4–5 output size OH, OW (mode 2: 1 and the outputs per plane), 6 x (dx for
+ * the backward modes), 7 out (dy), 8 indices. Each thread takes a contiguous range of planes.
+ */
+export function poolTask(desc: usize, tid: i32, threads: i32): void {
+  const mode = load<i32>(desc);
+  const planes = load<i32>(desc, 4);
+  H = load<i32>(desc, 8); W = load<i32>(desc, 12);
+  OH = load<i32>(desc, 16); OW = load<i32>(desc, 20);
+  const x = <usize>load<i32>(desc, 24);
+  const y = <usize>load<i32>(desc, 28);
+  const idx = <usize>load<i32>(desc, 32);
+  const inPlane = H * W;
+  const L = OH * OW;
+  const per = (planes + threads - 1) / threads;
+  const p0 = tid * per;
+  const p1 = min(planes, p0 + per);
+  for (let p = p0; p < p1; p++) {
+    const xp = x + <usize>(p * inPlane) * 4;
+    const yp = y + <usize>(p * L) * 4;
+    const ip = idx + <usize>(p * L) * 4;
+    if (mode == 0) forward2x2(xp, yp, ip);
+    else if (mode == 1) backward2x2(yp, ip, xp);
+    else backwardScatter(yp, ip, xp, inPlane, L);
   }
 }

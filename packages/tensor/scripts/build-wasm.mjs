@@ -26,13 +26,16 @@ const variants = {
   relaxedUnshared: ['--enable', 'simd', '--enable', 'relaxed-simd'],
 };
 
+// KILN_WASM_NAMES=1 keeps function names in the builds, so CPU profiles (node --cpu-prof) name Wasm functions.
+const debug = process.env.KILN_WASM_NAMES === '1' ? ['--debug'] : [];
+
 try {
   const lines = ['// GENERATED at build time from assembly/*.ts by scripts/build-wasm.mjs — do not edit or commit.'];
   for (const [name, flags] of Object.entries(variants)) {
     const file = join(scratch, `${name}.wasm`);
     execFileSync(process.execPath, [asc, join(root, 'assembly', 'index.ts'), '-o', file, '-O3', '--noAssert',
       '--runtime', 'stub', '--importMemory', '--initialMemory', '256', '--maximumMemory', String(MAX_PAGES),
-      '--enable', 'threads', ...flags], { stdio: ['ignore', 'inherit', 'inherit'] });
+      '--enable', 'threads', ...flags, ...debug], { stdio: ['ignore', 'inherit', 'inherit'] });
     lines.push(`export const ${name} = '${readFileSync(file).toString('base64')}';`);
   }
   lines.push(`export const maximumPages = ${MAX_PAGES};`, '');

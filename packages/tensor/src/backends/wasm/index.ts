@@ -61,7 +61,7 @@ if (rt) {
       ...fastKernels,
       gemm: makeGemm(rt, pool, () => threads),
       ...makeConv(rt, pool, () => threads),
-      maxPool: makeMaxPool(rt, fastKernels.maxPool!),
+      ...makeMaxPool(rt, pool, () => threads, { maxPool: fastKernels.maxPool!, maxPoolBackward: referenceKernels.maxPoolBackward }),
       ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
       ...makeRecurrent(rt, referenceKernels),
       ...makeOptim(rt, referenceKernels),

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { kernels, withBackend, type WindowGeometry } from '../../backend.js';
-import '../../index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend, type WindowGeometry } from '../../backend.js';
+import { wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
+import { rand } from './test-utils/data.js';
 
 function geometry(batch: number, channels: number, H: number, W: number, ceil = false): WindowGeometry {
   const o = (s: number) => (ceil ? Math.ceil((s - 2) / 2) + 1 : Math.floor((s - 2) / 2) + 1);
@@ -20,7 +21,10 @@ function data(n: number, seed: number): Float32Array {
   return out;
 }
 
-describe('wasm 2×2 max pooling against the reference', () => {
+describe('wasm max pooling against the reference', () => {
+  const before = withBackend('wasm', () => getNumThreads());
+  afterAll(() => withBackend('wasm', () => setNumThreads(before)));
+
   const shapes: [number, number, number, number][] = [[2, 3, 28, 28], [1, 2, 7, 9], [3, 1, 10, 17], [1, 1, 2, 2], [2, 2, 5, 3], [1, 4, 16, 34]];
   for (const [n, c, h, w] of shapes) {
     it(`[${n},${c},${h},${w}]: values and argmax indices (ties, NaN, ±Infinity, odd sizes)`, () => {
@@ -35,8 +39,64 @@ describe('wasm 2×2 max pooling against the reference', () => {
       withBackend('wasm', () => kernels().maxPool(x, g, out, idx));
       expect(Array.from(out)).toEqual(Array.from(outRef));
       expect(Array.from(idx)).toEqual(Array.from(idxRef));
+      // Backward through those indices: the SIMD kernel writes every dx element (also the odd
+      // last row/column no window covers); dy has NaN, ±0 and infinities too.
+      const dy = data(size, w * 17 + h);
+      for (let i = 0; i < size; i += 5) dy[i] = -0;
+      const dxRef = new Float32Array(x.length);
+      referenceKernels.maxPoolBackward(dy, idxRef, g, dxRef);
+      const dx = new Float32Array(x.length);
+      withBackend('wasm', () => kernels().maxPoolBackward(dy, idx, g, dx));
+      expect(Array.from(dx)).toEqual(Array.from(dxRef));
     });
   }
+
+  it('backward of overlapping and padded windows (3×3, stride 2, padding 1; 1-D; 3-D) scatters like the reference', () => {
+    const geos: WindowGeometry[] = [
+      { batch: 2, channels: 3, inSize: [9, 8], kernel: [3, 3], stride: [2, 2], padBegin: [1, 1], padEnd: [1, 1], dilation: [1, 1], outSize: [5, 4] },
+      { batch: 3, channels: 2, inSize: [11], kernel: [3], stride: [1], padBegin: [0], padEnd: [0], dilation: [2], outSize: [7] },
+      { batch: 1, channels: 2, inSize: [4, 5, 6], kernel: [2, 2, 2], stride: [1, 2, 2], padBegin: [0, 0, 0], padEnd: [0, 0, 0], dilation: [1, 1, 1], outSize: [3, 2, 3] },
+    ];
+    for (const g of geos) {
+      const inPlane = g.inSize.reduce((a, b) => a * b, 1);
+      const L = g.outSize.reduce((a, b) => a * b, 1);
+      const x = data(g.batch * g.channels * inPlane, inPlane);
+      const out = new Float32Array(g.batch * g.channels * L);
+      const idx = new Int32Array(out.length);
+      referenceKernels.maxPool(x, g, out, idx);
+      const dy = rand(out.length, 3);
+      const dxRef = new Float32Array(x.length);
+      referenceKernels.maxPoolBackward(dy, idx, g, dxRef);
+      const dx = new Float32Array(x.length);
+      withBackend('wasm', () => kernels().maxPoolBackward(dy, idx, g, dx));
+      expect(Array.from(dx)).toEqual(Array.from(dxRef));
+    }
+  });
+
+  it('gives bit-identical results on 1 and 2 threads for inputs large enough to split', async () => {
+    const g2 = geometry(4, 8, 64, 62);
+    const g3: WindowGeometry = { ...g2, kernel: [3, 3], padBegin: [1, 1], padEnd: [1, 1], outSize: [32, 31] };
+    const x = rand(4 * 8 * 64 * 62, 11);
+    const runAll = (threads: number) => withBackend('wasm', () => {
+      setNumThreads(threads);
+      const res: Array<Float32Array | Int32Array> = [];
+      for (const g of [g2, g3]) {
+        const L = g.batch * g.channels * g.outSize[0]! * g.outSize[1]!;
+        const out = new Float32Array(L);
+        const idx = new Int32Array(L);
+        kernels().maxPool(x, g, out, idx);
+        const dx = new Float32Array(x.length);
+        kernels().maxPoolBackward(rand(L, 12), idx, g, dx);
+        res.push(out, idx, dx);
+      }
+      return res;
+    });
+    const one = runAll(1);
+    withBackend('wasm', () => setNumThreads(2));
+    await withBackend('wasm', () => threadsReady());
+    expect(runAll(2)).toEqual(one);
+    if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+  });
   it('ceil-mode overhang goes to the general path and still matches', () => {
     const g = geometry(1, 2, 7, 7, true);
     const x = data(98, 5);

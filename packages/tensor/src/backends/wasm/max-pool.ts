@@ -1,12 +1,25 @@
 /**
- * Max pooling on Wasm for the 2×2, stride-2, unpadded window (see assembly/pool.ts), where SIMD
- * compares four windows at once without branches; JavaScript's per-element compares mispredict
- * on real data. Other windows use the given fallback.
+ * Max pooling on Wasm (see assembly/pool.ts). The 2×2, stride-2, unpadded window runs in SIMD
+ * forward and backward (four windows at once, without branches: JavaScript's per-element
+ * compares mispredict on real data); other windows' forward uses the given fallback, and their
+ * backward scatters through the saved indices in Wasm. Large inputs are split by plane across
+ * the worker pool; every plane is computed the same way on any thread, so results do not
+ * depend on the thread count.
  */
 import type { Kernels, WindowGeometry } from '../../backend.js';
-import { align, type WasmRuntime } from './runtime.js';
+import type { WorkerPool } from './pool.js';
+import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
 
-type MaxPool = Kernels['maxPool'];
+type MaxPoolKernels = Pick<Kernels, 'maxPool' | 'maxPoolBackward'>;
+
+/** Elements (inputs + outputs) each extra thread must get before waking it pays off. */
+const WORK_PER_THREAD = 1 << 16;
+
+const enum Mode {
+  Forward2x2 = 0,
+  Backward2x2 = 1,
+  BackwardScatter = 2,
+}
 
 function isPlain2x2(g: WindowGeometry): boolean {
   return g.inSize.length === 2 && g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2)
@@ -14,22 +27,51 @@ function isPlain2x2(g: WindowGeometry): boolean {
     && g.outSize.every((o, i) => 2 * o <= g.inSize[i]!);
 }
 
-export function makeMaxPool(rt: WasmRuntime, fallback: MaxPool): MaxPool {
-  return (x, g, out, indices) => {
+export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => number, fallback: MaxPoolKernels): MaxPoolKernels {
+  /**
+   * Stages `a` (x or dx: the input-sized array) and `b`, `idx` (output-sized) and runs `mode`
+   * over all planes; false when they do not fit the memory.
+   */
+  const run = (mode: Mode, g: WindowGeometry, a: Float32Array, b: Float32Array, idx: Int32Array): boolean => {
     const planes = g.batch * g.channels;
-    if (!(x instanceof Float32Array && out instanceof Float32Array) || !isPlain2x2(g) || planes === 0) {
-      fallback(x, g, out, indices);
-      return;
+    const inPlane = g.inSize.reduce((p, s) => p * s, 1);
+    const L = g.outSize.reduce((p, s) => p * s, 1);
+    if (planes === 0 || L === 0) return false;
+    const aPtr = rt.operandBase;
+    const bPtr = align(aPtr + a.length * 4, 64);
+    const idxPtr = align(bPtr + b.length * 4, 64);
+    if (idxPtr + idx.length * 4 - rt.operandBase > operandCapacity(rt)) return false;
+    rt.ensure(idxPtr + idx.length * 4);
+    if (mode === Mode.Forward2x2) {
+      rt.f32.set(a, aPtr >> 2);
+    } else {
+      rt.f32.set(b, bPtr >> 2);
+      rt.i32.set(idx, idxPtr >> 2);
     }
-    const [H, W] = g.inSize as [number, number];
-    const [OH, OW] = g.outSize as [number, number];
-    const xPtr = rt.operandBase;
-    const outPtr = align(xPtr + x.length * 4, 64);
-    const idxPtr = align(outPtr + out.length * 4, 64);
-    rt.ensure(idxPtr + indices.length * 4);
-    rt.f32.set(x, xPtr >> 2);
-    rt.exports.maxPool2x2(xPtr, planes, H, W, OH, OW, outPtr, idxPtr);
-    rt.copyOut(outPtr, out.length, out);
-    rt.copyOut(idxPtr, indices.length, indices);
+    const [H, W] = mode === Mode.BackwardScatter ? [1, inPlane] : (g.inSize as [number, number]);
+    const [OH, OW] = mode === Mode.BackwardScatter ? [1, L] : (g.outSize as [number, number]);
+    rt.i32.set([mode, planes, H, W, OH, OW, aPtr, bPtr, idxPtr], DESC >> 2);
+    const t = Math.max(1, Math.min(threads(), planes, Math.floor((a.length + b.length) / WORK_PER_THREAD)));
+    pool.run('poolTask', DESC, t);
+    if (mode === Mode.Forward2x2) {
+      rt.copyOut(bPtr, b.length, b);
+      rt.copyOut(idxPtr, idx.length, idx);
+    } else {
+      rt.copyOut(aPtr, a.length, a);
+    }
+    return true;
+  };
+
+  return {
+    maxPool(x, g, out, indices) {
+      const ok = x instanceof Float32Array && out instanceof Float32Array && isPlain2x2(g) && run(Mode.Forward2x2, g, x, out, indices);
+      if (!ok) fallback.maxPool(x, g, out, indices);
+    },
+    // dx arrives zeroed (the interface's promise), so the kernels write it whole.
+    maxPoolBackward(dy, indices, g, dx) {
+      const ok = dy instanceof Float32Array && dx instanceof Float32Array
+        && run(isPlain2x2(g) ? Mode.Backward2x2 : Mode.BackwardScatter, g, dx, dy, indices);
+      if (!ok) fallback.maxPoolBackward(dy, indices, g, dx);
+    },
   };
 }

@@ -13,7 +13,7 @@ export interface KernelExports {
   gemmTask(desc: number, tid: number, threads: number): void;
   convTask(desc: number, tid: number, threads: number): void;
   depthwiseTask(desc: number, tid: number, threads: number): void;
-  maxPool2x2(x: number, planes: number, H: number, W: number, OH: number, OW: number, out: number, idx: number): void;
+  poolTask(desc: number, tid: number, threads: number): void;
   reluF32(x: number, out: number, n: number): void;
   reluGradF32(dy: number, x: number, out: number, n: number): void;
   scratchBytes(): number;

@@ -1,7 +1,7 @@
 /**
  * Memory-bound kernels written as specialised TypeScript loops: they take the plain typed arrays
  * every kernel receives, so copying into Wasm memory and back would cost as much as the work.
- * Kernels left out here (gemm, maxPoolBackward) fall back to the reference backend.
+ * Kernels left out here (gemm, maxPoolBackward) come from Wasm or fall back to the reference backend.
  */
 import type { Kernels } from '../../../backend.js';
 import { binary, unary, where } from './elementwise.js';
@@ -13,5 +13,5 @@ export const fastKernels: Partial<Kernels> = {
   unary, binary, where, reduce, argReduce,
   stridedCopy, stridedAccumulate, gather, scatterAdd, indexSelect, indexAdd,
   im2col, col2im, maxPool, avgPool, avgPoolBackward,
-  // maxPoolBackward is left out: the reference's scatter loop is already as tight as it gets.
+  // maxPoolBackward runs in Wasm (../max-pool.ts).
 };
