@@ -66,6 +66,32 @@ export function allocate(dtype: DType, size: number): TypedArray {
   }
 }
 
+/** Bytes from which allocateUninit skips the zero-fill (below, it costs less than the extra objects). */
+const UNINIT_MIN_BYTES = 8192;
+
+/**
+ * A typed array whose values are unspecified, for outputs a kernel overwrites in full. Where
+ * Node's Buffer exists (Node, Bun), large ones come from `Buffer.allocUnsafeSlow`: their own
+ * ArrayBuffer of exactly this size (never a slice of a shared pool), not zero-filled. Elsewhere,
+ * and for small sizes, it is `allocate` (zeroed).
+ */
+export function allocateUninit(dtype: DType, size: number): TypedArray {
+  const bytes = dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
+  const B = (globalThis as { Buffer?: { allocUnsafeSlow?: (n: number) => Uint8Array } }).Buffer;
+  if (size * bytes < UNINIT_MIN_BYTES || typeof B?.allocUnsafeSlow !== 'function') return allocate(dtype, size);
+  const buffer = B.allocUnsafeSlow(size * bytes).buffer as ArrayBuffer;
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer, 0, size);
+    case 'float64':
+      return new Float64Array(buffer, 0, size);
+    case 'int32':
+      return new Int32Array(buffer, 0, size);
+    case 'bool':
+      return new Uint8Array(buffer, 0, size);
+  }
+}
+
 /** The dtype a typed array stores (Uint8Array is bool). */
 export function dtypeOfArray(array: TypedArray): DType {
   if (array instanceof Float32Array) return 'float32';

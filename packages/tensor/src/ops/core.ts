@@ -1,7 +1,7 @@
 /** What every op shares: recording on the tape and the trace, scalar operands, un-broadcasting. */
 import { isGradEnabled, versionOf, type GradNode } from '../autograd.js';
 import { kernels } from '../backend.js';
-import { allocate, promoteTypes, promoteWithScalar, type DType } from '../dtype.js';
+import { allocate, allocateUninit, promoteTypes, promoteWithScalar, type DType } from '../dtype.js';
 import { formatShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { emit, type Attrs } from '../trace.js';
@@ -27,6 +27,11 @@ export function finish(
 
 export function empty(shape: Shape, dtype: DType): Tensor {
   return new Tensor(allocate(dtype, sizeOf(shape)), shape, dtype);
+}
+
+/** Like `empty` without the zero-fill: only for outputs the kernel then writes in full. */
+export function uninitialized(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(allocateUninit(dtype, sizeOf(shape)), shape, dtype);
 }
 
 /** A 0-d tensor holding `value`. */
@@ -92,7 +97,7 @@ export function broadcastData(t: Tensor, shape: Shape): Tensor {
     const d = i - lead;
     strides.push(d < 0 || (t.shape[d] === 1 && shape[i] !== 1) ? 0 : own[d]!);
   }
-  const out = empty(shape, t.dtype);
+  const out = uninitialized(shape, t.dtype);
   kernels().stridedCopy(t._data, 0, shape, strides, out._data);
   return out;
 }

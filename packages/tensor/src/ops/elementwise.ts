@@ -8,7 +8,7 @@ import { kernels, type BinaryOp, type UnaryOp } from '../backend.js';
 import { allocate, floatingOf, isDType, isFloatingDType, type DType } from '../dtype.js';
 import { broadcastShapes, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { empty, finish, operand, resultType, scalarTensor, sumTo } from './core.js';
+import { empty, finish, operand, resultType, scalarTensor, sumTo, uninitialized } from './core.js';
 
 export const gradRecording = isGradEnabled;
 
@@ -66,7 +66,7 @@ const UNARY: { [K in Exclude<UnaryOp, 'cast'>]: UnaryRule } = {
 /** relu's backward in one kernel pass: dy where x > 0, else 0 (runs inside backward, off the trace). */
 function reluGrad(g: Tensor, x: Tensor): Tensor {
   const dy = g.dtype === x.dtype ? g : g.to(x.dtype);
-  const out = empty(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   kernels().binary('reluGrad', dy._data, dy.shape, x._data, x.shape, out._data, out.shape);
   return out;
 }
@@ -75,7 +75,7 @@ function unaryOp(op: Exclude<UnaryOp, 'cast'>, x: Tensor, p0 = 0, p1 = 0, attrs:
   const rule = UNARY[op];
   const dtype = op === 'logicalNot' ? 'bool' : rule.dtype === 'float' ? floatingOf(x.dtype) : x.dtype;
   const input = op === 'logicalNot' || x.dtype === dtype ? x : x.to(dtype);
-  const out = empty(x.shape, dtype);
+  const out = uninitialized(x.shape, dtype);
   kernels().unary(op, input._data, out._data, p0, p1);
   const grad = rule.grad;
   return finish(out, op, [x], attrs, (g) => [grad ? grad(input, out, g, p0, p1) : null]);
@@ -147,7 +147,7 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   if (!isDType(dtype)) throw new Error(`Kiln: cast: unknown dtype '${String(dtype)}' (expected float32, float64, int32 or bool)`);
-  const out = empty(x.shape, dtype);
+  const out = uninitialized(x.shape, dtype);
   kernels().unary('cast', x._data, out._data, 0, 0);
   const differentiable = isFloatingDType(dtype) && isFloatingDType(x.dtype);
   return finish(out, 'cast', [x], { to: dtype }, differentiable ? (g) => [g.to(x.dtype)] : undefined);
@@ -177,7 +177,7 @@ function binaryOp(op: BinaryOp, x: TensorLike, y: TensorLike, outKind: 'same' | 
   const a = operand(x, dtype);
   const b = operand(y, dtype);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = empty(shape, outKind === 'bool' ? 'bool' : dtype);
+  const out = uninitialized(shape, outKind === 'bool' ? 'bool' : dtype);
   kernels().binary(op, a._data, a.shape, b._data, b.shape, out._data, shape);
   return finish(out, op, [a, b], {}, grad ? (g) => {
     const [ga, gb] = grad(a, b, out, g);
@@ -238,7 +238,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const x = operand(a, dtype);
   const y = operand(b, dtype);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
-  const out = empty(shape, dtype);
+  const out = uninitialized(shape, dtype);
   kernels().where(cond._data as Uint8Array, cond.shape, x._data, x.shape, y._data, y.shape, out._data, shape);
   return finish(out, 'where', [cond, x, y], {}, (g) => {
     const zero = scalarTensor(0, g.dtype);

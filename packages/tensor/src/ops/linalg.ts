@@ -3,7 +3,7 @@ import { kernels } from '../backend.js';
 import { isFloatingDType, promoteTypes } from '../dtype.js';
 import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { broadcastData, checkTensor, empty, finish, sumTo, viewOf } from './core.js';
+import { broadcastData, checkTensor, empty, finish, sumTo, uninitialized, viewOf } from './core.js';
 
 type Float = Float32Array | Float64Array;
 
@@ -30,7 +30,7 @@ export function batchedGemm(a: Tensor, b: Tensor, transA: boolean, transB: boole
   };
   const [A, aStride] = operand(a, aBatch);
   const [B, bStride] = operand(b, bBatch);
-  const out = empty([...batchShape, m, n], a.dtype);
+  const out = uninitialized([...batchShape, m, n], a.dtype); // gemm without accumulate writes all of it
   kernels().gemm({
     batch, m, n, k, transA, transB,
     a: A._data as Float, aOffset: 0, aBatchStride: aStride,
@@ -103,7 +103,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const w = weight.dtype === dtype ? weight : weight.to(dtype);
   const b = bias && (bias.dtype === dtype ? bias : bias.to(dtype));
   const rows = sizeOf(x.shape.slice(0, -1));
-  const out = empty([...x.shape.slice(0, -1), outF], dtype);
+  // Written in full: by gemm, or by the bias rows that gemm then accumulates onto.
+  const out = uninitialized([...x.shape.slice(0, -1), outF], dtype);
   const o = out._data as Float;
   if (b) for (let r = 0; r < rows; r++) o.set(b._data as Float, r * outF);
   kernels().gemm({
@@ -122,7 +123,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     if (xs.requiresGrad) {
-      gx = empty(xs.shape, dtype);
+      gx = uninitialized(xs.shape, dtype);
       k.gemm({
         batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false,
         a: gd, aOffset: 0, aBatchStride: 0, b: w._data as Float, bOffset: 0, bBatchStride: 0,
@@ -130,7 +131,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
       });
     }
     if (w.requiresGrad) {
-      gw = empty(w.shape, dtype);
+      gw = uninitialized(w.shape, dtype);
       k.gemm({
         batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false,
         a: gd, aOffset: 0, aBatchStride: 0, b: xs._data as Float, bOffset: 0, bBatchStride: 0,
@@ -139,7 +140,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     }
     if (!b) return [gx, gw];
     if (!b.requiresGrad) return [gx, gw, null];
-    const gb = empty([1, outF], dtype);
+    const gb = uninitialized([1, outF], dtype);
     k.reduce('sum', gd, [rows, outF], [0], gb._data);
     return [gx, gw, viewOf(gb, [outF])];
   });

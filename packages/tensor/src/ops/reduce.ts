@@ -4,7 +4,7 @@ import { floatingOf } from '../dtype.js';
 import { formatShape, normalizeDim, normalizeDims, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { composite } from '../trace.js';
-import { broadcastData, empty, finish, viewOf } from './core.js';
+import { broadcastData, empty, finish, uninitialized, viewOf } from './core.js';
 import { where } from './elementwise.js';
 import { checkOptions } from '../options.js';
 
@@ -27,7 +27,7 @@ function reduceOp(op: ReduceOp, x: Tensor, dim: Dims, keepdim: boolean): Tensor 
   const dtype = x.dtype === 'bool' && (op === 'sum' || op === 'prod') ? 'int32' : x.dtype;
   const kept = keptShape(x.shape, axes);
   // The kernel writes the kept-dims layout, which is also the layout without them.
-  const y = empty(outShape(x.shape, axes, keepdim), dtype);
+  const y = uninitialized(outShape(x.shape, axes, keepdim), dtype);
   kernels().reduce(op, x._data, x.shape, axes, y._data);
   return finish(y, op === 'sum' ? 'sum' : op === 'prod' ? 'prod' : op === 'max' ? 'max' : 'min', [x], { dims: axes, keepdim }, (g) => {
     const gk = broadcastData(viewOf(g, kept), x.shape);
