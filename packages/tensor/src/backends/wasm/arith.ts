@@ -10,7 +10,8 @@
 import type { BinaryOp, Kernels } from '../../backend.js';
 import { broadcastStrides } from '../../shape.js';
 import { collapseDims } from './fast/plan.js';
-import { align, type WasmRuntime } from './runtime.js';
+import type { WasmRuntime } from './runtime.js';
+import { stageBinary, stageUnary } from './stage.js';
 
 /** Elements below which the TypeScript loops are as fast as staging. */
 const MIN_ELEMENTS = 16384;
@@ -59,13 +60,7 @@ export function makeArith(rt: WasmRuntime, fallback: Pick<Kernels, 'unary' | 'bi
         fallback.unary(op, x, out, p0, p1);
         return;
       }
-      const n = x.length;
-      const xPtr = rt.operandBase;
-      const outPtr = align(xPtr + n * 4, 64);
-      rt.ensure(outPtr + n * 4);
-      rt.f32.set(x, xPtr >> 2);
-      ex.clampF32(xPtr, outPtr, n, p0, p1);
-      rt.copyOut(outPtr, n, out);
+      stageUnary(rt, x, out, (xPtr, outPtr, n) => ex.clampF32(xPtr, outPtr, n, p0, p1));
     },
     binary(op, a, aShape, b, bShape, out, outShape) {
       const n = out.length;
@@ -75,27 +70,16 @@ export function makeArith(rt: WasmRuntime, fallback: Pick<Kernels, 'unary' | 'bi
         fallback.binary(op, a, aShape, b, bShape, out, outShape);
         return;
       }
-      const aPtr = rt.operandBase;
-      const outPtr = align(aPtr + n * 4, 64);
       if (b.length === n) {
-        const bPtr = align(outPtr + n * 4, 64);
-        rt.ensure(bPtr + n * 4);
-        rt.f32.set(a, aPtr >> 2);
-        rt.f32.set(b, bPtr >> 2);
-        ex.binaryF32(code, aPtr, bPtr, outPtr, n);
-      } else {
-        const per = rowValues(b, bShape, outShape, n);
-        if (!per) {
-          fallback.binary(op, a, aShape, b, bShape, out, outShape);
-          return;
-        }
-        const sPtr = align(outPtr + n * 4, 64);
-        rt.ensure(sPtr + per.rows.length * 4);
-        rt.f32.set(a, aPtr >> 2);
-        rt.f32.set(per.rows, sPtr >> 2);
-        ex.binaryRowsF32(code, aPtr, sPtr, outPtr, per.rows.length, per.inner);
+        stageBinary(rt, a, b, out, (aPtr, bPtr, outPtr) => ex.binaryF32(code, aPtr, bPtr, outPtr, n));
+        return;
       }
-      rt.copyOut(outPtr, n, out);
+      const per = rowValues(b, bShape, outShape, n);
+      if (!per) {
+        fallback.binary(op, a, aShape, b, bShape, out, outShape);
+        return;
+      }
+      stageBinary(rt, a, per.rows, out, (aPtr, sPtr, outPtr) => ex.binaryRowsF32(code, aPtr, sPtr, outPtr, per.rows.length, per.inner));
     },
   };
 }

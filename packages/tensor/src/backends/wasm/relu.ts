@@ -5,7 +5,8 @@
  * Smaller or non-float32 calls use the given fallback kernels.
  */
 import type { Kernels } from '../../backend.js';
-import { align, type WasmRuntime } from './runtime.js';
+import type { WasmRuntime } from './runtime.js';
+import { stageBinary, stageUnary } from './stage.js';
 
 /** Elements below which the TypeScript loop is as fast as staging. */
 const MIN_ELEMENTS = 16384;
@@ -17,13 +18,7 @@ export function makeRelu(rt: WasmRuntime, fallback: Pick<Kernels, 'unary' | 'bin
         fallback.unary(op, x, out, p0, p1);
         return;
       }
-      const n = x.length;
-      const xPtr = rt.operandBase;
-      const outPtr = align(xPtr + n * 4, 64);
-      rt.ensure(outPtr + n * 4);
-      rt.f32.set(x, xPtr >> 2);
-      rt.exports.reluF32(xPtr, outPtr, n);
-      rt.copyOut(outPtr, n, out);
+      stageUnary(rt, x, out, (xPtr, outPtr, n) => rt.exports.reluF32(xPtr, outPtr, n));
     },
     binary(op, a, aShape, b, bShape, out, outShape) {
       const n = out.length;
@@ -32,14 +27,7 @@ export function makeRelu(rt: WasmRuntime, fallback: Pick<Kernels, 'unary' | 'bin
         fallback.binary(op, a, aShape, b, bShape, out, outShape);
         return;
       }
-      const dyPtr = rt.operandBase;
-      const xPtr = align(dyPtr + n * 4, 64);
-      const outPtr = align(xPtr + n * 4, 64);
-      rt.ensure(outPtr + n * 4);
-      rt.f32.set(a, dyPtr >> 2);
-      rt.f32.set(b, xPtr >> 2);
-      rt.exports.reluGradF32(dyPtr, xPtr, outPtr, n);
-      rt.copyOut(outPtr, n, out);
+      stageBinary(rt, a, b, out, (dyPtr, xPtr, outPtr, count) => rt.exports.reluGradF32(dyPtr, xPtr, outPtr, count));
     },
   };
 }
