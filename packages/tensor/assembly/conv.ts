@@ -169,7 +169,8 @@ function col2im(cols: usize, x: usize, stride: i32): void {
  * dy for mode 1), 24 second operand (w, or dy for mode 2), 25 result (out, dx or dw), 26 column
  * buffers, 27 bytes per thread's column buffer, 28 GEMM scratch, 29 bytes per thread's GEMM
  * scratch, 30 pointwise (1×1 kernel, unit stride, no padding: the input is its own columns),
- * 31 bias (forward only; 0 for none: each output channel starts from its bias, the GEMM adds on),
+ * 31 bias (forward: each output channel starts from its bias, the GEMM adds on; weight gradient:
+ * the bias gradient, added to; 0 for none),
  * 32 padded (the windows reach outside the input: im2col reads a zero-padded copy), 33–35 the
  * extent the windows read (the input size when not padded), 36 padded-copy buffers, 37 bytes per
  * thread's padded copy, 38 items per GEMM (S > 1: small outputs, groups = 1 — see batchedTask),
@@ -195,6 +196,8 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
   const cOutG = COUT / GROUPS;
   const kg = cInG * K; // GEMM depth (forward) / rows (input gradient) per group
   const S = load<i32>(desc, 152);
+  // Mode 2 with a bias gradient (word 31): thread 0 sums dy per channel, in one fixed order.
+  if (mode == 2 && bias && tid == 0) biasGradient(p1, bias, L);
   if (S > 1) {
     const ybuf = <usize>load<i32>(desc, 156) + <usize>tid * <usize>load<i32>(desc, 160);
     batchedTask(mode, tid, threads, S, p0, p1, res, cols, gs, padded ? xpad : 0, ybuf, bias);
@@ -259,6 +262,27 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
           res + <usize>(g * cOutG * kg + j0) * 4, kg, true, gs);
       }
     }
+  }
+}
+
+/** dBias[o] += Σ over items and positions of dy [N, COUT, L] on channel o, summed in float64 (two pairs of lanes, then in lane order). */
+function biasGradient(dy: usize, dBias: usize, L: i32): void {
+  for (let o = 0; o < COUT; o++) {
+    let lo = f64x2.splat(0);
+    let hi = f64x2.splat(0);
+    let tail: f64 = 0;
+    for (let t = 0; t < N; t++) {
+      const row = dy + <usize>((t * COUT + o) * L) * 4;
+      let l = 0;
+      for (; l + 4 <= L; l += 4) {
+        const v = v128.load(row + <usize>l * 4);
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+        hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+      }
+      for (; l < L; l++) tail += <f64>load<f32>(row + <usize>l * 4);
+    }
+    const s = ((f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1))) + tail;
+    store<f32>(dBias + <usize>o * 4, <f32>(<f64>load<f32>(dBias + <usize>o * 4) + s));
   }
 }
 

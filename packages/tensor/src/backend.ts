@@ -307,8 +307,11 @@ export interface Kernels {
   convForward(x: Float32Array | Float64Array, w: Float32Array | Float64Array, bias: Float32Array | Float64Array | null, g: WindowGeometry, cOut: number, groups: number, out: Float32Array | Float64Array): void;
   /** dx += the adjoint of convForward (without bias) applied to dy (dx as the caller passes it, usually zeroed). */
   convBackwardInput(dy: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dx: Float32Array | Float64Array): void;
-  /** dw += Σ over the batch of dy ⋆ x, per group (dw as the caller passes it, usually zeroed). */
-  convBackwardWeight(x: Float32Array | Float64Array, dy: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dw: Float32Array | Float64Array): void;
+  /**
+   * dw += Σ over the batch of dy ⋆ x, per group (dw as the caller passes it, usually zeroed);
+   * with `dBias`, also dBias[c] += Σ over the batch and positions of dy on channel c.
+   */
+  convBackwardWeight(x: Float32Array | Float64Array, dy: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dw: Float32Array | Float64Array, dBias?: Float32Array | Float64Array | null): void;
   /**
    * Per-channel statistics over `shape` `[n, c, s]` (batch, channels, the rest flattened), for
    * batch normalisation: mean[c] and the biased variance[c] over the batch and positions.

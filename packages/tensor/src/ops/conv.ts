@@ -140,11 +140,14 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
       kernels().convBackwardInput(dy._data as Float, w._data as Float, g, cOut, groups, dx._data as Float);
       dx = viewOf(dx, xIn.shape);
     }
+    let db: Tensor | null = null;
     if (w.requiresGrad) {
       dw = empty(w.shape, dtype);
-      kernels().convBackwardWeight(x._data as Float, dy._data as Float, g, cOut, groups, dw._data as Float);
+      // The bias gradient comes out of the same pass over dy.
+      if (b?.requiresGrad) db = empty([cOut], dtype);
+      kernels().convBackwardWeight(x._data as Float, dy._data as Float, g, cOut, groups, dw._data as Float, db ? (db._data as Float) : null);
     }
-    return [dx, dw, b?.requiresGrad ? biasGrad(dy) : null];
+    return [dx, dw, b?.requiresGrad ? db ?? biasGrad(dy) : null];
   });
 }
 

@@ -99,8 +99,9 @@ export function convBackwardInput(dy: Float, w: Float, g: WindowGeometry, cOut: 
   });
 }
 
-/** dw (zeroed by the caller) += Σ_batch dy · im2col(x)ᵀ, per group. */
-export function convBackwardWeight(x: Float, dy: Float, g: WindowGeometry, cOut: number, groups: number, dw: Float): void {
+/** dw (zeroed by the caller) += Σ_batch dy · im2col(x)ᵀ, per group; dBias[c] += Σ dy over the batch and positions of channel c. */
+export function convBackwardWeight(x: Float, dy: Float, g: WindowGeometry, cOut: number, groups: number, dw: Float, dBias: Float | null = null): void {
+  if (dBias) biasGradient(dy, g.batch, cOut, sizeOf(g.outSize), dBias);
   const k = kernels();
   const K = sizeOf(g.kernel);
   const L = sizeOf(g.outSize);
@@ -132,3 +133,15 @@ export function convBackwardWeight(x: Float, dy: Float, g: WindowGeometry, cOut:
   });
 }
 
+
+/** dBias[c] += Σ over n and l of dy [n, c, l], summed in (n, l) order per channel. */
+export function biasGradient(dy: Float, n: number, c: number, L: number, dBias: Float): void {
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0;
+    for (let b = 0; b < n; b++) {
+      const o = (b * c + ch) * L;
+      for (let l = 0; l < L; l++) s += dy[o + l]!;
+    }
+    dBias[ch] = dBias[ch]! + s;
+  }
+}

@@ -104,6 +104,13 @@ describe('wasm convolution kernels against the reference', () => {
         const dw = dw0.slice();
         wasm(() => kernels().convBackwardWeight(x, dy, g, c.cOut, c.groups, dw));
         expect(worst(dw, dwRef), 'weight gradient').toBeLessThan(1e-5);
+        // With the bias gradient summed in the same pass (accumulated too).
+        const db0 = rand(c.cOut, 6);
+        const [dw2, db2, dbRef] = [dw0.slice(), db0.slice(), db0.slice()];
+        referenceKernels.convBackwardWeight(x, dy, g, c.cOut, c.groups, dw0.slice(), dbRef);
+        wasm(() => kernels().convBackwardWeight(x, dy, g, c.cOut, c.groups, dw2, db2));
+        expect(worst(dw2, dwRef), 'weight gradient beside the bias gradient').toBeLessThan(1e-5);
+        expect(worst(db2, dbRef), 'bias gradient').toBeLessThan(1e-6);
       });
     }
   }
@@ -120,10 +127,11 @@ describe('wasm convolution kernels against the reference', () => {
       const y = new Float32Array(dy.length);
       const dx = new Float32Array(x.length);
       const dw = new Float32Array(w.length);
+      const db = new Float32Array(c.cOut);
       kernels().convForward(x, w, rand(c.cOut, 10), g, c.cOut, c.groups, y);
       kernels().convBackwardInput(dy, w, g, c.cOut, c.groups, dx);
-      kernels().convBackwardWeight(x, dy, g, c.cOut, c.groups, dw);
-      return [y, dx, dw];
+      kernels().convBackwardWeight(x, dy, g, c.cOut, c.groups, dw, db);
+      return [y, dx, dw, db];
     });
     const one = runAll(1);
     withBackend('wasm', () => setNumThreads(2));

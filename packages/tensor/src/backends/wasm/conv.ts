@@ -9,7 +9,7 @@
  */
 import type { Kernels, WindowGeometry } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
-import { isPointwise } from '../reference/conv.js';
+import { biasGradient, isPointwise } from '../reference/conv.js';
 import { referenceKernels } from '../reference/index.js';
 import { DepthwiseMode, isDepthwise, runDepthwise } from './depthwise.js';
 import type { WorkerPool } from './pool.js';
@@ -106,6 +106,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
         f32.set(xs(a), xPtr >> 2);
         f32.set(ys(b), yPtr >> 2);
         f32.set(res, wPtr >> 2);
+        if (bias) f32.set(bias, biasPtr >> 2); // the bias gradient, accumulated
         [p0, p1, out] = [xPtr, yPtr, wPtr];
       }
       const d = rt.i32;
@@ -115,7 +116,10 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       pool.run('convTask', DESC, t);
       if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
       else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
-      else rt.copyOut(wPtr, wSize, res);
+      else {
+        rt.copyOut(wPtr, wSize, res);
+        if (bias) rt.copyOut(biasPtr, cOut, bias);
+      }
     }
     return true;
   };
@@ -137,11 +141,17 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
         : run(Mode.BackwardInput, dy as Float32Array, w as Float32Array, g, cOut, groups, dx as Float32Array));
       if (!ok) referenceKernels.convBackwardInput(dy, w, g, cOut, groups, dx);
     },
-    convBackwardWeight(x, dy, g, cOut, groups, dWeight) {
-      const ok = f32(x, dy, dWeight) && (dw(g, cOut, groups)
-        ? runDepthwise(rt, pool, threads(), DepthwiseMode.BackwardWeight, g, cOut, { x: x as Float32Array, dy: dy as Float32Array }, dWeight as Float32Array)
-        : run(Mode.BackwardWeight, x as Float32Array, dy as Float32Array, g, cOut, groups, dWeight as Float32Array));
-      if (!ok) referenceKernels.convBackwardWeight(x, dy, g, cOut, groups, dWeight);
+    convBackwardWeight(x, dy, g, cOut, groups, dWeight, dBias = null) {
+      const db = dBias as Float32Array | null;
+      let ok = f32(x, dy, dWeight) && (!db || db instanceof Float32Array);
+      if (ok && dw(g, cOut, groups)) {
+        ok = runDepthwise(rt, pool, threads(), DepthwiseMode.BackwardWeight, g, cOut, { x: x as Float32Array, dy: dy as Float32Array }, dWeight as Float32Array);
+        if (ok && db) biasGradient(dy, g.batch, cOut, sizeOf(g.outSize), db);
+      } else if (ok) {
+        // The bias gradient is summed in Wasm beside the weight gradient, from the same staged dy.
+        ok = run(Mode.BackwardWeight, x as Float32Array, dy as Float32Array, g, cOut, groups, dWeight as Float32Array, db);
+      }
+      if (!ok) referenceKernels.convBackwardWeight(x, dy, g, cOut, groups, dWeight, dBias);
     },
   };
 }
