@@ -11,8 +11,8 @@
  * - Deltas along the last (time) dim: d[t] = Σ_{i=1..N} i·(x[t+i] − x[t−i]) / (2·Σ i²), N = (winLength−1)/2,
  *   with the ends padded by `mode` (replicate by default).
  */
-import { checkOptions, type Tensor } from '@kiln/tensor';
-import { padSignal, PAD_MODES, type PadMode } from './frame.js';
+import { checkOptions, type PadMode, type Tensor } from '@kiln/tensor';
+import { padSignal, PAD_MODES } from './frame.js';
 import { melCore, MEL_SPECTROGRAM_SPEC, type MelSpectrogramOptions } from './mel.js';
 import { checkInt, checkNumber, readFeatures, stackResults, toTensor, type AudioInput, type FeatureDType } from './signal.js';
 

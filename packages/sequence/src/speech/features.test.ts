@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Tensor } from '@kiln/tensor';
+import { Tensor, type PadMode } from '@kiln/tensor';
 import {
   amplitudeToDB, computeDeltas, dctMatrix, frame, getWindow, hzToMel, logMelSpectrogram, melFilterbank, melSpectrogram, melToHz, mfcc, rfft,
-  spectrogram, stft, type MelScale, type PadMode, type WindowName,
+  spectrogram, stft, type MelScale, type WindowName,
 } from './index.js';
 
 type Fx = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -7,11 +7,11 @@
  * Pad modes (as torch.nn.functional.pad): reflect (mirror without repeating the edge; the pad
  * must be shorter than the signal), replicate (repeat the edge), constant (zeros), circular.
  */
-import { checkOptions, type Tensor } from '@kiln/tensor';
+import { checkOptions, type PadMode, type Tensor } from '@kiln/tensor';
 import { checkInt, readSignals, stackResults, type AudioInput, type FeatureDType } from './signal.js';
 
-export const PAD_MODES = ['reflect', 'replicate', 'constant', 'circular'] as const;
-export type PadMode = (typeof PAD_MODES)[number];
+/** The pad modes (the same as @kiln/tensor's pad). */
+export const PAD_MODES: readonly PadMode[] = ['reflect', 'replicate', 'constant', 'circular'];
 
 export interface FrameOptions {
   /** Pad ⌊frameLength/2⌋ on both sides so frames are centred on t·hop (default false). */

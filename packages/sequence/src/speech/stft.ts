@@ -10,9 +10,9 @@
  * is rectangular, with a warning); the result is real-valued `[..., freq, frames, 2]` (the layout
  * of torch.view_as_real) because Kiln tensors are real.
  */
-import { checkOptions, type Tensor } from '@kiln/tensor';
+import { checkOptions, type PadMode, type Tensor } from '@kiln/tensor';
 import { fftPlan } from './fft.js';
-import { checkPadMode, framePlan, PAD_MODES, type PadMode } from './frame.js';
+import { checkPadMode, framePlan, PAD_MODES } from './frame.js';
 import { checkInt, checkNumber, readSignals, stackResults, type AudioInput, type FeatureDType } from './signal.js';
 import { resolveWindow, WINDOW_NAMES, type WindowSpec } from './windows.js';
 
