@@ -2,11 +2,12 @@
 // The workloads are those of ../shared/bench-anchors/README.md, built from Kiln's public API.
 import * as kilnTensor from '@kiln/tensor';
 import { tensor, getBackend, setBackend, setNumThreads, getNumThreads, threadsReady, noGrad, manualSeed, type Tensor } from '@kiln/tensor';
-import { Sequential, Linear, ReLU, Conv2d, MaxPool2d, Flatten, Embedding, crossEntropy, Module } from '@kiln/nn';
+import { crossEntropy, type Module } from '@kiln/nn';
 import { mobilenetV2, resnet18 } from '@kiln/vision/models';
 import { SGD, Adam, type Optimizer } from '@kiln/optim';
 import { cpuFigure, median, nowSeconds, randomF32, randomInts, timeCalls, trainRates, withCpuTime } from './common.js';
 import { emit, parseJobSpec, runJob } from './job.js';
+import { lenet5, lstmLm, mlp, paramCount, transformerTagger } from './kiln-models.js';
 import { memoryFigures } from './memory.js';
 
 const spec = parseJobSpec(process.argv[2]);
@@ -26,20 +27,6 @@ function backendInfo(): Record<string, unknown> {
   return v === null || v === undefined ? {} : { backend_info: v };
 }
 
-function mlp(): Module {
-  return new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 128), new ReLU(), new Linear(128, 10));
-}
-
-/** LeNet-5 as the anchors define it: NCHW 1×28×28 input, padding 2 on the first conv. */
-function lenet5(): Module {
-  return new Sequential(
-    new Conv2d(1, 6, 5, { padding: 2 }), new ReLU(), new MaxPool2d(2),
-    new Conv2d(6, 16, 5), new ReLU(), new MaxPool2d(2),
-    new Flatten(),
-    new Linear(400, 120), new ReLU(), new Linear(120, 84), new ReLU(), new Linear(84, 10),
-  );
-}
-
 function sgemm(): void {
   for (const n of spec.sizes) {
     const a = tensor(randomF32(n * n, 1), { shape: [n, n] });
@@ -50,55 +37,6 @@ function sgemm(): void {
     out({ workload: 'sgemm', n, metric: 'GFLOPS', value: (2 * n ** 3) / med / 1e9, median_ms: med * 1e3, reps: times.length });
   }
 }
-
-/** The anchors' LSTM language model: Embedding(64, 64) → LSTM(64 → 256, batch first) → Linear(256 → 64) per step. */
-class LstmLm extends Module {
-  readonly embed = new Embedding(64, 64);
-  readonly head = new Linear(256, 64);
-  constructor(readonly rnn: Module) {
-    super();
-  }
-  override forward(tokens: Tensor): Tensor {
-    const [h] = this.rnn.forward(this.embed.forward(tokens)) as unknown as [Tensor, unknown];
-    return this.head.forward(h);
-  }
-}
-
-/** @kiln/sequence's LSTM (loaded lazily: the other workloads do not need the package). */
-async function lstmLm(): Promise<Module> {
-  const seq = (await import('@kiln/sequence')) as unknown as Record<string, unknown>;
-  const LSTM = seq.LSTM as (new (input: number, hidden: number, options: { batchFirst: boolean }) => Module) | undefined;
-  if (typeof LSTM !== 'function') throw new Error('Kiln bench: lstm: @kiln/sequence has no LSTM layer yet');
-  return new LstmLm(new LSTM(64, 256, { batchFirst: true }));
-}
-
-/**
- * Token tagging with a Transformer encoder (README.md, "Workloads"): Embedding(64, 128) + the
- * sinusoidal positions → 2 × TransformerEncoderLayer(d_model 128, 4 heads, feed-forward 512, ReLU,
- * post-norm, dropout 0, batch first) → Linear(128 → 64) at every position.
- */
-class TransformerTagger extends Module {
-  readonly embed = new Embedding(64, 128);
-  readonly head = new Linear(128, 64);
-  constructor(readonly pos: Module, readonly encoder: Module) {
-    super();
-  }
-  override forward(tokens: Tensor): Tensor {
-    const x = this.pos.forward(this.embed.forward(tokens)) as Tensor;
-    return this.head.forward(this.encoder.forward(x) as Tensor);
-  }
-}
-
-async function transformerTagger(): Promise<Module> {
-  const { PositionalEncoding, TransformerEncoder, TransformerEncoderLayer } = await import('@kiln/sequence');
-  const layer = { dimFeedforward: 512, dropout: 0, activation: 'relu', batchFirst: true } as const;
-  return new TransformerTagger(
-    new PositionalEncoding(128, { maxLen: 64, batchFirst: true }),
-    new TransformerEncoder(() => new TransformerEncoderLayer(128, 4, layer), 2),
-  );
-}
-
-const paramCount = (m: Module): number => m.parameters().reduce((n, p) => n + p.numel(), 0);
 
 type TrainKind = 'mlp' | 'lenet' | 'lstm' | 'transformer' | 'resnet18';
 

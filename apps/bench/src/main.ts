@@ -1,8 +1,8 @@
 // `npm run bench`: Kiln beside PyTorch (when /usr/bin/python3 has torch: torch/torch_job.py runs
 // the same workloads in the same command), TF.js (cpu and wasm backends) and ONNX Runtime, on the
-// workloads of ../shared/bench-anchors/README.md plus ResNet-18 training and MobileNetV2
-// inference, printing the anchors' JSON lines (stdout and a JSONL file that
-// bench-anchors/summarize.mjs tables) and the ratio tables on stderr.
+// workloads of ../shared/bench-anchors/README.md plus Transformer-encoder and ResNet-18 training,
+// MobileNetV2 inference and the peak RSS of a long MLP run, printing the anchors' JSON lines
+// (stdout and a JSONL file that bench-anchors/summarize.mjs tables) and the ratio tables on stderr.
 //
 // Every job (framework × workload × thread count) runs in its own Node process, one after the
 // other, as the anchor scripts do: TF.js and Kiln never share a heap, a JIT or a thread pool
