@@ -8,6 +8,7 @@
 // a sum over the batch, is split by kernel tap (dW's columns) instead, so each thread unfolds
 // only the rows it needs and every weight's sum runs in the same order whatever the thread count.
 import { sgemm } from './gemm';
+import { directBackwardWeight, directForward } from './conv-direct';
 
 let N: i32, C: i32, COUT: i32, GROUPS: i32;
 let ID: i32, IH: i32, IW: i32;
@@ -174,7 +175,10 @@ function col2im(cols: usize, x: usize, stride: i32): void {
  * 32 padded (the windows reach outside the input: im2col reads a zero-padded copy), 33–35 the
  * extent the windows read (the input size when not padded), 36 padded-copy buffers, 37 bytes per
  * thread's padded copy, 38 items per GEMM (S > 1: small outputs, groups = 1 — see batchedTask),
- * 39 output-row buffers (S items' [cOut, S·L]), 40 bytes per thread's output-row buffer.
+ * 39 output-row buffers (S items' [cOut, S·L]), 40 bytes per thread's output-row buffer,
+ * 41 direct (forward and weight gradient of 2-D convolutions with few output channels, unit
+ * width stride, no dilation, groups = 1: see conv-direct.ts; the column buffers then hold one
+ * padded input plane and the per-tap sums).
  */
 export function convTask(desc: usize, tid: i32, threads: i32): void {
   loadGeometry(desc);
@@ -198,6 +202,20 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
   const S = load<i32>(desc, 152);
   // Mode 2 with a bias gradient (word 31): thread 0 sums dy per channel, in one fixed order.
   if (mode == 2 && bias && tid == 0) biasGradient(p1, bias, L);
+  if (load<i32>(desc, 164) != 0) {
+    // Few output channels (word 41): the direct kernels of conv-direct.ts, no im2col.
+    if (mode == 0) {
+      for (let t = tid; t < N; t += threads) {
+        const xt = p0 + <usize>(t * C * inPlane) * 4;
+        if (padded) padInput(xt, xpad);
+        directForward(padded ? xpad : xt, p1, bias, res + <usize>(t * COUT * L) * 4, C, COUT, KH, KW, SH, PIH, PIW, OH, OW);
+      }
+    } else {
+      const sums = cols + <usize>(PIH * PIW + 16) * 4;
+      directBackwardWeight(p0, p1, res, N, C, COUT, IH, IW, KH, KW, SH, PH, PW, PIH, PIW, OH, OW, cols, sums, tid, threads);
+    }
+    return;
+  }
   if (S > 1) {
     const ybuf = <usize>load<i32>(desc, 156) + <usize>tid * <usize>load<i32>(desc, 160);
     batchedTask(mode, tid, threads, S, p0, p1, res, cols, gs, padded ? xpad : 0, ybuf, bias);

@@ -56,6 +56,9 @@ const cases: Case[] = [
   { name: '3-D', batch: 2, cIn: 2, cOut: 4, groups: 1, inSize: [5, 6, 7], kernel: [3, 2, 3], stride: [1, 2, 1], pad: [1, 0, 1], dilation: [1, 1, 2] },
   { name: "'same' for an even kernel (padding only after)", batch: 2, cIn: 3, cOut: 4, groups: 1, inSize: [7, 8], kernel: [2, 4], stride: [1, 1], pad: [0, 1], padEnd: [1, 2], dilation: [1, 1] },
   { name: 'stride 2 with padding and dilation', batch: 2, cIn: 2, cOut: 3, groups: 1, inSize: [11, 12], kernel: [3, 3], stride: [2, 2], pad: [2, 1], dilation: [2, 1] },
+  { name: 'direct few channels: 3→5, 3×3, pad 1, items split between threads', batch: 6, cIn: 3, cOut: 5, groups: 1, inSize: [16, 19], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
+  { name: 'direct: 2→7, 5×3, row stride 2, no padding', batch: 2, cIn: 2, cOut: 7, groups: 1, inSize: [13, 22], kernel: [5, 3], stride: [2, 1], pad: [0, 0], dilation: [1, 1] },
+  { name: 'direct: 1-D, 2→3, kernel 4, uneven padding', batch: 3, cIn: 2, cOut: 3, groups: 1, inSize: [41], kernel: [4], stride: [1], pad: [1], padEnd: [2], dilation: [1] },
   { name: 'many items (the batch split between threads)', batch: 17, cIn: 3, cOut: 10, groups: 1, inSize: [12, 12], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
 ];
 
@@ -115,7 +118,7 @@ describe('wasm convolution kernels against the reference', () => {
     }
   }
 
-  it.each(['many items', 'small outputs'])('gives bit-identical results on 1 and 2 threads (%s)', async (prefix) => {
+  it.each(['many items', 'small outputs', 'direct few channels'])('gives bit-identical results on 1 and 2 threads (%s)', async (prefix) => {
     const c = cases.find((k) => k.name.startsWith(prefix))!;
     const g = geometryOf(c);
     const inPlane = c.inSize.reduce((a, b) => a * b, 1);

@@ -39,6 +39,18 @@ function as3d(g: WindowGeometry): number[][] | null {
   return [pad(g.inSize, 1), pad(g.kernel, 1), pad(g.stride, 1), pad(g.padBegin, 0), pad(g.dilation, 1), pad(g.outSize, 1)];
 }
 
+/** Output channels up to which a 2-D convolution takes the direct kernels (assembly/conv-direct.ts). */
+const DIRECT_MAX_OUT = 8;
+
+/**
+ * True for the direct kernels: 2-D (as 3-D with a unit first dim), groups = 1, few output
+ * channels, unit width stride, no dilation, rows of at least 8 outputs.
+ */
+function isDirect(geo: number[][], cOut: number, groups: number): boolean {
+  const [, k, s, , d, o] = geo as [number[], number[], number[], number[], number[], number[]];
+  return groups === 1 && cOut <= DIRECT_MAX_OUT && k[0] === 1 && o[0] === 1 && s[2] === 1 && d.every((v) => v === 1) && o[2]! >= 8;
+}
+
 export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => number): ConvKernels {
   /**
    * Runs one mode over the whole batch, in chunks of items that fit the memory. `a` and `b` are
@@ -59,8 +71,11 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const yItem = cOut * L;
     const wSize = cOut * cInG * K;
     // Small outputs: S items share one GEMM (assembly/conv.ts, batchedTask), ~BATCH_COLUMNS columns.
-    const S = groups === 1 && L < BATCH_BELOW && N > 1 ? Math.min(N, Math.ceil(BATCH_COLUMNS / L)) : 1;
-    const colsPerThread = pointwise && S === 1 ? 0 : align(C * K * L * S * 4, 64);
+    const direct = mode !== Mode.BackwardInput && isDirect(geo, cOut, groups);
+    const S = !direct && groups === 1 && L < BATCH_BELOW && N > 1 ? Math.min(N, Math.ceil(BATCH_COLUMNS / L)) : 1;
+    // The direct kernels' buffers: one padded plane (+ slack) and 2·K per-tap sums.
+    const directBytes = direct ? align(((geo[5]![1]! + geo[1]![1]! - 1) * (geo[5]![2]! + geo[1]![2]! - 1) * geo[2]![1]! + 16 + 2 * K) * 4 + 64, 64) : 0;
+    const colsPerThread = direct ? directBytes : pointwise && S === 1 ? 0 : align(C * K * L * S * 4, 64);
     const rowsPerThread = S > 1 ? align(cOut * L * S * 4, 64) : 0;
     // The extent the windows read; when it reaches outside the input, im2col reads a zero-padded copy.
     const reach = geo[5]!.map((o, i) => (o - 1) * geo[2]![i]! + (geo[1]![i]! - 1) * geo[4]![i]! + 1);
@@ -69,7 +84,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const padPerThread = padded ? align(C * extent[0]! * extent[1]! * extent[2]! * 4, 64) : 0;
     const work = N * cOut * L * cInG * K;
     let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
-    t = mode === Mode.BackwardWeight ? Math.min(t, Math.ceil((cInG * K) / 8)) : Math.min(t, N);
+    if (mode === Mode.BackwardWeight) t = Math.min(t, direct ? Math.ceil(cOut / 2) * C : Math.ceil((cInG * K) / 8));
+    else t = Math.min(t, N);
     // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
     const fixed = wSize * 4 + cOut * 4 + (colsPerThread + padPerThread + rowsPerThread) * t + 512;
     const perItem = (xItem + yItem) * 4;
@@ -112,7 +128,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const d = rt.i32;
       const w = DESC >> 2;
       d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasPtr : 0,
-        padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread], w);
+        padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread, direct ? 1 : 0], w);
       pool.run('convTask', DESC, t);
       if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
       else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
