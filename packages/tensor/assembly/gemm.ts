@@ -23,7 +23,8 @@ export function scratchBytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
 }
 
-@inline function fma(a: v128, b: v128, c: v128): v128 {
+/** a·b + c, fused where the build has relaxed SIMD. */
+@inline export function fma(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(c, f32x4.mul(a, b));
 }
@@ -81,8 +82,12 @@ function packA(mc: i32, kc: i32, a: usize, rs: i32, cs: i32, dst: usize): void {
   v128.store(dst + dstep * 3, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
-/** Packs depth [0, kc) × columns [0, nc) of B (element (p, j) at b + 4·(p·rs + j·cs)) into NR-column panels. */
-function packB(kc: i32, nc: i32, b: usize, rs: i32, cs: i32, dst: usize): void {
+/**
+ * Packs depth [0, kc) × columns [0, nc) of B (element (p, j) at b + 4·(p·rs + j·cs)) into NR-column
+ * panels (panel j0/NR at dst + 4·j0·kc, zero-padded to NR columns). Also used by recurrent.ts to
+ * pack W_hh once per sequence.
+ */
+export function packB(kc: i32, nc: i32, b: usize, rs: i32, cs: i32, dst: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const cols = min(NR, nc - j0);
     const panel = dst + <usize>(j0 * kc) * 4;

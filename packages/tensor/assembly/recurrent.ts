@@ -8,6 +8,8 @@
 // tanh(x) = ±(1 − 2/(e^{2|x|}+1)), or its odd series to x⁷ below |x| = 0.1 where the
 // subtraction would cancel digits.
 
+import { fma, packB } from './gemm';
+
 const LOG2E: f32 = 1.4426950408889634;
 const LN2_HI: f32 = 0.693145751953125;
 const LN2_LO: f32 = 1.4286067653301870e-6;
@@ -67,30 +69,63 @@ const LN2_LO: f32 = 1.4286067653301870e-6;
 }
 
 /**
+ * The LSTM cell for up to four hidden units (n < 4 for a tail): the pre-activations i, f, g, o at
+ * g, g + hb, g + 2hb, g + 3hb are activated in place, h = o⊙tanh(c) goes to hOut; returns
+ * c = f⊙cPrev + i⊙g.
+ */
+@inline function cellForward(g: usize, hb: usize, cPrev: v128, n: i32, hOut: usize): v128 {
+  const ig = vsigmoid(loadPart(g, n));
+  const fg = vsigmoid(loadPart(g + hb, n));
+  const gg = vtanh(loadPart(g + 2 * hb, n));
+  const og = vsigmoid(loadPart(g + 3 * hb, n));
+  const cn = f32x4.add(f32x4.mul(fg, cPrev), f32x4.mul(ig, gg));
+  storePart(g, ig, n);
+  storePart(g + hb, fg, n);
+  storePart(g + 2 * hb, gg, n);
+  storePart(g + 3 * hb, og, n);
+  storePart(hOut, f32x4.mul(og, vtanh(cn)), n);
+  return cn;
+}
+
+/**
  * LSTM step: gates [B, 4H] (i, f, g, o pre-activations) become act (i, f, g, o) in place;
  * c [B, H] = f⊙cPrev + i⊙g, h [B, H] = o⊙tanh(c).
  */
 export function lstmCellF32(B: i32, H: i32, gates: usize, cPrev: usize, c: usize, h: usize): void {
+  const hb = <usize>H * 4;
   for (let r = 0; r < B; r++) {
     const g = gates + <usize>(r * 4 * H) * 4;
     const s = <usize>(r * H) * 4;
     for (let j = 0; j < H; j += 4) {
       const n = H - j;
       const o4 = <usize>j * 4;
-      const hb = <usize>H * 4;
-      const ig = vsigmoid(loadPart(g + o4, n));
-      const fg = vsigmoid(loadPart(g + hb + o4, n));
-      const gg = vtanh(loadPart(g + 2 * hb + o4, n));
-      const og = vsigmoid(loadPart(g + 3 * hb + o4, n));
-      const cn = f32x4.add(f32x4.mul(fg, loadPart(cPrev + s + o4, n)), f32x4.mul(ig, gg));
-      storePart(g + o4, ig, n);
-      storePart(g + hb + o4, fg, n);
-      storePart(g + 2 * hb + o4, gg, n);
-      storePart(g + 3 * hb + o4, og, n);
-      storePart(c + s + o4, cn, n);
-      storePart(h + s + o4, f32x4.mul(og, vtanh(cn)), n);
+      storePart(c + s + o4, cellForward(g + o4, hb, loadPart(cPrev + s + o4, n), n, h + s + o4), n);
     }
   }
+}
+
+/**
+ * The adjoint of cellForward for up to four units: from the activations at a (i, f, g, o blocks
+ * hb bytes apart), dh, dc, cPrev and c, writes the pre-activation gradients at d (same block
+ * layout); returns dcPrev.
+ */
+@inline function cellBackward(a: usize, d: usize, hb: usize, dhj: v128, dcIn: v128, cPrev: v128, c: v128, n: i32): v128 {
+  const one = f32x4.splat(1.0);
+  const ig = loadPart(a, n);
+  const fg = loadPart(a + hb, n);
+  const gg = loadPart(a + 2 * hb, n);
+  const og = loadPart(a + 3 * hb, n);
+  const tc = vtanh(c);
+  const dOut = f32x4.mul(f32x4.mul(f32x4.mul(dhj, tc), og), f32x4.sub(one, og));
+  const dcj = f32x4.add(dcIn, f32x4.mul(f32x4.mul(dhj, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+  const dIn = f32x4.mul(f32x4.mul(f32x4.mul(dcj, gg), ig), f32x4.sub(one, ig));
+  const dForget = f32x4.mul(f32x4.mul(f32x4.mul(dcj, cPrev), fg), f32x4.sub(one, fg));
+  const dCand = f32x4.mul(f32x4.mul(dcj, ig), f32x4.sub(one, f32x4.mul(gg, gg)));
+  storePart(d, dIn, n);
+  storePart(d + hb, dForget, n);
+  storePart(d + 2 * hb, dCand, n);
+  storePart(d + 3 * hb, dOut, n);
+  return f32x4.mul(dcj, fg);
 }
 
 /**
@@ -98,31 +133,16 @@ export function lstmCellF32(B: i32, H: i32, gates: usize, cPrev: usize, c: usize
  * dGates [B, 4H] and dcPrev [B, H] (may be dc).
  */
 export function lstmCellBackwardF32(B: i32, H: i32, dh: usize, dc: usize, act: usize, cPrev: usize, c: usize, dGates: usize, dcPrev: usize): void {
-  const one = f32x4.splat(1.0);
+  const hb = <usize>H * 4;
   for (let r = 0; r < B; r++) {
     const a = act + <usize>(r * 4 * H) * 4;
     const d = dGates + <usize>(r * 4 * H) * 4;
     const s = <usize>(r * H) * 4;
-    const hb = <usize>H * 4;
     for (let j = 0; j < H; j += 4) {
       const n = H - j;
-      const o4 = <usize>j * 4;
-      const ig = loadPart(a + o4, n);
-      const fg = loadPart(a + hb + o4, n);
-      const gg = loadPart(a + 2 * hb + o4, n);
-      const og = loadPart(a + 3 * hb + o4, n);
-      const tc = vtanh(loadPart(c + s + o4, n));
-      const dhj = loadPart(dh + s + o4, n);
-      const dOut = f32x4.mul(f32x4.mul(f32x4.mul(dhj, tc), og), f32x4.sub(one, og));
-      const dcj = f32x4.add(loadPart(dc + s + o4, n), f32x4.mul(f32x4.mul(dhj, og), f32x4.sub(one, f32x4.mul(tc, tc))));
-      const dIn = f32x4.mul(f32x4.mul(f32x4.mul(dcj, gg), ig), f32x4.sub(one, ig));
-      const dForget = f32x4.mul(f32x4.mul(f32x4.mul(dcj, loadPart(cPrev + s + o4, n)), fg), f32x4.sub(one, fg));
-      const dCand = f32x4.mul(f32x4.mul(dcj, ig), f32x4.sub(one, f32x4.mul(gg, gg)));
-      storePart(d + o4, dIn, n);
-      storePart(d + hb + o4, dForget, n);
-      storePart(d + 2 * hb + o4, dCand, n);
-      storePart(d + 3 * hb + o4, dOut, n);
-      storePart(dcPrev + s + o4, f32x4.mul(dcj, fg), n);
+      const o = s + <usize>j * 4;
+      const dcp = cellBackward(a + <usize>j * 4, d + <usize>j * 4, hb, loadPart(dh + o, n), loadPart(dc + o, n), loadPart(cPrev + o, n), loadPart(c + o, n), n);
+      storePart(dcPrev + o, dcp, n);
     }
   }
 }
@@ -182,6 +202,273 @@ export function gruCellBackwardF32(B: i32, H: i32, dh: usize, act: usize, hPrev:
       storePart(dhg + hb + o4, dzPre, n);
       storePart(dhg + 2 * hb + o4, f32x4.mul(dnPre, rg), n);
       storePart(dhPrev + s + o4, f32x4.mul(dhj, zg), n);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A whole LSTM layer direction (no peepholes, no projection), for the Wasm backend's
+// lstmSequence / lstmSequenceBackward. Everything lives in Wasm memory for the whole sequence:
+// W_hh is packed once, each step's hidden GEMM reads h (or dGates) straight from its rows and adds
+// into the gates, and the cell runs on the tile that was just computed, while it is in L1.
+//
+// Threads split the hidden units in groups of 8 (all four gates of a unit stay with one thread),
+// so a thread's cell needs only its own GEMM columns; a step needs every unit of the previous h,
+// so the caller runs one task per step (the pool's hand-off is the barrier). Every element is
+// computed by the same code in the same order whatever the split: results do not depend on the
+// thread count.
+
+/**
+ * Σ_p A[r, p]·B[p, c] over kc for rows r < rows (≤ 4; row r at a + 4·r·lda) and the nu ≤ 8
+ * columns of one packed 8-wide panel at pb; added to (acc) or stored into C (row stride ldc).
+ */
+function rowTile(kc: i32, a: usize, lda: i32, rows: i32, pb: usize, c: usize, ldc: i32, nu: i32, acc: bool, tmp: usize): void {
+  const rs = <usize>lda * 4;
+  // Missing rows read row 0 again: finite values whose sums are never stored.
+  const o1: usize = rows > 1 ? rs : 0;
+  const o2: usize = rows > 2 ? rs * 2 : 0;
+  const o3: usize = rows > 3 ? rs * 3 : 0;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let pa = a;
+  let pbb = pb;
+  const end = a + <usize>kc * 4;
+  for (; pa < end; pa += 4) {
+    const b0 = v128.load(pbb);
+    const b1 = v128.load(pbb, 16);
+    let av = v128.load32_splat(pa);
+    c00 = fma(av, b0, c00);
+    c01 = fma(av, b1, c01);
+    av = v128.load32_splat(pa + o1);
+    c10 = fma(av, b0, c10);
+    c11 = fma(av, b1, c11);
+    av = v128.load32_splat(pa + o2);
+    c20 = fma(av, b0, c20);
+    c21 = fma(av, b1, c21);
+    av = v128.load32_splat(pa + o3);
+    c30 = fma(av, b0, c30);
+    c31 = fma(av, b1, c31);
+    pbb += 32;
+  }
+  const rb = <usize>ldc * 4;
+  if (rows == 4 && nu == 8) {
+    let r = c;
+    if (acc) {
+      v128.store(r, f32x4.add(v128.load(r), c00)); v128.store(r, f32x4.add(v128.load(r, 16), c01), 16); r += rb;
+      v128.store(r, f32x4.add(v128.load(r), c10)); v128.store(r, f32x4.add(v128.load(r, 16), c11), 16); r += rb;
+      v128.store(r, f32x4.add(v128.load(r), c20)); v128.store(r, f32x4.add(v128.load(r, 16), c21), 16); r += rb;
+      v128.store(r, f32x4.add(v128.load(r), c30)); v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
+    } else {
+      v128.store(r, c00); v128.store(r, c01, 16); r += rb;
+      v128.store(r, c10); v128.store(r, c11, 16); r += rb;
+      v128.store(r, c20); v128.store(r, c21, 16); r += rb;
+      v128.store(r, c30); v128.store(r, c31, 16);
+    }
+    return;
+  }
+  v128.store(tmp, c00); v128.store(tmp, c01, 16);
+  v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+  v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+  for (let i = 0; i < rows; i++) {
+    const row = c + <usize>i * rb;
+    for (let j = 0; j < nu; j++) {
+      const v = load<f32>(tmp + <usize>(i * 8 + j) * 4);
+      const d = row + <usize>j * 4;
+      store<f32>(d, acc ? load<f32>(d) + v : v);
+    }
+  }
+}
+
+/** The unit groups [g0, g1) of thread tid: ceil(H/8) groups of 8 split evenly. */
+@inline function groupsFrom(H: i32, tid: i32, threads: i32): i32 {
+  return (((H + 7) >> 3) * tid) / threads;
+}
+
+/**
+ * A gate weight [4H, K] (W_ih or W_hh) packed for the forward: panel (u/8)·4 + g holds Wᵀ's
+ * columns gH + u .. gH + u + 7, depth K, so a unit group's four gates are adjacent panels.
+ */
+export function lstmPackForward(w: usize, H: i32, K: i32, dst: usize): void {
+  for (let u = 0; u < H; u += 8) {
+    for (let g = 0; g < 4; g++) {
+      packB(K, min(8, H - u), w + <usize>((g * H + u) * K) * 4, 1, K, dst + <usize>(((u >> 3) * 4 + g) * K * 8) * 4);
+    }
+  }
+}
+
+/** W_hh [4H, H] packed for the backward (dh = dGates·W_hh): panel u/8 holds columns u .. u + 7, depth 4H. */
+export function lstmPackBackward(w: usize, H: i32, dst: usize): void {
+  packB(4 * H, H, w, H, 1, dst);
+}
+
+/** The time step processed at position q (forward order; `reverse` runs T−1 .. 0). */
+@inline function stepAt(q: i32, T: i32, reverse: bool): i32 {
+  return reverse ? T - 1 - q : q;
+}
+
+/**
+ * Forward positions [q0, q1) of one LSTM direction, thread tid's unit groups: each step's gates
+ * = bias + x·W_ihᵀ + h·W_hhᵀ, then the cell. Descriptor (i32 words): T, B, H, reverse, q0, q1,
+ * active (i32 [T]), packed W_hh, gates [T, B, 4H] (activations out), hPrev [T, B, H], cPrev,
+ * c, y [T, B, H], hCur, cCur [B, H], scratch, scratch stride, I, x [T, B, I], packed W_ih,
+ * bias [4H] (b_ih + b_hh; 0: none). hPrev of the first position is filled by the caller; each
+ * position writes its successor's hPrev (the state of the rows active there).
+ */
+export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
+  const T = load<i32>(desc);
+  const B = load<i32>(desc, 4);
+  const H = load<i32>(desc, 8);
+  const reverse = load<i32>(desc, 12) != 0;
+  const q0 = load<i32>(desc, 16);
+  const q1 = load<i32>(desc, 20);
+  const active = <usize>load<i32>(desc, 24);
+  const pw = <usize>load<i32>(desc, 28);
+  const gates = <usize>load<i32>(desc, 32);
+  const hPrevAll = <usize>load<i32>(desc, 36);
+  const cPrevAll = <usize>load<i32>(desc, 40);
+  const cAll = <usize>load<i32>(desc, 44);
+  const yAll = <usize>load<i32>(desc, 48);
+  const hCur = <usize>load<i32>(desc, 52);
+  const cCur = <usize>load<i32>(desc, 56);
+  const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
+  const I = load<i32>(desc, 68);
+  const xAll = <usize>load<i32>(desc, 72);
+  const pwi = <usize>load<i32>(desc, 76);
+  const bias = <usize>load<i32>(desc, 80);
+  const g0 = groupsFrom(H, tid, threads);
+  const g1 = groupsFrom(H, tid + 1, threads);
+  const hb = <usize>H * 4;
+  const G = 4 * H;
+  for (let q = q0; q < q1; q++) {
+    const t = stepAt(q, T, reverse);
+    const bt = load<i32>(active + <usize>t * 4);
+    const st = <usize>(t * B * H) * 4;
+    const gt = gates + <usize>(t * B * G) * 4;
+    for (let ug = g0; ug < g1; ug++) {
+      const u = ug * 8;
+      const nu = min(8, H - u);
+      for (let i0 = 0; i0 < bt; i0 += 4) {
+        const rows = min(4, bt - i0);
+        const a = hPrevAll + st + <usize>(i0 * H) * 4;
+        const x = xAll + <usize>((t * B + i0) * I) * 4;
+        const c = gt + <usize>(i0 * G + u) * 4;
+        for (let g = 0; g < 4; g++) {
+          const cg = c + <usize>g * hb;
+          for (let r = 0; r < rows; r++) {
+            const d = cg + <usize>(r * G) * 4;
+            if (bias != 0) memory.copy(d, bias + <usize>(g * H + u) * 4, <usize>nu * 4);
+            else memory.fill(d, 0, <usize>nu * 4);
+          }
+          rowTile(I, x, I, rows, pwi + <usize>((ug * 4 + g) * I * 8) * 4, cg, G, nu, true, tmp);
+          rowTile(H, a, H, rows, pw + <usize>((ug * 4 + g) * H * 8) * 4, cg, G, nu, true, tmp);
+        }
+        for (let r = i0; r < i0 + rows; r++) {
+          const gr = gt + <usize>(r * G + u) * 4;
+          const s = st + <usize>(r * H + u) * 4;
+          const sc = <usize>(r * H + u) * 4;
+          for (let j = 0; j < nu; j += 4) {
+            const n = nu - j;
+            const o = <usize>j * 4;
+            const cp = loadPart(cCur + sc + o, n);
+            storePart(cPrevAll + s + o, cp, n);
+            const cn = cellForward(gr + o, hb, cp, n, yAll + s + o);
+            storePart(cAll + s + o, cn, n);
+            storePart(cCur + sc + o, cn, n);
+            storePart(hCur + sc + o, loadPart(yAll + s + o, n), n);
+          }
+        }
+      }
+    }
+    if (q + 1 < T) {
+      // The next position's hPrev: the current state of the rows active there, this thread's units.
+      const tn = stepAt(q + 1, T, reverse);
+      const btn = load<i32>(active + <usize>tn * 4);
+      const sn = hPrevAll + <usize>(tn * B * H) * 4;
+      const u0 = g0 * 8;
+      const nb = <usize>(min(H, g1 * 8) - u0) * 4;
+      if (nb > 0) {
+        for (let r = 0; r < btn; r++) memory.copy(sn + <usize>(r * H + u0) * 4, hCur + <usize>(r * H + u0) * 4, nb);
+      }
+    }
+  }
+}
+
+/**
+ * Backward positions [q0, q1) (q counts processed steps, last time step first; q = T only
+ * finishes the GEMM of position T−1), thread tid's units. Position q first completes the carried
+ * dh of the previous position's rows, dh = dGates·W_hh, then runs the cell adjoint of its own
+ * step with dh + dy. Descriptor: T, B, H, reverse, q0, q1, active, packed W_hh (backward layout),
+ * act [T, B, 4H], dy [T, B, H], cPrev, c [T, B, H], dGates [T, B, 4H] (out), dh [B, H], dc [B, H]
+ * (carried, in and out), scratch, scratch stride.
+ */
+export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
+  const T = load<i32>(desc);
+  const B = load<i32>(desc, 4);
+  const H = load<i32>(desc, 8);
+  const reverse = load<i32>(desc, 12) != 0;
+  const q0 = load<i32>(desc, 16);
+  const q1 = load<i32>(desc, 20);
+  const active = <usize>load<i32>(desc, 24);
+  const pw = <usize>load<i32>(desc, 28);
+  const act = <usize>load<i32>(desc, 32);
+  const dyAll = <usize>load<i32>(desc, 36);
+  const cPrevAll = <usize>load<i32>(desc, 40);
+  const cAll = <usize>load<i32>(desc, 44);
+  const dGates = <usize>load<i32>(desc, 48);
+  const dh = <usize>load<i32>(desc, 52);
+  const dc = <usize>load<i32>(desc, 56);
+  const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
+  const g0 = groupsFrom(H, tid, threads);
+  const g1 = groupsFrom(H, tid + 1, threads);
+  const hb = <usize>H * 4;
+  const G = 4 * H;
+  for (let q = q0; q < q1; q++) {
+    if (q > 0) {
+      const tp = stepAt(T - q, T, reverse);
+      const btp = load<i32>(active + <usize>tp * 4);
+      const dgp = dGates + <usize>(tp * B * G) * 4;
+      for (let ug = g0; ug < g1; ug++) {
+        const u = ug * 8;
+        const panel = pw + <usize>(u * G) * 4;
+        for (let i0 = 0; i0 < btp; i0 += 4) {
+          rowTile(G, dgp + <usize>(i0 * G) * 4, G, min(4, btp - i0), panel, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), false, tmp);
+        }
+      }
+    }
+    if (q == T) continue;
+    const t = stepAt(T - 1 - q, T, reverse);
+    const bt = load<i32>(active + <usize>t * 4);
+    const st = <usize>(t * B * H) * 4;
+    const gt = <usize>(t * B * G) * 4;
+    for (let r = 0; r < bt; r++) {
+      for (let ug = g0; ug < g1; ug++) {
+        const u = ug * 8;
+        const nu = min(8, H - u);
+        for (let j = 0; j < nu; j += 4) {
+          const n = nu - j;
+          const so = <usize>(r * H + u + j) * 4;
+          const go = gt + <usize>(r * G + u + j) * 4;
+          const dhj = f32x4.add(loadPart(dh + so, n), loadPart(dyAll + st + so, n));
+          const dcp = cellBackward(act + go, dGates + go, hb, dhj, loadPart(dc + so, n), loadPart(cPrevAll + st + so, n), loadPart(cAll + st + so, n), n);
+          storePart(dc + so, dcp, n);
+        }
+      }
+    }
+  }
+}
+
+/** dst [n] = Σ over rows of src [rows, n], rows added in order (the bias gradient of a sequence). */
+export function columnSumsF32(src: usize, rows: i32, n: i32, dst: usize): void {
+  memory.fill(dst, 0, <usize>n * 4);
+  for (let r = 0; r < rows; r++) {
+    const row = src + <usize>(r * n) * 4;
+    for (let j = 0; j < n; j += 4) {
+      const m = n - j;
+      const o = <usize>j * 4;
+      storePart(dst + o, f32x4.add(loadPart(dst + o, m), loadPart(row + o, m)), m);
     }
   }
 }

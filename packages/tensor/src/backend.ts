@@ -142,6 +142,82 @@ export interface LstmCellBackwardArgs {
 }
 
 /**
+ * A whole LSTM layer direction over `steps` time steps (time-major arrays, rows sorted by length,
+ * longest first; h has `stateSize` = P units, P = hidden unless `weightHr` projects it): at each
+ * step t (T−1 .. 0 when `reverse`), rows 0..active[t]−1 run
+ *   gates = x_t·W_ihᵀ + b_ih + b_hh + h·W_hhᵀ, lstmCell, m = o⊙tanh(c), h = m·W_hrᵀ (or h = m)
+ * and the other rows keep their state. `h` `[B, P]` and `c` `[B, hidden]` go from the initial
+ * to the final state. Writes, for the active rows of each step (other rows are left as they
+ * are): `output` (h) and `hPrev` (the h it started from) `[T, B, P]`, `cPrev` and `cAll` (c
+ * before and after) `[T, B, hidden]`, with a projection `mAll` (m) `[T, B, hidden]`, and `act`
+ * (i, f, g, o) `[T, B, 4·hidden]` (its inactive rows are scratch).
+ */
+export interface LstmSequenceArgs {
+  steps: number;
+  batch: number;
+  hidden: number;
+  stateSize: number;
+  inputSize: number;
+  active: Int32Array;
+  reverse: boolean;
+  /** `[T, B, inputSize]`. */
+  input: Float32Array | Float64Array;
+  weightIh: Float32Array | Float64Array;
+  weightHh: Float32Array | Float64Array;
+  biasIh: Float32Array | Float64Array | null;
+  biasHh: Float32Array | Float64Array | null;
+  weightHr: Float32Array | Float64Array | null;
+  peep: Float32Array | Float64Array | null;
+  h: Float32Array | Float64Array;
+  c: Float32Array | Float64Array;
+  act: Float32Array | Float64Array;
+  output: Float32Array | Float64Array;
+  hPrev: Float32Array | Float64Array;
+  cPrev: Float32Array | Float64Array;
+  cAll: Float32Array | Float64Array;
+  mAll: Float32Array | Float64Array | null;
+}
+
+/**
+ * Backpropagation through time of {@link LstmSequenceArgs} from its saved arrays, steps in the
+ * opposite order: `dh` `[B, P]` and `dc` `[B, hidden]` go from the gradients reaching the final
+ * state to those of the initial one; at each step the active rows take dh + `dOutput[t]`, go
+ * back through W_hr (with a projection) and lstmCellBackward to the gate gradients dG_t, and
+ * carry dh = dG_t·W_hh. Then, over all steps (each output may be null when not wanted; every
+ * one is overwritten): `dInput` = dG·W_ih `[T, B, inputSize]` (zero on inactive rows),
+ * `dWeightIh` = Σ dGᵀ·x, `dWeightHh` = Σ dGᵀ·hPrev, `dBias` = Σ dG (the gradient of b_ih and of
+ * b_hh) `[4·hidden]`, `dWeightHr`; `dPeep` accumulates as in lstmCellBackward.
+ */
+export interface LstmSequenceBackwardArgs {
+  steps: number;
+  batch: number;
+  hidden: number;
+  stateSize: number;
+  inputSize: number;
+  active: Int32Array;
+  reverse: boolean;
+  input: Float32Array | Float64Array;
+  weightIh: Float32Array | Float64Array;
+  weightHh: Float32Array | Float64Array;
+  weightHr: Float32Array | Float64Array | null;
+  peep: Float32Array | Float64Array | null;
+  dOutput: Float32Array | Float64Array;
+  dh: Float32Array | Float64Array;
+  dc: Float32Array | Float64Array;
+  act: Float32Array | Float64Array;
+  hPrev: Float32Array | Float64Array;
+  cPrev: Float32Array | Float64Array;
+  cAll: Float32Array | Float64Array;
+  mAll: Float32Array | Float64Array | null;
+  dInput: Float32Array | Float64Array | null;
+  dWeightIh: Float32Array | Float64Array | null;
+  dWeightHh: Float32Array | Float64Array | null;
+  dBias: Float32Array | Float64Array | null;
+  dWeightHr: Float32Array | Float64Array | null;
+  dPeep: Float32Array | Float64Array | null;
+}
+
+/**
  * GRU gates as PyTorch (and ONNX with linear_before_reset = 1) compute them: `xGates` =
  * x·W_ihᵀ + b_ih and `hGates` = h₀·W_hhᵀ + b_hh, both `[batch, 3·hidden]` in the order r, z, n:
  *   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r⊙h_n), h = (1 − z)⊙n + z⊙h₀
@@ -326,6 +402,9 @@ export interface Kernels {
   rnnCellBackward(args: RnnCellBackwardArgs): void;
   lstmCell(args: LstmCellArgs): void;
   lstmCellBackward(args: LstmCellBackwardArgs): void;
+  /** A whole LSTM direction: every step's W_hh GEMM and fused cell ({@link LstmSequenceArgs}). */
+  lstmSequence(args: LstmSequenceArgs): void;
+  lstmSequenceBackward(args: LstmSequenceBackwardArgs): void;
   gruCell(args: GruCellArgs): void;
   gruCellBackward(args: GruCellBackwardArgs): void;
   /** Storage for optimizer state of `length` float64 values, zeroed (see {@link StateArena}). */

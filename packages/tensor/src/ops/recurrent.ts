@@ -232,15 +232,16 @@ function run(kind: Kind, a: Args): Tensor[] {
   if (h0) hCur.set(perm ? permuteRows(h0, [B, P], 0, perm) : h0);
   if (c0) cCur.set(perm ? permuteRows(c0, [B, H], 0, perm) : c0);
 
-  // The input projection of every step: one GEMM (biases preloaded; GRU keeps b_hh apart).
+  // The input projection of every step: one GEMM (biases preloaded; GRU keeps b_hh apart). The
+  // LSTM's sequence kernel does its own.
   const xg = alloc(TB * G * H);
-  const biasRow = bIh || (bHh && kind !== 'gru') ? alloc(G * H) : null;
+  const biasRow = kind !== 'lstm' && (bIh || (bHh && kind !== 'gru')) ? alloc(G * H) : null;
   if (biasRow) {
     if (bIh) biasRow.set(bIh);
     if (bHh && kind !== 'gru') for (let j = 0; j < G * H; j++) biasRow[j] = biasRow[j]! + bHh[j]!;
     fillRows(xg, biasRow, TB, G * H);
   }
-  mm(xs, 0, wIh, 0, xg, 0, TB, G * H, I, false, true, biasRow !== null);
+  if (kind !== 'lstm') mm(xs, 0, wIh, 0, xg, 0, TB, G * H, I, false, true, biasRow !== null);
 
   // Saved for the backward pass (rows past a step's active count stay zero).
   // Outputs are packed into one buffer (see unpack); without reordering, steps write into it directly.
@@ -256,24 +257,20 @@ function run(kind: Kind, a: Args): Tensor[] {
 
   const steps: number[] = [];
   for (let s = 0; s < T; s++) steps.push(reverse ? T - 1 - s : s);
-  for (const t of steps) {
+  if (kind === 'lstm') {
+    k.lstmSequence({
+      steps: T, batch: B, hidden: H, stateSize: P, inputSize: I, active, reverse, input: xs, weightIh: wIh, weightHh: wHh,
+      biasIh: bIh, biasHh: bHh, weightHr: wHr, peep, h: hCur, c: cCur, act: xg, output: y, hPrev: hPrevAll, cPrev: cPrevAll,
+      cAll, mAll: wHr ? mAll : null,
+    });
+  }
+  for (const t of kind === 'lstm' ? [] : steps) {
     const bt = active[t]!;
     if (bt === 0) continue;
     const hPrev = hPrevAll.subarray(t * B * P, (t * B + bt) * P);
     hPrev.set(hCur.subarray(0, bt * P));
     const yt = y.subarray(t * B * P, (t * B + bt) * P);
-    if (kind === 'lstm') {
-      const gOff = t * B * 4 * H;
-      mm(hPrev, 0, wHh, 0, xg, gOff, bt, 4 * H, P, false, true, true);
-      const gates = xg.subarray(gOff, gOff + bt * 4 * H);
-      const cPrev = cPrevAll.subarray(t * B * H, (t * B + bt) * H);
-      cPrev.set(cCur.subarray(0, bt * H));
-      const c = cAll.subarray(t * B * H, (t * B + bt) * H);
-      const hOut = wHr ? mAll.subarray(t * B * H, (t * B + bt) * H) : yt;
-      k.lstmCell({ batch: bt, hidden: H, gates, cPrev, peep, act: gates, c, h: hOut });
-      if (wHr) mm(hOut, 0, wHr, 0, yt, 0, bt, P, H, false, true, false);
-      cCur.set(c, 0);
-    } else if (kind === 'gru') {
+    if (kind === 'gru') {
       const hgs = hg.subarray(0, bt * 3 * H);
       if (bHh) fillRows(hgs, bHh, bt, 3 * H);
       mm(hPrev, 0, wHh, 0, hgs, 0, bt, 3 * H, H, false, true, bHh !== null);
@@ -317,13 +314,33 @@ function run(kind: Kind, a: Args): Tensor[] {
       dhCur = permuteRows(dhCur, [B, P], 0, perm);
       if (kind === 'lstm') dcCur = permuteRows(dcCur, [B, H], 0, perm);
     }
-    const dX = alloc(TB * G * H);
+    const wrap = (data: Float, shape: readonly number[]): Tensor => new Tensor(data, shape, dtype);
+    const grads: Record<string, Tensor | null> = {};
+    const want = (name: string): boolean => inputs[names.indexOf(name)]?.requiresGrad ?? false;
+    const dX = alloc(kind === 'lstm' ? 0 : TB * G * H);
     const dHg = kind === 'gru' ? alloc(TB * 3 * H) : dX;
-    const dhAll = alloc(wHr ? TB * P : 0);
     const dPeep = peep ? alloc(3 * H) : null;
-    const dhT = alloc(B * P);
-    const dmT = alloc(wHr ? B * H : 0);
-    for (let s = steps.length - 1; s >= 0; s--) {
+    if (kind === 'lstm') {
+      const out = (name: string, n: number): Float | null => (want(name) ? alloc(n) : null);
+      const dBias = want('biasIh') || want('biasHh') ? alloc(G * H) : null;
+      const lg = {
+        dInput: out('input', TB * I), dWeightIh: out('weightIh', G * H * I), dWeightHh: out('weightHh', G * H * P), dBias,
+        dWeightHr: out('weightHr', P * H),
+      };
+      k.lstmSequenceBackward({
+        steps: T, batch: B, hidden: H, stateSize: P, inputSize: I, active, reverse, input: xs, weightIh: wIh, weightHh: wHh,
+        weightHr: wHr, peep, dOutput: gY, dh: dhCur, dc: dcCur, act, hPrev: hPrevAll, cPrev: cPrevAll, cAll, mAll: wHr ? mAll : null,
+        ...lg, dPeep,
+      });
+      if (lg.dInput) grads.input = wrap(inv ? permuteRows(lg.dInput, [T, B, I], 1, inv) : lg.dInput, a.input.shape);
+      if (lg.dWeightIh) grads.weightIh = wrap(lg.dWeightIh, [G * H, I]);
+      if (lg.dWeightHh) grads.weightHh = wrap(lg.dWeightHh, [G * H, P]);
+      if (dBias && want('biasIh')) grads.biasIh = wrap(dBias, [G * H]);
+      if (dBias && want('biasHh')) grads.biasHh = wrap(want('biasIh') ? dBias.slice() as Float : dBias, [G * H]);
+      if (lg.dWeightHr) grads.weightHr = wrap(lg.dWeightHr, [P, H]);
+    }
+    const dhT = alloc(kind === 'lstm' ? 0 : B * P);
+    for (let s = kind === 'lstm' ? -1 : steps.length - 1; s >= 0; s--) {
       const t = steps[s]!;
       const bt = active[t]!;
       if (bt === 0) continue;
@@ -331,23 +348,7 @@ function run(kind: Kind, a: Args): Tensor[] {
       const gyt = gY.subarray(t * B * P, (t * B + bt) * P);
       for (let i = 0; i < bt * P; i++) dh[i] = dhCur[i]! + gyt[i]!;
       const dhPrev = dhCur.subarray(0, bt * P);
-      if (kind === 'lstm') {
-        let dm = dh;
-        if (wHr) {
-          dhAll.set(dh, t * B * P);
-          dm = dmT.subarray(0, bt * H);
-          mm(dh, 0, wHr, 0, dm, 0, bt, H, P, false, false, false);
-        }
-        const gOff = t * B * 4 * H;
-        const dGates = dX.subarray(gOff, gOff + bt * 4 * H);
-        const dc = dcCur.subarray(0, bt * H);
-        k.lstmCellBackward({
-          batch: bt, hidden: H, dh: dm, dc, act: act.subarray(gOff, gOff + bt * 4 * H),
-          cPrev: cPrevAll.subarray(t * B * H, (t * B + bt) * H), c: cAll.subarray(t * B * H, (t * B + bt) * H),
-          peep, dGates, dcPrev: dc, dPeep,
-        });
-        mm(dGates, 0, wHh, 0, dhPrev, 0, bt, P, 4 * H, false, false, false);
-      } else if (kind === 'gru') {
+      if (kind === 'gru') {
         const gOff = t * B * 3 * H;
         const dHt = dHg.subarray(gOff, gOff + bt * 3 * H);
         k.gruCellBackward({
@@ -362,10 +363,7 @@ function run(kind: Kind, a: Args): Tensor[] {
         mm(dPre, 0, wHh, 0, dhPrev, 0, bt, H, H, false, false, false);
       }
     }
-    const wrap = (data: Float, shape: readonly number[]): Tensor => new Tensor(data, shape, dtype);
-    const grads: Record<string, Tensor | null> = {};
-    const want = (name: string): boolean => inputs[names.indexOf(name)]?.requiresGrad ?? false;
-    if (want('input')) {
+    if (kind !== 'lstm' && want('input')) {
       let dx = alloc(TB * I);
       mm(dX, 0, wIh, 0, dx, 0, TB, I, G * H, false, false, false);
       if (inv) dx = permuteRows(dx, [T, B, I], 1, inv);
@@ -373,30 +371,25 @@ function run(kind: Kind, a: Args): Tensor[] {
     }
     if (want('h0')) grads.h0 = wrap(inv ? permuteRows(dhCur, [B, P], 0, inv) : dhCur, [B, P]);
     if (want('c0')) grads.c0 = wrap(inv ? permuteRows(dcCur, [B, H], 0, inv) : dcCur, [B, H]);
-    if (want('weightIh')) {
+    if (kind !== 'lstm' && want('weightIh')) {
       const dw = alloc(G * H * I);
       mm(dX, 0, xs, 0, dw, 0, G * H, I, TB, true, false, false);
       grads.weightIh = wrap(dw, [G * H, I]);
     }
-    if (want('weightHh')) {
+    if (kind !== 'lstm' && want('weightHh')) {
       const dw = alloc(G * H * P);
       mm(dHg, 0, hPrevAll, 0, dw, 0, G * H, P, TB, true, false, false);
       grads.weightHh = wrap(dw, [G * H, P]);
     }
-    if (want('biasIh')) {
+    if (kind !== 'lstm' && want('biasIh')) {
       const db = alloc(G * H);
       sumRows(dX, TB, G * H, db);
       grads.biasIh = wrap(db, [G * H]);
     }
-    if (want('biasHh')) {
+    if (kind !== 'lstm' && want('biasHh')) {
       const db = alloc(G * H);
       sumRows(dHg, TB, G * H, db);
       grads.biasHh = wrap(db, [G * H]);
-    }
-    if (want('weightHr')) {
-      const dw = alloc(P * H);
-      mm(dhAll, 0, mAll, 0, dw, 0, P, H, TB, true, false, false);
-      grads.weightHr = wrap(dw, [P, H]);
     }
     if (want('peephole')) grads.peephole = wrap(dPeep!, [3 * H]);
     return names.map((n) => {

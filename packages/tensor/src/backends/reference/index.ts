@@ -8,14 +8,16 @@ import { gemm } from './gemm.js';
 import { optimizerStep, stateArena } from './optim.js';
 import { gather, indexAdd, indexSelect, scatterAdd, stridedAccumulate, stridedCopy } from './movement.js';
 import { argReduce, reduce } from './reduce.js';
-import { gruCell, gruCellBackward, lstmCell, lstmCellBackward, rnnCell, rnnCellBackward } from './recurrent.js';
+import {
+  gruCell, gruCellBackward, lstmCell, lstmCellBackward, lstmSequence, lstmSequenceBackward, rnnCell, rnnCellBackward,
+} from './recurrent.js';
 import { avgPool, avgPoolBackward, col2im, im2col, maxPool, maxPoolBackward } from './window.js';
 
 export const referenceKernels: Kernels = {
   unary, binary, where, reduce, argReduce, gemm, stridedCopy, stridedAccumulate,
   gather, scatterAdd, indexSelect, indexAdd, im2col, col2im, maxPool, maxPoolBackward, avgPool, avgPoolBackward,
   convForward, convBackwardInput, convBackwardWeight, channelMoments, channelAffine, channelGradSums,
-  rnnCell, rnnCellBackward, lstmCell, lstmCellBackward, gruCell, gruCellBackward,
+  rnnCell, rnnCellBackward, lstmCell, lstmCellBackward, lstmSequence, lstmSequenceBackward, gruCell, gruCellBackward,
   ctcLoss, ctcLossBackward,
   stateArena, optimizerStep,
 };

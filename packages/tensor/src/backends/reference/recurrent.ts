@@ -5,8 +5,10 @@
  * (act = gates, dPre = dh, dcPrev = dc) is safe.
  */
 import type {
-  GruCellArgs, GruCellBackwardArgs, LstmCellArgs, LstmCellBackwardArgs, RnnCellArgs, RnnCellBackwardArgs,
+  GruCellArgs, GruCellBackwardArgs, Kernels, LstmCellArgs, LstmCellBackwardArgs, LstmSequenceArgs, LstmSequenceBackwardArgs,
+  RnnCellArgs, RnnCellBackwardArgs,
 } from '../../backend.js';
+import { gemm } from './gemm.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -129,3 +131,103 @@ export function gruCellBackward({ batch, hidden: H, dh, act, hPrev, dxGates, dhG
     }
   }
 }
+
+type Float = Float32Array | Float64Array;
+/** The kernels a whole-sequence LSTM is composed of (another backend passes its own). */
+export type LstmStepKernels = Pick<Kernels, 'gemm' | 'lstmCell' | 'lstmCellBackward'>;
+
+/** C (m×n at cOff) = op(A)·op(B) (+ C), dense row-major blocks. */
+function mm(k: LstmStepKernels, a: Float, b: Float, c: Float, cOff: number, m: number, n: number, kk: number, transA: boolean, transB: boolean, accumulate: boolean): void {
+  if (m === 0 || n === 0) return;
+  k.gemm({
+    batch: 1, m, n, k: kk, transA, transB, a, aOffset: 0, aBatchStride: 0, b, bOffset: 0, bBatchStride: 0,
+    c, cOffset: cOff, cBatchStride: 0, accumulate,
+  });
+}
+
+const like = (x: Float, n: number): Float => (x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
+
+/**
+ * lstmSequence composed of one GEMM for every step's input projection, then per step one GEMM
+ * (two with a projection) and one lstmCell.
+ */
+export function lstmSequenceOn(k: LstmStepKernels, a: LstmSequenceArgs): void {
+  const { steps: T, batch: B, hidden: H, stateSize: P, inputSize: I, active, reverse, weightHh, weightHr, peep, h, c, output, hPrev, cPrev, cAll, mAll } = a;
+  const G = 4 * H;
+  const gates = a.act;
+  // The input projection of every step, biases preloaded (typed-array copies, memcpy speed).
+  const bias = a.biasIh || a.biasHh ? like(gates, G) : null;
+  if (bias) {
+    for (let j = 0; j < G; j++) bias[j] = (a.biasIh ? a.biasIh[j]! : 0) + (a.biasHh ? a.biasHh[j]! : 0);
+    for (let r = 0; r < T * B; r++) gates.set(bias, r * G);
+  }
+  mm(k, a.input, a.weightIh, gates, 0, T * B, G, I, false, true, bias !== null);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const bt = active[t]!;
+    if (bt === 0) continue;
+    const hp = hPrev.subarray(t * B * P, (t * B + bt) * P);
+    hp.set(h.subarray(0, bt * P));
+    const gOff = t * B * G;
+    mm(k, hp, weightHh, gates, gOff, bt, G, P, false, true, true);
+    const g = gates.subarray(gOff, gOff + bt * G);
+    const cp = cPrev.subarray(t * B * H, (t * B + bt) * H);
+    cp.set(c.subarray(0, bt * H));
+    const cn = cAll.subarray(t * B * H, (t * B + bt) * H);
+    const yt = output.subarray(t * B * P, (t * B + bt) * P);
+    const m = weightHr ? mAll!.subarray(t * B * H, (t * B + bt) * H) : yt;
+    k.lstmCell({ batch: bt, hidden: H, gates: g, cPrev: cp, peep, act: g, c: cn, h: m });
+    if (weightHr) mm(k, m, weightHr, yt, 0, bt, P, H, false, true, false);
+    c.set(cn, 0);
+    h.set(yt, 0);
+  }
+}
+
+/**
+ * lstmSequenceBackward composed of lstmCellBackward and one GEMM (two with a projection) per
+ * step, then one GEMM for each weight gradient and for dInput over all steps.
+ */
+export function lstmSequenceBackwardOn(k: LstmStepKernels, a: LstmSequenceBackwardArgs): void {
+  const { steps: T, batch: B, hidden: H, stateSize: P, inputSize: I, active, reverse, dOutput, dh, dc, act, cPrev, cAll, weightHh, weightHr, peep, dPeep } = a;
+  const G = 4 * H;
+  const TB = T * B;
+  const dG = like(dh, TB * G);
+  const dhAll = like(dh, weightHr ? TB * P : 0);
+  const dhT = like(dh, B * P);
+  const dmT = like(dh, weightHr ? B * H : 0);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const bt = active[t]!;
+    if (bt === 0) continue;
+    const d = dhT.subarray(0, bt * P);
+    const dy = dOutput.subarray(t * B * P, (t * B + bt) * P);
+    for (let i = 0; i < bt * P; i++) d[i] = dh[i]! + dy[i]!;
+    let dm = d;
+    if (weightHr) {
+      dhAll.set(d, t * B * P);
+      dm = dmT.subarray(0, bt * H);
+      mm(k, d, weightHr, dm, 0, bt, H, P, false, false, false);
+    }
+    const gOff = t * B * G;
+    const dGt = dG.subarray(gOff, gOff + bt * G);
+    const dcs = dc.subarray(0, bt * H);
+    k.lstmCellBackward({
+      batch: bt, hidden: H, dh: dm, dc: dcs, act: act.subarray(gOff, gOff + bt * G),
+      cPrev: cPrev.subarray(t * B * H, (t * B + bt) * H), c: cAll.subarray(t * B * H, (t * B + bt) * H),
+      peep, dGates: dGt, dcPrev: dcs, dPeep,
+    });
+    mm(k, dGt, weightHh, dh, 0, bt, P, G, false, false, false);
+  }
+  if (a.dInput) mm(k, dG, a.weightIh, a.dInput, 0, TB, I, G, false, false, false);
+  if (a.dWeightIh) mm(k, dG, a.input, a.dWeightIh, 0, G, I, TB, true, false, false);
+  if (a.dWeightHh) mm(k, dG, a.hPrev, a.dWeightHh, 0, G, P, TB, true, false, false);
+  if (a.dWeightHr) mm(k, dhAll, a.mAll!, a.dWeightHr, 0, P, H, TB, true, false, false);
+  if (a.dBias) {
+    const db = a.dBias;
+    db.fill(0);
+    for (let r = 0; r < TB; r++) for (let j = 0; j < G; j++) db[j] = db[j]! + dG[r * G + j]!;
+  }
+}
+
+export const lstmSequence = (a: LstmSequenceArgs): void => lstmSequenceOn({ gemm, lstmCell, lstmCellBackward }, a);
+export const lstmSequenceBackward = (a: LstmSequenceBackwardArgs): void => lstmSequenceBackwardOn({ gemm, lstmCell, lstmCellBackward }, a);

@@ -26,6 +26,39 @@ function stageBlocks(dst: Float32Array, at: number, src: Float32Array, offset: n
   for (let t = 0; t < count; t++) dst.set(src.subarray(offset + t * stride, offset + t * stride + size), at + t * size);
 }
 
+/**
+ * A batched GEMM on operands already in the Wasm memory (the task descriptor of gemmTask): byte
+ * pointers a, b, c; element strides (row, column) of A and B, C's row stride ldc, batch strides.
+ */
+export interface GemmTask {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  a: number;
+  rsA: number;
+  csA: number;
+  aBatch: number;
+  b: number;
+  rsB: number;
+  csB: number;
+  bBatch: number;
+  c: number;
+  ldc: number;
+  cBatch: number;
+  accumulate: boolean;
+}
+
+/** Runs `g` on the pool, on as many of `threads` as its size pays for. */
+export function launch(rt: WasmRuntime, pool: WorkerPool, threads: number, g: GemmTask): void {
+  const d = rt.i32;
+  const w = DESC >> 2;
+  const words = [g.batch, g.m, g.n, g.k, g.a, g.rsA, g.csA, g.aBatch, g.b, g.rsB, g.csB, g.bBatch, g.c, g.ldc, g.cBatch, g.accumulate ? 1 : 0, SCRATCH, rt.scratchPerThread];
+  for (let i = 0; i < words.length; i++) d[w + i] = words[i]!;
+  const work = g.batch * g.m * g.n * g.k;
+  pool.run('gemmTask', DESC, Math.max(1, Math.min(threads, Math.floor(work / WORK_PER_THREAD))));
+}
+
 export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => number): Gemm {
   const run = (g: GemmArgs, t0: number, nb: number): void => {
     const { m, n, k } = g;
@@ -50,28 +83,11 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
         f32.set(c.subarray(o, o + cSize), (cPtr >> 2) + t * cSize);
       }
     }
-    const d = rt.i32;
-    const w = DESC >> 2;
-    d[w] = nb;
-    d[w + 1] = m;
-    d[w + 2] = n;
-    d[w + 3] = k;
-    d[w + 4] = aPtr;
-    d[w + 5] = g.transA ? 1 : k;
-    d[w + 6] = g.transA ? m : 1;
-    d[w + 7] = aItems === 1 ? 0 : aSize;
-    d[w + 8] = bPtr;
-    d[w + 9] = g.transB ? 1 : n;
-    d[w + 10] = g.transB ? k : 1;
-    d[w + 11] = bItems === 1 ? 0 : bSize;
-    d[w + 12] = cPtr;
-    d[w + 13] = n;
-    d[w + 14] = cSize;
-    d[w + 15] = g.accumulate ? 1 : 0;
-    d[w + 16] = SCRATCH;
-    d[w + 17] = rt.scratchPerThread;
-    const work = nb * cSize * k;
-    pool.run('gemmTask', DESC, Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD))));
+    launch(rt, pool, threads(), {
+      batch: nb, m, n, k, a: aPtr, rsA: g.transA ? 1 : k, csA: g.transA ? m : 1, aBatch: aItems === 1 ? 0 : aSize,
+      b: bPtr, rsB: g.transB ? 1 : n, csB: g.transB ? k : 1, bBatch: bItems === 1 ? 0 : bSize,
+      c: cPtr, ldc: n, cBatch: cSize, accumulate: g.accumulate,
+    });
     const out = rt.f32.subarray(cPtr >> 2, (cPtr >> 2) + nb * cSize);
     if (g.cBatchStride === cSize || nb === 1) {
       c.set(out, g.cOffset + t0 * g.cBatchStride);

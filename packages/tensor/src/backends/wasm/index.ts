@@ -63,7 +63,7 @@ if (rt) {
       ...makeConv(rt, pool, () => threads),
       ...makeMaxPool(rt, pool, () => threads, { maxPool: fastKernels.maxPool!, maxPoolBackward: referenceKernels.maxPoolBackward }),
       ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
-      ...makeRecurrent(rt, referenceKernels),
+      ...makeRecurrent(rt, pool, () => threads, referenceKernels),
       ...makeOptim(rt, referenceKernels),
     },
     setNumThreads(n: number) {

@@ -1,13 +1,25 @@
 /**
- * Recurrent cells on Wasm SIMD (assembly/recurrent.ts): one LSTM or GRU time step's gate
- * nonlinearities and their adjoints for float32 arrays, staged into Wasm memory and back (a few
- * hundred KiB a step, at memcpy speed) — V8 runs the reference's Math.exp/Math.tanh loops at
- * several ns an element. float64, peephole LSTMs and the plain RNN cell use the fallback.
+ * Recurrent kernels on Wasm SIMD (assembly/recurrent.ts).
+ *
+ * Cells: one LSTM or GRU time step's gate nonlinearities and their adjoints for float32 arrays,
+ * staged into Wasm memory and back (a few hundred KiB a step, at memcpy speed) — V8 runs the
+ * reference's Math.exp/Math.tanh loops at several ns an element. float64, peephole LSTMs and
+ * the plain RNN cell use the fallback.
+ *
+ * Whole LSTM directions (lstmSequence, lstmSequenceBackward): the sequence is staged once, W_hh
+ * is packed once, and every step runs in Wasm on the state kept there — the hidden GEMM (rows
+ * read in place, a 4×8 register tile) with the cell fused on each tile. Threads split the hidden
+ * units; one pool task per step is the barrier between steps. Peepholes, projections and float64
+ * compose the generic kernels (the reference's loop on the Wasm GEMM and cells).
  */
-import type { Kernels } from '../../backend.js';
-import { align, type WasmRuntime } from './runtime.js';
+import type { Kernels, LstmSequenceArgs, LstmSequenceBackwardArgs } from '../../backend.js';
+import { lstmSequenceBackwardOn, lstmSequenceOn } from '../reference/recurrent.js';
+import { launch, makeGemm } from './gemm.js';
+import type { WorkerPool } from './pool.js';
+import { align, DESC, SCRATCH, type WasmRuntime } from './runtime.js';
 
-type RecurrentKernels = Pick<Kernels, 'lstmCell' | 'lstmCellBackward' | 'gruCell' | 'gruCellBackward'>;
+type RecurrentKernels = Pick<Kernels, 'lstmCell' | 'lstmCellBackward' | 'gruCell' | 'gruCellBackward' | 'lstmSequence' | 'lstmSequenceBackward'>;
+type CellKernels = Pick<Kernels, 'lstmCell' | 'lstmCellBackward' | 'gruCell' | 'gruCellBackward'>;
 type Arr = Float32Array | Float64Array;
 
 const isF32 = (...xs: Arr[]): boolean => xs.every((x) => x instanceof Float32Array);
@@ -17,9 +29,17 @@ export interface RecurrentExports {
   lstmCellBackwardF32(B: number, H: number, dh: number, dc: number, act: number, cPrev: number, c: number, dGates: number, dcPrev: number): void;
   gruCellF32(B: number, H: number, xGates: number, hGates: number, hPrev: number, act: number, h: number): void;
   gruCellBackwardF32(B: number, H: number, dh: number, act: number, hPrev: number, dxGates: number, dhGates: number, dhPrev: number): void;
+  lstmPackForward(w: number, H: number, K: number, dst: number): void;
+  lstmPackBackward(w: number, H: number, dst: number): void;
+  columnSumsF32(src: number, rows: number, n: number, dst: number): void;
+  lstmForwardTask(desc: number, tid: number, threads: number): void;
+  lstmBackwardTask(desc: number, tid: number, threads: number): void;
 }
 
-export function makeRecurrent(rt: WasmRuntime, fallback: RecurrentKernels): RecurrentKernels {
+/** Multiply-adds of one step each extra thread must get before waking it pays off. */
+const WORK_PER_THREAD = 1 << 18;
+
+export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => number, fallback: CellKernels): RecurrentKernels {
   const ex = rt.exports as unknown as RecurrentExports;
   /** Lays out regions of the given float counts from the operand base; returns their byte offsets. */
   const layout = (...sizes: number[]): number[] => {
@@ -34,7 +54,127 @@ export function makeRecurrent(rt: WasmRuntime, fallback: RecurrentKernels): Recu
   };
   const put = (ptr: number, a: Arr, n: number): void => rt.f32.set((a as Float32Array).subarray(0, n), ptr >> 2);
   const get = (ptr: number, n: number, dst: Arr): void => rt.copyOut(ptr, n, dst as Float32Array);
-  return {
+  /** What peephole, projection and float64 sequences are composed of: the Wasm GEMM and these cells. */
+  const composed = { gemm: makeGemm(rt, pool, threads), lstmCell: (x: Parameters<Kernels['lstmCell']>[0]) => cells.lstmCell(x), lstmCellBackward: (x: Parameters<Kernels['lstmCellBackward']>[0]) => cells.lstmCellBackward(x) };
+  /** The Wasm sequence kernels take float32 LSTMs without peepholes or a projection. */
+  const fastLstm = (a: LstmSequenceArgs | LstmSequenceBackwardArgs): boolean => a.peep === null && a.weightHr === null
+    && a.stateSize === a.hidden && a.weightHh instanceof Float32Array && a.act instanceof Float32Array;
+  /** Threads for one step of a direction: whole groups of 8 units each, and enough work to wake them. */
+  const stepThreads = (B: number, H: number, I: number): number => Math.max(1, Math.min(threads(), (H + 7) >> 3, Math.floor((B * 4 * H * (H + I)) / WORK_PER_THREAD)));
+  /** Runs `task` over positions [0, end): in one call on one thread, else one pool task per position. */
+  const runPositions = (task: 'lstmForwardTask' | 'lstmBackwardTask', end: number, n: number): void => {
+    const d = rt.i32;
+    const w = DESC >> 2;
+    if (n === 1) {
+      d[w + 4] = 0;
+      d[w + 5] = end;
+      ex[task](DESC, 0, 1);
+      return;
+    }
+    for (let q = 0; q < end; q++) {
+      d[w + 4] = q;
+      d[w + 5] = q + 1;
+      pool.run(task, DESC, n);
+    }
+  };
+  /** Copies the active rows of every step of a `[T, B, n]` region into `dst` (one copy when all rows are). */
+  const copySteps = (ptr: number, dst: Float32Array, T: number, B: number, n: number, active: Int32Array, all: boolean): void => {
+    if (all) {
+      rt.copyOut(ptr, T * B * n, dst);
+      return;
+    }
+    for (let t = 0; t < T; t++) if (active[t]! > 0) rt.copyOut(ptr + t * B * n * 4, active[t]! * n, dst, t * B * n);
+  };
+  const writeDesc = (words: number[]): void => {
+    const d = rt.i32;
+    words.forEach((v, i) => { d[(DESC >> 2) + i] = v; });
+  };
+
+  const lstmSequenceWasm = (a: LstmSequenceArgs): void => {
+    const { steps: T, batch: B, hidden: H, inputSize: I, active, reverse } = a;
+    const G = 4 * H;
+    const nug = (H + 7) >> 3;
+    const [pw, pwi, wRaw, wiRaw, bias, x, gates, hPrev, cPrev, cAll, y, hCur, cCur, act] = layout(
+      nug * 32 * H, nug * 32 * I, G * H, G * I, G, T * B * I, T * B * G, T * B * H, T * B * H, T * B * H, T * B * H, B * H, B * H, T,
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const f32 = rt.f32;
+    f32.set(a.weightHh as Float32Array, wRaw >> 2);
+    ex.lstmPackForward(wRaw, H, H, pw);
+    f32.set(a.weightIh as Float32Array, wiRaw >> 2);
+    ex.lstmPackForward(wiRaw, H, I, pwi);
+    const { biasIh: bIh, biasHh: bHh } = a;
+    // b_ih + b_hh rounded once, as the reference preloads them.
+    if (bIh || bHh) for (let j = 0; j < G; j++) f32[(bias >> 2) + j] = (bIh ? bIh[j]! : 0) + (bHh ? bHh[j]! : 0);
+    f32.set(a.input as Float32Array, x >> 2);
+    f32.set(a.h as Float32Array, hCur >> 2);
+    f32.set(a.c as Float32Array, cCur >> 2);
+    rt.i32.set(active, act >> 2);
+    const t0 = reverse ? T - 1 : 0;
+    f32.set((a.h as Float32Array).subarray(0, active[t0]! * H), (hPrev >> 2) + t0 * B * H);
+    writeDesc([
+      T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread,
+      I, x, pwi, bIh || bHh ? bias : 0,
+    ]);
+    runPositions('lstmForwardTask', T, stepThreads(B, H, I));
+    const all = active.every((b) => b === B);
+    copySteps(gates, a.act as Float32Array, T, B, G, active, all);
+    copySteps(hPrev, a.hPrev as Float32Array, T, B, H, active, all);
+    copySteps(cPrev, a.cPrev as Float32Array, T, B, H, active, all);
+    copySteps(cAll, a.cAll as Float32Array, T, B, H, active, all);
+    copySteps(y, a.output as Float32Array, T, B, H, active, all);
+    rt.copyOut(hCur, B * H, a.h as Float32Array);
+    rt.copyOut(cCur, B * H, a.c as Float32Array);
+  };
+
+  const lstmSequenceBackwardWasm = (a: LstmSequenceBackwardArgs): void => {
+    const { steps: T, batch: B, hidden: H, inputSize: I, active, reverse } = a;
+    const G = 4 * H;
+    const TB = T * B;
+    const nug = (H + 7) >> 3;
+    const [pw, wRaw, act, dy, cPrev, cAll, dG, dh, dc, actv, hPrev, x, wIh, dWhh, dWih, db, dIn] = layout(
+      G * nug * 8, G * H, TB * G, TB * H, TB * H, TB * H, TB * G, B * H, B * H, T, TB * H, TB * I, G * I, G * H, G * I, G, TB * I,
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const f32 = rt.f32;
+    f32.set(a.weightHh as Float32Array, wRaw >> 2);
+    ex.lstmPackBackward(wRaw, H, pw);
+    f32.set(a.act as Float32Array, act >> 2);
+    f32.set(a.dOutput as Float32Array, dy >> 2);
+    f32.set(a.cPrev as Float32Array, cPrev >> 2);
+    f32.set(a.cAll as Float32Array, cAll >> 2);
+    f32.set(a.dh as Float32Array, dh >> 2);
+    f32.set(a.dc as Float32Array, dc >> 2);
+    rt.i32.set(active, actv >> 2);
+    // Inactive rows of the gate gradients are zero (the weight gradients sum over every row).
+    if (!active.every((b) => b === B)) f32.fill(0, dG >> 2, (dG >> 2) + TB * G);
+    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread]);
+    runPositions('lstmBackwardTask', T + 1, stepThreads(B, H, 0));
+    rt.copyOut(dh, B * H, a.dh as Float32Array);
+    rt.copyOut(dc, B * H, a.dc as Float32Array);
+    // The weight gradients and dInput over all steps, on the gate gradients still in Wasm memory.
+    const n = threads();
+    const gemmOut = (c: number, m: number, nn: number, k: number, aPtr: number, rsA: number, csA: number, bPtr: number, rsB: number, dst: Float32Array): void => {
+      launch(rt, pool, n, { batch: 1, m, n: nn, k, a: aPtr, rsA, csA, aBatch: 0, b: bPtr, rsB, csB: 1, bBatch: 0, c, ldc: nn, cBatch: 0, accumulate: false });
+      rt.copyOut(c, m * nn, dst);
+    };
+    if (a.dWeightHh) {
+      rt.f32.set(a.hPrev as Float32Array, hPrev >> 2);
+      gemmOut(dWhh, G, H, TB, dG, 1, G, hPrev, H, a.dWeightHh as Float32Array);
+    }
+    if (a.dWeightIh) {
+      rt.f32.set(a.input as Float32Array, x >> 2);
+      gemmOut(dWih, G, I, TB, dG, 1, G, x, I, a.dWeightIh as Float32Array);
+    }
+    if (a.dInput) {
+      rt.f32.set(a.weightIh as Float32Array, wIh >> 2);
+      gemmOut(dIn, TB, I, G, dG, G, 1, wIh, I, a.dInput as Float32Array);
+    }
+    if (a.dBias) {
+      ex.columnSumsF32(dG, TB, G, db);
+      rt.copyOut(db, G, a.dBias as Float32Array);
+    }
+  };
+
+  const cells: RecurrentKernels = {
     lstmCell(args) {
       const { batch: B, hidden: H, gates, cPrev, peep, act, c, h } = args;
       if (peep || !isF32(gates, cPrev, act, c, h)) return fallback.lstmCell(args);
@@ -82,5 +222,14 @@ export function makeRecurrent(rt: WasmRuntime, fallback: RecurrentKernels): Recu
       get(pdhg!, B * 3 * H, dhGates);
       get(pdhp!, B * H, dhPrev);
     },
+    lstmSequence(args) {
+      if (!fastLstm(args)) return lstmSequenceOn(composed, args);
+      lstmSequenceWasm(args);
+    },
+    lstmSequenceBackward(args) {
+      if (!fastLstm(args)) return lstmSequenceBackwardOn(composed, args);
+      lstmSequenceBackwardWasm(args);
+    },
   };
+  return cells;
 }

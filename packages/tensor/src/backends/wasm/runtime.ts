@@ -13,6 +13,8 @@ export interface KernelExports {
   gemmTask(desc: number, tid: number, threads: number): void;
   convTask(desc: number, tid: number, threads: number): void;
   depthwiseTask(desc: number, tid: number, threads: number): void;
+  lstmForwardTask(desc: number, tid: number, threads: number): void;
+  lstmBackwardTask(desc: number, tid: number, threads: number): void;
   poolTask(desc: number, tid: number, threads: number): void;
   reluF32(x: number, out: number, n: number): void;
   reluGradF32(dy: number, x: number, out: number, n: number): void;
