@@ -173,3 +173,38 @@ export function adamF32(w: usize, g: usize, m: usize, v: usize, vmax: usize, n: 
     stw(w + o, wv - (stepSize * mv) / (Math.sqrt(vv) / bc2 + eps));
   }
 }
+
+/**
+ * Thread `tid`'s share (of `threads`) of one update described at `desc`: i32 words rule (0 SGD,
+ * 1 RMSprop, 2 Adam), n, w, g, state pointers s0, s1, s2 (0 when absent), flags f0, f1; f64
+ * scalars from byte 40. Shares are even-length stretches of the elements (whole f64x2 pairs), and
+ * every element's arithmetic is the same whichever thread runs it, so results never depend on
+ * the thread count.
+ */
+export function optimTask(desc: usize, tid: i32, threads: i32): void {
+  const rule = load<i32>(desc);
+  const n = load<i32>(desc, 4);
+  const chunk = ((n + threads - 1) / threads + 1) & ~1;
+  const start = tid * chunk;
+  if (start >= n) return;
+  const len = min(chunk, n - start);
+  const w = <usize>load<i32>(desc, 8) + <usize>start * 4;
+  const g = <usize>load<i32>(desc, 12) + <usize>start * 4;
+  const s0 = <usize>load<i32>(desc, 16);
+  const s1 = <usize>load<i32>(desc, 20);
+  const s2 = <usize>load<i32>(desc, 24);
+  const at0 = s0 ? s0 + <usize>start * 8 : 0;
+  const at1 = s1 ? s1 + <usize>start * 8 : 0;
+  const at2 = s2 ? s2 + <usize>start * 8 : 0;
+  const f0 = load<i32>(desc, 28);
+  const f1 = load<i32>(desc, 32);
+  const p = desc + 40;
+  if (rule == 0) {
+    sgdF32(w, g, at0, len, load<f64>(p), load<f64>(p, 8), load<f64>(p, 16), load<f64>(p, 24), load<f64>(p, 32), load<f64>(p, 40), f0, f1);
+  } else if (rule == 1) {
+    rmspropF32(w, g, at0, at1, at2, len, load<f64>(p), load<f64>(p, 8), load<f64>(p, 16), load<f64>(p, 24), load<f64>(p, 32), load<f64>(p, 40));
+  } else {
+    adamF32(w, g, at0, at1, at2, len, load<f64>(p), load<f64>(p, 8), load<f64>(p, 16), load<f64>(p, 24), load<f64>(p, 32),
+      load<f64>(p, 40), load<f64>(p, 48), load<f64>(p, 56), f0, load<f64>(p, 64));
+  }
+}

@@ -64,7 +64,7 @@ if (rt) {
       ...makeMaxPool(rt, pool, () => threads, { maxPool: fastKernels.maxPool!, maxPoolBackward: referenceKernels.maxPoolBackward }),
       ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
       ...makeRecurrent(rt, pool, () => threads, referenceKernels),
-      ...makeOptim(rt, referenceKernels),
+      ...makeOptim(rt, pool, () => threads, referenceKernels),
     },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);

@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { kernels, setNumThreads, withBackend, type OptimizerStepArgs, type StateArena } from '../../backend.js';
+import { kernels, setNumThreads, threadsReady, withBackend, type OptimizerStepArgs, type StateArena } from '../../backend.js';
 import '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 import { WasmStateArena } from './heap.js';
+import { wasmInfo } from './index.js';
 import { rand } from './test-utils/data.js';
 
 const bits = (a: Float32Array) => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+/** Index of the first element whose bits differ, or -1 (fast on long arrays, unlike a deep equality). */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  const x = new Int32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Int32Array(b.buffer, b.byteOffset, b.length);
+  if (x.length !== y.length) return Math.min(x.length, y.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
 const bits64 = (a: Float64Array) => Array.from(new BigInt64Array(a.buffer, a.byteOffset, a.length));
 
 /** Parameter sizes: odd lengths (the scalar tail), one empty, one larger than a few vectors. */
@@ -95,6 +104,38 @@ describe('wasm optimizer kernels (state in the Wasm heap) equal the reference bi
       setNumThreads(1);
     });
   }
+
+  it('large groups are split across the worker pool: the same bits on 1, 2 and 3 threads as the reference', async () => {
+    // Above the per-thread thresholds (2^15 elements for RMSprop/Adam, 2^17 for SGD), odd lengths.
+    const cases: [OptimizerStepArgs['rule'], number][] = [['adam', 100_001], ['rmsprop', 70_003], ['sgd', 400_001]];
+    const once = (rule: OptimizerStepArgs['rule'], n: number): Float32Array[] => {
+      const k = kernels();
+      const w = rand(n, 5);
+      const slots = [k.stateArena(n), k.stateArena(n), k.stateArena(n)];
+      const out: Float32Array[] = [];
+      for (let t = 1; t <= 3; t++) {
+        const base = { params: [w], grads: [rand(n, 50 + t)], offsets: [0], lr: 0.01, weightDecay: 0.01 };
+        if (rule === 'sgd') k.optimizerStep({ ...base, rule, momentum: 0.9, dampening: 0, nesterov: true, maximize: false, first: t === 1, momentumBuffer: slots[0]! });
+        else if (rule === 'rmsprop') k.optimizerStep({ ...base, rule, alpha: 0.99, eps: 1e-8, momentum: 0.5, squareAvg: slots[0]!, gradAvg: slots[1]!, momentumBuffer: slots[2]! });
+        else k.optimizerStep({ ...base, rule, beta1: 0.9, beta2: 0.999, eps: 1e-8, decoupled: true, step: t, expAvg: slots[0]!, expAvgSq: slots[1]!, maxExpAvgSq: slots[2]! });
+        out.push(Float32Array.from(w));
+      }
+      for (const a of slots) a.free();
+      return out;
+    };
+    for (const [rule, n] of cases) {
+      const ref = withBackend('reference', () => once(rule, n));
+      for (const threads of [1, 2, 3]) {
+        setNumThreads(threads);
+        await withBackend('wasm', () => threadsReady());
+        const got = withBackend('wasm', () => once(rule, n));
+        got.forEach((w, t) => expect(firstDifference(w, ref[t]!), `${rule}, ${threads} threads, step ${t + 1}`).toBe(-1));
+      }
+    }
+    setNumThreads(1);
+    if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(3);
+    else expect(wasmInfo()!.maxThreadsUsed).toBe(1);
+  });
 
   it('state lives in the Wasm memory; float64 parameters and JS-heap state take the reference loops', () => {
     withBackend('wasm', () => {

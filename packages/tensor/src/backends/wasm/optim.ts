@@ -2,24 +2,24 @@
  * Optimizer updates on Wasm SIMD (assembly/optim.ts): the state arenas live in the Wasm heap
  * (heap.ts), so a step stages only the group's weights and gradients — back to back, one copy
  * each way for the weights — and runs one fused pass per run of parameters whose state is
- * contiguous (the whole group, in the common case). The arithmetic is the reference's
- * (backends/reference/optim.ts), in f64 and in the same order, so results are equal bit for bit.
+ * contiguous (the whole group, in the common case), split across the worker pool when large.
+ * The arithmetic is the reference's (backends/reference/optim.ts), in f64 and in the same order,
+ * so results are equal bit for bit, whatever the thread count.
  *
  * float64 parameters, and state that lives in the JS heap (made while another backend was
  * active, or when the Wasm heap was full), take the reference kernel.
  */
 import type { Kernels, OptimizerStepArgs, StateArena } from '../../backend.js';
 import { WasmHeap, WasmStateArena } from './heap.js';
-import { align, operandCapacity, type WasmRuntime } from './runtime.js';
+import type { WorkerPool } from './pool.js';
+import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
 
-interface OptimExports {
-  sgdF32(w: number, g: number, buf: number, n: number, lr: number, step: number, sign: number, wd: number,
-    momentum: number, damp: number, nesterov: number, first: number): void;
-  rmspropF32(w: number, g: number, sq: number, ga: number, mb: number, n: number,
-    lr: number, alpha: number, c: number, eps: number, wd: number, momentum: number): void;
-  adamF32(w: number, g: number, m: number, v: number, vmax: number, n: number,
-    b1: number, b2: number, c1: number, c2: number, stepSize: number, bc2: number, eps: number, wd: number, decoupled: number, decay: number): void;
-}
+/**
+ * Elements each extra thread must get before waking it pays off: SGD is a few operations per
+ * element (memory-bound), RMSprop and Adam a square root and divisions in f64.
+ */
+const PER_THREAD = { sgd: 1 << 17, rmsprop: 1 << 15, adam: 1 << 15 };
+const RULE = { sgd: 0, rmsprop: 1, adam: 2 };
 
 type OptimKernels = Pick<Kernels, 'stateArena' | 'optimizerStep'>;
 
@@ -30,8 +30,7 @@ function arenasOf(a: OptimizerStepArgs): (StateArena | null)[] {
   return [a.expAvg, a.expAvgSq, a.maxExpAvgSq];
 }
 
-export function makeOptim(rt: WasmRuntime, reference: OptimKernels): OptimKernels {
-  const ex = rt.exports as unknown as OptimExports;
+export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => number, reference: OptimKernels): OptimKernels {
   const heap = new WasmHeap(rt);
   const ours = (s: StateArena | null): boolean => s === null || (s instanceof WasmStateArena && s.heap === heap && s.live);
   const addr = (s: StateArena | null, offset: number): number => (s ? (s as WasmStateArena).ptr + offset * 8 : 0);
@@ -68,21 +67,28 @@ export function makeOptim(rt: WasmRuntime, reference: OptimKernels): OptimKernel
         let n = a.params[i]!.length;
         let j = i + 1;
         while (j < count && a.offsets[j] === offset + n) n += a.params[j++]!.length;
-        const w = wPtr + at * 4;
-        const g = gPtr + at * 4;
+        // The task descriptor (assembly/optim.ts, optimTask): i32 words, then f64 scalars from byte 40.
+        const d = rt.i32;
+        const x = new Float64Array(rt.memory.buffer, DESC + 40, 10);
+        const q = DESC >> 2;
+        d[q] = RULE[a.rule];
+        d[q + 1] = n;
+        d[q + 2] = wPtr + at * 4;
+        d[q + 3] = gPtr + at * 4;
         if (a.rule === 'sgd') {
           const sign = a.maximize ? -1 : 1;
-          ex.sgdF32(w, g, addr(a.momentumBuffer, offset), n, a.lr, sign * a.lr, sign, a.weightDecay,
-            a.momentum, 1 - a.dampening, a.nesterov ? 1 : 0, a.first ? 1 : 0);
+          [d[q + 4], d[q + 5], d[q + 6], d[q + 7], d[q + 8]] = [addr(a.momentumBuffer, offset), 0, 0, a.nesterov ? 1 : 0, a.first ? 1 : 0];
+          x.set([a.lr, sign * a.lr, sign, a.weightDecay, a.momentum, 1 - a.dampening]);
         } else if (a.rule === 'rmsprop') {
-          ex.rmspropF32(w, g, addr(a.squareAvg, offset), addr(a.gradAvg, offset), addr(a.momentumBuffer, offset), n,
-            a.lr, a.alpha, 1 - a.alpha, a.eps, a.weightDecay, a.momentum);
+          [d[q + 4], d[q + 5], d[q + 6]] = [addr(a.squareAvg, offset), addr(a.gradAvg, offset), addr(a.momentumBuffer, offset)];
+          x.set([a.lr, a.alpha, 1 - a.alpha, a.eps, a.weightDecay, a.momentum]);
         } else {
           const t = a.step;
-          ex.adamF32(w, g, addr(a.expAvg, offset), addr(a.expAvgSq, offset), addr(a.maxExpAvgSq, offset), n,
-            a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.lr / (1 - a.beta1 ** t), Math.sqrt(1 - a.beta2 ** t), a.eps,
-            a.weightDecay, a.decoupled ? 1 : 0, 1 - a.lr * a.weightDecay);
+          [d[q + 4], d[q + 5], d[q + 6], d[q + 7]] = [addr(a.expAvg, offset), addr(a.expAvgSq, offset), addr(a.maxExpAvgSq, offset), a.decoupled ? 1 : 0];
+          x.set([a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.lr / (1 - a.beta1 ** t), Math.sqrt(1 - a.beta2 ** t), a.eps,
+            a.weightDecay, 1 - a.lr * a.weightDecay]);
         }
+        pool.run('optimTask', DESC, Math.max(1, Math.min(threads(), Math.floor(n / PER_THREAD[a.rule]))));
         at += n;
         i = j;
       }

@@ -35,7 +35,7 @@ const FINISHED = READY + MAX_THREADS;
 const WORDS = FINISHED + MAX_THREADS;
 
 /** The Wasm exports a task can run, each `(desc, tid, threads)`. */
-export const TASKS = ['gemmTask', 'convTask', 'depthwiseTask', 'lstmForwardTask', 'lstmBackwardTask', 'poolTask'] as const;
+export const TASKS = ['gemmTask', 'convTask', 'depthwiseTask', 'lstmForwardTask', 'lstmBackwardTask', 'poolTask', 'optimTask'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /**

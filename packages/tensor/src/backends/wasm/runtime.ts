@@ -18,6 +18,7 @@ export interface KernelExports {
   poolTask(desc: number, tid: number, threads: number): void;
   reluF32(x: number, out: number, n: number): void;
   reluGradF32(dy: number, x: number, out: number, n: number): void;
+  optimTask(desc: number, tid: number, threads: number): void;
   scratchBytes(): number;
 }
 
