@@ -39,14 +39,70 @@ function padPlane(x: usize, xp: usize): void {
   return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
 }
 
+/** Four floats at p + 4, p + 12, p + 20, p + 28 bytes (the odd columns of a stride-2 window). */
+@inline function odds(p: usize): v128 {
+  return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 1, 3, 5, 7);
+}
+
+/**
+ * The 3×3, undilated window of stride 1 or 2 (MobileNets' depthwise layers), eight outputs at
+ * a time with the nine weights held in registers; stride 2 shares the loads of the first two
+ * columns' taps. Same taps, order and multiply-add as forwardPlane, so the same values.
+ */
+function forward3x3Body(xp: usize, wo: usize, bias: v128, out: usize): i32 {
+  const w0 = v128.load32_splat(wo), w1 = v128.load32_splat(wo, 4), w2 = v128.load32_splat(wo, 8);
+  const w3 = v128.load32_splat(wo, 12), w4 = v128.load32_splat(wo, 16), w5 = v128.load32_splat(wo, 20);
+  const w6 = v128.load32_splat(wo, 24), w7 = v128.load32_splat(wo, 28), w8 = v128.load32_splat(wo, 32);
+  const rowBytes = <usize>PIW * 4;
+  const body = OW & ~7;
+  for (let oh = 0; oh < OH; oh++) {
+    const row = out + <usize>(oh * OW) * 4;
+    const r0 = xp + <usize>(oh * SH) * rowBytes;
+    const r1 = r0 + rowBytes;
+    const r2 = r1 + rowBytes;
+    for (let ow = 0; ow < body; ow += 8) {
+      let a0 = bias;
+      let a1 = bias;
+      if (SW == 1) {
+        const o = <usize>ow * 4;
+        a0 = fma(w0, v128.load(r0 + o), a0); a1 = fma(w0, v128.load(r0 + o, 16), a1);
+        a0 = fma(w1, v128.load(r0 + o, 4), a0); a1 = fma(w1, v128.load(r0 + o, 20), a1);
+        a0 = fma(w2, v128.load(r0 + o, 8), a0); a1 = fma(w2, v128.load(r0 + o, 24), a1);
+        a0 = fma(w3, v128.load(r1 + o), a0); a1 = fma(w3, v128.load(r1 + o, 16), a1);
+        a0 = fma(w4, v128.load(r1 + o, 4), a0); a1 = fma(w4, v128.load(r1 + o, 20), a1);
+        a0 = fma(w5, v128.load(r1 + o, 8), a0); a1 = fma(w5, v128.load(r1 + o, 24), a1);
+        a0 = fma(w6, v128.load(r2 + o), a0); a1 = fma(w6, v128.load(r2 + o, 16), a1);
+        a0 = fma(w7, v128.load(r2 + o, 4), a0); a1 = fma(w7, v128.load(r2 + o, 20), a1);
+        a0 = fma(w8, v128.load(r2 + o, 8), a0); a1 = fma(w8, v128.load(r2 + o, 24), a1);
+      } else {
+        const o = <usize>ow * 8;
+        a0 = fma(w0, evens(r0 + o), a0); a1 = fma(w0, evens(r0 + o + 32), a1);
+        a0 = fma(w1, odds(r0 + o), a0); a1 = fma(w1, odds(r0 + o + 32), a1);
+        a0 = fma(w2, evens(r0 + o + 8), a0); a1 = fma(w2, evens(r0 + o + 40), a1);
+        a0 = fma(w3, evens(r1 + o), a0); a1 = fma(w3, evens(r1 + o + 32), a1);
+        a0 = fma(w4, odds(r1 + o), a0); a1 = fma(w4, odds(r1 + o + 32), a1);
+        a0 = fma(w5, evens(r1 + o + 8), a0); a1 = fma(w5, evens(r1 + o + 40), a1);
+        a0 = fma(w6, evens(r2 + o), a0); a1 = fma(w6, evens(r2 + o + 32), a1);
+        a0 = fma(w7, odds(r2 + o), a0); a1 = fma(w7, odds(r2 + o + 32), a1);
+        a0 = fma(w8, evens(r2 + o + 8), a0); a1 = fma(w8, evens(r2 + o + 40), a1);
+      }
+      v128.store(row + <usize>ow * 4, a0);
+      v128.store(row + <usize>ow * 4, a1, 16);
+    }
+  }
+  return body;
+}
+
 /** out plane [OH, OW] of output channel with weights wo [KH, KW] (bias b) over the padded plane xp. */
 function forwardPlane(xp: usize, wo: usize, b: f32, out: usize): void {
   const bias = f32x4.splat(b);
   const step = <usize>SW * 16;
+  // The common 3×3 window: its vector body here, the tail columns below.
+  const start = KH == 3 && KW == 3 && DH == 1 && DW == 1 && (SW == 1 || SW == 2) ? forward3x3Body(xp, wo, bias, out) : 0;
   for (let oh = 0; oh < OH; oh++) {
     const row = out + <usize>(oh * OW) * 4;
     const top = xp + <usize>(oh * SH * PIW) * 4;
-    let ow = 0;
+    let ow = start;
     for (; ow + 8 <= OW; ow += 8) {
       let a0 = bias;
       let a1 = bias;

@@ -39,6 +39,8 @@ function worst(actual: Float32Array, expected: Float32Array): number {
 const cases: Case[] = [
   { name: '3×3 stride 1 pad 1 (MobileNet)', batch: 2, channels: 6, mult: 1, inSize: [14, 14], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
   { name: '3×3 stride 2 pad 1, odd sizes', batch: 3, channels: 5, mult: 1, inSize: [15, 13], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
+  { name: '3×3 stride 2 pad 1, wide rows (register-weight body and tail)', batch: 2, channels: 3, mult: 1, inSize: [9, 37], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
+  { name: '3×3 stride 1 pad 1, wide rows, no bias lanes left over', batch: 2, channels: 3, mult: 2, inSize: [7, 32], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
   { name: '5×5 stride 1 pad 2, wide rows (vector body and tail)', batch: 2, channels: 4, mult: 1, inSize: [9, 29], kernel: [5, 5], stride: [1, 1], pad: [2, 2], dilation: [1, 1] },
   { name: '5×5 stride 2 pad 2, odd sizes', batch: 2, channels: 3, mult: 1, inSize: [23, 21], kernel: [5, 5], stride: [2, 2], pad: [2, 2], dilation: [1, 1] },
   { name: '3×3 dilation 2 pad 2', batch: 2, channels: 4, mult: 1, inSize: [17, 19], kernel: [3, 3], stride: [1, 1], pad: [2, 2], dilation: [2, 2] },
