@@ -14,7 +14,7 @@ const rms = (a: Float32Array, from: number, to: number) => {
 describe('trigger-word data', () => {
   const clips = makeTriggerClips(40, { seed: 7 });
 
-  it('is seeded; words sit apart inside the clip, 0–3 triggers and 0–3 negatives, louder than the background', () => {
+  it('is seeded; words sit apart inside the clip (1.5 s free after a trigger), 0–3 triggers and 0–3 negatives, louder than the background', () => {
     const again = makeTriggerClips(3, { seed: 7 });
     expect(again.map((c) => c.events)).toEqual(clips.slice(0, 3).map((c) => c.events));
     expect(Array.from(again[0]!.audio)).toEqual(Array.from(clips[0]!.audio));
@@ -31,7 +31,7 @@ describe('trigger-word data', () => {
         expect(e.trigger).toBe(e.word === 'activate');
         expect(e.start).toBeGreaterThanOrEqual(0);
         expect(e.end).toBeLessThanOrEqual(c.duration);
-        if (i > 0) expect(e.start).toBeGreaterThanOrEqual(c.events[i - 1]!.end + 0.05 - 1e-9);
+        if (i > 0) expect(e.start).toBeGreaterThanOrEqual(c.events[i - 1]!.end + (c.events[i - 1]!.trigger ? 1.55 : 0.05) - 1e-3);
         const speech = rms(c.audio, Math.round(e.start * 4000), Math.round(e.end * 4000));
         const before = rms(c.audio, Math.max(0, Math.round(e.start * 4000) - 400), Math.round(e.start * 4000));
         if (i === 0 || c.events[i - 1]!.end < e.start - 0.15) expect(speech).toBeGreaterThan(before);

@@ -23,6 +23,12 @@ export interface TriggerClipOptions {
   maxNegatives?: number;
   /** Background noise level, uniform in [min, max] (default [0.01, 0.08]; words peak at 0.15–0.8). */
   noise?: readonly [number, number];
+  /**
+   * Seconds kept free of other words after each trigger (default 1.5, just over the labelled
+   * window of 50 steps = 1.25 s): the speaker waits for the chime, and two triggers never share
+   * one run of 1s, which would leave the second without an onset to detect.
+   */
+  triggerGap?: number;
 }
 
 export interface TriggerEvent {
@@ -41,7 +47,7 @@ export interface TriggerClip {
 }
 
 const CLIP_SPEC = {
-  sampleRate: 'posint', duration: 'finite', maxTriggers: 'nonnegint', maxNegatives: 'nonnegint',
+  sampleRate: 'posint', duration: 'finite', maxTriggers: 'nonnegint', maxNegatives: 'nonnegint', triggerGap: (v: unknown) => (typeof v === 'number' && v >= 0 && Number.isFinite(v) ? null : 'a number of seconds >= 0'),
   noise: (v: unknown) => (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) && v[0] <= v[1] ? null : 'a [min, max] pair of levels >= 0'),
 } as const;
 
@@ -76,16 +82,19 @@ export function makeTriggerClip(gen: Generator, options: TriggerClipOptions = {}
   for (let i = 0; i < nTrig; i++) words.push(TRIGGER_WORD);
   for (let i = 0; i < nNeg; i++) words.push(NEGATIVE_WORDS[gen.randint(0, NEGATIVE_WORDS.length)]!);
   const events: TriggerEvent[] = [];
+  const taken: [number, number][] = []; // occupied stretches: words, and triggers with their gap
+  const gap = options.triggerGap ?? 1.5;
   for (const w of words) {
     const u = randomUtterance(gen);
-    const len = wordDuration(w, u.stretch);
-    // The course's insertion: random onsets, retried until the segment overlaps nothing placed (50 ms apart).
+    const len = wordDuration(w, u.stretch), reserve = w === TRIGGER_WORD ? gap : 0;
+    // The course's insertion: random onsets, retried until the stretch overlaps nothing placed (50 ms apart).
     for (let attempt = 0; attempt < 50; attempt++) {
       const start = Math.round(gen.random() * (duration - len - 0.05) * sampleRate) / sampleRate;
-      const end = start + len;
-      if (events.some((e) => start < e.end + 0.05 && end > e.start - 0.05)) continue;
+      const until = start + len + reserve;
+      if (taken.some(([a, b]) => start < b + 0.05 && until > a - 0.05)) continue;
       const endSample = renderWord(audio, Math.round(start * sampleRate), w, sampleRate, u);
       events.push({ word: w.name, trigger: w === TRIGGER_WORD, start, end: endSample / sampleRate });
+      taken.push([start, until]);
       break;
     }
   }

@@ -1,8 +1,10 @@
 /**
  * The course's trigger-word model, scaled down: spectrogram `[B, freq, Tx]` → causal Conv1d
- * (kernel k = 15, stride s, k − 1 zero frames on the left, so output step i sees frames
- * s·i − k + 1 … s·i and nothing later: Ty = ⌊(Tx − 1)/s⌋ + 1 steps, spread evenly over the clip
- * as the labels assume) → BatchNorm → ReLU → unidirectional GRU (so it can run on
+ * (kernel k = 15, stride s; output step i sees frames s·(i − delay) − k + 1 … s·(i − delay) and
+ * nothing later: Ty = ⌊(Tx − 1)/s⌋ + 1 steps, spread evenly over the clip as the labels assume).
+ * The latency of `delay` steps (default 1, 25 ms with the default features) matters for the
+ * event-level score: the label starts on the step after the one holding the trigger's end, and a
+ * model that could hear that end on the step itself would often fire one step early → BatchNorm → ReLU → unidirectional GRU (so it can run on
  * a live stream) → Linear → one logit per output step `[B, Ty]`; σ(logit) is the probability that a
  * trigger ended within the last 50 steps. Training: Adam on per-step binary cross-entropy, each
  * batch freshly generated from a seeded generator (no clip is seen twice).
@@ -27,6 +29,8 @@ export interface TriggerWordModelOptions {
   numLayers?: number;
   /** Dropout after the convolution and the GRU (default 0). */
   dropout?: number;
+  /** Latency in output steps: step i sees frames up to stride·(i − delay) (default 1). */
+  delay?: number;
 }
 
 export class TriggerWordModel extends Module {
@@ -37,14 +41,18 @@ export class TriggerWordModel extends Module {
   readonly drop: Dropout;
   readonly kernelSize: number;
   readonly stride: number;
+  readonly delay: number;
 
   constructor(readonly inputSize: number, options: TriggerWordModelOptions = {}) {
     super();
-    checkOptions('TriggerWordModel', options, { convChannels: 'posint', kernelSize: 'posint', stride: 'posint', hiddenSize: 'posint', numLayers: 'posint', dropout: 'prob' });
+    checkOptions('TriggerWordModel', options, {
+      convChannels: 'posint', kernelSize: 'posint', stride: 'posint', hiddenSize: 'posint', numLayers: 'posint', dropout: 'prob', delay: 'nonnegint',
+    });
     if (!Number.isInteger(inputSize) || inputSize < 1) throw new Error(`Kiln: TriggerWordModel: inputSize must be a positive integer, got ${inputSize}`);
     const c = options.convChannels ?? 32, h = options.hiddenSize ?? 32;
     this.kernelSize = options.kernelSize ?? 15;
     this.stride = options.stride ?? 2;
+    this.delay = options.delay ?? 1;
     this.conv = new Conv1d(inputSize, c, this.kernelSize, { stride: this.stride });
     this.bn = new BatchNorm1d(c);
     this.drop = new Dropout(options.dropout ?? 0);
@@ -63,7 +71,9 @@ export class TriggerWordModel extends Module {
     if (x.ndim !== 3 || x.shape[1] !== this.inputSize) {
       throw new Error(`Kiln: TriggerWordModel: input must be [batch, ${this.inputSize}, frames], got [${x.shape.join(',')}]`);
     }
-    const causal = pad(x, [this.kernelSize - 1, 0]);
+    // Causal and delayed: k − 1 + delay·s zero frames in front, the last delay·s frames dropped.
+    const shift = this.delay * this.stride;
+    const causal = pad(x, [this.kernelSize - 1 + shift, -shift]);
     const c = this.drop.forward(this.bn.forward(this.conv.forward(causal)).relu()).transpose(1, 2); // [B, Ty, C]
     const [h] = this.gru.forward(c);
     const y = this.head.forward(this.drop.forward(h)); // [B, Ty, 1]
