@@ -60,6 +60,30 @@ export interface GemmArgs {
 }
 
 /**
+ * Softmax (or log-softmax when `log`) along the middle axis of `x` viewed as `[outer, n, inner]`
+ * (inner = 1 for the last axis): see backends/reference/softmax.ts for the formulas.
+ */
+export interface SoftmaxArgs {
+  x: Float32Array | Float64Array;
+  out: Float32Array | Float64Array;
+  outer: number;
+  n: number;
+  inner: number;
+  log: boolean;
+}
+
+/** The adjoint of {@link SoftmaxArgs}' op from its output `y` and the gradient `dy`; writes all of `dx`. */
+export interface SoftmaxBackwardArgs {
+  y: Float32Array | Float64Array;
+  dy: Float32Array | Float64Array;
+  dx: Float32Array | Float64Array;
+  outer: number;
+  n: number;
+  inner: number;
+  log: boolean;
+}
+
+/**
  * Geometry of an N-d sliding window over `[batch, channels, ...inSize]` (1 ≤ N ≤ 3), shared by
  * convolution (im2col/col2im) and pooling. `padBegin`/`padEnd` are explicit per spatial dim.
  */
@@ -344,6 +368,9 @@ export interface Kernels {
   /** Index of the first max/min along `axis`; `out` has shape with `axis` set to 1. */
   argReduce(op: 'argmax' | 'argmin', x: TypedArray, shape: Shape, axis: number, out: Int32Array): void;
   gemm(args: GemmArgs): void;
+  /** Softmax / log-softmax along one axis, fused (max, exp, sum, normalise), and its backward. */
+  softmax(args: SoftmaxArgs): void;
+  softmaxBackward(args: SoftmaxBackwardArgs): void;
   /** out[i] = x[offset + Σ_d idx_d · strides[d]] for every index i of `shape` (strides may be 0 or negative). */
   stridedCopy(x: TypedArray, offset: number, shape: Shape, strides: readonly number[], out: TypedArray): void;
   /** The adjoint of stridedCopy: out[offset + Σ_d idx_d · strides[d]] += src[i]. */

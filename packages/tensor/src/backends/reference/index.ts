@@ -8,6 +8,7 @@ import { gemm } from './gemm.js';
 import { optimizerStep, stateArena } from './optim.js';
 import { gather, indexAdd, indexSelect, scatterAdd, stridedAccumulate, stridedCopy } from './movement.js';
 import { argReduce, reduce } from './reduce.js';
+import { softmax, softmaxBackward } from './softmax.js';
 import {
   gruCell, gruCellBackward, lstmCell, lstmCellBackward, lstmSequence, lstmSequenceBackward, rnnCell, rnnCellBackward,
 } from './recurrent.js';
@@ -19,6 +20,7 @@ export const referenceKernels: Kernels = {
   convForward, convBackwardInput, convBackwardWeight, channelMoments, channelAffine, channelGradSums,
   rnnCell, rnnCellBackward, lstmCell, lstmCellBackward, lstmSequence, lstmSequenceBackward, gruCell, gruCellBackward,
   ctcLoss, ctcLossBackward,
+  softmax, softmaxBackward,
   stateArena, optimizerStep,
 };
 

@@ -17,6 +17,7 @@ import { makeArith } from './arith.js';
 import { makeRelu } from './relu.js';
 import { makeRecurrent } from './recurrent.js';
 import { makeOptim } from './optim.js';
+import { makeSoftmax } from './softmax.js';
 import { referenceKernels } from '../reference/index.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, env, loadRuntime, MAX_THREADS } from './runtime.js';
@@ -65,6 +66,7 @@ if (rt) {
       ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
       ...makeRecurrent(rt, pool, () => threads, referenceKernels),
       ...makeOptim(rt, pool, () => threads, referenceKernels),
+      ...makeSoftmax(rt, referenceKernels),
     },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);
