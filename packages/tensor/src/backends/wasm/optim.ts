@@ -61,12 +61,14 @@ export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => numb
         f32.set(a.params[i]!, (wPtr >> 2) + at);
         f32.set(a.grads[i]!, (gPtr >> 2) + at);
       }
-      // One kernel call per run of parameters whose state is back to back.
+      // One kernel call per run of parameters whose state is back to back (one call for all when
+      // there is no state: plain SGD).
+      const stateless = arenas.every((s) => s === null);
       for (let i = 0, at = 0; i < count;) {
         const offset = a.offsets[i]!;
         let n = a.params[i]!.length;
         let j = i + 1;
-        while (j < count && a.offsets[j] === offset + n) n += a.params[j++]!.length;
+        while (j < count && (stateless || a.offsets[j] === offset + n)) n += a.params[j++]!.length;
         // The task descriptor (assembly/optim.ts, optimTask): i32 words, then f64 scalars from byte 40.
         const d = rt.i32;
         const x = new Float64Array(rt.memory.buffer, DESC + 40, 10);
