@@ -3,7 +3,8 @@
 // See backends/reference/softmax.ts for the formulas (the spec these follow up to float32
 // rounding).
 //
-// exp is vectorised: x = k·ln2 + r with k = round(x·log2 e) and |r| ≤ ln2/2 (Cody–Waite: ln2 split
+// exp is vectorised: x = k·ln2 + r with k = round(x·log2 e) (by adding 1.5·2^23, which also
+// leaves k in the low bits) and |r| ≤ ln2/2 (Cody–Waite: ln2 split
 // into a 9-bit high part, so k·hi is exact, and a low part), exp(r) by a degree-7 polynomial
 // (Cephes' single-precision expf coefficients), times 2^k built in the exponent bits as two
 // halves 2^(k>>1)·2^(k−(k>>1)), so subnormal results round once at the last multiply. Overflow
@@ -24,14 +25,17 @@ const P5: f32 = 5.0000001201e-1;
 const HI: f32 = 88.72283935546875;
 const LO: f32 = -103.97208404541016;
 
-@inline function pow2(k: v128): v128 {
-  return i32x4.shl(i32x4.add(k, i32x4.splat(127)), 23);
-}
+/** 1.5·2^23: adding it rounds |v| < 2^22 to the nearest integer (ties to even) in the low mantissa bits. */
+const MAGIC: f32 = 12582912.0;
+const MAGIC_BITS: i32 = 0x4b400000;
 
 /** exp of four lanes. */
 @inline function expV(x: v128): v128 {
-  const xc = f32x4.max(f32x4.min(x, f32x4.splat(HI)), f32x4.splat(LO));
-  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  // pmin/pmax keep x when it is NaN (x first) and are one instruction each on x86.
+  const xc = f32x4.pmax(f32x4.pmin(x, f32x4.splat(HI)), f32x4.splat(LO));
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(MAGIC));
+  const k = f32x4.sub(t, f32x4.splat(MAGIC));
+  const ki = i32x4.sub(t, i32x4.splat(MAGIC_BITS));
   const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(k, f32x4.splat(LN2_HI))), f32x4.mul(k, f32x4.splat(LN2_LO)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
@@ -39,9 +43,11 @@ const LO: f32 = -103.97208404541016;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
   const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const ki = i32x4.trunc_sat_f32x4_s(k);
+  // 2^k as 2^(k>>1)·2^(k−(k>>1)), both halves normal for −150 ≤ k ≤ 128.
   const k1 = i32x4.shr_s(ki, 1);
-  let e = f32x4.mul(f32x4.mul(y, pow2(k1)), pow2(i32x4.sub(ki, k1)));
+  const e1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23);
+  const e2 = i32x4.shl(i32x4.add(i32x4.sub(ki, k1), i32x4.splat(127)), 23);
+  let e = f32x4.mul(f32x4.mul(y, e1), e2);
   e = v128.bitselect(f32x4.splat(Infinity), e, f32x4.gt(x, f32x4.splat(HI)));
   return v128.bitselect(f32x4.splat(0), e, f32x4.lt(x, f32x4.splat(LO)));
 }
@@ -69,7 +75,7 @@ export function softmaxRowsF32(x: usize, out: usize, r0: i32, r1: i32, n: i32, l
     const or = out + <usize>r * <usize>n * 4;
     let mv = f32x4.splat(-Infinity);
     let j = 0;
-    for (; j + 4 <= n; j += 4) mv = f32x4.max(mv, v128.load(xr + <usize>j * 4));
+    for (; j + 4 <= n; j += 4) mv = f32x4.pmax(mv, v128.load(xr + <usize>j * 4));
     let m = max<f32>(max<f32>(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max<f32>(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
     for (; j < n; j++) m = max<f32>(m, load<f32>(xr + <usize>j * 4));
     const ms = f32x4.splat(m);
