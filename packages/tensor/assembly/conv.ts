@@ -4,7 +4,8 @@
 // gradient multiplies dY by the columns transposed, summed over the batch.
 //
 // Geometry is always 3-D: 1-D and 2-D convolutions arrive padded with unit dims. Batch items
-// are split between threads for the forward and input-gradient passes; the weight gradient,
+// are split between threads for the forward and input-gradient passes (a pointwise forward
+// with fewer items than threads splits the output columns instead); the weight gradient,
 // a sum over the batch, is split by kernel tap (dW's columns) instead, so each thread unfolds
 // only the rows it needs and every weight's sum runs in the same order whatever the thread count.
 import { sgemm } from './gemm';
@@ -221,7 +222,28 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
     batchedTask(mode, tid, threads, S, p0, p1, res, cols, gs, padded ? xpad : 0, ybuf, bias);
     return;
   }
-  if (mode == 0) {
+  if (mode == 0 && pointwise && N < threads) {
+    // Fewer items than threads (batch-1 inference): each thread takes whole 8-column tiles of
+    // every item's output; a column's sum runs as it would on one thread.
+    const chunk = ((L + threads * 8 - 1) / (threads * 8)) * 8;
+    const j0 = tid * chunk;
+    const j1 = min(L, j0 + chunk);
+    if (j0 >= j1) return;
+    for (let t = 0; t < N; t++) {
+      const xt = p0 + <usize>(t * C * inPlane) * 4;
+      const yt = res + <usize>(t * COUT * L) * 4;
+      if (bias) {
+        for (let c = 0; c < COUT; c++) {
+          const b = load<f32>(bias + <usize>c * 4);
+          for (let l = j0; l < j1; l++) store<f32>(yt + <usize>(c * L + l) * 4, b);
+        }
+      }
+      for (let g = 0; g < GROUPS; g++) {
+        sgemm(cOutG, j1 - j0, kg, p1 + <usize>(g * cOutG * kg) * 4, kg, 1, xt + <usize>(g * kg * L + j0) * 4, L, 1,
+          yt + <usize>(g * cOutG * L + j0) * 4, L, bias != 0, gs);
+      }
+    }
+  } else if (mode == 0) {
     for (let t = tid; t < N; t += threads) {
       const xt = p0 + <usize>(t * C * inPlane) * 4;
       const ct = pointwise ? xt : cols;

@@ -143,4 +143,25 @@ describe('wasm convolution kernels against the reference', () => {
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
     else expect(wasmInfo()!.maxThreadsUsed).toBe(1);
   });
+
+  it('batch 1, pointwise: the output columns split between threads, bit-identical to 1 thread', async () => {
+    const g: WindowGeometry = { batch: 1, channels: 16, inSize: [24, 23], kernel: [1, 1], stride: [1, 1], padBegin: [0, 0], padEnd: [0, 0], dilation: [1, 1], outSize: [24, 23] };
+    const x = rand(16 * 24 * 23, 21);
+    const w = rand(32 * 16, 22);
+    const b = rand(32, 23);
+    const yRef = new Float32Array(32 * 24 * 23);
+    referenceKernels.convForward(x, w, b, g, 32, 1, yRef);
+    const run = (threads: number) => withBackend('wasm', () => {
+      setNumThreads(threads);
+      const y = new Float32Array(yRef.length).fill(Number.NaN);
+      kernels().convForward(x, w, b, g, 32, 1, y);
+      return y;
+    });
+    const one = run(1);
+    expect(worst(one, yRef)).toBeLessThan(1e-5);
+    withBackend('wasm', () => setNumThreads(2));
+    await withBackend('wasm', () => threadsReady());
+    expect(run(2)).toEqual(one);
+    if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+  });
 });

@@ -85,6 +85,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const work = N * cOut * L * cInG * K;
     let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
     if (mode === Mode.BackwardWeight) t = Math.min(t, direct ? Math.ceil(cOut / 2) * C : Math.ceil((cInG * K) / 8));
+    // A pointwise forward with fewer items than threads splits the output columns instead (assembly/conv.ts).
+    else if (mode === Mode.Forward && pointwise && !direct && S === 1 && N < t) t = Math.min(t, Math.ceil(L / 8));
     else t = Math.min(t, N);
     // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
     const fixed = wSize * 4 + cOut * 4 + (colsPerThread + padPerThread + rowsPerThread) * t + 512;
