@@ -13,11 +13,13 @@
  * `out_proj.weight`, `out_proj.bias`; with kdim/vdim ≠ E: `q_proj_weight`, `k_proj_weight`,
  * `v_proj_weight`), so `torch.nn.MultiheadAttention` state dicts load unchanged.
  *
- * Heads are split with reshape/permute; while the ONNX exporter traces, with slices along the
- * feature axis instead (same numbers), so that the exported graph has no Reshape baked to one
- * sequence length.
+ * Projections are one GEMM each over all batch×length rows (`linear`), the 1/√d scaling is folded
+ * into the query projection's weight and bias, heads are split and merged by one permute each
+ * (keys straight into [B, H, D, S]), and softmax is the fused kernel. While the ONNX exporter
+ * traces, heads are sliced along the feature axis instead (same numbers), so that the exported
+ * graph has no Reshape baked to one sequence length.
  */
-import { Tensor, cat, checkOptions, dropout as dropoutOp, isTracing, ones, where, zeros, type Generator } from '@kiln/tensor';
+import { Tensor, cat, checkOptions, dropout as dropoutOp, isTracing, linear, ones, where, zeros, type Generator } from '@kiln/tensor';
 import { Linear, Module, parameter, xavierUniform_ } from '@kiln/nn';
 import { shapeStr } from '../utils/options.js';
 
@@ -180,48 +182,80 @@ export class MultiheadAttention extends Module {
     if (this.out_proj.bias) this.out_proj.bias.dataSync().fill(0);
   }
 
-  private proj(i: 0 | 1 | 2, x: Tensor): Tensor {
+  /**
+   * Weight and bias of projection i (0 query, 1 key, 2 value). The query's carry the scores'
+   * 1/√headDim, so the scaling is one multiply over E×(E+1) numbers instead of a pass over the
+   * projected queries or the scores.
+   */
+  private projParams(i: 0 | 1 | 2): [Tensor, Tensor | null] {
     const E = this.embedDim;
-    const w = this.in_proj_weight ? this.in_proj_weight.slice(0, i * E, (i + 1) * E) : [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight][i]!;
-    let y = x.matmul(w.t());
-    if (this.in_proj_bias) y = y.add(this.in_proj_bias.slice(0, i * E, (i + 1) * E));
-    return y;
+    let w = this.in_proj_weight ? this.in_proj_weight.slice(0, i * E, (i + 1) * E) : [this.q_proj_weight, this.k_proj_weight, this.v_proj_weight][i]!;
+    let b = this.in_proj_bias ? this.in_proj_bias.slice(0, i * E, (i + 1) * E) : null;
+    if (i === 0) {
+      const scale = 1 / Math.sqrt(this.headDim);
+      w = w.mul(scale);
+      b = b && b.mul(scale);
+    }
+    return [w, b];
   }
 
-  /** `[B, T, E]` → `[B, H, T, D]`. */
-  private splitHeads(x: Tensor): Tensor {
+  /**
+   * Projects x (any leading dims: one GEMM over all rows) and splits the heads:
+   * [B, T, E] (or [T, B, E] when `seqFirst`) → [B, H, T, D], or [B, H, D, T] when `transposed`
+   * (keys, ready for Q·Kᵀ) — one copy. While the ONNX exporter traces (x is then batch first),
+   * heads are sliced along the feature axis instead (same numbers), so the exported graph has no
+   * Reshape baked to one sequence length.
+   */
+  private heads(i: 0 | 1 | 2, x: Tensor, seqFirst: boolean, transposed: boolean): Tensor {
+    const [w, b] = this.projParams(i);
+    const y = linear(x, w, b);
     const H = this.numHeads, D = this.headDim;
-    if (isTracing()) return cat(Array.from({ length: H }, (_, h) => x.slice(2, h * D, (h + 1) * D).unsqueeze(1)), 1);
-    return x.reshape([x.shape[0]!, x.shape[1]!, H, D]).permute(0, 2, 1, 3);
+    if (isTracing()) {
+      const h = cat(Array.from({ length: H }, (_, j) => y.slice(2, j * D, (j + 1) * D).unsqueeze(1)), 1);
+      return transposed ? h.transpose(-2, -1) : h;
+    }
+    const y4 = y.reshape([y.shape[0]!, y.shape[1]!, H, D]);
+    if (seqFirst) return y4.permute(transposed ? [1, 2, 3, 0] : [1, 2, 0, 3]);
+    return y4.permute(transposed ? [0, 2, 3, 1] : [0, 2, 1, 3]);
   }
 
-  /** `[B, H, T, D]` → `[B, T, E]`. */
-  private mergeHeads(x: Tensor): Tensor {
+  /** `[B, H, L, D]` → `[B, L, E]` (or `[L, B, E]` when `seqFirst`), one copy. */
+  private mergeHeads(x: Tensor, seqFirst: boolean): Tensor {
     const H = this.numHeads;
     if (isTracing()) return cat(Array.from({ length: H }, (_, h) => x.slice(1, h, h + 1).squeeze(1)), 2);
-    return x.permute(0, 2, 1, 3).reshape([x.shape[0]!, x.shape[2]!, this.embedDim]);
+    const [B, , L] = x.shape as [number, number, number, number];
+    return seqFirst ? x.permute(2, 0, 1, 3).reshape([L, B, this.embedDim]) : x.permute(0, 2, 1, 3).reshape([B, L, this.embedDim]);
   }
 
   /**
    * query [L, B, E] (or [B, L, E] with batchFirst, or unbatched [L, E]), key [S, B, kdim],
    * value [S, B, vdim] → [output like query, weights [B, L, S] (or [B, H, L, S]) | null].
+   *
+   * Inputs stay in their layout: the projections run on it and the head split/merge permutes go
+   * straight between it and [B, H, T, D] (no separate batch transposes). Keys are split directly
+   * into [B, H, D, S], so Q·Kᵀ needs no transposed copy (the KV cache keeps [B, H, S, D]).
    */
   override forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const fn = 'MultiheadAttention';
     checkOptions(`${fn}.forward`, options, MHA_FORWARD);
-    const E = this.embedDim, H = this.numHeads, D = this.headDim;
+    const E = this.embedDim, H = this.numHeads;
     if (!(query instanceof Tensor) || (query.ndim !== 2 && query.ndim !== 3) || query.shape[query.ndim - 1] !== E) {
       throw new Error(`Kiln: ${fn}: query must be ${this.batchFirst ? '[B, L, E]' : '[L, B, E]'} (or unbatched [L, E]) with E = ${E}, got ${describe(query)}`);
     }
     const unbatched = query.ndim === 2;
-    const toBF = (t: Tensor): Tensor => (unbatched ? t.unsqueeze(0) : this.batchFirst ? t : t.transpose(0, 1));
-    const q = toBF(query);
-    const B = q.shape[0]!, L = q.shape[1]!;
+    // The exporter's tracer sees batch-first tensors (its head split slices along dim 2).
+    const tracing = isTracing();
+    const seqFirst = !unbatched && !this.batchFirst && !tracing;
+    const toLayout = (t: Tensor): Tensor => (unbatched ? t.unsqueeze(0) : !this.batchFirst && tracing ? t.transpose(0, 1) : t);
+    const batchOf = (t: Tensor): number => t.shape[seqFirst ? 1 : 0]!;
+    const lengthOf = (t: Tensor): number => t.shape[seqFirst ? 0 : 1]!;
+    const q = toLayout(query);
+    const B = batchOf(q), L = lengthOf(q);
     const cache = options.cache;
     const reuse = cache?.static === true && cache.key !== null && cache.value !== null;
-    let kh: Tensor, vh: Tensor;
+    let kt: Tensor, vh: Tensor;
     if (reuse) {
-      kh = cache.key!;
+      kt = cache.key!.transpose(-2, -1);
       vh = cache.value!;
     } else {
       for (const [name, t, dim] of [['key', key, this.kdim], ['value', value, this.vdim]] as const) {
@@ -229,23 +263,26 @@ export class MultiheadAttention extends Module {
           throw new Error(`Kiln: ${fn}: ${name} must have the query's rank (${query.ndim}) and last dim ${dim}, got ${describe(t)} (query ${shapeStr(query.shape)})`);
         }
       }
-      const k = toBF(key), v = toBF(value);
-      if (k.shape[0] !== B || v.shape[0] !== B || k.shape[1] !== v.shape[1]) {
+      const k = key === query ? q : toLayout(key), v = value === key ? k : toLayout(value);
+      if (batchOf(k) !== B || batchOf(v) !== B || lengthOf(k) !== lengthOf(v)) {
         throw new Error(`Kiln: ${fn}: key ${shapeStr(key.shape)} and value ${shapeStr(value.shape)} must match the query's batch (${B}) and each other's length`);
       }
-      kh = this.splitHeads(this.proj(1, k));
-      vh = this.splitHeads(this.proj(2, v));
+      vh = this.heads(2, v, seqFirst, false);
       if (cache) {
+        let kh = this.heads(1, k, seqFirst, false);
         if (!cache.static && cache.key && cache.value) {
           kh = cat([cache.key, kh], 2);
           vh = cat([cache.value, vh], 2);
         }
         cache.key = kh;
         cache.value = vh;
+        kt = kh.transpose(-2, -1);
+      } else {
+        kt = this.heads(1, k, seqFirst, true);
       }
     }
-    const S = kh.shape[2]!;
-    const qh = this.splitHeads(this.proj(0, q));
+    const S = kt.shape[3]!;
+    const qh = this.heads(0, q, seqFirst, false);
     const scoreShape = [B, H, L, S];
     let mask: Tensor | null = null;
     if (options.attnMask) {
@@ -272,14 +309,14 @@ export class MultiheadAttention extends Module {
       checkMask(fn, 'keyPaddingMask', kp, want, q.dtype);
       scoresMaskPad = unbatched ? kp.unsqueeze(0).unsqueeze(0).unsqueeze(0) : kp.unsqueeze(1).unsqueeze(1);
     }
-    let scores = qh.mul(1 / Math.sqrt(D)).matmul(kh.transpose(-2, -1));
+    let scores = qh.matmul(kt);
     if (mask) scores = applyMask(scores, mask);
     if (scoresMaskPad) scores = applyMask(scores, scoresMaskPad);
     const weights = scores.softmax(-1);
     if (this.storeWeights) this.lastWeights = weights.detach();
     const attn = this.dropout > 0 && this.training ? dropoutOp(weights, this.dropout, true, this.generator ? { generator: this.generator } : {}) : weights;
-    let out = this.out_proj.forward(this.mergeHeads(attn.matmul(vh)));
-    out = unbatched ? out.squeeze(0) : this.batchFirst ? out : out.transpose(0, 1);
+    let out = this.out_proj.forward(this.mergeHeads(attn.matmul(vh), seqFirst));
+    out = unbatched ? out.squeeze(0) : !this.batchFirst && tracing ? out.transpose(0, 1) : out;
     if (options.needWeights === false) return [out, null];
     let w = options.averageAttnWeights === false ? weights : weights.mean(1);
     if (unbatched) w = w.squeeze(0);
