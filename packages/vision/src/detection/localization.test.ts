@@ -3,9 +3,9 @@
  * box and class), float64 gradchecks, and both heads trained on generated shapes to stated errors.
  */
 import { describe, expect, it } from 'vitest';
-import { manualSeed, noGrad, tensor, type Tensor } from '@kiln/tensor';
+import { cat, manualSeed, noGrad, tensor, type Tensor } from '@kiln/tensor';
 import { checkGrad, randomInput } from '@kiln/tensor/testing';
-import { BatchNorm2d, Conv2d, Flatten, Linear, Module, ReLU, Sequential } from '@kiln/nn';
+import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '@kiln/nn';
 import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
 import { localizationShapes, shapeLandmarks } from '@kiln/data';
 import { boxConvert, boxIou } from '../ops/index.js';
@@ -15,6 +15,30 @@ import { LandmarkHead, LocalizationHead, decodeLocalization, landmarkError, land
 function backbone(): Sequential {
   const stage = (i: number, o: number) => [new Conv2d(i, o, 3, { padding: 1, stride: 2, bias: false }), new BatchNorm2d(o), new ReLU()];
   return new Sequential(...stage(3, 16), ...stage(16, 32), ...stage(32, 64), new Flatten(), new Linear(1024, 64), new ReLU());
+}
+
+/**
+ * The localisation network: three stride-1 conv–BatchNorm–ReLU stages, each followed by a 2×2
+ * max pool (16 → 32 → 64 channels, 64×4×4). The head sees two feature sets side by side: a
+ * 64-unit layer on the flattened map (where the shape is: the box) and the map's global max over
+ * positions (what the shape is, wherever it lies: the class). With stride-2 convolutions and the
+ * flattened map alone, the class of a 5–10 px shape stayed at 63% after 600 steps.
+ */
+class LocalizationNet extends Module {
+  features: Sequential;
+  fc: Sequential;
+  head: LocalizationHead;
+  constructor(numClasses: number) {
+    super();
+    const stage = (i: number, o: number) => [new Conv2d(i, o, 3, { padding: 1, bias: false }), new BatchNorm2d(o), new ReLU(), new MaxPool2d(2)];
+    this.features = new Sequential(...stage(3, 16), ...stage(16, 32), ...stage(32, 64));
+    this.fc = new Sequential(new Flatten(), new Linear(1024, 64), new ReLU());
+    this.head = new LocalizationHead(64 + 64, numClasses);
+  }
+  override forward(x: Tensor): Tensor {
+    const a = this.features.forward(x);
+    return this.head.forward(cat([this.fc.forward(a), a.max([2, 3])], 1));
+  }
 }
 
 /**
@@ -91,35 +115,46 @@ describe('localizationLoss', () => {
 });
 
 describe('training on generated shapes (32×32)', () => {
-  it('localisation: object presence >= 95%, class >= 55% (chance 33%), mean box IoU >= 0.6 held out', () => {
+  it('localisation: object presence >= 98%, class >= 85% (chance 33%), mean box IoU >= 0.65, centre error <= 2.5 px held out', () => {
     manualSeed(0);
-    const test = localizationShapes(300, { seed: 12 });
-    const model = new Sequential(backbone(), new LocalizationHead(64, 3));
+    const n = 300;
+    const test = localizationShapes(n, { seed: 12 });
+    const model = new LocalizationNet(3);
+    const cpu0 = process.cpuUsage();
     train(model, (s) => { const d = localizationShapes(32, { seed: 1000 + s }); return [d.x, d.y]; }, (o, y) => localizationLoss(o, y).total, STEPS_LOC, 3e-3);
+    const cpu = process.cpuUsage(cpu0);
     model.eval();
-    const pred = decodeLocalization(noGrad(() => model.forward(test.x) as Tensor));
-    const y = test.y.dataSync(), pc = pred.pc.dataSync(), cp = pred.classProbs.argmax(1).dataSync();
+    const pred = decodeLocalization(noGrad(() => model.forward(test.x)));
+    const y = test.y.dataSync(), pc = pred.pc.dataSync(), cp = pred.classProbs.argmax(1).dataSync(), box = pred.box.dataSync();
     const toXyxy = (b: Tensor) => boxConvert(b, 'cxcywh', 'xyxy');
     // box [bx, by, bh, bw] → cxcywh [bx, by, bw, bh]
     const swap = (b: Tensor) => b.indexSelect(1, tensor([0, 1, 3, 2], { dtype: 'int32' }));
     const iou = boxIou(toXyxy(swap(pred.box)).clamp(0, 1), toXyxy(swap(test.y.narrow(1, 1, 4))).clamp(0, 1)).dataSync();
-    let presence = 0, cls = 0, objects = 0, iouSum = 0;
-    for (let i = 0; i < 300; i++) {
+    let presence = 0, cls = 0, objects = 0, iouSum = 0, over50 = 0, centre = 0, size = 0;
+    for (let i = 0; i < n; i++) {
       const has = y[8 * i] === 1;
       if ((pc[i]! > 0.5) === has) presence++;
       if (!has) continue;
       objects++;
       if (y[8 * i + 5 + cp[i]!] === 1) cls++;
-      iouSum += iou[i * 300 + i]!;
+      const v = iou[i * n + i]!;
+      iouSum += v;
+      if (v >= 0.5) over50++;
+      centre += 32 * Math.hypot(box[4 * i]! - y[8 * i + 1]!, box[4 * i + 1]! - y[8 * i + 2]!);
+      size += 32 * (Math.abs(box[4 * i + 2]! - y[8 * i + 3]!) + Math.abs(box[4 * i + 3]! - y[8 * i + 4]!)) / 2;
     }
-    const res = { presence: presence / 300, cls: cls / objects, iou: iouSum / objects };
-    console.log(`localisation held out (${STEPS_LOC} steps): presence ${(100 * res.presence).toFixed(1)}%, class ${(100 * res.cls).toFixed(1)}%, mean box IoU ${res.iou.toFixed(3)}`);
-    // measured: presence 100%, class 63.2%, IoU 0.709 after 600 steps (1400 steps: 100%, 68.0%, 0.743);
-    // the shape class of a 5–10 px shape is what this small net learns slowest
-    expect(res.presence).toBeGreaterThanOrEqual(0.95);
-    expect(res.cls).toBeGreaterThanOrEqual(0.55);
-    expect(res.iou).toBeGreaterThanOrEqual(0.6);
-  }, 300_000);
+    const res = { presence: presence / n, cls: cls / objects, iou: iouSum / objects, over50: over50 / objects, centre: centre / objects, size: size / objects };
+    console.log(`localisation held out (${STEPS_LOC} steps of 32, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU; ${n} images, ${objects} with a shape): ` +
+      `pc accuracy ${(100 * res.presence).toFixed(1)}%, class accuracy ${(100 * res.cls).toFixed(1)}%, mean box IoU ${res.iou.toFixed(3)} (IoU >= 0.5: ${(100 * res.over50).toFixed(1)}%), ` +
+      `centre error ${res.centre.toFixed(2)} px, height/width error ${res.size.toFixed(2)} px (32×32 images)`);
+    // measured (seeded): pc 99.7%, class 90.5%, IoU 0.685 (91.3% of boxes at IoU >= 0.5), centre 1.86 px,
+    // height/width 1.17 px; 45 s of CPU. PyTorch, same net and data: class 93.1%, IoU 0.708.
+    expect(res.presence).toBeGreaterThanOrEqual(0.98);
+    expect(res.cls).toBeGreaterThanOrEqual(0.85);
+    expect(res.iou).toBeGreaterThanOrEqual(0.65);
+    expect(res.over50).toBeGreaterThanOrEqual(0.85);
+    expect(res.centre).toBeLessThanOrEqual(2.5);
+  }, 600_000);
 
   it('landmarks: the 4 corners of a square within 3 px (mean) held out, half the error of predicting the mean corners', () => {
     manualSeed(0);
