@@ -14,19 +14,25 @@ const LOG2E: f32 = 1.4426950408889634;
 const LN2_HI: f32 = 0.693145751953125;
 const LN2_LO: f32 = 1.4286067653301870e-6;
 
+/** 1.5·2²³: adding it rounds a float below 2²² to an integer, which then sits in the low mantissa bits. */
+const MAGIC: f32 = 12582912.0;
+
 @inline function vexp(x: v128): v128 {
-  const v = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(v, f32x4.splat(LOG2E)));
+  // pmin/pmax are one instruction each (min/max's NaN rules cost several) and keep a NaN x (their first operand).
+  const v = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.0)), f32x4.splat(-87.0));
+  const t = fma(v, f32x4.splat(LOG2E), f32x4.splat(MAGIC));
+  const n = f32x4.sub(t, f32x4.splat(MAGIC));
   const r = f32x4.sub(f32x4.sub(v, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(<f32>(1.0 / 5040.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 720.0)));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 120.0)));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 24.0)));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 6.0)));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  p = fma(p, r, f32x4.splat(<f32>(1.0 / 720.0)));
+  p = fma(p, r, f32x4.splat(<f32>(1.0 / 120.0)));
+  p = fma(p, r, f32x4.splat(<f32>(1.0 / 24.0)));
+  p = fma(p, r, f32x4.splat(<f32>(1.0 / 6.0)));
+  p = fma(p, r, f32x4.splat(0.5));
+  p = fma(p, r, f32x4.splat(1.0));
+  p = fma(p, r, f32x4.splat(1.0));
+  // 2ⁿ from n's integer bits in t (n + 127 in 1..254: no saturation or conversion needed).
+  const scale = i32x4.shl(i32x4.sub(t, i32x4.splat(0x4B400000 - 127)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -70,14 +76,24 @@ const LN2_LO: f32 = 1.4286067653301870e-6;
 
 /**
  * The LSTM cell for up to four hidden units (n < 4 for a tail): the pre-activations i, f, g, o at
- * g, g + hb, g + 2hb, g + 3hb are activated in place, h = o⊙tanh(c) goes to hOut; returns
+ * g, g + hb, g + 2hb, g + 3hb (plus the bias at the same offsets from `bias`, unless 0) are activated in place, h = o⊙tanh(c) goes to hOut; returns
  * c = f⊙cPrev + i⊙g.
  */
-@inline function cellForward(g: usize, hb: usize, cPrev: v128, n: i32, hOut: usize): v128 {
-  const ig = vsigmoid(loadPart(g, n));
-  const fg = vsigmoid(loadPart(g + hb, n));
-  const gg = vtanh(loadPart(g + 2 * hb, n));
-  const og = vsigmoid(loadPart(g + 3 * hb, n));
+@inline function cellForward(g: usize, hb: usize, cPrev: v128, n: i32, hOut: usize, bias: usize): v128 {
+  let ai = loadPart(g, n);
+  let af = loadPart(g + hb, n);
+  let ag = loadPart(g + 2 * hb, n);
+  let ao = loadPart(g + 3 * hb, n);
+  if (bias != 0) {
+    ai = f32x4.add(ai, loadPart(bias, n));
+    af = f32x4.add(af, loadPart(bias + hb, n));
+    ag = f32x4.add(ag, loadPart(bias + 2 * hb, n));
+    ao = f32x4.add(ao, loadPart(bias + 3 * hb, n));
+  }
+  const ig = vsigmoid(ai);
+  const fg = vsigmoid(af);
+  const gg = vtanh(ag);
+  const og = vsigmoid(ao);
   const cn = f32x4.add(f32x4.mul(fg, cPrev), f32x4.mul(ig, gg));
   storePart(g, ig, n);
   storePart(g + hb, fg, n);
@@ -99,7 +115,7 @@ export function lstmCellF32(B: i32, H: i32, gates: usize, cPrev: usize, c: usize
     for (let j = 0; j < H; j += 4) {
       const n = H - j;
       const o4 = <usize>j * 4;
-      storePart(c + s + o4, cellForward(g + o4, hb, loadPart(cPrev + s + o4, n), n, h + s + o4), n);
+      storePart(c + s + o4, cellForward(g + o4, hb, loadPart(cPrev + s + o4, n), n, h + s + o4, 0), n);
     }
   }
 }
@@ -282,6 +298,9 @@ function rowTile(kc: i32, a: usize, lda: i32, rows: i32, pb: usize, c: usize, ld
   }
 }
 
+/** Depth slice of the backward's hidden GEMM (4H deep). */
+const KB: i32 = 512;
+
 /** The unit groups [g0, g1) of thread tid: ceil(H/8) groups of 8 split evenly. */
 @inline function groupsFrom(H: i32, tid: i32, threads: i32): i32 {
   return (((H + 7) >> 3) * tid) / threads;
@@ -311,11 +330,12 @@ export function lstmPackBackward(w: usize, H: i32, dst: usize): void {
 
 /**
  * Forward positions [q0, q1) of one LSTM direction, thread tid's unit groups: each step's gates
- * = bias + x·W_ihᵀ + h·W_hhᵀ, then the cell. Descriptor (i32 words): T, B, H, reverse, q0, q1,
- * active (i32 [T]), packed W_hh, gates [T, B, 4H] (activations out), hPrev [T, B, H], cPrev,
- * c, y [T, B, H], hCur, cCur [B, H], scratch, scratch stride, I, x [T, B, I], packed W_ih,
- * bias [4H] (b_ih + b_hh; 0: none). hPrev of the first position is filled by the caller; each
- * position writes its successor's hPrev (the state of the rows active there).
+ * = x·W_ihᵀ (computed for every step beforehand) + h·W_hhᵀ + bias, then the cell. Descriptor
+ * (i32 words): T, B, H, reverse, q0, q1, active (i32 [T]), packed W_hh, gates [T, B, 4H]
+ * (x·W_ihᵀ in, activations out), hPrev [T, B, H], cPrev, c, y [T, B, H], hCur, cCur [B, H],
+ * scratch, scratch stride, bias [4H] (b_ih + b_hh; 0: none). hPrev of the first position is
+ * filled by the caller; each position writes its successor's hPrev (the state of the rows
+ * active there).
  */
 export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
   const T = load<i32>(desc);
@@ -334,10 +354,7 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
   const hCur = <usize>load<i32>(desc, 52);
   const cCur = <usize>load<i32>(desc, 56);
   const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
-  const I = load<i32>(desc, 68);
-  const xAll = <usize>load<i32>(desc, 72);
-  const pwi = <usize>load<i32>(desc, 76);
-  const bias = <usize>load<i32>(desc, 80);
+  const bias = <usize>load<i32>(desc, 68);
   const g0 = groupsFrom(H, tid, threads);
   const g1 = groupsFrom(H, tid + 1, threads);
   const hb = <usize>H * 4;
@@ -350,35 +367,27 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
     for (let ug = g0; ug < g1; ug++) {
       const u = ug * 8;
       const nu = min(8, H - u);
-      for (let i0 = 0; i0 < bt; i0 += 4) {
-        const rows = min(4, bt - i0);
-        const a = hPrevAll + st + <usize>(i0 * H) * 4;
-        const x = xAll + <usize>((t * B + i0) * I) * 4;
-        const c = gt + <usize>(i0 * G + u) * 4;
-        for (let g = 0; g < 4; g++) {
-          const cg = c + <usize>g * hb;
-          for (let r = 0; r < rows; r++) {
-            const d = cg + <usize>(r * G) * 4;
-            if (bias != 0) memory.copy(d, bias + <usize>(g * H + u) * 4, <usize>nu * 4);
-            else memory.fill(d, 0, <usize>nu * 4);
-          }
-          rowTile(I, x, I, rows, pwi + <usize>((ug * 4 + g) * I * 8) * 4, cg, G, nu, true, tmp);
-          rowTile(H, a, H, rows, pw + <usize>((ug * 4 + g) * H * 8) * 4, cg, G, nu, true, tmp);
+      // Panel by panel over every row tile (one 8-wide panel and the rows of h stay in L1), then the cell.
+      for (let g = 0; g < 4; g++) {
+        const panel = pw + <usize>((ug * 4 + g) * H * 8) * 4;
+        for (let i0 = 0; i0 < bt; i0 += 4) {
+          rowTile(H, hPrevAll + st + <usize>(i0 * H) * 4, H, min(4, bt - i0), panel, gt + <usize>(i0 * G + u) * 4 + <usize>g * hb, G, nu, true, tmp);
         }
-        for (let r = i0; r < i0 + rows; r++) {
-          const gr = gt + <usize>(r * G + u) * 4;
-          const s = st + <usize>(r * H + u) * 4;
-          const sc = <usize>(r * H + u) * 4;
-          for (let j = 0; j < nu; j += 4) {
-            const n = nu - j;
-            const o = <usize>j * 4;
-            const cp = loadPart(cCur + sc + o, n);
-            storePart(cPrevAll + s + o, cp, n);
-            const cn = cellForward(gr + o, hb, cp, n, yAll + s + o);
-            storePart(cAll + s + o, cn, n);
-            storePart(cCur + sc + o, cn, n);
-            storePart(hCur + sc + o, loadPart(yAll + s + o, n), n);
-          }
+      }
+      const bu = bias != 0 ? bias + <usize>u * 4 : 0;
+      for (let r = 0; r < bt; r++) {
+        const gr = gt + <usize>(r * G + u) * 4;
+        const s = st + <usize>(r * H + u) * 4;
+        const sc = <usize>(r * H + u) * 4;
+        for (let j = 0; j < nu; j += 4) {
+          const n = nu - j;
+          const o = <usize>j * 4;
+          const cp = loadPart(cCur + sc + o, n);
+          storePart(cPrevAll + s + o, cp, n);
+          const cn = cellForward(gr + o, hb, cp, n, yAll + s + o, bu != 0 ? bu + o : 0);
+          storePart(cAll + s + o, cn, n);
+          storePart(cCur + sc + o, cn, n);
+          storePart(hCur + sc + o, loadPart(yAll + s + o, n), n);
         }
       }
     }
@@ -433,8 +442,12 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
       for (let ug = g0; ug < g1; ug++) {
         const u = ug * 8;
         const panel = pw + <usize>(u * G) * 4;
-        for (let i0 = 0; i0 < btp; i0 += 4) {
-          rowTile(G, dgp + <usize>(i0 * G) * 4, G, min(4, btp - i0), panel, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), false, tmp);
+        // Depth in slices of KB, so a slice of the panel and of 4 rows of dGates stay in L1.
+        for (let k0 = 0; k0 < G; k0 += KB) {
+          const kb = min(KB, G - k0);
+          for (let i0 = 0; i0 < btp; i0 += 4) {
+            rowTile(kb, dgp + <usize>(i0 * G + k0) * 4, G, min(4, btp - i0), panel + <usize>(k0 * 8) * 4, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), k0 > 0, tmp);
+          }
         }
       }
     }

@@ -60,7 +60,7 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
   const fastLstm = (a: LstmSequenceArgs | LstmSequenceBackwardArgs): boolean => a.peep === null && a.weightHr === null
     && a.stateSize === a.hidden && a.weightHh instanceof Float32Array && a.act instanceof Float32Array;
   /** Threads for one step of a direction: whole groups of 8 units each, and enough work to wake them. */
-  const stepThreads = (B: number, H: number, I: number): number => Math.max(1, Math.min(threads(), (H + 7) >> 3, Math.floor((B * 4 * H * (H + I)) / WORK_PER_THREAD)));
+  const stepThreads = (B: number, H: number): number => Math.max(1, Math.min(threads(), (H + 7) >> 3, Math.floor((B * 4 * H * H) / WORK_PER_THREAD)));
   /** Runs `task` over positions [0, end): in one call on one thread, else one pool task per position. */
   const runPositions = (task: 'lstmForwardTask' | 'lstmBackwardTask', end: number, n: number): void => {
     const d = rt.i32;
@@ -94,28 +94,28 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const { steps: T, batch: B, hidden: H, inputSize: I, active, reverse } = a;
     const G = 4 * H;
     const nug = (H + 7) >> 3;
-    const [pw, pwi, wRaw, wiRaw, bias, x, gates, hPrev, cPrev, cAll, y, hCur, cCur, act] = layout(
-      nug * 32 * H, nug * 32 * I, G * H, G * I, G, T * B * I, T * B * G, T * B * H, T * B * H, T * B * H, T * B * H, B * H, B * H, T,
-    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const [pw, wRaw, wiRaw, bias, x, gates, hPrev, cPrev, cAll, y, hCur, cCur, act] = layout(
+      nug * 32 * H, G * H, G * I, G, T * B * I, T * B * G, T * B * H, T * B * H, T * B * H, T * B * H, B * H, B * H, T,
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
     const f32 = rt.f32;
     f32.set(a.weightHh as Float32Array, wRaw >> 2);
     ex.lstmPackForward(wRaw, H, H, pw);
-    f32.set(a.weightIh as Float32Array, wiRaw >> 2);
-    ex.lstmPackForward(wiRaw, H, I, pwi);
     const { biasIh: bIh, biasHh: bHh } = a;
     // b_ih + b_hh rounded once, as the reference preloads them.
     if (bIh || bHh) for (let j = 0; j < G; j++) f32[(bias >> 2) + j] = (bIh ? bIh[j]! : 0) + (bHh ? bHh[j]! : 0);
+    // The input projection of every step: one GEMM.
+    f32.set(a.weightIh as Float32Array, wiRaw >> 2);
     f32.set(a.input as Float32Array, x >> 2);
+    launch(rt, pool, threads(), {
+      batch: 1, m: T * B, n: G, k: I, a: x, rsA: I, csA: 1, aBatch: 0, b: wiRaw, rsB: 1, csB: I, bBatch: 0, c: gates, ldc: G, cBatch: 0, accumulate: false,
+    });
     f32.set(a.h as Float32Array, hCur >> 2);
     f32.set(a.c as Float32Array, cCur >> 2);
     rt.i32.set(active, act >> 2);
     const t0 = reverse ? T - 1 : 0;
     f32.set((a.h as Float32Array).subarray(0, active[t0]! * H), (hPrev >> 2) + t0 * B * H);
-    writeDesc([
-      T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread,
-      I, x, pwi, bIh || bHh ? bias : 0,
-    ]);
-    runPositions('lstmForwardTask', T, stepThreads(B, H, I));
+    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread, bIh || bHh ? bias : 0]);
+    runPositions('lstmForwardTask', T, stepThreads(B, H));
     const all = active.every((b) => b === B);
     copySteps(gates, a.act as Float32Array, T, B, G, active, all);
     copySteps(hPrev, a.hPrev as Float32Array, T, B, H, active, all);
@@ -147,7 +147,7 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     // Inactive rows of the gate gradients are zero (the weight gradients sum over every row).
     if (!active.every((b) => b === B)) f32.fill(0, dG >> 2, (dG >> 2) + TB * G);
     writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread]);
-    runPositions('lstmBackwardTask', T + 1, stepThreads(B, H, 0));
+    runPositions('lstmBackwardTask', T + 1, stepThreads(B, H));
     rt.copyOut(dh, B * H, a.dh as Float32Array);
     rt.copyOut(dc, B * H, a.dc as Float32Array);
     // The weight gradients and dInput over all steps, on the gate gradients still in Wasm memory.
