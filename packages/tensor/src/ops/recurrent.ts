@@ -6,7 +6,9 @@
  * `[T·B, in]`; each step then runs one GEMM with W_hh (two with an LSTM projection) and one
  * fused gate kernel (`rnnCell`, `lstmCell`, `gruCell` in backend.ts). The backward runs each
  * step's fused gate adjoint and one GEMM for the carried state's gradient, then the weight
- * gradients as one GEMM each over all steps. Nothing per step goes through the tape.
+ * gradients as one GEMM each over all steps. Nothing per step goes through the tape. An LSTM
+ * direction is one kernel call each way (`lstmSequence`, `lstmSequenceBackward`), so a backend
+ * can keep the whole sequence in its own memory (the Wasm backend does).
  *
  * Layout: time-major `input [T, B, in]`, states `[B, hidden]`, PyTorch's weight layouts and gate
  * orders (i, f, g, o and r, z, n). Variable lengths: with `lengths`, row b runs steps
