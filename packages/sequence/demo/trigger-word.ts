@@ -6,6 +6,10 @@
  *
  *   npm run build -w @kiln/sequence && npx tsc -p packages/sequence/demo/tsconfig.json
  *   node packages/sequence/demo/dist/trigger-word.js [--steps 1200] [--hidden 48] [--out DIR]
+ *
+ * Measured 2026-12-02 on the shared machine with `--steps 60` (14 s of training, 38 065
+ * parameters): on 300 held-out clips (447 triggers) F1 0.78 at threshold 0.5 and 0.978 at 0.7
+ * (TP 442, FP 15, FN 5). The default 1200 steps was not run to the end.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
