@@ -1,29 +1,34 @@
 /**
  * One-shot learning for real (issue 14, 4.4.1): a small CNN learns embeddings of MNIST digits
- * 0–6 only (online semi-hard triplet mining), the verification threshold is chosen on pairs of
- * held-out 0–6 digits, and the network then verifies pairs of the never-seen digits 7–9 and
+ * 0–6 only (online semi-hard triplet mining over the digits and composites of two digits, see
+ * test-utils/pseudo-identities.ts), the verification threshold is chosen on pairs of held-out
+ * 0–6 digits, and the network then verifies pairs of the never-seen digits 7–9 and
  * classifies them one-shot (3-way, one support example per digit).
  */
 import { describe, expect, it } from 'vitest';
 import { Generator, manualSeed, noGrad, tensor, type Tensor } from '@kiln/tensor';
 import { binaryCrossEntropyWithLogits, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@kiln/nn';
-import { Adam } from '@kiln/optim';
+import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
 import { loadMnist, takeRows } from '@kiln/data';
 import { batchSemiHardTripletLoss, chooseThreshold, SiameseClassifier, SiameseNetwork } from './index.js';
+import { identityCount, pseudoIdentityBatch } from './test-utils/pseudo-identities.js';
 
-const STEPS = 120, LR = 2e-3, MARGIN = 0.5, PER = 8, DIM = 32;
+const STEPS = 1200, LR = 2e-3, MARGIN = 0.5, IDS = 24, PER = 3, DIM = 64;
 /**
- * Bars. The issue asks for >= 90% verification on 7–9; this network does not reach it. Measured
- * (seeded, so repeatable): 99.1% on held-out 0–6 pairs, 67.2% on 7–9 pairs with the 0–6
- * threshold (67.5% with the best threshold for 7–9 itself), 63.5% for raw pixel distances, one-shot
- * 3-way 54.3%. The same setup in PyTorch gives 65–73% on 7–9; larger nets, batch-hard or
- * semi-hard mining, other margins, longer training, dihedral "new identities" and
- * instance-contrastive training all stayed below 75%. The bars are below the measured values,
- * with room for numeric drift; the 7–9 accuracy must also beat raw pixels (chance: 50% on pairs,
- * 33% one-shot).
+ * Bars. The issue asks for >= 90% verification on 7–9; this does not reach it. Measured (seeded,
+ * so repeatable; 50 s of CPU): 98.6% on held-out 0–6 pairs, 76.0% on 7–9 pairs with the 0–6
+ * threshold (77.6% with the best threshold for 7–9 itself), 62.6% for raw pixel distances,
+ * one-shot 3-way 78.7%. Before the composite identities (7 digits only, 120 steps): 67.2% and
+ * 54.3%. In PyTorch, the same recipe (supervised-contrastive or semi-hard) goes 74.7% (300
+ * steps) → 79.1% (1500) → 83.4% (3000) → 82.8% (6000): it levels off near 83%. Without
+ * composites, larger nets, batch-hard mining, other margins, longer training, augmentation,
+ * mixup, label smoothing, deskewed input, self-supervised instance terms and features of
+ * earlier layers all stayed at 60–75%, whereas a net trained on all ten digits reaches 97%.
+ * The bars are below the measured values, with room for numeric drift; the 7–9 accuracy must
+ * also beat raw pixels (chance: 50% on pairs, 33% one-shot).
  */
 const CLF_STEPS = 150;
-const VERIFY_SEEN = 0.95, VERIFY_UNSEEN = 0.62, ONE_SHOT = 0.45;
+const VERIFY_SEEN = 0.95, VERIFY_UNSEEN = 0.72, ONE_SHOT = 0.7;
 
 /** Indices of each digit in `labels`, shuffled. */
 function byDigit(labels: Int32Array, g: Generator): number[][] {
@@ -71,17 +76,19 @@ describe('one-shot verification on unseen MNIST digits', () => {
     manualSeed(0);
     const net = new SiameseNetwork(embeddingNet(DIM));
     const opt = new Adam(net.parameters(), { lr: LR });
-    const t0 = Date.now();
+    const sched = new LRScheduler(opt, cosineAnnealing(LR, STEPS));
+    const flat = images.dataSync() as Float32Array;
+    const t0 = Date.now(), cpu0 = process.cpuUsage();
     let first = NaN, last = NaN;
     for (let step = 0; step < STEPS; step++) {
-      // P × K batch: all 7 seen digits, PER examples each
-      const rows: number[] = [], ys: number[] = [];
-      for (let d = 0; d < 7; d++) for (let k = 0; k < PER; k++) { rows.push(train[d]![g.randint(0, train[d]!.length)]!); ys.push(d); }
+      // P × K batch: IDS of the 7 digits and their composites, PER warped images each
+      const { x, y } = pseudoIdentityBatch(train, flat, g, IDS, PER);
       opt.zeroGrad();
-      const { loss } = batchSemiHardTripletLoss(net.forward(takeRows(images, rows)), tensor(Int32Array.from(ys), { dtype: 'int32' }), { margin: MARGIN });
+      const { loss } = batchSemiHardTripletLoss(net.forward(x), y, { margin: MARGIN });
       loss.backward();
       opt.step();
-      if (step === 0) first = loss.item();
+      sched.step();
+      if (step < 10) first = (Number.isNaN(first) ? 0 : first) + loss.item() / 10;
       if (step >= STEPS - 10) last = (Number.isNaN(last) ? 0 : last) + loss.item() / 10;
     }
     net.eval();
@@ -123,7 +130,7 @@ describe('one-shot verification on unseen MNIST digits', () => {
       });
     }
     const oneShot = right / (trials * queriesPer);
-    console.log(`one-shot MNIST: triplet loss ${first.toFixed(3)} → ${last.toFixed(3)} in ${STEPS} steps (${((Date.now() - t0) / 1000).toFixed(1)} s); threshold ${threshold.toFixed(3)} from 0–6 dev pairs (accuracy ${(100 * devAcc).toFixed(1)}%); unseen 7–9 verification accuracy ${(100 * testAcc).toFixed(1)}% on ${dt.length} pairs (best threshold on 7–9 itself: ${(100 * bestPossible).toFixed(1)}%; raw pixels with a 0–6 threshold: ${(100 * pixelAcc).toFixed(1)}%); one-shot 3-way accuracy on 7–9 ${(100 * oneShot).toFixed(1)}% (${trials * queriesPer} queries, chance 33.3%)`);
+    console.log(`one-shot MNIST: triplet loss ${first.toFixed(3)} → ${last.toFixed(3)} in ${STEPS} steps on ${identityCount(7)} identities (${((Date.now() - t0) / 1000).toFixed(1)} s, ${((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6).toFixed(1)} s CPU); threshold ${threshold.toFixed(3)} from 0–6 dev pairs (accuracy ${(100 * devAcc).toFixed(1)}%); unseen 7–9 verification accuracy ${(100 * testAcc).toFixed(1)}% on ${dt.length} pairs (best threshold on 7–9 itself: ${(100 * bestPossible).toFixed(1)}%; raw pixels with a 0–6 threshold: ${(100 * pixelAcc).toFixed(1)}%); one-shot 3-way accuracy on 7–9 ${(100 * oneShot).toFixed(1)}% (${trials * queriesPer} queries, chance 33.3%)`);
     expect(last).toBeLessThan(first);
     expect(devAcc).toBeGreaterThanOrEqual(VERIFY_SEEN);
     expect(testAcc).toBeGreaterThanOrEqual(VERIFY_UNSEEN);
@@ -158,6 +165,6 @@ describe('one-shot verification on unseen MNIST digits', () => {
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     console.log(`SiameseClassifier on MNIST pairs: BCE ${mean(losses.slice(0, 10)).toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)} in ${CLF_STEPS} steps; accuracy on held-out 0–6 pairs ${(100 * seen).toFixed(1)}%, on unseen 7–9 pairs ${(100 * unseen).toFixed(1)}%`);
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)));
-    expect(seen).toBeGreaterThanOrEqual(0.8); // measured 91.0% after 300 steps
+    expect(seen).toBeGreaterThanOrEqual(0.8); // measured 87.5% after 150 steps (embedding dim 64)
   }, 300_000);
 });
