@@ -21,7 +21,8 @@ import {
   questionsFromPairs, saveBinaryVectors, savePlotSvg, saveTextVectors, saveWordVectors, similarityRanking, trainClassifier,
   type TrainProgress, type WordVectors,
 } from '@kiln/sequence';
-import { comparativePairs, countryCapitals, pluralPairs, wordnetSentences } from './embeddings-data.js';
+import { analogyRelations, countryCapitals, wordnetSentences } from './embeddings-data.js';
+import { evaluateAnalogies, evaluateSimilarity, formatAnalogyTable } from './embeddings-eval.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,17 +47,20 @@ const { sentences, synsets } = wordnetSentences();
 const tokens = sentences.reduce((s, x) => s + x.length, 0);
 console.log(`corpus: ${synsets} WordNet synsets → ${sentences.length} sentences, ${tokens} tokens (${secs(t)} s to load and tokenise)`);
 
-const relations: [string, [string, string][]][] = [['country→capital', countryCapitals()], ['singular→plural', pluralPairs()], ['comparative', comparativePairs()]];
+const relations = analogyRelations();
 
 function evaluate(name: string, wv: WordVectors): void {
   console.log(`evaluation of ${name} (${wv.size} words, dim ${wv.dim}):`);
   for (const [rel, pairs] of relations) {
     const known = pairs.filter(([a, b]) => wv.has(a) && wv.has(b));
     const qs = questionsFromPairs(known, 1000);
-    const add = analogyAccuracy(wv, qs, '3CosAdd'), mul = analogyAccuracy(wv, qs, '3CosMul');
+    const r = analogyAccuracy(wv, qs, { k: 5 });
     const rank = similarityRanking(wv, known);
-    console.log(`  ${rel.padEnd(16)} ${known.length} pairs in vocab; analogies: 3CosAdd ${(100 * add.accuracy).toFixed(1)}%, 3CosMul ${(100 * mul.accuracy).toFixed(1)}% of ${add.total} (chance ${(100 * add.chance).toFixed(3)}%); ranking: MRR ${rank.mrr.toFixed(3)} (chance ${rank.chanceMrr.toFixed(3)}), top-1 ${(100 * rank.top1).toFixed(1)}% (chance ${(100 * rank.chanceTop1).toFixed(1)}%)`);
+    console.log(`  ${rel.padEnd(18)} ${known.length}/${pairs.length} pairs in vocab; ${r.total} analogies: 3CosAdd top-1 ${(100 * r['3CosAdd'].accuracy).toFixed(1)}% top-5 ${(100 * r['3CosAdd'].accuracyTopK).toFixed(1)}%, 3CosMul top-1 ${(100 * r['3CosMul'].accuracy).toFixed(1)}% top-5 ${(100 * r['3CosMul'].accuracyTopK).toFixed(1)}% (chance ${(100 * r.chance).toFixed(3)}% / ${(100 * r.chanceTopK).toFixed(3)}%); ranking: MRR ${rank.mrr.toFixed(3)} (chance ${rank.chanceMrr.toFixed(3)})`);
   }
+  console.log(formatAnalogyTable(evaluateAnalogies(wv)));
+  const sim = evaluateSimilarity(wv);
+  console.log(`  WordNet similarity (synonyms 2, hypernym 1, random 0): Spearman ρ ${sim.rho.toFixed(3)} on ${sim.total} pairs (chance 0 ± ${sim.chanceSd.toFixed(3)})`);
   for (const w of ['king', 'france', 'water', 'happy', 'run']) {
     if (wv.has(w)) console.log(`  nearest to ${w}: ${wv.mostSimilar(w, 6).map((n) => n.word).join(', ')}`);
   }

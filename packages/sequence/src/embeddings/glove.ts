@@ -1,6 +1,5 @@
 import { Generator, Tensor, checkOptions } from '@kiln/tensor';
 import { Embedding, Module, uniform_ } from '@kiln/nn';
-import { Adagrad } from '@kiln/optim';
 import { EncodedCorpus } from './corpus.js';
 import { WordVectors } from './word-vectors.js';
 import type { TrainProgress } from './word2vec.js';
@@ -96,6 +95,69 @@ const SPEC = {
   lr: 'finite', seed: 'int', onProgress: 'function', progressEvery: 'posint',
 } as const;
 
+/** The weighted least-squares cost on tables w, w̃ [V, D] and b, b̃ [V, 1] (whole tables, or the rows of a batch with ids into them). */
+function gloveLoss(w: Tensor, wTilde: Tensor, b: Tensor, bTilde: Tensor, i: Tensor, j: Tensor, logX: Tensor, weight: Tensor): Tensor {
+  const dot = w.indexSelect(0, i).mul(wTilde.indexSelect(0, j)).sum(1);
+  const diff = dot.add(b.indexSelect(0, i).reshape([-1])).add(bTilde.indexSelect(0, j).reshape([-1])).sub(logX);
+  return weight.mul(diff.square()).sum();
+}
+
+/**
+ * AdaGrad on the rows a mini-batch uses (PyTorch's Adagrad with sparse gradients): each table's
+ * rows are gathered into a leaf tensor for autograd, and after backward those rows take the step
+ * of `@kiln/optim`'s `Adagrad` (lrDecay 0, no weight decay, eps 1e-10): s ← s + g², w ← w − lr·g/(√s + eps).
+ * Rows a batch does not use have zero gradient, for which the dense step changes nothing either,
+ * so the result equals dense Adagrad at a fraction of the cost on a large vocabulary.
+ */
+export class SparseAdagrad {
+  private readonly sums: Float64Array[];
+  private readonly slot: Int32Array;
+  private pending: { sub: Tensor; rows: Int32Array; table: number }[] = [];
+
+  constructor(readonly tables: readonly Tensor[], readonly lr: number, readonly eps = 1e-10) {
+    this.sums = tables.map((t) => new Float64Array(t.shape[0]! * t.shape[1]!));
+    this.slot = new Int32Array(Math.max(...tables.map((t) => t.shape[0]!))).fill(-1);
+  }
+
+  /** Gathers, per table, the rows `ids[t]` uses: a leaf tensor [U, D] requiring grad and the ids renumbered into it. */
+  gather(ids: readonly Int32Array[]): { sub: Tensor; local: Int32Array }[] {
+    this.pending = [];
+    return ids.map((idx, t) => {
+      const table = this.tables[t]!, d = table.shape[1]!, data = table.dataSync() as Float32Array;
+      const rows: number[] = [], local = new Int32Array(idx.length);
+      for (let q = 0; q < idx.length; q++) {
+        const id = idx[q]!;
+        if (this.slot[id]! < 0) { this.slot[id] = rows.length; rows.push(id); }
+        local[q] = this.slot[id]!;
+      }
+      const sub = new Float32Array(rows.length * d);
+      for (let r = 0; r < rows.length; r++) { sub.set(data.subarray(rows[r]! * d, (rows[r]! + 1) * d), r * d); this.slot[rows[r]!] = -1; }
+      const leaf = new Tensor(sub, [rows.length, d], 'float32').requiresGrad_(true);
+      this.pending.push({ sub: leaf, rows: Int32Array.from(rows), table: t });
+      return { sub: leaf, local };
+    });
+  }
+
+  /** Applies the AdaGrad step to the gathered rows from their gradients (after `backward`). */
+  step(): void {
+    for (const { sub, rows, table } of this.pending) {
+      const t = this.tables[table]!, d = t.shape[1]!, w = t.dataSync() as Float32Array, sum = this.sums[table]!;
+      const g = sub.grad?.dataSync();
+      if (!g) continue;
+      for (let r = 0; r < rows.length; r++) {
+        const base = rows[r]! * d;
+        for (let c = 0; c < d; c++) {
+          const gi = g[r * d + c]!, s = sum[base + c]! + gi * gi;
+          sum[base + c] = s;
+          w[base + c] = w[base + c]! - (this.lr * gi) / (Math.sqrt(s) + this.eps);
+        }
+      }
+      t.markModified();
+    }
+    this.pending = [];
+  }
+}
+
 /**
  * GloVe (Pennington et al. 2014): word vectors w, context vectors w̃ and biases b, b̃ minimising
  * Σ f(X_ij)(w_i·w̃_j + b_i + b̃_j − log X_ij)² over the non-zero counts, trained with AdaGrad.
@@ -119,9 +181,7 @@ export class GloVe extends Module {
 
   /** Weighted squared error summed over the entries (i, j) with targets log X and weights f(X). */
   override forward(i: Tensor, j: Tensor, logX: Tensor, weight: Tensor): Tensor {
-    const dot = this.w.forward(i).mul(this.wTilde.forward(j)).sum(1);
-    const diff = dot.add(this.b.forward(i).reshape([-1])).add(this.bTilde.forward(j).reshape([-1])).sub(logX);
-    return weight.mul(diff.square()).sum();
+    return gloveLoss(this.w.weight, this.wTilde.weight, this.b.weight, this.bTilde.weight, i, j, logX, weight);
   }
 
   /** w + w̃ as WordVectors (the `<unk>` row is the mean word vector). */
@@ -145,10 +205,10 @@ export class GloVe extends Module {
     const X = countCooccurrences(corpus, o.window);
     const gen = new Generator(o.seed);
     const model = new GloVe(corpus, o.dim, gen);
-    const opt = new Adagrad(model.parameters(), { lr: o.lr });
     const nnz = X.values.length, B = o.batchSize;
     const logX = new Float32Array(nnz), fx = new Float32Array(nnz);
     for (let t = 0; t < nnz; t++) { logX[t] = Math.log(X.values[t]!); fx[t] = gloveWeight(X.values[t]!, o.xMax, o.alpha); }
+    const adagrad = new SparseAdagrad([model.w.weight, model.wTilde.weight, model.b.weight, model.bTilde.weight], o.lr);
     const losses: number[] = [];
     const t0 = Date.now();
     let lossSum = 0, count = 0, steps = 0;
@@ -166,10 +226,12 @@ export class GloVe extends Module {
         const bi = new Int32Array(m), bj = new Int32Array(m), bl = new Float32Array(m), bw = new Float32Array(m);
         for (let t = 0; t < m; t++) { const e = perm[s + t]!; bi[t] = X.rows[e]!; bj[t] = X.cols[e]!; bl[t] = logX[e]!; bw[t] = fx[e]!; }
         // The paper's cost is ½-less: J = Σ f·(…)²; AdaGrad's per-coordinate scaling makes the factor immaterial.
-        const loss = model.forward(new Tensor(bi, [m], 'int32'), new Tensor(bj, [m], 'int32'), new Tensor(bl, [m], 'float32'), new Tensor(bw, [m], 'float32'));
-        opt.zeroGrad();
+        // Autograd runs on the rows this batch uses (sub-tables); AdaGrad updates those rows only.
+        const [w, wt, b, bt] = adagrad.gather([bi, bj, bi, bj]);
+        const loss = gloveLoss(w!.sub, wt!.sub, b!.sub, bt!.sub, new Tensor(w!.local, [m], 'int32'), new Tensor(wt!.local, [m], 'int32'),
+          new Tensor(bl, [m], 'float32'), new Tensor(bw, [m], 'float32'));
         loss.backward();
-        opt.step();
+        adagrad.step();
         lossSum += loss.item();
         count += m;
         if (++steps % o.progressEvery === 0) report(epoch, (epoch - 1 + (s + m) / nnz) / o.epochs);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Generator } from '@kiln/tensor';
-import { EncodedCorpus, GloVe, UnigramSampler, Word2Vec, countCooccurrences, gloveWeight, wordTokenize, type WordVectors } from '../index.js';
+import { Adagrad } from '@kiln/optim';
+import { Tensor } from '@kiln/tensor';
+import { EncodedCorpus, GloVe, SparseAdagrad, UnigramSampler, Word2Vec, countCooccurrences, gloveWeight, wordTokenize, type WordVectors } from '../index.js';
 
 // Two topics that never share a sentence: words of one topic should end up closer to each other.
 const TOPICS = [
@@ -76,6 +78,28 @@ describe('EncodedCorpus and the samplers', () => {
     expect(get('a', 'a')).toBe(0);
     expect(gloveWeight(50)).toBeCloseTo(0.5 ** 0.75, 12);
     expect(gloveWeight(250)).toBe(1);
+  });
+});
+
+describe('SparseAdagrad', () => {
+  it('equals @kiln/optim Adagrad (dense) step for step when only some rows are used', () => {
+    const g = new Generator(5);
+    const init = Float32Array.from({ length: 12 }, () => g.random() - 0.5);
+    const dense = new Tensor(Float32Array.from(init), [6, 2], 'float32').requiresGrad_(true);
+    const rowsT = new Tensor(Float32Array.from(init), [6, 2], 'float32');
+    const opt = new Adagrad([dense], { lr: 0.1 }), sparse = new SparseAdagrad([rowsT], 0.1);
+    for (const ids of [[1, 3, 1], [0, 1], [5, 5, 2, 3]]) {
+      const idx = Int32Array.from(ids);
+      opt.zeroGrad();
+      dense.indexSelect(0, new Tensor(idx, [idx.length], 'int32')).square().sum().backward();
+      opt.step();
+      const [s] = sparse.gather([idx]);
+      s!.sub.indexSelect(0, new Tensor(s!.local, [idx.length], 'int32')).square().sum().backward();
+      sparse.step();
+    }
+    const a = dense.dataSync(), b = rowsT.dataSync();
+    for (let i = 0; i < 12; i++) expect(b[i]).toBeCloseTo(a[i]!, 6);
+    expect(b[8]).toBe(init[8]); // row 4 never used: unchanged
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WordVectors, analogyAccuracy, similarityRanking, questionsFromPairs } from '../index.js';
+import { WordVectors, analogyAccuracy, similarityRanking, questionsFromPairs, spearman } from '../index.js';
 
 // Hand-made 3-D vectors: x = royalty, y = gender (+ female), z = noise.
 const WORDS = ['<unk>', 'king', 'queen', 'man', 'woman', 'prince', 'princess', 'apple'];
@@ -39,7 +39,20 @@ describe('WordVectors', () => {
     const acc = analogyAccuracy(wv, [...qs, ['man', 'woman', 'dog', 'cat']]);
     expect(acc.total).toBe(6);
     expect(acc.skipped).toBe(1);
-    expect(acc.accuracy).toBeGreaterThan(acc.chance);
+    expect(acc['3CosAdd'].accuracy).toBeGreaterThan(acc.chance);
+    expect(acc['3CosMul'].accuracyTopK).toBeGreaterThanOrEqual(acc['3CosMul'].accuracy);
+    // candidates: every row but <unk>; a uniform guess among those that are not query words
+    expect(acc.chance).toBeCloseTo(1 / (acc.candidates - 3), 12);
+    expect(acc.chanceTopK).toBeCloseTo(Math.min(1, 5 / (acc.candidates - 3)), 12);
+    expect(() => analogyAccuracy(wv, qs, { k: 0 })).toThrow(/analogyAccuracy/);
+  });
+
+  it('spearman: rank correlation with ties averaged', () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    // ranks of [1, 1, 2] are [1.5, 1.5, 3]; of [1, 2, 3] are [1, 2, 3]: ρ = 1.5/√(1.5·2)
+    expect(spearman([1, 1, 2], [1, 2, 3])).toBeCloseTo(1.5 / Math.sqrt(1.5 * 2), 12);
+    expect(() => spearman([1], [1])).toThrow(/spearman/);
   });
 
   it('similarityRanking: related pairs outrank the others', () => {

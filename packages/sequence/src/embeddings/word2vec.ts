@@ -47,6 +47,41 @@ const SPEC = {
 /** −log σ(x) summed, written as softplus(−x) (stable for large |x|). */
 const nllSigmoid = (x: Tensor): Tensor => x.neg().softplus().sum();
 
+/** Rows of a table given as an Embedding or as a plain [rows, D] tensor (a batch's sub-table). */
+const rowsOf = (table: Embedding | Tensor, ids: Tensor): Tensor =>
+  table instanceof Embedding ? table.forward(ids) : table.indexSelect(0, ids.reshape([-1])).reshape([...ids.shape, table.shape[1]!]);
+
+/** The loss of `Word2Vec.forward`, on whole tables or on the rows a batch uses (ids then index those rows). */
+function negativeSamplingLoss(inW: Embedding | Tensor, outW: Embedding | Tensor, mode: 'skipgram' | 'cbow', inputs: Tensor, targets: Tensor, negatives: Tensor, mask?: Tensor): Tensor {
+  let h: Tensor;
+  if (mode === 'skipgram') h = rowsOf(inW, inputs); // [B, D]
+  else {
+    if (!mask) throw new Error('Kiln: Word2Vec.forward: CBOW needs the context mask');
+    const ctx = rowsOf(inW, inputs); // [B, C, D]
+    h = ctx.mul(mask.unsqueeze(2)).sum(1).div(mask.sum(1, true));
+  }
+  const pos = h.mul(rowsOf(outW, targets)).sum(1); // [B]
+  const neg = rowsOf(outW, negatives).mul(h.unsqueeze(1)).sum(2); // [B, k]
+  return nllSigmoid(pos).add(nllSigmoid(neg.neg()));
+}
+
+/**
+ * The rows of `table` that `ids` use, as a fresh leaf tensor [U, D] that requires grad, and `ids`
+ * renumbered into it: a mini-batch then differentiates and updates U rows, not the whole table
+ * (PyTorch's `Embedding(sparse=True)` with SGD).
+ */
+function gatherRows(table: Float32Array, dim: number, ids: Int32Array, slot: Int32Array): { sub: Tensor; local: Int32Array; rows: Int32Array } {
+  const rows: number[] = [], local = new Int32Array(ids.length);
+  for (let t = 0; t < ids.length; t++) {
+    const id = ids[t]!;
+    if (slot[id]! < 0) { slot[id] = rows.length; rows.push(id); }
+    local[t] = slot[id]!;
+  }
+  const data = new Float32Array(rows.length * dim);
+  for (let r = 0; r < rows.length; r++) { data.set(table.subarray(rows[r]! * dim, (rows[r]! + 1) * dim), r * dim); slot[rows[r]!] = -1; }
+  return { sub: new Tensor(data, [rows.length, dim], 'float32').requiresGrad_(true), local, rows: Int32Array.from(rows) };
+}
+
 /**
  * word2vec (Mikolov et al. 2013) with negative sampling, as a Kiln module trained by autograd:
  * input vectors `inputEmbedding` (the word vectors) and output vectors `outputEmbedding` (zero at
@@ -72,16 +107,7 @@ export class Word2Vec extends Module {
    * [B, C] (CBOW), `targets` [B], `negatives` [B, k].
    */
   override forward(inputs: Tensor, targets: Tensor, negatives: Tensor, mask?: Tensor): Tensor {
-    let h: Tensor;
-    if (this.mode === 'skipgram') h = this.inputEmbedding.forward(inputs); // [B, D]
-    else {
-      if (!mask) throw new Error('Kiln: Word2Vec.forward: CBOW needs the context mask');
-      const ctx = this.inputEmbedding.forward(inputs); // [B, C, D]
-      h = ctx.mul(mask.unsqueeze(2)).sum(1).div(mask.sum(1, true));
-    }
-    const pos = h.mul(this.outputEmbedding.forward(targets)).sum(1); // [B]
-    const neg = this.outputEmbedding.forward(negatives).mul(h.unsqueeze(1)).sum(2); // [B, k]
-    return nllSigmoid(pos).add(nllSigmoid(neg.neg()));
+    return negativeSamplingLoss(this.inputEmbedding, this.outputEmbedding, this.mode, inputs, targets, negatives, mask);
   }
 
   /**
@@ -143,16 +169,48 @@ function trainWord2Vec(model: Word2Vec, o: Resolved): number[] {
     o.onProgress?.(p);
     lossSum = 0; lossCount = 0;
   };
+  // SGD updates only the rows a batch uses (gathered into sub-tables); Adam keeps whole-table
+  // steps, since its moments decay every row at every step.
+  const sparse = o.optimizer === 'sgd';
+  const V = corpus.vocab.size, D = model.dim;
+  const slot = new Int32Array(V).fill(-1), outIds = new Int32Array(B * (k + 1));
+  const sparseStep = (lr: number, inT: Tensor, maskT: Tensor | undefined): Tensor => {
+    const m = inT.shape[0]!;
+    outIds.set(targets.subarray(0, m), 0);
+    outIds.set(negs.subarray(0, m * k), m);
+    const inW = model.inputEmbedding.weight, outW = model.outputEmbedding.weight;
+    const inData = inW.dataSync() as Float32Array, outData = outW.dataSync() as Float32Array;
+    const gi = gatherRows(inData, D, inT.dataSync() as Int32Array, slot), go = gatherRows(outData, D, outIds.subarray(0, m * (k + 1)), slot);
+    const loss = negativeSamplingLoss(gi.sub, go.sub, model.mode, new Tensor(gi.local, inT.shape, 'int32'), new Tensor(go.local.slice(0, m), [m], 'int32'),
+      new Tensor(go.local.slice(m), [m, k], 'int32'), maskT);
+    loss.backward();
+    // plain SGD (w ← w − lr·g, the rule of @kiln/optim's SGD without momentum) on the used rows only
+    for (const [g, data, w] of [[gi, inData, inW], [go, outData, outW]] as const) {
+      const grad = g.sub.grad?.dataSync();
+      if (!grad) continue;
+      for (let r = 0; r < g.rows.length; r++) {
+        const base = g.rows[r]! * D;
+        for (let c = 0; c < D; c++) data[base + c] = data[base + c]! - lr * grad[r * D + c]!;
+      }
+      w.markModified();
+    }
+    return loss;
+  };
   const flush = (epoch: number) => {
     if (n === 0) return;
-    if (o.optimizer === 'sgd') setLr(opt, o.lr * Math.max(1e-4, 1 - seenTokens / totalTokens));
+    const lr = o.lr * Math.max(1e-4, 1 - seenTokens / totalTokens);
+    if (o.optimizer === 'sgd') setLr(opt, lr);
     sampler.fill(negs, gen);
     const inT = cbow ? new Tensor(inputs.slice(0, n * C), [n, C], 'int32') : new Tensor(inputs.slice(0, n), [n], 'int32');
-    const loss = model.forward(inT, new Tensor(targets.slice(0, n), [n], 'int32'), new Tensor(negs.slice(0, n * k), [n, k], 'int32'),
-      cbow ? new Tensor(mask.slice(0, n * C), [n, C], 'float32') : undefined);
-    opt.zeroGrad();
-    loss.backward();
-    opt.step();
+    const maskT = cbow ? new Tensor(mask.slice(0, n * C), [n, C], 'float32') : undefined;
+    let loss: Tensor;
+    if (sparse) loss = sparseStep(lr, inT, maskT);
+    else {
+      loss = model.forward(inT, new Tensor(targets.slice(0, n), [n], 'int32'), new Tensor(negs.slice(0, n * k), [n, k], 'int32'), maskT);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+    }
     lossSum += loss.item();
     lossCount += n;
     n = 0;
