@@ -14,7 +14,7 @@ export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autog
 export {
   type Backend, type Kernels, type UnaryOp, type BinaryOp, type ReduceOp, type GemmArgs, type WindowGeometry,
   type RnnNonlinearity, type RnnCellArgs, type RnnCellBackwardArgs, type LstmCellArgs, type LstmCellBackwardArgs,
-  type GruCellArgs, type GruCellBackwardArgs, type CtcArgs,
+  type GruCellArgs, type GruCellBackwardArgs, type LstmSequenceArgs, type LstmSequenceBackwardArgs, type CtcArgs,
   registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads, threadsReady,
 } from './backend.js';
 export { type StateArena, type OptimizerStepArgs } from './backend.js';
