@@ -19,9 +19,20 @@ let N: i32, C: i32, MULT: i32;
 let IH: i32, IW: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32;
 let OH: i32, OW: i32, PIH: i32, PIW: i32;
 
-/** The padded plane's size in floats (plus slack for the last vector loads). */
+/**
+ * The padded plane's size in floats, plus slack for the last vector loads: the 3×3 body's last
+ * partial group of eight outputs reads up to 14 floats past the plane (wasm/depthwise.ts sizes
+ * the buffers to match).
+ */
 @inline function paddedFloats(): i32 {
   return PIH * PIW + 16;
+}
+
+/** The first n (0–3) lanes of v at p. */
+@inline function storeLanes(p: usize, v: v128, n: i32): void {
+  if (n > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
 /** xp [PIH, PIW] = plane x [IH, IW] placed at (PH, PW), zeros around it. */
@@ -47,20 +58,22 @@ function padPlane(x: usize, xp: usize): void {
 /**
  * The 3×3, undilated window of stride 1 or 2 (MobileNets' depthwise layers), eight outputs at
  * a time with the nine weights held in registers; stride 2 shares the loads of the first two
- * columns' taps. Same taps, order and multiply-add as forwardPlane, so the same values.
+ * columns' taps. A row's last 1–7 outputs are computed as a whole group too (the loads run on
+ * into the next row or the plane's slack; only the row's lanes are stored), so 14×14 and 7×7
+ * planes need no scalar tail. Same taps, order and multiply-add as forwardPlane, so the same
+ * values. Returns the columns done: all of them.
  */
 function forward3x3Body(xp: usize, wo: usize, bias: v128, out: usize): i32 {
   const w0 = v128.load32_splat(wo), w1 = v128.load32_splat(wo, 4), w2 = v128.load32_splat(wo, 8);
   const w3 = v128.load32_splat(wo, 12), w4 = v128.load32_splat(wo, 16), w5 = v128.load32_splat(wo, 20);
   const w6 = v128.load32_splat(wo, 24), w7 = v128.load32_splat(wo, 28), w8 = v128.load32_splat(wo, 32);
   const rowBytes = <usize>PIW * 4;
-  const body = OW & ~7;
   for (let oh = 0; oh < OH; oh++) {
     const row = out + <usize>(oh * OW) * 4;
     const r0 = xp + <usize>(oh * SH) * rowBytes;
     const r1 = r0 + rowBytes;
     const r2 = r1 + rowBytes;
-    for (let ow = 0; ow < body; ow += 8) {
+    for (let ow = 0; ow < OW; ow += 8) {
       let a0 = bias;
       let a1 = bias;
       if (SW == 1) {
@@ -86,11 +99,20 @@ function forward3x3Body(xp: usize, wo: usize, bias: v128, out: usize): i32 {
         a0 = fma(w7, odds(r2 + o), a0); a1 = fma(w7, odds(r2 + o + 32), a1);
         a0 = fma(w8, evens(r2 + o + 8), a0); a1 = fma(w8, evens(r2 + o + 40), a1);
       }
-      v128.store(row + <usize>ow * 4, a0);
-      v128.store(row + <usize>ow * 4, a1, 16);
+      const left = OW - ow;
+      const p = row + <usize>ow * 4;
+      if (left >= 8) {
+        v128.store(p, a0);
+        v128.store(p, a1, 16);
+      } else if (left >= 4) {
+        v128.store(p, a0);
+        storeLanes(p + 16, a1, left - 4);
+      } else {
+        storeLanes(p, a0, left);
+      }
     }
   }
-  return body;
+  return OW;
 }
 
 /** out plane [OH, OW] of output channel with weights wo [KH, KW] (bias b) over the padded plane xp. */
