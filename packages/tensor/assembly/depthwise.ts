@@ -35,14 +35,31 @@ let OH: i32, OW: i32, PIH: i32, PIW: i32;
   if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
-/** xp [PIH, PIW] = plane x [IH, IW] placed at (PH, PW), zeros around it. */
+/**
+ * xp [PIH, PIW] = plane x [IH, IW] placed at (PH, PW), zeros around it (and in the slack).
+ * Only the border is zeroed: filling the whole plane first would write it twice.
+ */
 function padPlane(x: usize, xp: usize): void {
-  memory.fill(xp, 0, <usize>paddedFloats() * 4);
-  const h = min(IH, PIH - PH);
-  const w = min(IW, PIW - PW);
-  for (let ih = 0; ih < h; ih++) {
-    memory.copy(xp + <usize>((ih + PH) * PIW + PW) * 4, x + <usize>(ih * IW) * 4, <usize>w * 4);
+  const rowBytes = <usize>PIW * 4;
+  const top = min(PH, PIH);
+  const rows = max(0, min(IH, PIH - PH));
+  const left = min(PW, PIW);
+  const w = max(0, min(IW, PIW - PW));
+  const right = PIW - left - w;
+  memory.fill(xp, 0, <usize>top * rowBytes);
+  for (let ih = 0; ih < rows; ih++) {
+    const r = xp + <usize>(top + ih) * rowBytes;
+    for (let i = 0; i < left; i++) store<f32>(r + <usize>i * 4, 0);
+    const d = r + <usize>left * 4;
+    const s = x + <usize>(ih * IW) * 4;
+    let i = 0;
+    for (; i + 4 <= w; i += 4) v128.store(d + <usize>i * 4, v128.load(s + <usize>i * 4));
+    for (; i < w; i++) store<f32>(d + <usize>i * 4, load<f32>(s + <usize>i * 4));
+    const e = d + <usize>w * 4;
+    for (let k = 0; k < right; k++) store<f32>(e + <usize>k * 4, 0);
   }
+  const done = <usize>(top + rows) * rowBytes;
+  memory.fill(xp + done, 0, <usize>paddedFloats() * 4 - done);
 }
 
 /** Four floats at p, p + 2, p + 4, p + 6 (stride-2 columns). */

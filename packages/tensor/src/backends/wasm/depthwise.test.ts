@@ -39,7 +39,7 @@ function worst(actual: Float32Array, expected: Float32Array): number {
 const cases: Case[] = [
   { name: '3×3 stride 1 pad 1 (MobileNet)', batch: 2, channels: 6, mult: 1, inSize: [14, 14], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
   { name: '3×3 stride 1 pad 1, 7 rows of 13 (rows end in a 5-wide group)', batch: 2, channels: 5, mult: 1, inSize: [7, 13], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
-  { name: '3×3 stride 1 pad 1 on 7×7 (MobileNetV2's last stage: one partial group per row)', batch: 1, channels: 4, mult: 1, inSize: [7, 7], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
+  { name: '3×3 stride 1 pad 1 on 7×7 (the last MobileNetV2 stage: one partial group per row)', batch: 1, channels: 4, mult: 1, inSize: [7, 7], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
   { name: '3×3 stride 2 pad 1, odd sizes', batch: 3, channels: 5, mult: 1, inSize: [15, 13], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
   { name: '3×3 stride 2 pad 1, wide rows (register-weight body and tail)', batch: 2, channels: 3, mult: 1, inSize: [9, 37], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
   { name: '3×3 stride 1 pad 1, wide rows, no bias lanes left over', batch: 2, channels: 3, mult: 2, inSize: [7, 32], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
