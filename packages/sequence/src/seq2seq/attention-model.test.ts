@@ -78,7 +78,7 @@ describe('attention model on human-readable dates → ISO', () => {
     testSrc = test.map(enc);
     out = greedyAll(model, testSrc, 11);
     console.log(`dates: ${trainSet.length} train, ${test.length} test (unseen dates), ${losses.length} epochs, loss ${losses.map((l) => l.toFixed(3)).join(' → ')}, validation exact match ${valAcc.map((a) => (100 * a).toFixed(1)).join(' → ')}%`);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     setBackend(previous);

@@ -22,6 +22,6 @@ describe('plain encoderâ€“decoder (no attention) learns to reverse strings of 2â
     } finally {
       setBackend(previous);
     }
-  }, 60_000);
+  });
 });
 

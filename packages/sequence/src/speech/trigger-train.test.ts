@@ -22,5 +22,5 @@ describe('trigger-word detection (causal Conv1d + GRU) trains on synthetic clips
     } finally {
       setBackend(previous);
     }
-  }, 600_000);
+  });
 });

@@ -45,6 +45,6 @@ describe('Transformer training', () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }
-    }, 180_000);
+    });
   }
 });
