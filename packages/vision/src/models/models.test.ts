@@ -117,7 +117,7 @@ describe('zoo scaling rules', () => {
       expect(Object.entries(m.stateDict()).map(([k, t]) => [k, [...t.shape]])).toEqual(torchvisionKeys(tv).keys);
       expect(paramCount(m)).toBe(torchvisionKeys(tv).params);
     }
-  }, 60_000);
+  });
 
   it('mobilenetV1: α scales widths (⌊c·α⌋, at least 8), ρ sets inputSize; α = 1 has 4,231,976 parameters', () => {
     const full = mobilenetV1();

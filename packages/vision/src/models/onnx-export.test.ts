@@ -80,6 +80,6 @@ describe('zoo: ONNX export (opset 18, dynamic batch), ONNX Runtime parity, impor
       expect(errs[1]).toBeLessThan(1e-4);
       expect(importErr).toBeLessThan(1e-4);
       expect(losses[losses.length - 1]).toBeLessThan(losses[0]!);
-    }, 120_000);
+    });
   }
 });

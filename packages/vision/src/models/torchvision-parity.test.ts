@@ -45,7 +45,7 @@ describe('zoo: torchvision keys, parameter counts and outputs', () => {
       if (c.tv) expectTorchvisionKeys(model, c.tv);
       if (c.params !== undefined) expect(paramCount(model)).toBe(c.params);
       expect(await parityError(model, c.name, c.input)).toBeLessThan(1e-4);
-    }, 60_000);
+    });
   }
 
   it('googlenet with aux heads has torchvision\'s aux1/aux2 keys (13,004,888 parameters); forwardAux returns their logits in training', () => {
@@ -56,5 +56,5 @@ describe('zoo: torchvision keys, parameter counts and outputs', () => {
     expect(out.aux1!.shape).toEqual([2, 1000]);
     expect(out.aux2!.shape).toEqual([2, 1000]);
     expect(model.eval().forwardAux(hashInput([1, 3, 64, 64])).aux1).toBeNull();
-  }, 60_000);
+  });
 });

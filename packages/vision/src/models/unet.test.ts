@@ -63,5 +63,5 @@ describe('unet', () => {
     expect(errs[0]).toBeLessThan(1e-4);
     expect(errs[1]).toBeLessThan(1e-4);
     expect(importErr).toBeLessThan(1e-4);
-  }, 120_000);
+  });
 });

@@ -14,7 +14,7 @@ describe('zoo: VGG and AlexNet match torchvision', () => {
     expect(paramCount(m)).toBe(138_357_544);
     expectTorchvisionKeys(m, 'vgg16');
     expect(await parityError(m, 'vgg16', [1, 3, 32, 32])).toBeLessThan(1e-4);
-  }, 120_000);
+  });
 
   it('vgg11 and vgg16Bn: torchvision keys and counts, output to 1e-4', async () => {
     let m = vgg11();
@@ -23,18 +23,18 @@ describe('zoo: VGG and AlexNet match torchvision', () => {
     m = vgg16Bn();
     expectTorchvisionKeys(m, 'vgg16_bn');
     expect(await parityError(m, 'vgg16_bn', [1, 3, 32, 32])).toBeLessThan(1e-4);
-  }, 180_000);
+  });
 
   it('alexnet: 61,100,840 parameters, torchvision keys, output to 1e-4', async () => {
     const m = alexnet();
     expect(paramCount(m)).toBe(61_100_840);
     expectTorchvisionKeys(m, 'alexnet');
     expect(await parityError(m, 'alexnet', [1, 3, 63, 63])).toBeLessThan(1e-4);
-  }, 120_000);
+  });
 
   it('alexnet({ lrn: true }): the 2012 LocalResponseNorm form matches PyTorch (torchvision AlexNet + nn.LocalResponseNorm)', async () => {
     const m = alexnet({ lrn: true, numClasses: 10 });
     expect(m.features.length).toBe(15);
     expect(await parityError(m, 'alexnet_lrn', [2, 3, 63, 63])).toBeLessThan(1e-4);
-  }, 120_000);
+  });
 });

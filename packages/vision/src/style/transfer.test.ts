@@ -106,7 +106,7 @@ describe('styleTransfer', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  });
 
   it('bad input: unknown layers, wrong image shapes, unknown options', async () => {
     const model = smallNet(), img = stripes(8);
