@@ -24,7 +24,7 @@ export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './layers/batchn
 export { LayerNorm, type LayerNormOptions } from './layers/layernorm.js';
 export { Embedding, type EmbeddingOptions } from './layers/embedding.js';
 export { Conv1d, Conv2d, Conv3d, ConvTranspose2d, type ConvLayerOptions, type ConvTransposeLayerOptions } from './layers/conv.js';
-export { fuseConvBn, countFusable, FusedClamp } from './layers/fuse.js';
+export { fuseConvBn, countFusable } from './layers/fuse.js';
 export {
   MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Upsample, type MaxPool2dOptions, type AvgPool2dOptions, type UpsampleOptions,
 } from './layers/pool.js';

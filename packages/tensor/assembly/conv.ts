@@ -56,6 +56,29 @@ function loadGeometry(desc: usize): void {
   for (; i < n; i++) store<f32>(dst + <usize>i * 4, 0);
 }
 
+/** Output clamp (words 42–44): a ReLU/ReLU6 fused into the forward pass, applied after the bias and the sum. */
+let CLAMP = false;
+let LO: f32 = 0, HI: f32 = 0;
+
+/** rows × [c0, c1) of y (row stride `stride` floats) clamped into [LO, HI], with clampF32's comparisons (NaN kept). */
+function clampRows(y: usize, rows: i32, stride: i32, c0: i32, c1: i32): void {
+  const lo = f32x4.splat(LO);
+  const hi = f32x4.splat(HI);
+  for (let r = 0; r < rows; r++) {
+    const row = y + <usize>(r * stride) * 4;
+    let l = c0;
+    for (; l + 4 <= c1; l += 4) {
+      const p = row + <usize>l * 4;
+      v128.store(p, f32x4.pmin(f32x4.pmax(v128.load(p), lo), hi));
+    }
+    for (; l < c1; l++) {
+      const p = row + <usize>l * 4;
+      const v = load<f32>(p);
+      store<f32>(p, v < LO ? LO : v > HI ? HI : v);
+    }
+  }
+}
+
 /** Extent of the (padded) input the windows read: exactly what the output positions reach. */
 let PID: i32, PIH: i32, PIW: i32;
 
@@ -179,7 +202,8 @@ function col2im(cols: usize, x: usize, stride: i32): void {
  * 39 output-row buffers (S items' [cOut, S·L]), 40 bytes per thread's output-row buffer,
  * 41 direct (forward and weight gradient of 2-D convolutions with few output channels, unit
  * width stride, no dilation, groups = 1: see conv-direct.ts; the column buffers then hold one
- * padded input plane and the per-tap sums).
+ * padded input plane and the per-tap sums), 42 clamp the forward's output (0: no), 43–44 its
+ * bounds as f32.
  */
 export function convTask(desc: usize, tid: i32, threads: i32): void {
   loadGeometry(desc);
@@ -201,6 +225,9 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
   const cOutG = COUT / GROUPS;
   const kg = cInG * K; // GEMM depth (forward) / rows (input gradient) per group
   const S = load<i32>(desc, 152);
+  CLAMP = mode == 0 && load<i32>(desc, 168) != 0;
+  LO = load<f32>(desc, 172);
+  HI = load<f32>(desc, 176);
   // Mode 2 with a bias gradient (word 31): thread 0 sums dy per channel, in one fixed order.
   if (mode == 2 && bias && tid == 0) biasGradient(p1, bias, L);
   if (load<i32>(desc, 164) != 0) {
@@ -210,6 +237,7 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
         const xt = p0 + <usize>(t * C * inPlane) * 4;
         if (padded) padInput(xt, xpad);
         directForward(padded ? xpad : xt, p1, bias, res + <usize>(t * COUT * L) * 4, C, COUT, KH, KW, SH, PIH, PIW, OH, OW);
+        if (CLAMP) clampRows(res + <usize>(t * COUT * L) * 4, COUT, L, 0, L);
       }
     } else {
       const sums = cols + <usize>(PIH * PIW + 16) * 4;
@@ -242,6 +270,7 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
         sgemm(cOutG, j1 - j0, kg, p1 + <usize>(g * cOutG * kg) * 4, kg, 1, xt + <usize>(g * kg * L + j0) * 4, L, 1,
           yt + <usize>(g * cOutG * L + j0) * 4, L, bias != 0, gs);
       }
+      if (CLAMP) clampRows(yt, COUT, L, j0, j1);
     }
   } else if (mode == 0) {
     for (let t = tid; t < N; t += threads) {
@@ -265,6 +294,7 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
         sgemm(cOutG, L, kg, p1 + <usize>(g * cOutG * kg) * 4, kg, 1, ct + <usize>(g * kg * L) * 4, L, 1,
           yt + <usize>(g * cOutG * L) * 4, L, bias != 0, gs);
       }
+      if (CLAMP) clampRows(yt, COUT, L, 0, L);
     }
   } else if (mode == 1) {
     for (let t = tid; t < N; t += threads) {
@@ -386,6 +416,7 @@ function batchedTask(mode: i32, tid: i32, threads: i32, S: i32, p0: usize, p1: u
         }
       }
       sgemm(COUT, w, CK, p1, CK, 1, cols, w, 1, ybuf, w, bias != 0, gs);
+      if (CLAMP) clampRows(ybuf, COUT, w, 0, w);
       for (let o = 0; o < COUT; o++) {
         for (let i = 0; i < sn; i++) copyRun(res + <usize>(((s0 + i) * COUT + o) * L) * 4, ybuf + <usize>(o * w + i * L) * 4, L);
       }

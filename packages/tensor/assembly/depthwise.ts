@@ -181,6 +181,22 @@ function forwardPlane(xp: usize, wo: usize, b: f32, out: usize): void {
   }
 }
 
+/** y[0, n) clamped into [lo, hi], with clampF32's comparisons (NaN kept), while the plane is in cache. */
+function clampPlane(y: usize, n: i32, lo: f32, hi: f32): void {
+  const l4 = f32x4.splat(lo);
+  const h4 = f32x4.splat(hi);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = y + <usize>i * 4;
+    v128.store(p, f32x4.pmin(f32x4.pmax(v128.load(p), l4), h4));
+  }
+  for (; i < n; i++) {
+    const p = y + <usize>i * 4;
+    const v = load<f32>(p);
+    store<f32>(p, v < lo ? lo : v > hi ? hi : v);
+  }
+}
+
 /** dxp [PIH, PIW] += the windows of output channel (weights wo) weighted by dy plane [OH, OW]. */
 function backwardInputPlane(dy: usize, wo: usize, dxp: usize): void {
   for (let oh = 0; oh < OH; oh++) {
@@ -241,7 +257,8 @@ function backwardWeightPlane(xp: usize, dy: usize, dwo: usize): void {
  * input channel), 4–5 input size, 6–7 kernel, 8–9 stride, 10–11 padding before, 12–13 dilation,
  * 14–15 output size, 16–17 the padded extent the windows reach, 18 x, 19 w [C·mult, KH, KW],
  * 20 bias (0: none), 21 result (out, dx or dw; accumulated into for modes 1 and 2), 22 dy,
- * 23 per-thread buffers, 24 bytes per thread's buffer (one padded plane).
+ * 23 per-thread buffers, 24 bytes per thread's buffer (one padded plane), 25 clamp the
+ * forward's output (0: no), 26–27 its bounds as f32 (a fused ReLU/ReLU6, after the bias and sum).
  */
 export function depthwiseTask(desc: usize, tid: i32, threads: i32): void {
   const mode = load<i32>(desc);
@@ -256,6 +273,9 @@ export function depthwiseTask(desc: usize, tid: i32, threads: i32): void {
   const res = <usize>load<i32>(desc, 84);
   const dy = <usize>load<i32>(desc, 88);
   const buf = <usize>load<i32>(desc, 92) + <usize>tid * <usize>load<i32>(desc, 96);
+  const clamp = mode == 0 && load<i32>(desc, 100) != 0;
+  const lo = load<f32>(desc, 104);
+  const hi = load<f32>(desc, 108);
   const inPlane = IH * IW;
   const outPlane = OH * OW;
   const K = KH * KW;
@@ -281,7 +301,9 @@ export function depthwiseTask(desc: usize, tid: i32, threads: i32): void {
       for (let m = 0; m < MULT; m++) {
         const o = c * MULT + m;
         const b: f32 = bias ? load<f32>(bias + <usize>o * 4) : 0;
-        forwardPlane(buf, w + <usize>(o * K) * 4, b, res + <usize>((n * COUT + o) * outPlane) * 4);
+        const y = res + <usize>((n * COUT + o) * outPlane) * 4;
+        forwardPlane(buf, w + <usize>(o * K) * 4, b, y);
+        if (clamp) clampPlane(y, outPlane, lo, hi);
       }
     } else {
       memory.fill(buf, 0, <usize>paddedFloats() * 4);

@@ -358,6 +358,9 @@ export type OptimizerStepArgs = {
   }
 );
 
+/** Bounds [min, max] a convolution's output is clamped into (convForward). */
+export type ConvClamp = readonly [number, number];
+
 export interface Kernels {
   unary(op: UnaryOp, x: TypedArray, out: TypedArray, p0: number, p1: number): void;
   binary(op: BinaryOp, a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape): void;
@@ -405,9 +408,10 @@ export interface Kernels {
   avgPoolBackward(dy: Float32Array | Float64Array, g: WindowGeometry, countIncludePad: boolean, dx: Float32Array | Float64Array): void;
   /**
    * Convolution: out `[N, cOut, ...outSize]` = x `[N, C, ...inSize]` ⋆ w `[cOut, C/groups,
-   * ...kernel]` (+ bias[c] on channel c when `bias` is given). The reference composes im2col and gemm.
+   * ...kernel]` (+ bias[c] on channel c when `bias` is given), then clamped into `clamp` when
+   * given (a fused ReLU/ReLU6, as the clamp op does it). The reference composes im2col and gemm.
    */
-  convForward(x: Float32Array | Float64Array, w: Float32Array | Float64Array, bias: Float32Array | Float64Array | null, g: WindowGeometry, cOut: number, groups: number, out: Float32Array | Float64Array): void;
+  convForward(x: Float32Array | Float64Array, w: Float32Array | Float64Array, bias: Float32Array | Float64Array | null, g: WindowGeometry, cOut: number, groups: number, out: Float32Array | Float64Array, clamp?: ConvClamp | null): void;
   /** dx += the adjoint of convForward (without bias) applied to dy (dx as the caller passes it, usually zeroed). */
   convBackwardInput(dy: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dx: Float32Array | Float64Array): void;
   /**

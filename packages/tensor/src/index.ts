@@ -18,6 +18,7 @@ export {
   registerBackend, setBackend, getBackend, listBackends, withBackend, kernels, setNumThreads, getNumThreads, threadsReady,
 } from './backend.js';
 export { type StateArena, type OptimizerStepArgs } from './backend.js';
+export { type ConvClamp } from './backend.js';
 export { referenceBackend, referenceKernels } from './backends/reference/index.js';
 export { wasmInfo, type WasmInfo } from './backends/wasm/index.js';
 export { traceOps, isTracing, emit, composite, type Tracer, type TraceRecord, type Attrs } from './trace.js';

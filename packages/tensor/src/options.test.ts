@@ -53,7 +53,7 @@ describe('public functions validate their option objects', () => {
 
   it('conv, interpolate, var, creation, random, backward and gradcheck options', () => {
     const w = rand([1, 1, 3, 3]);
-    expect(() => conv2d(x, w, null, { pad: 1 } as never)).toThrow("Kiln: conv2d: unknown option 'pad' (known: stride, padding, dilation, groups)");
+    expect(() => conv2d(x, w, null, { pad: 1 } as never)).toThrow("Kiln: conv2d: unknown option 'pad' (known: stride, padding, dilation, groups, outputClamp)");
     expect(() => conv2d(x, w, null, { padding: 'full' } as never)).toThrow("conv2d: option 'padding' must be 'same', 'valid'");
     expect(() => conv2d(x, w, null, { groups: 0 })).toThrow("conv2d: option 'groups' must be a positive integer, got 0");
     expect(() => convTranspose2d(x, w, null, { outputPad: 1 } as never)).toThrow("convTranspose2d: unknown option 'outputPad'");

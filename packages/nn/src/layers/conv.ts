@@ -1,5 +1,5 @@
 import {
-  conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d, zeros, type ConvPadding, type Tensor,
+  conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d, isGradEnabled, isTracing, zeros, type ConvPadding, type Tensor,
 } from '@kiln/tensor';
 import { calculateFans, kaimingUniform_, uniform_ } from '../init.js';
 import { Module, parameter } from '../module.js';
@@ -66,6 +66,25 @@ abstract class ConvNd extends Module {
     resetConv(this.weight, this.bias);
   }
 
+  /**
+   * @internal A ReLU/ReLU6 folded into this convolution by `fuseConvBn` ([min, max]), or null.
+   * Inference runs it inside the convolution kernel; training and tracing clamp afterwards.
+   */
+  _outputClamp: readonly [number, number] | null = null;
+
+  /** The options for this call: the folded clamp goes to the kernel when nothing is recorded. */
+  protected callOptions(x: Tensor): ConvLayerOptions & { outputClamp?: readonly [number, number] } {
+    const c = this._outputClamp;
+    if (!c || isTracing() || (isGradEnabled() && (x.requiresGrad || this.weight.requiresGrad || !!this.bias?.requiresGrad))) return this.options;
+    return { ...this.options, outputClamp: c };
+  }
+
+  /** The clamp the kernel did not do (training, tracing), out of place. */
+  protected clampAfter(y: Tensor, options: { outputClamp?: unknown }): Tensor {
+    const c = this._outputClamp;
+    return c && !options.outputClamp ? y.clamp(c[0], c[1]) : y;
+  }
+
   protected check(x: Tensor): void {
     const n = this.nd;
     checkInput(this.layerName, x, (x.ndim === n + 2 || x.ndim === n + 1) && x.shape[x.ndim - n - 1] === this.inChannels,
@@ -84,7 +103,8 @@ export class Conv1d extends ConvNd {
   }
   override forward(x: Tensor): Tensor {
     this.check(x);
-    return conv1d(x, this.weight, this.bias, this.options);
+    const options = this.callOptions(x);
+    return this.clampAfter(conv1d(x, this.weight, this.bias, options), options);
   }
 }
 
@@ -95,7 +115,8 @@ export class Conv2d extends ConvNd {
   }
   override forward(x: Tensor): Tensor {
     this.check(x);
-    return conv2d(x, this.weight, this.bias, this.options);
+    const options = this.callOptions(x);
+    return this.clampAfter(conv2d(x, this.weight, this.bias, options), options);
   }
 }
 
@@ -106,7 +127,8 @@ export class Conv3d extends ConvNd {
   }
   override forward(x: Tensor): Tensor {
     this.check(x);
-    return conv3d(x, this.weight, this.bias, this.options);
+    const options = this.callOptions(x);
+    return this.clampAfter(conv3d(x, this.weight, this.bias, options), options);
   }
 }
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { noGrad, tensor, type Tensor } from '@kiln/tensor';
 import {
-  BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, countFusable, FusedClamp, fuseConvBn, Identity, Linear, Module, ReLU, ReLU6, Sequential,
+  BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, countFusable, fuseConvBn, Identity, Linear, Module, ReLU, ReLU6, Sequential,
 } from '../index.js';
 
 function values(n: number, seed: number, scale = 1, offset = 0): number[] {
@@ -59,7 +59,9 @@ describe('fuseConvBn', () => {
       fuseConvBn(net);
       expect(countFusable(net)).toBe(0);
       expect(net.modules().filter((m) => m instanceof BatchNorm2d)).toHaveLength(0);
-      expect(net.modules().filter((m) => m instanceof FusedClamp).map((m) => (m as FusedClamp).max)).toEqual([6, Infinity]);
+      // ReLU6 and ReLU are folded into the convolutions before them; the projection has no activation.
+      expect(net.modules().filter((m) => m instanceof Conv2d).map((m) => (m as Conv2d)._outputClamp)).toEqual([[0, 6], [0, Infinity], null]);
+      expect(net.modules().filter((m) => m instanceof ReLU || m instanceof ReLU6)).toHaveLength(0);
       expect((net.at(0) as Sequential).at(1)).toBeInstanceOf(Identity);
       const got = noGrad(() => net.forward(x));
       expect(got.shape).toEqual(want.shape);
@@ -81,10 +83,11 @@ describe('fuseConvBn', () => {
     expect(maxRelDiff(noGrad(() => net.forward(x)), want)).toBeLessThan(1e-5);
   });
 
-  it('clamps out of place while gradients are recorded, so backward still works', () => {
+  it('clamps after the convolution while gradients are recorded (same values), so backward still works', () => {
     const net = fuseConvBn(block());
     const x = input([1, 4, 5, 5]).requiresGrad_();
     const y = net.forward(x);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(noGrad(() => net.forward(x)).dataSync()));
     y.sum().backward();
     expect(x.grad?.shape).toEqual([1, 4, 5, 5]);
     const conv = (net.at(0) as Sequential).at(0) as Conv2d;

@@ -5,11 +5,11 @@
  *
  *   s = γ / √(running_var + ε),   w' = w · s[c],   b' = (b − running_mean) · s + β,
  *
- * and a following ReLU/ReLU6 becomes a clamp done in place on the convolution's output. One
- * output array per block instead of three is most of the gain: fresh arrays are what a
- * batch-1 forward spends its time on, not arithmetic.
+ * and a following ReLU/ReLU6 becomes a clamp the convolution kernel applies to its output
+ * (conv2d's `outputClamp`). One output array per block instead of three is most of the gain:
+ * fresh arrays and the passes over them are what a batch-1 forward spends much of its time on.
  */
-import { isGradEnabled, isTracing, noGrad, tensor, type Tensor } from '@kiln/tensor';
+import { noGrad, tensor } from '@kiln/tensor';
 import { Module, parameter } from '../module.js';
 import { ReLU } from './activation.js';
 import { ReLU6 } from './activation-extra.js';
@@ -19,24 +19,6 @@ import { Conv1d, Conv2d, Conv3d } from './conv.js';
 
 type Conv = Conv1d | Conv2d | Conv3d;
 type BatchNorm = BatchNorm1d | BatchNorm2d | BatchNorm3d;
-
-/**
- * Clamps its input into [min, max]: in place when no gradient is recorded and no trace runs
- * (the input is the output of the fused convolution just before it, which nothing else holds),
- * out of place otherwise so training and ONNX export see an ordinary clamp.
- */
-export class FusedClamp extends Module {
-  constructor(readonly min: number, readonly max: number) { super(); }
-
-  override forward(x: Tensor): Tensor {
-    if ((isGradEnabled() && x.requiresGrad) || isTracing()) return x.clamp(this.min, this.max);
-    return x.clamp_(this.min, this.max);
-  }
-
-  override extraRepr(): string {
-    return `min=${this.min}, max=${this.max}`;
-  }
-}
 
 function isConv(m: Module): m is Conv {
   return m instanceof Conv1d || m instanceof Conv2d || m instanceof Conv3d;
@@ -79,7 +61,7 @@ function foldBatchNorm(conv: Conv, bn: BatchNorm, where: string): void {
  * Fuses, in place, every convolution (Conv1d/2d/3d) followed by a BatchNorm inside a Sequential
  * anywhere in `model` — PyTorch's `fuse_modules` for conv–bn(–relu): the BatchNorm is folded into
  * the convolution's weights and bias and replaced by an Identity, and a ReLU or ReLU6 right after
- * it by a {@link FusedClamp}. Outputs stay those of the unfused model in eval mode (to float
+ * it is folded into the convolution too (clamped by its kernel; replaced by an Identity). Outputs stay those of the unfused model in eval mode (to float
  * rounding, ~1e-6 relative); the fused model no longer has the BatchNorm's state-dict keys, and
  * training it does not update batch statistics. Call it on a model in eval mode, for inference.
  * Returns `model`; {@link countFusable} says beforehand how many pairs it will fold.
@@ -98,8 +80,11 @@ export function fuseConvBn<M extends Module>(model: M): M {
         foldBatchNorm(conv, bn, `${name ? `${name}.` : ''}${i}`);
         slots[String(i + 1)] = new Identity();
         const act = kids[i + 2];
-        if (act instanceof ReLU6) slots[String(i + 2)] = new FusedClamp(0, 6);
-        else if (act instanceof ReLU) slots[String(i + 2)] = new FusedClamp(0, Infinity);
+        const clamp = act instanceof ReLU6 ? [0, 6] as const : act instanceof ReLU ? [0, Infinity] as const : null;
+        if (clamp) {
+          conv._outputClamp = clamp;
+          slots[String(i + 2)] = new Identity();
+        }
       }
     }
   });

@@ -10,7 +10,9 @@
  * `pads` (all begins, then all ends, per spatial dim), `dilations`, `group` (and
  * `outputPadding` for the transpose).
  */
+import { isGradEnabled } from '../autograd.js';
 import { kernels, type WindowGeometry } from '../backend.js';
+import { isTracing } from '../trace.js';
 import { formatShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkTensor, empty, finish, viewOf } from './core.js';
@@ -31,6 +33,13 @@ export interface ConvOptions {
   dilation?: SpatialArg;
   /** Channel groups: in/out channels are split into `groups` independent convolutions (default 1). */
   groups?: number;
+  /**
+   * Clamps the output into [min, max] inside the convolution kernel: a ReLU (`[0, Infinity]`) or
+   * ReLU6 (`[0, 6]`) fused for inference, saving the activation's pass and array. Neither
+   * differentiated nor traced, so only allowed where no gradient is recorded and no trace runs
+   * (`fuseConvBn` of @kiln/nn uses it under `noGrad`).
+   */
+  outputClamp?: readonly [number, number];
 }
 
 export interface ConvTransposeOptions {
@@ -79,12 +88,19 @@ function biasGrad(dy: Tensor): Tensor {
   return db;
 }
 
+const CLAMP_KIND: OptionKind = (v) => (Array.isArray(v) && v.length === 2 && v.every((b) => typeof b === 'number' && !Number.isNaN(b)) && v[0] <= v[1]
+  ? null : 'two numbers [min, max] with min <= max');
+
 const PADDING_KIND: OptionKind = (v) => (v === 'same' || v === 'valid' || Number.isInteger(v) || (Array.isArray(v) && v.every(Number.isInteger)) ? null : "'same', 'valid', or a non-negative integer or an array of them");
 
 function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
-  checkOptions(op, options, { stride: 'spatial', padding: PADDING_KIND, dilation: 'spatial', groups: 'posint' });
+  checkOptions(op, options, { stride: 'spatial', padding: PADDING_KIND, dilation: 'spatial', groups: 'posint', outputClamp: CLAMP_KIND });
   const { x: xb, batched } = spatialInput(op, input, n);
   const kernel = checkWeight(op, weight, n, '[out_channels, in_channels/groups, ...kernel]');
+  const clamp = options.outputClamp ?? null;
+  if (clamp && (isTracing() || (isGradEnabled() && [input, weight, bias].some((t) => t?.requiresGrad)))) {
+    throw new Error(`Kiln: ${op}: outputClamp is an inference fusion and has no gradient or ONNX form: use it under noGrad() and outside a trace, or apply clamp() after the convolution`);
+  }
   const groups = options.groups ?? 1;
   checkGroups(op, groups);
   const [cOut, cInG] = weight.shape as [number, number];
@@ -129,7 +145,7 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
   const b = bias == null ? null : asDType(bias, dtype);
   const g = geometry(x, kernel, stride, padBegin, padEnd, dilation, outSize);
   const out = empty([x.shape[0]!, cOut, ...outSize], dtype);
-  kernels().convForward(x._data as Float, w._data as Float, b ? (b._data as Float) : null, g, cOut, groups, out._data as Float);
+  kernels().convForward(x._data as Float, w._data as Float, b ? (b._data as Float) : null, g, cOut, groups, out._data as Float, clamp);
   const attrs = { kernelShape: kernel, strides: stride, pads: [...padBegin, ...padEnd], dilations: dilation, group: groups };
   return finish(batched ? out : viewOf(out, out.shape.slice(1)), 'conv', b ? [xIn, w, b] : [xIn, w], attrs, (grad) => {
     const dy = viewOf(asDType(grad, dtype), out.shape);

@@ -5,7 +5,7 @@
  * adjoint, Wᵀ·dY folded back with col2im; the weight gradient is dY·colsᵀ summed over the batch.
  * Large batches are processed in chunks to bound the size of the column buffer.
  */
-import { kernels, type WindowGeometry } from '../../backend.js';
+import { kernels, type ConvClamp, type WindowGeometry } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
 
 type Float = Float32Array | Float64Array;
@@ -34,7 +34,8 @@ export function isPointwise(g: WindowGeometry): boolean {
  * out `[N, cOut, ...outSize]` = conv of x `[N, C, ...inSize]` with w `[cOut, C/groups, ...k]`
  * (geometry `g`), plus bias[c] on channel c when given (loaded first, the GEMM adds onto it).
  */
-export function convForward(x: Float, w: Float, bias: Float | null, g: WindowGeometry, cOut: number, groups: number, out: Float): void {
+export function convForward(x: Float, w: Float, bias: Float | null, g: WindowGeometry, cOut: number, groups: number, out: Float,
+  clamp: ConvClamp | null = null): void {
   const k = kernels();
   const K = sizeOf(g.kernel);
   const L = sizeOf(g.outSize);
@@ -68,6 +69,14 @@ export function convForward(x: Float, w: Float, bias: Float | null, g: WindowGeo
       });
     }
   });
+  if (clamp) {
+    // The clamp op's comparisons (NaN kept), after the sum: what conv followed by clamp gives.
+    const [lo, hi] = clamp;
+    for (let i = 0; i < out.length; i++) {
+      const v = out[i]!;
+      out[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+  }
 }
 
 /** dx (zeroed by the caller) += the adjoint of convForward (without bias) applied to dy. */

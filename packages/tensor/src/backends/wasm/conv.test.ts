@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, listBackends, setNumThreads, threadsReady, withBackend, type WindowGeometry } from '../../backend.js';
-import { wasmInfo } from '../../index.js';
+import { conv2d, noGrad, tensor, traceOps, wasmInfo, type ConvOptions, type Tensor } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 import { rand } from './test-utils/data.js';
 
@@ -91,6 +91,14 @@ describe('wasm convolution kernels against the reference', () => {
           const y = new Float32Array(ySize).fill(Number.NaN); // every output must be written
           wasm(() => kernels().convForward(x, w, bias, g, c.cOut, c.groups, y));
           expect(worst(y, yRef), `forward, bias ${bias !== null}`).toBeLessThan(1e-5);
+          // A fused clamp (ReLU6-like, bounds inside the outputs' range): the clamped sums.
+          const clamp = [-0.3, 0.4] as const;
+          const yc = new Float32Array(ySize).fill(Number.NaN);
+          wasm(() => kernels().convForward(x, w, bias, g, c.cOut, c.groups, yc, clamp));
+          expect(yc).toEqual(y.map((v) => Math.min(Math.max(v, clamp[0]), clamp[1])));
+          const ycRef = new Float32Array(ySize);
+          referenceKernels.convForward(x, w, bias, g, c.cOut, c.groups, ycRef, clamp);
+          expect(ycRef).toEqual(yRef.map((v) => Math.min(Math.max(v, clamp[0]), clamp[1])));
         }
 
         // The gradients accumulate into what the caller passes (random here, zeros in the ops).
@@ -151,17 +159,50 @@ describe('wasm convolution kernels against the reference', () => {
     const b = rand(32, 23);
     const yRef = new Float32Array(32 * 24 * 23);
     referenceKernels.convForward(x, w, b, g, 32, 1, yRef);
-    const run = (threads: number) => withBackend('wasm', () => {
+    const run = (threads: number, clamp: readonly [number, number] | null = null) => withBackend('wasm', () => {
       setNumThreads(threads);
       const y = new Float32Array(yRef.length).fill(Number.NaN);
-      kernels().convForward(x, w, b, g, 32, 1, y);
+      kernels().convForward(x, w, b, g, 32, 1, y, clamp);
       return y;
     });
     const one = run(1);
     expect(worst(one, yRef)).toBeLessThan(1e-5);
+    const clamped = run(1, [0, 0.5]);
+    expect(clamped).toEqual(one.map((v) => Math.min(Math.max(v, 0), 0.5)));
     withBackend('wasm', () => setNumThreads(2));
     await withBackend('wasm', () => threadsReady());
     expect(run(2)).toEqual(one);
+    expect(run(2, [0, 0.5])).toEqual(clamped);
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('conv2d outputClamp (a fused ReLU/ReLU6 for inference)', () => {
+  const x = tensor(rand(2 * 3 * 9 * 9, 31), { shape: [2, 3, 9, 9] });
+  const w = tensor(rand(6 * 3 * 3 * 3, 32), { shape: [6, 3, 3, 3] });
+  const b = tensor(rand(6, 33), { shape: [6] });
+
+  it('equals the convolution followed by clamp, on every backend and for depthwise and pointwise convolutions', () => {
+    const dw = tensor(rand(3 * 9, 34), { shape: [3, 1, 3, 3] });
+    const pw = tensor(rand(6 * 3, 35), { shape: [6, 3, 1, 1] });
+    for (const backend of ['wasm', 'reference']) {
+      withBackend(backend, () => noGrad(() => {
+        const cases: [Tensor, ConvOptions][] = [[w, { padding: 1, stride: 2 }], [dw, { padding: 1, groups: 3 }], [pw, {}]];
+        for (const [weight, options] of cases) {
+          const bias = weight.shape[0] === 6 ? b : null;
+          const want = conv2d(x, weight, bias, options).clamp(0, 0.6);
+          const got = conv2d(x, weight, bias, { ...options, outputClamp: [0, 0.6] });
+          expect(Array.from(got.dataSync()), `${backend} ${JSON.stringify(options)}`).toEqual(Array.from(want.dataSync()));
+        }
+      }));
+    }
+  });
+
+  it('is refused where a gradient would be recorded, inside a trace, and with bad bounds', () => {
+    const wg = w.detach().requiresGrad_();
+    expect(() => conv2d(x, wg, b, { outputClamp: [0, 6] })).toThrow(/conv2d: outputClamp is an inference fusion/);
+    expect(noGrad(() => conv2d(x, wg, b, { outputClamp: [0, 6] })).shape).toEqual([2, 6, 7, 7]);
+    expect(() => traceOps({ record: () => {} }, () => noGrad(() => conv2d(x, w, b, { outputClamp: [0, 6] })))).toThrow(/outputClamp is an inference fusion/);
+    expect(() => noGrad(() => conv2d(x, w, b, { outputClamp: [6, 0] as unknown as [number, number] }))).toThrow(/conv2d: option 'outputClamp'.*min <= max/);
   });
 });

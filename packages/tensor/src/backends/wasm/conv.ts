@@ -7,7 +7,7 @@
  * float64, more than 3 spatial dims, or shapes whose single batch item does not fit the Wasm
  * memory go to the reference composition.
  */
-import type { Kernels, WindowGeometry } from '../../backend.js';
+import type { ConvClamp, Kernels, WindowGeometry } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
 import { biasGradient, isPointwise } from '../reference/conv.js';
 import { referenceKernels } from '../reference/index.js';
@@ -56,7 +56,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
    * Runs one mode over the whole batch, in chunks of items that fit the memory. `a` and `b` are
    * the two operands in the kernel's order, `res` the result (read in first where it accumulates).
    */
-  const run = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array, bias: Float32Array | null = null): boolean => {
+  const run = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array,
+    bias: Float32Array | null = null, clamp: ConvClamp | null = null): boolean => {
     const geo = as3d(g);
     if (!geo) return false;
     const N = g.batch;
@@ -130,7 +131,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const d = rt.i32;
       const w = DESC >> 2;
       d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasPtr : 0,
-        padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread, direct ? 1 : 0], w);
+        padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread, direct ? 1 : 0, clamp ? 1 : 0], w);
+      if (clamp) rt.f32.set(clamp, w + 43);
       pool.run('convTask', DESC, t);
       if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
       else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
@@ -146,12 +148,12 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
   // Depthwise convolutions (groups = channels) take the direct kernel of depthwise.ts.
   const dw = (g: WindowGeometry, cOut: number, groups: number) => isDepthwise(g, cOut, groups);
   return {
-    convForward(x, w, bias, g, cOut, groups, out) {
+    convForward(x, w, bias, g, cOut, groups, out, clamp = null) {
       const b = bias as Float32Array | null;
       const ok = f32(x, w, out) && (!b || b instanceof Float32Array) && (dw(g, cOut, groups)
-        ? runDepthwise(rt, pool, threads(), DepthwiseMode.Forward, g, cOut, { x: x as Float32Array, w: w as Float32Array, bias: b }, out as Float32Array)
-        : run(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array, b));
-      if (!ok) referenceKernels.convForward(x, w, bias, g, cOut, groups, out);
+        ? runDepthwise(rt, pool, threads(), DepthwiseMode.Forward, g, cOut, { x: x as Float32Array, w: w as Float32Array, bias: b }, out as Float32Array, clamp)
+        : run(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array, b, clamp));
+      if (!ok) referenceKernels.convForward(x, w, bias, g, cOut, groups, out, clamp);
     },
     convBackwardInput(dy, w, g, cOut, groups, dx) {
       const ok = f32(dy, w, dx) && (dw(g, cOut, groups)

@@ -81,6 +81,10 @@ describe('wasm depthwise convolution against the reference kernels', () => {
             const y = new Float32Array(ySize).fill(Number.NaN); // every output must be written
             wasm(() => kernels().convForward(x, w, bias, g, cOut, c.channels, y));
             expect(worst(y, yRef), `forward, bias ${bias !== null}`).toBeLessThan(1e-5);
+            // With a fused clamp: the same sums, clamped.
+            const yc = new Float32Array(ySize).fill(Number.NaN);
+            wasm(() => kernels().convForward(x, w, bias, g, cOut, c.channels, yc, [-0.2, 0.3]));
+            expect(yc, `clamped forward, bias ${bias !== null}`).toEqual(y.map((v) => Math.min(Math.max(v, -0.2), 0.3)));
           }
           // The gradients accumulate into what the caller passes (random here, zeros in the ops).
           const dx0 = rand(xSize, 4);
@@ -97,7 +101,7 @@ describe('wasm depthwise convolution against the reference kernels', () => {
           wasm(() => kernels().convBackwardWeight(x, dy, g, cOut, c.channels, dw));
           expect(worst(dw, dwRef), 'weight gradient').toBeLessThan(1e-5);
           // The direct kernel ran every pass: no GEMM per group.
-          expect(spy.mock.calls.map((call) => call[0])).toEqual(new Array(4).fill('depthwiseTask'));
+          expect(spy.mock.calls.map((call) => call[0])).toEqual(new Array(6).fill('depthwiseTask'));
         } finally {
           spy.mockRestore();
         }

@@ -4,7 +4,7 @@
  * channels per group) run a direct kernel rather than one tiny GEMM per group. The operands
  * are staged into Wasm memory batch chunk by batch chunk, like the other conv kernels.
  */
-import type { WindowGeometry } from '../../backend.js';
+import type { ConvClamp, WindowGeometry } from '../../backend.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
 
@@ -25,11 +25,13 @@ export function isDepthwise(g: WindowGeometry, cOut: number, groups: number): bo
 /**
  * Runs one mode of a depthwise convolution. `x` is the input (forward, weight gradient), `w`
  * the weights (forward, input gradient), `dy` the output gradient; `res` receives the output,
- * or has dx / dw added to it. Returns false when one batch item does not fit the memory.
+ * or has dx / dw added to it; `clamp` bounds the forward's output. Returns false when one
+ * batch item does not fit the memory.
  */
 export function runDepthwise(
   rt: WasmRuntime, pool: WorkerPool, threads: number, mode: DepthwiseMode, g: WindowGeometry, cOut: number,
   ops: { x?: Float32Array; w?: Float32Array; bias?: Float32Array | null; dy?: Float32Array }, res: Float32Array,
+  clamp: ConvClamp | null = null,
 ): boolean {
   const two = (v: number[], fill: number): number[] => (v.length === 1 ? [fill, v[0]!] : v);
   const [IH, IW] = two(g.inSize, 1) as [number, number];
@@ -86,7 +88,9 @@ export function runDepthwise(
       resPtr = wPtr;
     }
     rt.i32.set([mode, nb, C, mult, IH, IW, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, PIH, PIW,
-      xPtr, wPtr, mode === DepthwiseMode.Forward && ops.bias ? biasPtr : 0, resPtr, yPtr, bufPtr, bufPerThread], DESC >> 2);
+      xPtr, wPtr, mode === DepthwiseMode.Forward && ops.bias ? biasPtr : 0, resPtr, yPtr, bufPtr, bufPerThread,
+      mode === DepthwiseMode.Forward && clamp ? 1 : 0], DESC >> 2);
+    if (mode === DepthwiseMode.Forward && clamp) rt.f32.set(clamp, (DESC >> 2) + 26);
     pool.run('depthwiseTask', DESC, t);
     if (mode === DepthwiseMode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
     else if (mode === DepthwiseMode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
