@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, listBackends, setNumThreads, threadsReady, withBackend, type WindowGeometry } from '../../backend.js';
 import { conv2d, noGrad, tensor, traceOps, wasmInfo, type ConvOptions, type Tensor } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
+import { cropDeadTaps } from './conv-taps.js';
 import { rand } from './test-utils/data.js';
 
 
@@ -59,6 +60,9 @@ const cases: Case[] = [
   { name: 'direct few channels: 3→5, 3×3, pad 1, items split between threads', batch: 6, cIn: 3, cOut: 5, groups: 1, inSize: [16, 19], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
   { name: 'direct: 2→7, 5×3, row stride 2, no padding', batch: 2, cIn: 2, cOut: 7, groups: 1, inSize: [13, 22], kernel: [5, 3], stride: [2, 1], pad: [0, 0], dilation: [1, 1] },
   { name: 'direct: 1-D, 2→3, kernel 4, uneven padding', batch: 3, cIn: 2, cOut: 3, groups: 1, inSize: [41], kernel: [4], stride: [1], pad: [1], padEnd: [2], dilation: [1] },
+  { name: 'taps reading only padding: 3×3 pad 1 over 1×1 maps (ResNet-18 layer4 on 32×32 images)', batch: 4, cIn: 8, cOut: 6, groups: 1, inSize: [1, 1], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
+  { name: 'taps reading only padding: 3×3 stride 2 pad 1 over 2×2 (first tap of each dim dropped)', batch: 3, cIn: 5, cOut: 7, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
+  { name: 'taps reading only padding: 1-D, 5 taps pad 2 over 2 samples, groups 2', batch: 2, cIn: 4, cOut: 6, groups: 2, inSize: [2], kernel: [5], stride: [1], pad: [2], dilation: [1] },
   { name: 'many items (the batch split between threads)', batch: 17, cIn: 3, cOut: 10, groups: 1, inSize: [12, 12], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
 ];
 
@@ -204,5 +208,29 @@ describe('conv2d outputClamp (a fused ReLU/ReLU6 for inference)', () => {
     expect(noGrad(() => conv2d(x, wg, b, { outputClamp: [0, 6] })).shape).toEqual([2, 6, 7, 7]);
     expect(() => traceOps({ record: () => {} }, () => noGrad(() => conv2d(x, w, b, { outputClamp: [0, 6] })))).toThrow(/outputClamp is an inference fusion/);
     expect(() => noGrad(() => conv2d(x, w, b, { outputClamp: [6, 0] as unknown as [number, number] }))).toThrow(/conv2d: option 'outputClamp'.*min <= max/);
+  });
+});
+
+describe('cropDeadTaps', () => {
+  const geo = (inSize: number[], kernel: number[], stride: number[], pad: number[], dilation: number[], outSize: number[]): WindowGeometry =>
+    ({ batch: 1, channels: 1, inSize, kernel, stride, padBegin: pad, padEnd: pad, dilation, outSize });
+
+  it('keeps the taps that read the input, with the padding they still need', () => {
+    const one = cropDeadTaps(geo([1, 1], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]))!;
+    expect([one.first, one.end, one.geometry.kernel, one.geometry.padBegin]).toEqual([[1, 1], [2, 2], [1, 1], [0, 0]]);
+    const strided = cropDeadTaps(geo([2, 2], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]))!;
+    expect([strided.first, strided.end, strided.geometry.kernel, strided.geometry.padBegin]).toEqual([[1, 1], [3, 3], [2, 2], [0, 0]]);
+    const wide = cropDeadTaps(geo([2], [5], [1], [2], [1], [2]))!;
+    expect([wide.first, wide.end, wide.geometry.padBegin]).toEqual([[1], [4], [1]]);
+  });
+
+  it('leaves convolutions alone where every tap reads the input, or cropping needs negative padding', () => {
+    expect(cropDeadTaps(geo([4, 4], [3, 3], [1, 1], [1, 1], [1, 1], [4, 4]))).toBeNull();
+    expect(cropDeadTaps(geo([2, 2], [3, 3], [1, 1], [1, 1], [1, 1], [2, 2]))).toBeNull();
+    // Dilation 2 over 3 samples with padding 1, one output: only tap 1 reads the input (sample 1),
+    // and starting there would need padding 1 − 2 < 0.
+    expect(cropDeadTaps(geo([3], [3], [1], [1], [2], [1]))).toBeNull();
+    // No tap reads the input at all (the output is the bias): left to the full kernel.
+    expect(cropDeadTaps(geo([1], [2], [10], [3], [1], [1]))).toBeNull();
   });
 });

@@ -4,13 +4,15 @@
  * at a time into its own cache-sized column buffer and runs the packed GEMM on it (see
  * assembly/conv.ts). Nothing of im2col's size crosses between JavaScript and Wasm.
  *
- * float64, more than 3 spatial dims, or shapes whose single batch item does not fit the Wasm
- * memory go to the reference composition.
+ * Kernel taps that only read padding (a 3×3 kernel over a 1×1 map) are cropped away first
+ * (conv-taps.ts). float64, more than 3 spatial dims, or shapes whose single batch item does not
+ * fit the Wasm memory go to the reference composition.
  */
 import type { ConvClamp, Kernels, WindowGeometry } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
 import { biasGradient, isPointwise } from '../reference/conv.js';
 import { referenceKernels } from '../reference/index.js';
+import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
 import { DepthwiseMode, isDepthwise, runDepthwise } from './depthwise.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
@@ -144,6 +146,24 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     return true;
   };
 
+  /**
+   * `run` on the taps that read the input (conv-taps.ts), when some only ever read padding:
+   * the weights (or the weight gradient, accumulated into) go through a cropped copy.
+   */
+  const runCropped = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array,
+    bias: Float32Array | null = null, clamp: ConvClamp | null = null): boolean => {
+    const crop = cropDeadTaps(g);
+    if (!crop) return run(mode, a, b, g, cOut, groups, res, bias, clamp);
+    const rows = cOut * (g.channels / groups);
+    if (mode === Mode.BackwardWeight) {
+      const part = cropWeights(crop, g.kernel, rows, res);
+      if (!run(mode, a, b, crop.geometry, cOut, groups, part, bias)) return false;
+      uncropWeights(crop, g.kernel, rows, part, res);
+      return true;
+    }
+    return run(mode, a, cropWeights(crop, g.kernel, rows, b), crop.geometry, cOut, groups, res, bias, clamp);
+  };
+
   const f32 = (...arrays: Float[]): boolean => arrays.every((a) => a instanceof Float32Array);
   // Depthwise convolutions (groups = channels) take the direct kernel of depthwise.ts.
   const dw = (g: WindowGeometry, cOut: number, groups: number) => isDepthwise(g, cOut, groups);
@@ -152,13 +172,13 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const b = bias as Float32Array | null;
       const ok = f32(x, w, out) && (!b || b instanceof Float32Array) && (dw(g, cOut, groups)
         ? runDepthwise(rt, pool, threads(), DepthwiseMode.Forward, g, cOut, { x: x as Float32Array, w: w as Float32Array, bias: b }, out as Float32Array, clamp)
-        : run(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array, b, clamp));
+        : runCropped(Mode.Forward, x as Float32Array, w as Float32Array, g, cOut, groups, out as Float32Array, b, clamp));
       if (!ok) referenceKernels.convForward(x, w, bias, g, cOut, groups, out, clamp);
     },
     convBackwardInput(dy, w, g, cOut, groups, dx) {
       const ok = f32(dy, w, dx) && (dw(g, cOut, groups)
         ? runDepthwise(rt, pool, threads(), DepthwiseMode.BackwardInput, g, cOut, { dy: dy as Float32Array, w: w as Float32Array }, dx as Float32Array)
-        : run(Mode.BackwardInput, dy as Float32Array, w as Float32Array, g, cOut, groups, dx as Float32Array));
+        : runCropped(Mode.BackwardInput, dy as Float32Array, w as Float32Array, g, cOut, groups, dx as Float32Array));
       if (!ok) referenceKernels.convBackwardInput(dy, w, g, cOut, groups, dx);
     },
     convBackwardWeight(x, dy, g, cOut, groups, dWeight, dBias = null) {
@@ -169,7 +189,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
         if (ok && db) biasGradient(dy, g.batch, cOut, sizeOf(g.outSize), db);
       } else if (ok) {
         // The bias gradient is summed in Wasm beside the weight gradient, from the same staged dy.
-        ok = run(Mode.BackwardWeight, x as Float32Array, dy as Float32Array, g, cOut, groups, dWeight as Float32Array, db);
+        ok = runCropped(Mode.BackwardWeight, x as Float32Array, dy as Float32Array, g, cOut, groups, dWeight as Float32Array, db);
       }
       if (!ok) referenceKernels.convBackwardWeight(x, dy, g, cOut, groups, dWeight, dBias);
     },

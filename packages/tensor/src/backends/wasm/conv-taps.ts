@@ -1,0 +1,102 @@
+/**
+ * Kernel taps that only ever read padding. When a feature map is smaller than the kernel's
+ * reach — ResNet's last stage on CIFAR-sized inputs is 1×1 or 2×2 under a 3×3 kernel with
+ * padding 1 — some taps multiply zeros for every output position. The convolution over the
+ * remaining block of taps (with correspondingly less padding) sums the same nonzero terms in
+ * the same order (a dropped tap only ever added w·0), grouped into GEMM depth blocks
+ * differently, so results differ by float rounding at most. Forward and input gradient run on
+ * the cropped weights; the weight gradient's dropped taps receive nothing (they would get Σ 0).
+ */
+import type { WindowGeometry } from '../../backend.js';
+import { sizeOf } from '../../shape.js';
+
+/** The live taps [first, end) of each spatial dim and the geometry of the cropped convolution. */
+export interface TapCrop {
+  geometry: WindowGeometry;
+  first: number[];
+  end: number[];
+}
+
+/** True when tap `t` of one dim reads an input position for some output position. */
+function live(t: number, inSize: number, out: number, stride: number, pad: number, dilation: number): boolean {
+  // o·stride − pad + t·dilation ∈ [0, inSize) for some o ∈ [0, out).
+  const lowest = pad - t * dilation; // o·stride must reach this
+  const highest = inSize - 1 + pad - t * dilation; // and not pass this
+  const o0 = Math.max(0, Math.ceil(lowest / stride));
+  return o0 < out && o0 * stride <= highest;
+}
+
+/**
+ * The cropped convolution when some leading or trailing taps of a dim never read the input
+ * (and cropping keeps the padding non-negative); null when every tap is needed.
+ */
+export function cropDeadTaps(g: WindowGeometry): TapCrop | null {
+  const n = g.kernel.length;
+  const first: number[] = [];
+  const end: number[] = [];
+  let cropped = false;
+  for (let i = 0; i < n; i++) {
+    const k = g.kernel[i]!;
+    const isLive = (t: number) => live(t, g.inSize[i]!, g.outSize[i]!, g.stride[i]!, g.padBegin[i]!, g.dilation[i]!);
+    let a = 0;
+    while (a < k && !isLive(a)) a++;
+    if (a === k) return null; // no tap reads the input: leave the all-padding case alone
+    let b = k;
+    while (b > a && !isLive(b - 1)) b--;
+    if (g.padBegin[i]! - a * g.dilation[i]! < 0) return null;
+    if (a > 0 || b < k) cropped = true;
+    first.push(a);
+    end.push(b);
+  }
+  if (!cropped) return null;
+  const geometry: WindowGeometry = {
+    ...g,
+    kernel: end.map((b, i) => b - first[i]!),
+    padBegin: g.padBegin.map((p, i) => p - first[i]! * g.dilation[i]!),
+    padEnd: g.padEnd.map((p, i) => p - (g.kernel[i]! - end[i]!) * g.dilation[i]!),
+  };
+  return { geometry, first, end };
+}
+
+/** Offsets, within one row of the full kernel `full`, of the cropped taps in their order. */
+function tapOffsets(crop: TapCrop, full: number[]): Int32Array {
+  // As 3-D (leading unit dims), so one loop nest covers 1–3 spatial dims.
+  const lift = (v: number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
+  const [, fh, fw] = lift(full, 1) as [number, number, number];
+  const [ad, ah, aw] = lift(crop.first, 0) as [number, number, number];
+  const [bd, bh, bw] = lift(crop.end, 1) as [number, number, number];
+  const offs = new Int32Array(sizeOf(crop.geometry.kernel));
+  let c = 0;
+  for (let d = ad; d < bd; d++) {
+    for (let h = ah; h < bh; h++) {
+      for (let w = aw; w < bw; w++) offs[c++] = (d * fh + h) * fw + w;
+    }
+  }
+  return offs;
+}
+
+/** The cropped taps of weights `w` (`rows` rows of the full kernel `full`). */
+export function cropWeights(crop: TapCrop, full: number[], rows: number, w: Float32Array): Float32Array {
+  const offs = tapOffsets(crop, full);
+  const k = offs.length;
+  const fullK = sizeOf(full);
+  const out = new Float32Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    const src = r * fullK;
+    const dst = r * k;
+    for (let j = 0; j < k; j++) out[dst + j] = w[src + offs[j]!]!;
+  }
+  return out;
+}
+
+/** Writes the cropped taps `part` back into the full weights `w`. */
+export function uncropWeights(crop: TapCrop, full: number[], rows: number, part: Float32Array, w: Float32Array): void {
+  const offs = tapOffsets(crop, full);
+  const k = offs.length;
+  const fullK = sizeOf(full);
+  for (let r = 0; r < rows; r++) {
+    const dst = r * fullK;
+    const src = r * k;
+    for (let j = 0; j < k; j++) w[dst + offs[j]!] = part[src + j]!;
+  }
+}
