@@ -440,6 +440,13 @@ export interface Kernels {
   gruCellBackward(args: GruCellBackwardArgs): void;
   /** Storage for optimizer state of `length` float64 values, zeroed (see {@link StateArena}). */
   stateArena(length: number): StateArena;
+  /**
+   * Optional: float32 arrays of these lengths, back to back in the backend's own memory, where
+   * its kernels read and write them without copies (values unspecified; freed when collected).
+   * Optimizers move their float32 parameters and gradient slots there. Null when there is no
+   * room; backends without their own memory leave it out.
+   */
+  residentArrays?(lengths: readonly number[]): Float32Array[] | null;
   /** One optimizer step over a parameter group (see {@link OptimizerStepArgs}). */
   optimizerStep(args: OptimizerStepArgs): void;
   /** CTC: nll[n] = −log p(target_n | x_n) (Infinity when no alignment fits), filling `args.logAlpha`. */

@@ -27,8 +27,31 @@ export class Tensor {
   readonly dtype: DType;
   /** True when gradients should flow to this tensor. */
   requiresGrad = false;
-  /** The accumulated gradient, set on leaves (and retained tensors) by backward(). */
-  grad: Tensor | null = null;
+  /** @internal See `grad`. */
+  _grad: Tensor | null = null;
+  /**
+   * @internal Resident storage this leaf's gradient is written to (an optimizer sets it, see
+   * `_adoptResident`); free for reuse while `_gradSlotFree`, which setting `grad` to null
+   * (zeroGrad) makes true again.
+   */
+  _gradSlot: Float32Array | null = null;
+  /** @internal */
+  _gradSlotFree = false;
+
+  /**
+   * The accumulated gradient, set on leaves (and retained tensors) by backward(). For the
+   * parameters of an optimizer on a backend with its own memory, backward writes it into a
+   * buffer that is reused once the gradient is cleared (zeroGrad): keep `grad.clone()`, not
+   * `grad`, to hold a gradient past the next zeroGrad.
+   */
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+
+  set grad(g: Tensor | null) {
+    this._grad = g;
+    if (g === null && this._gradSlot) this._gradSlotFree = true;
+  }
   /** @internal The tape node that produced this tensor (null for leaves). */
   _node: GradNode | null = null;
   /** @internal */
@@ -135,7 +158,37 @@ export class Tensor {
   /** @internal */
   _accumulateGrad(g: Tensor): void {
     const gg = g.dtype === this.dtype ? g : g.to(this.dtype);
+    if (!this._grad && this._gradSlotFree && gg.dtype === 'float32') {
+      // Into the resident slot, where the optimizer's fused update reads it in place.
+      const slot = this._gradSlot!;
+      if (gg._data !== slot) slot.set(gg._data);
+      this._gradSlotFree = false;
+      this._grad = new Tensor(slot, this.shape, this.dtype);
+      return;
+    }
     this.grad = this.grad ? this.grad.add(gg) : gg._data === this._data ? gg.clone() : gg;
+  }
+
+  /**
+   * @internal A tensor on this leaf's free gradient slot for a kernel to write the gradient into
+   * directly (then `_accumulateGrad` keeps it without a copy); null when there is none free.
+   * The slot is handed out once until the gradient is cleared again.
+   */
+  _gradTarget(): Tensor | null {
+    if (this._grad || !this._gradSlotFree || this.dtype !== 'float32') return null;
+    this._gradSlotFree = false;
+    return new Tensor(this._gradSlot!, this.shape, this.dtype);
+  }
+
+  /**
+   * @internal Moves this float32 leaf's values to `data` (resident storage of the same length)
+   * and gives it the gradient slot `gradSlot`. Done once, by an optimizer, before training.
+   */
+  _adoptResident(data: Float32Array, gradSlot: Float32Array): void {
+    data.set(this._data as Float32Array);
+    this._data = data;
+    this._gradSlot = gradSlot;
+    this._gradSlotFree = this._grad === null;
   }
 
   /** Sets requiresGrad in place; only floating tensors can require grad. */

@@ -131,7 +131,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
       });
     }
     if (w.requiresGrad) {
-      gw = uninitialized(w.shape, dtype);
+      // A parameter's gradient slot when it has one (in Wasm memory), so no copy follows.
+      gw = w._gradTarget() ?? uninitialized(w.shape, dtype);
       k.gemm({
         batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false,
         a: gd, aOffset: 0, aBatchStride: 0, b: xs._data as Float, bOffset: 0, bBatchStride: 0,

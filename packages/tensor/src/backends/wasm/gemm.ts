@@ -1,6 +1,7 @@
 /**
  * GEMM on the Wasm kernels: operands are staged into the Wasm memory (packed there by the
- * kernel, so transposes are free), the task runs on the worker pool, C is copied back.
+ * kernel, so transposes are free), the task runs on the worker pool, C is copied back. Operands
+ * that live in the Wasm memory already (resident parameters, gradient slots) are used in place.
  *
  * Staging costs O(mk + kn + mn) copies against O(mnk) multiply-adds, so tiny products stay on
  * the reference loops. float64 GEMMs (gradient checks) also stay there.
@@ -24,6 +25,15 @@ function stageBlocks(dst: Float32Array, at: number, src: Float32Array, offset: n
     return;
   }
   for (let t = 0; t < count; t++) dst.set(src.subarray(offset + t * stride, offset + t * stride + size), at + t * size);
+}
+
+/**
+ * Byte address of `count` blocks of `size` floats from `src[offset]` with batch stride `stride`
+ * when `src` is a view of the Wasm memory and the blocks are back to back; -1 otherwise.
+ */
+function inPlace(rt: WasmRuntime, src: Float32Array, offset: number, stride: number, size: number, count: number): number {
+  const p = rt.residentPtr(src);
+  return p >= 0 && (count === 1 || stride === size) ? p + offset * 4 : -1;
 }
 
 /**
@@ -70,14 +80,23 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const cSize = m * n;
     const aItems = g.aBatchStride === 0 ? 1 : nb;
     const bItems = g.bBatchStride === 0 ? 1 : nb;
-    const aPtr = rt.operandBase;
-    const bPtr = align(aPtr + aItems * aSize * 4, 64);
-    const cPtr = align(bPtr + bItems * bSize * 4, 64);
-    rt.ensure(cPtr + nb * cSize * 4);
+    // Operands already in the Wasm memory (resident parameters and gradient slots) are used in
+    // place when their batch items are back to back; the rest are staged above operandBase.
+    const aIn = inPlace(rt, a, g.aOffset + t0 * g.aBatchStride, g.aBatchStride, aSize, aItems);
+    const bIn = inPlace(rt, b, g.bOffset + t0 * g.bBatchStride, g.bBatchStride, bSize, bItems);
+    const cIn = inPlace(rt, c, g.cOffset + t0 * g.cBatchStride, g.cBatchStride, cSize, nb);
+    let end = rt.operandBase;
+    const aPtr = aIn >= 0 ? aIn : end;
+    if (aIn < 0) end = align(end + aItems * aSize * 4, 64);
+    const bPtr = bIn >= 0 ? bIn : end;
+    if (bIn < 0) end = align(end + bItems * bSize * 4, 64);
+    const cPtr = cIn >= 0 ? cIn : end;
+    if (cIn < 0) end += nb * cSize * 4;
+    rt.ensure(end);
     const f32 = rt.f32;
-    stageBlocks(f32, aPtr >> 2, a, g.aOffset + t0 * g.aBatchStride, g.aBatchStride, aSize, aItems);
-    stageBlocks(f32, bPtr >> 2, b, g.bOffset + t0 * g.bBatchStride, g.bBatchStride, bSize, bItems);
-    if (g.accumulate) {
+    if (aIn < 0) stageBlocks(f32, aPtr >> 2, a, g.aOffset + t0 * g.aBatchStride, g.aBatchStride, aSize, aItems);
+    if (bIn < 0) stageBlocks(f32, bPtr >> 2, b, g.bOffset + t0 * g.bBatchStride, g.bBatchStride, bSize, bItems);
+    if (g.accumulate && cIn < 0) {
       for (let t = 0; t < nb; t++) {
         const o = g.cOffset + (t0 + t) * g.cBatchStride;
         f32.set(c.subarray(o, o + cSize), (cPtr >> 2) + t * cSize);
@@ -88,6 +107,7 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       b: bPtr, rsB: g.transB ? 1 : n, csB: g.transB ? k : 1, bBatch: bItems === 1 ? 0 : bSize,
       c: cPtr, ldc: n, cBatch: cSize, accumulate: g.accumulate,
     });
+    if (cIn >= 0) return;
     const out = rt.f32.subarray(cPtr >> 2, (cPtr >> 2) + nb * cSize);
     if (g.cBatchStride === cSize || nb === 1) {
       c.set(out, g.cOffset + t0 * g.cBatchStride);

@@ -1,6 +1,7 @@
 /**
- * Long-lived storage in the Wasm memory — optimizer state, which kernels update in place from
- * one step to the next instead of copying it in and out.
+ * Long-lived storage in the Wasm memory — optimizer state, and the parameters and gradient
+ * slots an optimizer moves there (`residentArrays`) — which kernels read and update in place
+ * from one step to the next instead of copying it in and out.
  *
  * Blocks sit between the threads' packing scratch and the per-call staging area: an allocation
  * that no freed block can hold takes the bytes at `rt.operandBase` and moves that up (staging
@@ -35,8 +36,8 @@ export class WasmHeap {
     return this.rt.operandBase - this.base;
   }
 
-  /** A zeroed, 64-byte aligned block of at least `bytes`; null when the heap is full. */
-  alloc(bytes: number): number | null {
+  /** A zeroed (unless `zero` is false), 64-byte aligned block of at least `bytes`; null when the heap is full. */
+  alloc(bytes: number, zero = true): number | null {
     const size = align(Math.max(bytes, 1), 64);
     const rt = this.rt;
     let ptr = -1;
@@ -56,7 +57,7 @@ export class WasmHeap {
       rt.operandBase = ptr + size;
       this.blocks.push({ ptr, size, free: false });
     }
-    new Uint8Array(rt.memory.buffer, ptr, size).fill(0); // the bytes held staged operands or old state
+    if (zero) new Uint8Array(rt.memory.buffer, ptr, size).fill(0); // the bytes held staged operands or old state
     return ptr;
   }
 
@@ -106,4 +107,39 @@ export class WasmStateArena implements StateArena {
     this.freed = true;
     this.heap.free(this.at);
   }
+}
+
+/** One block shared by several views: freed when the last of them has been collected. */
+interface SharedBlock {
+  heap: WasmHeap;
+  ptr: number;
+  views: number;
+}
+
+const blockFinalizer = new FinalizationRegistry<SharedBlock>((b) => {
+  if (--b.views === 0) b.heap.free(b.ptr);
+});
+
+/**
+ * Float32 arrays of the given lengths, back to back in one heap block (so a group of them is
+ * one contiguous run for a fused kernel), each a view of the Wasm memory that kernels find with
+ * `rt.residentPtr`; values unspecified. Only on a shared memory, whose views survive growth;
+ * null there too when the heap is full. The block is freed once every view has been collected.
+ */
+export function residentArrays(heap: WasmHeap, rt: WasmRuntime, lengths: readonly number[]): Float32Array[] | null {
+  if (!rt.shared) return null;
+  const total = lengths.reduce((s, n) => s + n, 0);
+  const ptr = heap.alloc(total * 4, false);
+  if (ptr === null) return null;
+  const block: SharedBlock = { heap, ptr, views: lengths.length };
+  const views: Float32Array[] = [];
+  let at = ptr;
+  for (const n of lengths) {
+    const v = new Float32Array(rt.memory.buffer, at, n);
+    blockFinalizer.register(v, block);
+    views.push(v);
+    at += n * 4;
+  }
+  if (!views.length) heap.free(ptr);
+  return views;
 }

@@ -1,7 +1,8 @@
 /**
  * Optimizer updates on Wasm SIMD (assembly/optim.ts): the state arenas live in the Wasm heap
- * (heap.ts), so a step stages only the group's weights and gradients — back to back, one copy
- * each way for the weights — and runs one fused pass per run of parameters whose state is
+ * (heap.ts), and so do the weights and gradient slots of parameters an optimizer made resident
+ * (`residentArrays`), which are then updated in place; other weights and gradients are staged —
+ * back to back, one copy each way for the weights. One fused pass runs per run of parameters whose state is
  * contiguous (the whole group, in the common case), split across the worker pool when large.
  * The arithmetic is the reference's (backends/reference/optim.ts), in f64 and in the same order,
  * so results are equal bit for bit, whatever the thread count.
@@ -10,7 +11,7 @@
  * active, or when the Wasm heap was full), take the reference kernel.
  */
 import type { Kernels, OptimizerStepArgs, StateArena } from '../../backend.js';
-import { WasmHeap, WasmStateArena } from './heap.js';
+import { residentArrays, WasmHeap, WasmStateArena } from './heap.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
 
@@ -21,7 +22,22 @@ import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
 const PER_THREAD = { sgd: 1 << 17, rmsprop: 1 << 15, adam: 1 << 15 };
 const RULE = { sgd: 0, rmsprop: 1, adam: 2 };
 
-type OptimKernels = Pick<Kernels, 'stateArena' | 'optimizerStep'>;
+type OptimKernels = Pick<Kernels, 'stateArena' | 'optimizerStep' | 'residentArrays'>;
+
+/**
+ * Byte address of `arrays` when they lie back to back in the Wasm memory (parameters and
+ * gradient slots an optimizer made resident), so the kernel works on them in place; -1 if not.
+ */
+function residentRun(rt: WasmRuntime, arrays: readonly (Float32Array | Float64Array)[]): number {
+  const start = rt.residentPtr(arrays[0]!);
+  if (start < 0) return -1;
+  let at = start;
+  for (const a of arrays) {
+    if (rt.residentPtr(a) !== at) return -1;
+    at += a.byteLength;
+  }
+  return start;
+}
 
 /** The arenas a call's rule uses (null where an option leaves one out). */
 function arenasOf(a: OptimizerStepArgs): (StateArena | null)[] {
@@ -30,7 +46,7 @@ function arenasOf(a: OptimizerStepArgs): (StateArena | null)[] {
   return [a.expAvg, a.expAvgSq, a.maxExpAvgSq];
 }
 
-export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => number, reference: OptimKernels): OptimKernels {
+export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => number, reference: Pick<Kernels, 'stateArena' | 'optimizerStep'>): OptimKernels {
   const heap = new WasmHeap(rt);
   const ours = (s: StateArena | null): boolean => s === null || (s instanceof WasmStateArena && s.heap === heap && s.live);
   const addr = (s: StateArena | null, offset: number): number => (s ? (s as WasmStateArena).ptr + offset * 8 : 0);
@@ -39,6 +55,10 @@ export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => numb
     stateArena(length) {
       const ptr = heap.alloc(length * 8);
       return ptr === null ? reference.stateArena(length) : new WasmStateArena(heap, rt, ptr, length);
+    },
+
+    residentArrays(lengths) {
+      return residentArrays(heap, rt, lengths);
     },
 
     optimizerStep(a) {
@@ -53,13 +73,20 @@ export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => numb
         reference.optimizerStep(a);
         return;
       }
-      const wPtr = rt.operandBase;
-      const gPtr = align(wPtr + total * 4, 64);
-      rt.ensure(gPtr + total * 4);
+      // Weights and gradients already back to back in the Wasm memory are updated in place;
+      // otherwise they are staged (and the weights copied back).
+      const wResident = residentRun(rt, a.params);
+      const gResident = residentRun(rt, a.grads);
+      let end = rt.operandBase;
+      const wPtr = wResident >= 0 ? wResident : end;
+      if (wResident < 0) end = align(end + total * 4, 64);
+      const gPtr = gResident >= 0 ? gResident : end;
+      if (gResident < 0) end += total * 4;
+      rt.ensure(end);
       const f32 = rt.f32;
       for (let i = 0, at = 0; i < count; at += a.params[i]!.length, i++) {
-        f32.set(a.params[i]!, (wPtr >> 2) + at);
-        f32.set(a.grads[i]!, (gPtr >> 2) + at);
+        if (wResident < 0) f32.set(a.params[i]!, (wPtr >> 2) + at);
+        if (gResident < 0) f32.set(a.grads[i]!, (gPtr >> 2) + at);
       }
       // One kernel call per run of parameters whose state is back to back (one call for all when
       // there is no state: plain SGD).
@@ -94,6 +121,7 @@ export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => numb
         at += n;
         i = j;
       }
+      if (wResident >= 0) return;
       const out = rt.f32;
       for (let i = 0, at = 0; i < count; at += a.params[i]!.length, i++) {
         const p = a.params[i] as Float32Array;

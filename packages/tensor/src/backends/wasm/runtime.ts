@@ -54,6 +54,11 @@ export interface WasmRuntime {
   ensure(end: number): void;
   /** Copies `count` 4-byte values from byte `ptr` of the memory into `dst`, starting at index `at`. */
   copyOut(ptr: number, count: number, dst: Float32Array | Int32Array, at?: number): void;
+  /**
+   * Byte address of `a[0]` when `a` is a view of this memory (resident storage, see heap.ts),
+   * so a kernel can read and write it in place; -1 for any other array.
+   */
+  residentPtr(a: Float32Array | Float64Array | Int32Array): number;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -117,6 +122,9 @@ export function loadRuntime(): WasmRuntime | null {
   const instance = new WebAssembly.Instance(module, { env: { memory, abort: wasmAbort } });
   const exports = instance.exports as unknown as KernelExports;
   const scratchPerThread = align(exports.scratchBytes(), 64);
+  // Every buffer object the memory has handed out: a shared memory gives a new (longer) one after
+  // each grow, and views made before it keep the old one.
+  const buffers = new WeakSet<ArrayBufferLike>([memory.buffer]);
   const rt: WasmRuntime = {
     module, memory, exports, shared, relaxed, scratchPerThread,
     operandBase: SCRATCH + scratchPerThread * MAX_THREADS,
@@ -130,6 +138,7 @@ export function loadRuntime(): WasmRuntime | null {
           throw new Error(`Kiln: wasm backend: operands need ${end} bytes, more than the ${builds.maximumPages * PAGE}-byte Wasm memory`);
         }
         memory.grow(pages);
+        buffers.add(memory.buffer);
       }
       if (rt.f32.buffer !== memory.buffer || rt.f32.length * 4 !== memory.buffer.byteLength) {
         rt.f32 = new Float32Array(memory.buffer);
@@ -139,6 +148,9 @@ export function loadRuntime(): WasmRuntime | null {
     copyOut(ptr: number, count: number, dst: Float32Array | Int32Array, at = 0) {
       const view = dst instanceof Float32Array ? rt.f32 : rt.i32;
       dst.set(view.subarray(ptr >> 2, (ptr >> 2) + count), at);
+    },
+    residentPtr(a) {
+      return buffers.has(a.buffer) ? a.byteOffset : -1;
     },
   };
   rt.ensure(rt.operandBase);
