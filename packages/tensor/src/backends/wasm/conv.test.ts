@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, listBackends, setNumThreads, threadsReady, withBackend, type WindowGeometry } from '../../backend.js';
 import { conv2d, noGrad, tensor, traceOps, wasmInfo, type ConvOptions, type Tensor } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
-import { cropDeadTaps } from './conv-taps.js';
+import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
 import { rand } from './test-utils/data.js';
 
 
@@ -61,8 +61,8 @@ const cases: Case[] = [
   { name: 'direct: 2→7, 5×3, row stride 2, no padding', batch: 2, cIn: 2, cOut: 7, groups: 1, inSize: [13, 22], kernel: [5, 3], stride: [2, 1], pad: [0, 0], dilation: [1, 1] },
   { name: 'direct: 1-D, 2→3, kernel 4, uneven padding', batch: 3, cIn: 2, cOut: 3, groups: 1, inSize: [41], kernel: [4], stride: [1], pad: [1], padEnd: [2], dilation: [1] },
   { name: 'taps reading only padding: 3×3 pad 1 over 1×1 maps (ResNet-18 layer4 on 32×32 images)', batch: 4, cIn: 8, cOut: 6, groups: 1, inSize: [1, 1], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
-  { name: 'taps reading only padding: 3×3 stride 2 pad 1 over 2×2 (first tap of each dim dropped)', batch: 3, cIn: 5, cOut: 7, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
-  { name: 'taps reading only padding: 1-D, 5 taps pad 2 over 2 samples, groups 2', batch: 2, cIn: 4, cOut: 6, groups: 2, inSize: [2], kernel: [5], stride: [1], pad: [2], dilation: [1] },
+  { name: 'taps reading only padding: 3×3 stride 2 pad 1 over 2×2 (4 of 9 taps live: kept whole)', batch: 3, cIn: 5, cOut: 7, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
+  { name: 'taps reading only padding: 1-D, 9 taps pad 4 over 1 sample, groups 2 (1 of 9 live)', batch: 2, cIn: 4, cOut: 6, groups: 2, inSize: [1], kernel: [9], stride: [1], pad: [4], dilation: [1] },
   { name: 'many items (the batch split between threads)', batch: 17, cIn: 3, cOut: 10, groups: 1, inSize: [12, 12], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
 ];
 
@@ -222,6 +222,17 @@ describe('cropDeadTaps', () => {
     expect([strided.first, strided.end, strided.geometry.kernel, strided.geometry.padBegin]).toEqual([[1, 1], [3, 3], [2, 2], [0, 0]]);
     const wide = cropDeadTaps(geo([2], [5], [1], [2], [1], [2]))!;
     expect([wide.first, wide.end, wide.geometry.padBegin]).toEqual([[1], [4], [1]]);
+  });
+
+  it('gathers and scatters back the cropped taps of every weight row', () => {
+    const crop = cropDeadTaps(geo([2, 2], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]))!;
+    const w = Float32Array.from({ length: 2 * 9 }, (_, i) => i);
+    // Taps (1..2) × (1..2) of each 3×3 row: offsets 4, 5, 7, 8.
+    const part = cropWeights(crop, [3, 3], 2, w);
+    expect(Array.from(part)).toEqual([4, 5, 7, 8, 13, 14, 16, 17]);
+    const back = new Float32Array(18).fill(-1);
+    uncropWeights(crop, [3, 3], 2, part, back);
+    expect(Array.from(back)).toEqual(Array.from(w, (v, i) => ([4, 5, 7, 8].includes(i % 9) ? v : -1)));
   });
 
   it('leaves convolutions alone where every tap reads the input, or cropping needs negative padding', () => {

@@ -147,13 +147,15 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
   };
 
   /**
-   * `run` on the taps that read the input (conv-taps.ts), when some only ever read padding:
+   * `run` on the taps that read the input (conv-taps.ts), when most only ever read padding:
    * the weights (or the weight gradient, accumulated into) go through a cropped copy.
    */
   const runCropped = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array,
     bias: Float32Array | null = null, clamp: ConvClamp | null = null): boolean => {
     const crop = cropDeadTaps(g);
-    if (!crop) return run(mode, a, b, g, cOut, groups, res, bias, clamp);
+    // Gathering the cropped weights costs a pass over all of them: worth it for a kernel cut to
+    // a quarter or less (1 of 9 taps over a 1×1 map), not for 4 of 9.
+    if (!crop || sizeOf(crop.geometry.kernel) * 4 > sizeOf(g.kernel)) return run(mode, a, b, g, cOut, groups, res, bias, clamp);
     const rows = cOut * (g.channels / groups);
     if (mode === Mode.BackwardWeight) {
       const part = cropWeights(crop, g.kernel, rows, res);
