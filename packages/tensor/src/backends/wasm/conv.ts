@@ -13,7 +13,7 @@ import { sizeOf } from '../../shape.js';
 import { biasGradient, isPointwise } from '../reference/conv.js';
 import { referenceKernels } from '../reference/index.js';
 import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
-import { DepthwiseMode, isDepthwise, runDepthwise } from './depthwise.js';
+import { CACHE_CHUNK, DepthwiseMode, isDepthwise, runDepthwise } from './depthwise.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
 
@@ -96,7 +96,11 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const perItem = (xItem + yItem) * 4;
     const room = operandCapacity(rt) - fixed;
     if (room < perItem) return false;
-    const chunk = Math.max(1, Math.min(N, Math.floor(room / perItem)));
+    // Forward: chunks of about CACHE_CHUNK bytes of operands, whole S-groups, so what is copied
+    // in is still in cache when the kernel reads it, and the result when it is copied out.
+    // (At least one item per thread, as the forward splits a chunk's items between threads.)
+    const cap = mode === Mode.Forward ? Math.max(S * t, Math.floor(CACHE_CHUNK / perItem / S) * S) : N;
+    const chunk = Math.max(1, Math.min(N, cap, Math.floor(room / perItem)));
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nb = Math.min(chunk, N - n0);
       const wPtr = rt.operandBase;

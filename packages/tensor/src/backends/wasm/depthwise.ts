@@ -14,6 +14,9 @@ export const enum DepthwiseMode {
   BackwardWeight = 2,
 }
 
+/** Operand bytes (inputs and outputs) a forward chunk aims at: about what the L2/L3 caches hold. */
+export const CACHE_CHUNK = 4 << 20;
+
 /** Multiply-adds each extra thread must get before waking it pays off. */
 const WORK_PER_THREAD = 1 << 16;
 
@@ -58,7 +61,10 @@ export function runDepthwise(
   const perItem = (xItem + yItem) * 4;
   const room = operandCapacity(rt) - fixed;
   if (room < perItem) return false;
-  const chunk = Math.max(1, Math.min(N, Math.floor(room / perItem)));
+  // Forward: chunks of about CACHE_CHUNK bytes, so what is copied in is still in cache when the
+  // kernel reads it, and the result when it is copied out.
+  const cap = mode === DepthwiseMode.Forward ? Math.max(1, Math.floor(CACHE_CHUNK / perItem)) : N;
+  const chunk = Math.max(1, Math.min(N, cap, Math.floor(room / perItem)));
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const wPtr = rt.operandBase;
