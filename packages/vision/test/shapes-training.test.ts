@@ -2,8 +2,11 @@
  * Issue 8, "training for real": the zoo's ResNet-18 (torchvision layout, widths ÷8, zero-initialised
  * residual branches) learns @kiln/data's colour shapes (32×32; circle / square / triangle / star)
  * to >= 95% held out (measured 97.5%; about a minute of CPU, 8 epochs of 2,400 images).
- * The reduced MobileNetV2 is not here: at widthMult 0.25 an epoch costs ~25 s of CPU on this
- * machine and it was still near 35% after two epochs — see the issue 8 report.
+ * MobileNetV2 at its torchvision defaults (17 blocks down to 1×1, a 1280-wide head) sits near
+ * chance on this set for epochs — PyTorch's own torchvision mobilenet_v2(width_mult=0.25) with this
+ * recipe reached 31% after 8 epochs too — so the test reduces it the way small-image variants do:
+ * widthMult 0.5, 8 blocks ending at 2×2, a 256-wide head (0.07 M parameters). It then reaches
+ * >= 95% in 6 epochs (measured 97.3%; ~45 s of CPU).
  */
 import { describe, it, expect } from 'vitest';
 import { manualSeed, type Tensor } from '@kiln/tensor';
@@ -11,7 +14,7 @@ import { crossEntropy, type Module } from '@kiln/nn';
 import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
 import { DataLoader, TensorDataset, colorShapes, accuracy, predictions } from '@kiln/data';
 import { fit, evaluate } from '@kiln/train';
-import { resnet18 } from '../src/models/index.js';
+import { mobilenetV2, resnet18 } from '../src/models/index.js';
 
 const metrics = { accuracy: (o: Tensor, y: Tensor) => accuracy(predictions(o), y) };
 const TARGET = 0.95;
@@ -34,4 +37,19 @@ describe('zoo ResNet-18 on colour shapes (32×32)', () => {
     console.log(`ResNet-18 ÷8 shapes held-out accuracy ${(100 * acc).toFixed(1)}%`);
     expect(acc).toBeGreaterThanOrEqual(TARGET);
   }, 900_000); // ~60 s of CPU; the wall clock stretches on a shared machine
+});
+
+describe('zoo MobileNetV2 on colour shapes (32×32)', () => {
+  it(`reduced MobileNetV2 (widthMult 0.5, 8 blocks, 256-wide head) reaches >= ${TARGET * 100}% held out`, async () => {
+    manualSeed(0);
+    const model = mobilenetV2({
+      numClasses: 4, widthMult: 0.5, lastChannel: 256,
+      invertedResidualSetting: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2], [6, 64, 2, 2], [6, 96, 1, 1]],
+    });
+    const cpu = process.cpuUsage();
+    const acc = await trainOnShapes(model, 6, 3e-3);
+    const c = process.cpuUsage(cpu);
+    console.log(`MobileNetV2 reduced shapes held-out accuracy ${(100 * acc).toFixed(1)}% (${((c.user + c.system) / 1e6).toFixed(0)} s CPU)`);
+    expect(acc).toBeGreaterThanOrEqual(TARGET);
+  }, 900_000);
 });

@@ -3,6 +3,12 @@
  * expansion, 3×3 depthwise, linear 1×1 projection), ReLU6, channels rounded by `makeDivisible`.
  * Keys: `features.0.0.weight`, `features.1.conv.0.0.weight`, `classifier.1.weight`.
  * 3,504,872 parameters at width 1.0 and 1000 classes.
+ *
+ * `invertedResidualSetting` (torchvision's `inverted_residual_setting`), `stemStride` and
+ * `lastChannel` reduce it for small images: at the defaults a 32×32 image ends at 1×1 after 17
+ * blocks into a 1280-wide head, a net that sits near chance for epochs on small generated sets
+ * (the 1280 features also make each Adam step move the logits a lot). Keys keep the same
+ * pattern; only the count of `features.*` entries and the shapes change.
  */
 import { Conv2d, BatchNorm2d, Dropout, Linear, Module, ReLU6, Sequential } from '@kiln/nn';
 import type { Tensor } from '@kiln/tensor';
@@ -17,7 +23,19 @@ export interface MobileNetV2Options extends ZooOptions {
   roundNearest?: number;
   /** Dropout before the classifier (default 0.2). */
   dropout?: number;
+  /**
+   * The stages as [expansion t, channels c, repeats n, first stride s] rows, channels before
+   * `widthMult` (default {@link MOBILENET_V2_SETTING}, the paper's Table 2).
+   */
+  invertedResidualSetting?: InvertedResidualSetting;
+  /** Stride of the first 3×3 conv (default 2; 1 keeps the detail of 32×32 images, CIFAR-style). */
+  stemStride?: number;
+  /** Channels of the last 1×1 conv, the classifier's input (default 1280 · max(1, widthMult), rounded). */
+  lastChannel?: number;
 }
+
+/** MobileNetV2's stages: rows of [expansion t, output channels c, repeats n, first stride s]. */
+export type InvertedResidualSetting = readonly (readonly [t: number, c: number, n: number, s: number])[];
 
 const relu6 = () => new ReLU6();
 
@@ -43,10 +61,17 @@ export class InvertedResidual extends Module {
   }
 }
 
-/** [expansion t, channels c, repeats n, first stride s] per stage, from the paper's Table 2. */
-const SETTING: readonly (readonly [number, number, number, number])[] = [
+/** [expansion t, channels c, repeats n, first stride s] per stage, from the paper's Table 2 (torchvision's default). */
+export const MOBILENET_V2_SETTING: InvertedResidualSetting = [
   [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
 ];
+
+/** Why `v` is not a stage table (for checkOptions), or null when it is one. */
+function settingProblem(v: unknown): string | null {
+  const row = (r: unknown) => Array.isArray(r) && r.length === 4 && r.every((x) => Number.isInteger(x) && x > 0);
+  return Array.isArray(v) && v.length > 0 && v.every(row)
+    ? null : 'a non-empty array of [t, c, n, s] rows of positive integers';
+}
 
 export class MobileNetV2 extends Module {
   readonly _name = 'mobilenetV2';
@@ -57,15 +82,19 @@ export class MobileNetV2 extends Module {
 
   constructor(options: MobileNetV2Options = {}) {
     super();
-    checkOptions('mobilenetV2', options, { ...ZOO_SPEC, widthMult: 'posnum', roundNearest: 'posint', dropout: 'prob' });
+    checkOptions('mobilenetV2', options, {
+      ...ZOO_SPEC, widthMult: 'posnum', roundNearest: 'posint', dropout: 'prob',
+      invertedResidualSetting: settingProblem, stemStride: 'posint', lastChannel: 'posint',
+    });
     this._inChannels = options.inChannels ?? 3;
     const width = options.widthMult ?? 1;
     const round = options.roundNearest ?? 8;
+    const stem = options.stemStride ?? 2;
     let input = makeDivisible(32 * width, round);
-    const last = makeDivisible(1280 * Math.max(1, width), round);
-    const layers: Module[] = [new ConvNormActivation(this._inChannels, input, 3, { stride: 2, activation: relu6 })];
-    const chain = [{ k: 3, s: 2, p: 1 }];
-    for (const [t, c, n, s] of SETTING) {
+    const last = options.lastChannel ?? makeDivisible(1280 * Math.max(1, width), round);
+    const layers: Module[] = [new ConvNormActivation(this._inChannels, input, 3, { stride: stem, activation: relu6 })];
+    const chain = [{ k: 3, s: stem, p: 1 }];
+    for (const [t, c, n, s] of options.invertedResidualSetting ?? MOBILENET_V2_SETTING) {
       const out = makeDivisible(c * width, round);
       for (let i = 0; i < n; i++) {
         layers.push(new InvertedResidual(input, out, i === 0 ? s : 1, t));

@@ -4,7 +4,8 @@
  */
 import { checkOptions as checkAny, type OptionKind as TensorOptionKind } from '@kiln/tensor';
 
-export type OptionKind = 'int' | 'posint' | 'number' | 'prob' | 'bool' | 'posnum' | 'string';
+/** A named kind, or a predicate returning what was expected (e.g. 'a positive number') or null when the value fits. */
+export type OptionKind = 'int' | 'posint' | 'number' | 'prob' | 'bool' | 'posnum' | 'string' | ((v: unknown) => string | null);
 
 /** Common options of every factory. */
 export interface ZooOptions {
@@ -15,7 +16,7 @@ export interface ZooOptions {
 }
 
 /** The zoo's kinds in terms of @kiln/tensor's one option checker. */
-const KINDS: Record<OptionKind, TensorOptionKind> = {
+const KINDS: Record<Exclude<OptionKind, (v: unknown) => string | null>, TensorOptionKind> = {
   int: 'int', posint: 'posint', number: 'finite', prob: 'prob', bool: 'boolean', string: 'string',
   posnum: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'a positive number'),
 };
@@ -25,7 +26,7 @@ const KINDS: Record<OptionKind, TensorOptionKind> = {
  * value of the wrong kind. `undefined` values count as absent.
  */
 export function checkOptions(model: string, options: unknown, spec: Record<string, OptionKind>): void {
-  checkAny(model, options, Object.fromEntries(Object.entries(spec).map(([k, kind]) => [k, KINDS[kind]])));
+  checkAny(model, options, Object.fromEntries(Object.entries(spec).map(([k, kind]) => [k, typeof kind === 'function' ? kind : KINDS[kind]])));
 }
 
 /** The options every factory accepts, with their kinds. */
