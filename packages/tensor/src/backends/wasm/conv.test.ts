@@ -211,6 +211,36 @@ describe('conv2d outputClamp (a fused ReLU/ReLU6 for inference)', () => {
   });
 });
 
+describe('wasm convolution staging', () => {
+  it('forward over several cache-sized chunks, and weights and bias read in place from the Wasm memory, give the same bits', () => {
+    // 20 items of 4×96×96 → 8×96×96: ~440 KB of operands per item, so the forward runs in chunks.
+    const g: WindowGeometry = { batch: 20, channels: 4, inSize: [96, 96], kernel: [3, 3], stride: [1, 1], padBegin: [1, 1], padEnd: [1, 1], dilation: [1, 1], outSize: [96, 96] };
+    const x = rand(20 * 4 * 96 * 96, 41);
+    const w = rand(8 * 4 * 9, 42);
+    const b = rand(8, 43);
+    const dy = rand(20 * 8 * 96 * 96, 44);
+    withBackend('wasm', () => setNumThreads(1));
+    const yRef = new Float32Array(dy.length);
+    referenceKernels.convForward(x, w, b, g, 8, 1, yRef);
+    const run = (wt: Float32Array, bt: Float32Array) => withBackend('wasm', () => {
+      const y = new Float32Array(dy.length).fill(Number.NaN);
+      kernels().convForward(x, wt, bt, g, 8, 1, y);
+      const dx = new Float32Array(x.length);
+      kernels().convBackwardInput(dy, wt, g, 8, 1, dx);
+      return [y, dx];
+    });
+    const [y, dx] = run(w, b);
+    expect(worst(y!, yRef)).toBeLessThan(1e-5);
+    const resident = withBackend('wasm', () => kernels().residentArrays?.([w.length, b.length]) ?? null);
+    if (!resident) return; // no shared Wasm memory in this build: nothing resident to read in place
+    resident[0]!.set(w);
+    resident[1]!.set(b);
+    const [yIn, dxIn] = run(resident[0]!, resident[1]!);
+    expect(yIn).toEqual(y);
+    expect(dxIn).toEqual(dx);
+  });
+});
+
 describe('cropDeadTaps', () => {
   const geo = (inSize: number[], kernel: number[], stride: number[], pad: number[], dilation: number[], outSize: number[]): WindowGeometry =>
     ({ batch: 1, channels: 1, inSize, kernel, stride, padBegin: pad, padEnd: pad, dilation, outSize });

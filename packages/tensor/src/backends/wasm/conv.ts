@@ -101,7 +101,13 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     // (At least one item per thread, as the forward splits a chunk's items between threads.)
     const cap = mode === Mode.Forward ? Math.max(S * t, Math.floor(CACHE_CHUNK / perItem / S) * S) : N;
     const chunk = Math.max(1, Math.min(N, cap, Math.floor(room / perItem)));
+    // Weights and bias an optimizer keeps in the Wasm memory (resident parameters) are read in
+    // place. The others are staged once, before the first chunk (their place does not move).
+    const wIn = mode === Mode.BackwardWeight ? -1 : rt.residentPtr(b);
+    const biasIn = mode === Mode.Forward && bias ? rt.residentPtr(bias) : -1;
     for (let n0 = 0; n0 < N; n0 += chunk) {
+      const first = n0 === 0;
+      const last = n0 + chunk >= N;
       const nb = Math.min(chunk, N - n0);
       const wPtr = rt.operandBase;
       const biasPtr = align(wPtr + wSize * 4, 64);
@@ -119,30 +125,32 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       let out: number;
       if (mode === Mode.Forward) {
         f32.set(xs(a), xPtr >> 2);
-        f32.set(b, wPtr >> 2);
-        if (bias) f32.set(bias, biasPtr >> 2);
-        [p0, p1, out] = [xPtr, wPtr, yPtr];
+        if (first && wIn < 0) f32.set(b, wPtr >> 2);
+        if (first && bias && biasIn < 0) f32.set(bias, biasPtr >> 2);
+        [p0, p1, out] = [xPtr, wIn >= 0 ? wIn : wPtr, yPtr];
       } else if (mode === Mode.BackwardInput) {
         f32.set(ys(a), yPtr >> 2);
-        f32.set(b, wPtr >> 2);
+        if (first && wIn < 0) f32.set(b, wPtr >> 2);
         f32.set(xs(res), xPtr >> 2);
-        [p0, p1, out] = [yPtr, wPtr, xPtr];
+        [p0, p1, out] = [yPtr, wIn >= 0 ? wIn : wPtr, xPtr];
       } else {
         f32.set(xs(a), xPtr >> 2);
         f32.set(ys(b), yPtr >> 2);
-        f32.set(res, wPtr >> 2);
-        if (bias) f32.set(bias, biasPtr >> 2); // the bias gradient, accumulated
+        // dW (and the bias gradient) accumulate in the Wasm memory over the chunks.
+        if (first) f32.set(res, wPtr >> 2);
+        if (first && bias) f32.set(bias, biasPtr >> 2);
         [p0, p1, out] = [xPtr, yPtr, wPtr];
       }
       const d = rt.i32;
       const w = DESC >> 2;
-      d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasPtr : 0,
+      const biasAt = biasIn >= 0 ? biasIn : biasPtr;
+      d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasAt : 0,
         padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread, direct ? 1 : 0, clamp ? 1 : 0], w);
       if (clamp) rt.f32.set(clamp, w + 43);
       pool.run('convTask', DESC, t);
       if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
       else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
-      else {
+      else if (last) {
         rt.copyOut(wPtr, wSize, res);
         if (bias) rt.copyOut(biasPtr, cOut, bias);
       }
