@@ -158,7 +158,11 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
     }
     let db: Tensor | null = null;
     if (w.requiresGrad) {
-      dw = empty(w.shape, dtype);
+      // A parameter's gradient slot when it has one (resident in Wasm memory, reused from step
+      // to step): zeroed, then the kernel accumulates into it in place and no copy follows.
+      const slot = w._gradTarget();
+      if (slot) slot._data.fill(0);
+      dw = slot ?? empty(w.shape, dtype);
       // The bias gradient comes out of the same pass over dy.
       if (b?.requiresGrad) db = empty([cOut], dtype);
       kernels().convBackwardWeight(x._data as Float, dy._data as Float, g, cOut, groups, dw._data as Float, db ? (db._data as Float) : null);

@@ -241,6 +241,29 @@ describe('wasm convolution staging', () => {
   });
 });
 
+describe('conv2d weight gradient into a resident gradient slot', () => {
+  it('is written in the slot (zeroed first) with the bits of a plain weight, step after step', () => {
+    const x = tensor(rand(3 * 4 * 10 * 10, 51), { shape: [3, 4, 10, 10] });
+    const make = () => tensor(rand(6 * 4 * 9, 52), { shape: [6, 4, 3, 3], requiresGrad: true });
+    const plain = make();
+    const resident = make();
+    const arrays = withBackend('wasm', () => kernels().residentArrays?.([plain.numel()]) ?? null);
+    const slots = withBackend('wasm', () => kernels().residentArrays?.([plain.numel()]) ?? null);
+    if (!arrays || !slots) return; // no shared Wasm memory in this build
+    resident._adoptResident(arrays[0]!, slots[0]!);
+    withBackend('wasm', () => {
+      for (let step = 0; step < 2; step++) {
+        for (const w of [plain, resident]) {
+          w.grad = null;
+          conv2d(x, w, null, { padding: 1 }).square().sum().backward();
+        }
+        expect(resident.grad!.dataSync()).toBe(slots[0]); // no copy: the kernel wrote the slot
+        expect(Array.from(resident.grad!.dataSync())).toEqual(Array.from(plain.grad!.dataSync()));
+      }
+    });
+  });
+});
+
 describe('cropDeadTaps', () => {
   const geo = (inSize: number[], kernel: number[], stride: number[], pad: number[], dilation: number[], outSize: number[]): WindowGeometry =>
     ({ batch: 1, channels: 1, inSize, kernel, stride, padBegin: pad, padEnd: pad, dilation, outSize });

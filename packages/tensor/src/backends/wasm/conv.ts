@@ -104,6 +104,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     // Weights and bias an optimizer keeps in the Wasm memory (resident parameters) are read in
     // place. The others are staged once, before the first chunk (their place does not move).
     const wIn = mode === Mode.BackwardWeight ? -1 : rt.residentPtr(b);
+    // A weight gradient that is a resident gradient slot is accumulated into in place.
+    const dwIn = mode === Mode.BackwardWeight ? rt.residentPtr(res) : -1;
     const biasIn = mode === Mode.Forward && bias ? rt.residentPtr(bias) : -1;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const first = n0 === 0;
@@ -137,9 +139,9 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
         f32.set(xs(a), xPtr >> 2);
         f32.set(ys(b), yPtr >> 2);
         // dW (and the bias gradient) accumulate in the Wasm memory over the chunks.
-        if (first) f32.set(res, wPtr >> 2);
+        if (first && dwIn < 0) f32.set(res, wPtr >> 2);
         if (first && bias) f32.set(bias, biasPtr >> 2);
-        [p0, p1, out] = [xPtr, yPtr, wPtr];
+        [p0, p1, out] = [xPtr, yPtr, dwIn >= 0 ? dwIn : wPtr];
       }
       const d = rt.i32;
       const w = DESC >> 2;
@@ -151,7 +153,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
       else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
       else if (last) {
-        rt.copyOut(wPtr, wSize, res);
+        if (dwIn < 0) rt.copyOut(wPtr, wSize, res);
         if (bias) rt.copyOut(biasPtr, cOut, bias);
       }
     }
