@@ -1,6 +1,6 @@
 /** fuseConvBn: eval outputs unchanged by folding BatchNorm into the convolution before it. */
 import { describe, expect, it } from 'vitest';
-import { noGrad, tensor, type Tensor } from '@kiln/tensor';
+import { noGrad, tensor, wasmInfo, type Tensor } from '@kiln/tensor';
 import {
   BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, countFusable, fuseConvBn, Identity, Linear, Module, ReLU, ReLU6, Sequential,
 } from '../index.js';
@@ -67,6 +67,9 @@ describe('fuseConvBn', () => {
       expect(got.shape).toEqual(want.shape);
       const rel = maxRelDiff(got, want);
       expect(rel, dtype).toBeLessThan(tol);
+      // float32 folded weights move into the wasm backend's shared memory, read there in place.
+      const weight = ((net.at(0) as Sequential).at(0) as Conv2d).weight;
+      if (dtype === 'float32' && wasmInfo()?.build.endsWith('+threads')) expect(weight.dataSync().buffer).toBeInstanceOf(SharedArrayBuffer);
       // The clamp is exercised: some outputs of the first block sit at 0.
       const first = noGrad(() => (net.at(0) as Sequential).forward(x)).dataSync();
       expect(Math.min(...first)).toBe(0);

@@ -9,7 +9,7 @@
  * (conv2d's `outputClamp`). One output array per block instead of three is most of the gain:
  * fresh arrays and the passes over them are what a batch-1 forward spends much of its time on.
  */
-import { noGrad, tensor } from '@kiln/tensor';
+import { kernels, noGrad, tensor, type Tensor } from '@kiln/tensor';
 import { Module, parameter } from '../module.js';
 import { ReLU } from './activation.js';
 import { ReLU6 } from './activation-extra.js';
@@ -58,6 +58,23 @@ function foldBatchNorm(conv: Conv, bn: BatchNorm, where: string): void {
 }
 
 /**
+ * Moves the folded float32 weights and biases into the backend's own memory where it has one
+ * (the wasm backend's resident storage, as an optimizer does for its parameters), so every
+ * forward reads them in place instead of copying them in: 14 MB per MobileNetV2 forward.
+ * Without room, they stay in the JS heap.
+ */
+function makeResident(params: Tensor[]): void {
+  const k = kernels();
+  const todo = params.filter((p) => p.dtype === 'float32' && p._gradSlot === null);
+  if (!k.residentArrays || !todo.length) return;
+  const lengths = todo.map((p) => p.numel());
+  const data = k.residentArrays(lengths);
+  const slots = data && k.residentArrays(lengths);
+  if (!data || !slots) return;
+  todo.forEach((p, i) => p._adoptResident(data[i]!, slots[i]!));
+}
+
+/**
  * Fuses, in place, every convolution (Conv1d/2d/3d) followed by a BatchNorm inside a Sequential
  * anywhere in `model` — PyTorch's `fuse_modules` for conv–bn(–relu): the BatchNorm is folded into
  * the convolution's weights and bias and replaced by an Identity, and a ReLU or ReLU6 right after
@@ -68,6 +85,7 @@ function foldBatchNorm(conv: Conv, bn: BatchNorm, where: string): void {
  */
 export function fuseConvBn<M extends Module>(model: M): M {
   if (model.training) throw new Error('Kiln: fuseConvBn: the model is in training mode; fusion uses running statistics, call model.eval() first');
+  const folded: Tensor[] = [];
   noGrad(() => {
     for (const [name, m] of model.namedModules()) {
       if (!(m instanceof Sequential)) continue;
@@ -78,6 +96,7 @@ export function fuseConvBn<M extends Module>(model: M): M {
         const bn = kids[i + 1]!;
         if (!isConv(conv) || !isBatchNorm(bn)) continue;
         foldBatchNorm(conv, bn, `${name ? `${name}.` : ''}${i}`);
+        folded.push(conv.weight, conv.bias!);
         slots[String(i + 1)] = new Identity();
         const act = kids[i + 2];
         const clamp = act instanceof ReLU6 ? [0, 6] as const : act instanceof ReLU ? [0, Infinity] as const : null;
@@ -88,6 +107,7 @@ export function fuseConvBn<M extends Module>(model: M): M {
       }
     }
   });
+  makeResident(folded);
   return model;
 }
 
