@@ -23,6 +23,8 @@ export interface CorpusOptions {
   lemmas?: boolean;
   /** Keep only every synset whose index is < limit per part of speech (a CI-sized slice). */
   limitPerPos?: number;
+  /** Keep every n-th synset of each part of speech (a thinner corpus that still spans every topic, countries included). */
+  every?: number;
 }
 
 /** Lower-cased word tokens; punctuation tokens are dropped (they would fill every window, as in text8-style corpora). */
@@ -31,7 +33,9 @@ const words = (text: string): string[] => wordTokenize(text.toLowerCase()).filte
 /** Every definition and example sentence of WordNet, lower-cased and tokenised, punctuation left out. */
 export function wordnetSentences(options: CorpusOptions = {}): { sentences: string[][]; synsets: number } {
   const lemmas = options.lemmas ?? true;
-  const synsets = (['noun', 'verb', 'adj', 'adv'] as const).flatMap((pos) => loadWordnet(pos, options.limitPerPos));
+  const every = options.every ?? 1;
+  if (!(Number.isInteger(every) && every >= 1)) throw new Error(`Kiln: wordnetSentences: every must be an integer >= 1, got ${String(options.every)}`);
+  const synsets = (['noun', 'verb', 'adj', 'adv'] as const).flatMap((pos) => loadWordnet(pos, options.limitPerPos).filter((_, i) => i % every === 0));
   const sentences: string[][] = [];
   for (const s of synsets) {
     const head = lemmas ? `${s.lemmas.join(' , ')} : ` : '';

@@ -33,6 +33,12 @@ export interface Word2VecOptions {
   /** Starting learning rate; SGD decays it linearly to lr·1e-4 as in word2vec. */
   lr?: number;
   optimizer?: 'sgd' | 'adam';
+  /**
+   * The vectors `train` returns: the input vectors (word2vec's output file, the default) or input +
+   * output vectors ('input+output', Levy et al. 2015's w + c, GloVe's W + W̃). On a small corpus the
+   * input vectors share one dominant direction, which the output vectors largely cancel.
+   */
+  vectors?: 'input' | 'input+output';
   seed?: number;
   /** Called about every `progressEvery` mini-batches and at the end of each epoch. */
   onProgress?: (p: TrainProgress) => void;
@@ -41,7 +47,7 @@ export interface Word2VecOptions {
 
 const SPEC = {
   mode: ['skipgram', 'cbow'], dim: 'posint', window: 'posint', negatives: 'posint', sample: 'finite', minCount: 'posint', maxVocab: 'posint',
-  epochs: 'posint', batchSize: 'posint', lr: 'finite', optimizer: ['sgd', 'adam'], seed: 'int', onProgress: 'function', progressEvery: 'posint',
+  epochs: 'posint', batchSize: 'posint', lr: 'finite', optimizer: ['sgd', 'adam'], vectors: ['input', 'input+output'], seed: 'int', onProgress: 'function', progressEvery: 'posint',
 } as const;
 
 /** −log σ(x) summed, written as softplus(−x) (stable for large |x|). */
@@ -111,11 +117,18 @@ export class Word2Vec extends Module {
   }
 
   /**
-   * The trained input vectors as WordVectors; the `<unk>` row (never trained) is set to the mean
-   * of the word vectors, so unknown words look up an average word rather than a zero vector.
+   * The trained input vectors (or input + output vectors) as WordVectors; the `<unk>` row (never
+   * trained) is set to the mean of the word vectors, so unknown words look up an average word
+   * rather than a zero vector.
    */
-  vectors(): WordVectors {
-    return vectorsWithMeanUnk(this.corpus, this.inputEmbedding.weight.dataSync() as Float32Array, this.dim);
+  vectors(which: 'input' | 'input+output' = 'input'): WordVectors {
+    if (which !== 'input' && which !== 'input+output') throw new Error(`Kiln: Word2Vec.vectors: which must be 'input' or 'input+output', got ${JSON.stringify(which)}`);
+    const w = Float32Array.from(this.inputEmbedding.weight.dataSync() as Float32Array);
+    if (which === 'input+output') {
+      const c = this.outputEmbedding.weight.dataSync();
+      for (let i = 0; i < w.length; i++) w[i] = w[i]! + c[i]!;
+    }
+    return vectorsWithMeanUnk(this.corpus, w, this.dim);
   }
 
   /** Builds the corpus, trains and returns the model and its vectors. */
@@ -131,8 +144,9 @@ export class Word2Vec extends Module {
     if (!(o.sample >= 0)) throw new Error(`Kiln: ${op}: sample must be >= 0, got ${o.sample}`);
     const corpus = EncodedCorpus.build(sentences, { minCount: o.minCount, ...(o.maxVocab === undefined ? {} : { maxSize: o.maxVocab }), op });
     const model = new Word2Vec(corpus, o.dim, o.mode, new Generator(o.seed + 1));
-    const losses = trainWord2Vec(model, { ...o, lr: lr0 });
-    return { model, vectors: model.vectors(), losses };
+    const { vectors, ...loop } = o;
+    const losses = trainWord2Vec(model, { ...loop, lr: lr0 });
+    return { model, vectors: model.vectors(vectors ?? 'input'), losses };
   }
 }
 
@@ -145,7 +159,7 @@ export function vectorsWithMeanUnk(corpus: EncodedCorpus, w: Float32Array | Floa
   return new WordVectors(corpus.vocab.tokens, out, dim, { unk: corpus.vocab.unk });
 }
 
-type Resolved = Required<Omit<Word2VecOptions, 'onProgress' | 'maxVocab'>> & { onProgress?: (p: TrainProgress) => void };
+type Resolved = Required<Omit<Word2VecOptions, 'onProgress' | 'maxVocab' | 'vectors'>> & { onProgress?: (p: TrainProgress) => void };
 
 /** The training loop: streams (input, target) examples sentence by sentence into mini-batches. */
 function trainWord2Vec(model: Word2Vec, o: Resolved): number[] {
