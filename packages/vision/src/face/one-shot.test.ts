@@ -1,34 +1,36 @@
 /**
  * One-shot learning for real (issue 14, 4.4.1): a small CNN learns embeddings of MNIST digits
- * 0–6 only (online semi-hard triplet mining over the digits and composites of two digits, see
- * test-utils/pseudo-identities.ts), the verification threshold is chosen on pairs of held-out
+ * 0–6 only (online semi-hard triplet mining over the digits and 308 pseudo-identities made of
+ * them, see test-utils/pseudo-identities.ts), the verification threshold is chosen on pairs of held-out
  * 0–6 digits, and the network then verifies pairs of the never-seen digits 7–9 and
  * classifies them one-shot (3-way, one support example per digit).
  */
 import { describe, expect, it } from 'vitest';
 import { Generator, manualSeed, noGrad, tensor, type Tensor } from '@kiln/tensor';
-import { binaryCrossEntropyWithLogits, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@kiln/nn';
+import { BatchNorm2d, binaryCrossEntropyWithLogits, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@kiln/nn';
 import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
 import { loadMnist, takeRows } from '@kiln/data';
 import { batchSemiHardTripletLoss, chooseThreshold, SiameseClassifier, SiameseNetwork } from './index.js';
-import { identityCount, pseudoIdentityBatch } from './test-utils/pseudo-identities.js';
+import { identityCount, pseudoIdentityBatch, shiftImages, TTA_SHIFTS } from './test-utils/pseudo-identities.js';
 
-const STEPS = 1200, LR = 2e-3, MARGIN = 0.5, IDS = 24, PER = 3, DIM = 64;
+const STEPS = 400, LR = 2e-3, MARGIN = 0.2, IDS = 32, PER = 4, DIM = 64;
 /**
  * Bars. The issue asks for >= 90% verification on 7–9; this does not reach it. Measured (seeded,
- * so repeatable; 50 s of CPU): 98.6% on held-out 0–6 pairs, 76.0% on 7–9 pairs with the 0–6
- * threshold (77.6% with the best threshold for 7–9 itself), 62.6% for raw pixel distances,
- * one-shot 3-way 78.7%. Before the composite identities (7 digits only, 120 steps): 67.2% and
- * 54.3%. In PyTorch, the same recipe (supervised-contrastive or semi-hard) goes 74.7% (300
- * steps) → 79.1% (1500) → 83.4% (3000) → 82.8% (6000): it levels off near 83%. Without
- * composites, larger nets, batch-hard mining, other margins, longer training, augmentation,
- * mixup, label smoothing, deskewed input, self-supervised instance terms and features of
- * earlier layers all stayed at 60–75%, whereas a net trained on all ten digits reaches 97%.
- * The bars are below the measured values, with room for numeric drift; the 7–9 accuracy must
- * also beat raw pixels (chance: 50% on pairs, 33% one-shot).
+ * so repeatable; 87 s of CPU): 97.1% on held-out 0–6 pairs, 77.8% on 7–9 pairs with the 0–6
+ * threshold (80.1% with the best threshold for 7–9 itself), 58.8% for raw pixel distances,
+ * one-shot 3-way 83.0%. 600 steps (128 s of CPU, over the test's budget) gave 81.5% and 88.3%.
+ * The 7–9 accuracy must also beat raw pixels (chance: 50% on pairs, 33% one-shot).
+ * What limits it is telling 7 from 9: in PyTorch runs of this recipe, only 45–60% of the 7–9
+ * pairs are judged "different" against 85–97% right for 7–7, 7–8, 8–9 and 9–9 pairs (8–8:
+ * 73–83%); the 7s and the 9s lie nearest to the same pseudo-identities (a 6 turned upside down;
+ * the top of a 0 or 2 over a 1 or 4). In PyTorch, the earlier 154 identities with the two-conv
+ * net level off at 79–83% (up to 6000 steps); these 315 identities with the BatchNorm net reach
+ * 83–85% at 600–900 steps (one-shot 86–90%). Cosine-margin softmax over the identities,
+ * batch-hard mining, margins 0.5, 128-d embeddings, stroke thickening, 903 identities (halves
+ * rotated by 90°) and a wider net did not help.
  */
 const CLF_STEPS = 150;
-const VERIFY_SEEN = 0.95, VERIFY_UNSEEN = 0.72, ONE_SHOT = 0.7;
+const VERIFY_SEEN = 0.95, VERIFY_UNSEEN = 0.74, ONE_SHOT = 0.76;
 
 /** Indices of each digit in `labels`, shuffled. */
 function byDigit(labels: Int32Array, g: Generator): number[][] {
@@ -57,14 +59,28 @@ function makePairs(pools: number[][], count: number, g: Generator): { a: number[
   return { a, b, same };
 }
 
+/**
+ * The embedding network of the one-shot test: four 3×3 conv–BatchNorm–ReLU layers (16, 16, 32, 64
+ * channels, max-pooled to 3×3) and a linear map to `dim`. BatchNorm and depth gave 4–5 points on
+ * the unseen digits over the two-conv net below (measured in PyTorch, same data).
+ */
 const embeddingNet = (dim: number): Sequential => new Sequential(
+  new Conv2d(1, 16, 3, { padding: 1 }), new BatchNorm2d(16), new ReLU(),
+  new Conv2d(16, 16, 3, { padding: 1 }), new BatchNorm2d(16), new ReLU(), new MaxPool2d(2),
+  new Conv2d(16, 32, 3, { padding: 1 }), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
+  new Conv2d(32, 64, 3, { padding: 1 }), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
+  new Flatten(), new Linear(576, dim),
+);
+
+/** A small two-conv embedding network, for the binary-classification variant. */
+const smallNet = (dim: number): Sequential => new Sequential(
   new Conv2d(1, 16, 5, { padding: 2 }), new ReLU(), new MaxPool2d(2),
   new Conv2d(16, 32, 5), new ReLU(), new MaxPool2d(2),
   new Flatten(), new Linear(800, 128), new ReLU(), new Linear(128, dim),
 );
 
 describe('one-shot verification on unseen MNIST digits', () => {
-  it(`embeddings trained on 0–6 verify pairs of 7–9 at >= ${VERIFY_UNSEEN * 100}% with the threshold chosen on 0–6, beating raw pixels`, async () => {
+  it(`embeddings trained on 0–6 verify pairs of 7–9 at >= ${Math.round(VERIFY_UNSEEN * 100)}% with the threshold chosen on 0–6, beating raw pixels`, async () => {
     const { images, labels } = loadMnist();
     const lab = labels.dataSync() as Int32Array;
     const g = new Generator(3);
@@ -92,7 +108,13 @@ describe('one-shot verification on unseen MNIST digits', () => {
       if (step >= STEPS - 10) last = (Number.isNaN(last) ? 0 : last) + loss.item() / 10;
     }
     net.eval();
-    const distances = (p: { a: number[]; b: number[] }) => noGrad(() => net.distance(takeRows(images, p.a), takeRows(images, p.b))).dataSync() as Float32Array;
+    // test-time augmentation: the unit-length mean of the embeddings of an image and its 1-pixel shifts
+    const emb = (rows: number[]): Tensor => noGrad(() => {
+      const px = takeRows(images, rows).dataSync() as Float32Array;
+      const sum = TTA_SHIFTS.map(([dy, dx]) => net.forward(shiftImages(px, rows.length, dy, dx))).reduce((acc, e) => acc.add(e));
+      return sum.div(sum.square().sum(1, true).sqrt());
+    });
+    const distances = (p: { a: number[]; b: number[] }) => emb(p.a).sub(emb(p.b)).square().sum(1).sqrt().dataSync() as Float32Array;
     const devPairs = makePairs(dev, 1000, g), testPairs = makePairs(unseen, 1000, g);
     const { threshold, accuracy: devAcc } = chooseThreshold(distances(devPairs), devPairs.same);
     const dt = distances(testPairs);
@@ -105,7 +127,6 @@ describe('one-shot verification on unseen MNIST digits', () => {
     const pixelAcc = accuracyAt(pixels(testPairs), testPairs.same, pixelThreshold);
 
     // one-shot 3-way: one support image per unseen digit, 300 queries (other images of 7–9)
-    const emb = (rows: number[]): Tensor => noGrad(() => net.forward(takeRows(images, rows)));
     let right = 0;
     const trials = 100, queriesPer = 3;
     for (let t = 0; t < trials; t++) {
@@ -136,7 +157,7 @@ describe('one-shot verification on unseen MNIST digits', () => {
     expect(testAcc).toBeGreaterThanOrEqual(VERIFY_UNSEEN);
     expect(testAcc).toBeGreaterThan(pixelAcc);
     expect(oneShot).toBeGreaterThanOrEqual(ONE_SHOT);
-  }, 300_000);
+  }, 600_000);
 
   it('the binary-classification variant (logistic unit on |f(a) − f(b)|) learns same/different on 0–6 pairs', () => {
     const { images, labels } = loadMnist();
@@ -144,7 +165,7 @@ describe('one-shot verification on unseen MNIST digits', () => {
     const pools = byDigit(labels.dataSync() as Int32Array, g);
     const train = pools.slice(0, 7).map((p) => p.slice(0, 600)), dev = pools.slice(0, 7).map((p) => p.slice(600));
     manualSeed(1);
-    const clf = new SiameseClassifier(embeddingNet(DIM), DIM);
+    const clf = new SiameseClassifier(smallNet(DIM), DIM);
     const opt = new Adam(clf.parameters(), { lr: LR });
     const losses: number[] = [];
     for (let step = 0; step < CLF_STEPS; step++) {

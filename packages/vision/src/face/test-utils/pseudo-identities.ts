@@ -1,34 +1,94 @@
 /**
  * More identities than the training digits hold, for the one-shot test: with only 7 classes,
  * triplet training collapses each digit to a point and an unseen digit lands on whichever seen
- * cluster it half resembles, so two 7s end up far apart. Composites of two seen digits — the top
- * half of one over the bottom half of another, the left half beside the right half, or both
- * strokes overlaid — are new identities made of seen parts (3 × 49 of them beside the 7 digits),
- * so the embedding has to describe what parts a digit has and where, which also describes
- * digits it never saw. Each image is then warped by a small random affine map (rotation, scale,
- * shear, shift), so that identity means "same shape", not "same pixels". Nothing here looks at
- * digits 7–9.
+ * cluster it half resembles, so two 7s end up far apart. New identities made only of seen digits
+ * force the embedding to describe what strokes an image has and where, which also describes
+ * digits it never saw. From the 7 seen digits (45 identities per seen digit):
+ * - the digits themselves, and each rotated by 90°, 180°, 270° or mirrored left–right or
+ *   top–bottom (fixed transforms, so a new identity each);
+ * - for every ordered pair (a, b): the top half of a over the bottom half of b, the left half of a
+ *   beside the right half of b, both overlaid, a and b shrunk side by side, and a and b squashed
+ *   one above the other;
+ * - each half (top, bottom, left, right) of a digit, enlarged to the full frame.
+ * Each image is then warped by a small random affine map (rotation, scale, shear, shift), so that
+ * identity means "same shape", not "same pixels". Nothing here looks at digits 7–9.
  */
 import { tensor, type Generator, type Tensor } from '@kiln/tensor';
 
 const S = 28, P = S * S;
-export type CompositeKind = 'top-bottom' | 'left-right' | 'overlay';
-const KINDS: readonly CompositeKind[] = ['top-bottom', 'left-right', 'overlay'];
+type Dihedral = 'rot90' | 'rot180' | 'rot270' | 'flipLeftRight' | 'flipTopBottom';
+const DIHEDRAL: readonly Dihedral[] = ['rot90', 'rot180', 'rot270', 'flipLeftRight', 'flipTopBottom'];
+type PairKind = 'top-bottom' | 'left-right' | 'overlay' | 'side-by-side' | 'stacked';
+const PAIRS: readonly PairKind[] = ['top-bottom', 'left-right', 'overlay', 'side-by-side', 'stacked'];
+type Half = 'top' | 'bottom' | 'left' | 'right';
+const HALVES: readonly Half[] = ['top', 'bottom', 'left', 'right'];
 
-/** Number of identities made from `digits` seen digits: the digits and 3 composites of every ordered pair. */
-export const identityCount = (digits: number): number => digits + KINDS.length * digits * digits;
+/** Number of identities made from `digits` seen digits (315 for 7). */
+export const identityCount = (digits: number): number => digits * (1 + DIHEDRAL.length + HALVES.length) + PAIRS.length * digits * digits;
+
+/**
+ * Bilinear resize of the `h`×`w` window at (`y0`, `x0`) of a 28×28 image into an `oh`×`ow` block of
+ * `out` at (`oy0`, `ox0`), as PyTorch's interpolate(mode='bilinear', align_corners=False) does
+ * on the cropped window (source coordinates clamped to the window).
+ */
+function resizeInto(src: Float32Array, y0: number, x0: number, h: number, w: number, out: Float32Array, oy0: number, ox0: number, oh: number, ow: number, combine: (old: number, v: number) => number = (_, v) => v): void {
+  const coord = (o: number, inSize: number, outSize: number) => {
+    const s = Math.max((o + 0.5) * (inSize / outSize) - 0.5, 0);
+    const i0 = Math.min(Math.floor(s), inSize - 1);
+    return { i0, i1: Math.min(i0 + 1, inSize - 1), f: s - i0 };
+  };
+  for (let oy = 0; oy < oh; oy++) {
+    const cy = coord(oy, h, oh);
+    for (let ox = 0; ox < ow; ox++) {
+      const cx = coord(ox, w, ow);
+      const at = (y: number, x: number) => src[(y0 + y) * S + x0 + x]!;
+      const v = (1 - cy.f) * ((1 - cx.f) * at(cy.i0, cx.i0) + cx.f * at(cy.i0, cx.i1)) + cy.f * ((1 - cx.f) * at(cy.i1, cx.i0) + cx.f * at(cy.i1, cx.i1));
+      const k = (oy0 + oy) * S + ox0 + ox;
+      out[k] = combine(out[k]!, v);
+    }
+  }
+}
+
+/** `src` (28×28) rotated or mirrored; rotations are counter-clockwise, as torch.rot90 on (H, W). */
+function dihedral(src: Float32Array, t: Dihedral): Float32Array {
+  const out = new Float32Array(P);
+  for (let y = 0; y < S; y++) {
+    for (let x = 0; x < S; x++) {
+      const [sy, sx] = t === 'rot90' ? [x, S - 1 - y] : t === 'rot180' ? [S - 1 - y, S - 1 - x] : t === 'rot270' ? [S - 1 - x, y] : t === 'flipLeftRight' ? [y, S - 1 - x] : [S - 1 - y, x];
+      out[y * S + x] = src[sy * S + sx]!;
+    }
+  }
+  return out;
+}
 
 /** One image (784 floats) of identity `id`, from `pools[d]` (image indices of digit d) in `pixels` ([N, 784] flat). */
 function compose(id: number, pools: number[][], pixels: Float32Array, g: Generator): Float32Array {
   const d = pools.length;
   const pick = (digit: number) => { const list = pools[digit]!; const r = list[g.randint(0, list.length)]!; return pixels.subarray(r * P, (r + 1) * P); };
   if (id < d) return Float32Array.from(pick(id));
-  const k = id - d, kind = KINDS[Math.floor(k / (d * d))]!, a = Math.floor((k % (d * d)) / d), b = k % d;
-  const out = Float32Array.from(pick(a)), other = pick(b);
+  let k = id - d;
+  if (k < DIHEDRAL.length * d) return dihedral(pick(k % d), DIHEDRAL[Math.floor(k / d)]!);
+  k -= DIHEDRAL.length * d;
+  if (k < HALVES.length * d) {
+    const half = HALVES[Math.floor(k / d)]!, src = pick(k % d), out = new Float32Array(P);
+    const [y0, x0, h, w] = half === 'top' ? [0, 0, S / 2, S] : half === 'bottom' ? [S / 2, 0, S / 2, S] : half === 'left' ? [0, 0, S, S / 2] : [0, S / 2, S, S / 2];
+    resizeInto(src, y0, x0, h, w, out, 0, 0, S, S);
+    return out;
+  }
+  k -= HALVES.length * d;
+  const kind = PAIRS[Math.floor(k / (d * d))]!, a = pick(Math.floor((k % (d * d)) / d)), b = pick(k % d);
+  if (kind === 'side-by-side' || kind === 'stacked') {
+    // both digits shrunk: 14×14 each, centred vertically; or 14×18 each, one above the other
+    const out = new Float32Array(P), max = (o: number, v: number) => Math.max(o, v);
+    if (kind === 'side-by-side') { resizeInto(a, 0, 0, S, S, out, 7, 0, 14, 14); resizeInto(b, 0, 0, S, S, out, 7, 14, 14, 14, max); }
+    else { resizeInto(a, 0, 0, S, S, out, 0, 5, 14, 18); resizeInto(b, 0, 0, S, S, out, 14, 5, 14, 18, max); }
+    return out;
+  }
+  const out = Float32Array.from(a);
   for (let i = 0; i < P; i++) {
     const y = Math.floor(i / S), x = i % S;
     if (kind === 'top-bottom' ? y >= S / 2 : kind === 'left-right' ? x >= S / 2 : true) {
-      out[i] = kind === 'overlay' ? Math.max(out[i]!, other[i]!) : other[i]!;
+      out[i] = kind === 'overlay' ? Math.max(out[i]!, b[i]!) : b[i]!;
     }
   }
   return out;
@@ -74,4 +134,23 @@ export function pseudoIdentityBatch(pools: number[][], pixels: Float32Array, g: 
     }
   }
   return { x: tensor(x, { shape: [n, 1, S, S] }), y: tensor(y, { dtype: 'int32' }) };
+}
+
+/** Pixel shifts used for test-time augmentation: the image itself and its 1-pixel shifts. */
+export const TTA_SHIFTS: readonly (readonly [number, number])[] = [[0, 0], [0, 1], [0, -1], [1, 0], [-1, 0]];
+
+/** `images` [N, 1, 28, 28] (flat `pixels`) shifted by (dy, dx) pixels, zeros shifted in. */
+export function shiftImages(pixels: Float32Array, n: number, dy: number, dx: number): Tensor {
+  const out = new Float32Array(n * P);
+  for (let i = 0; i < n; i++) {
+    for (let y = 0; y < S; y++) {
+      const sy = y - dy;
+      if (sy < 0 || sy >= S) continue;
+      for (let x = 0; x < S; x++) {
+        const sx = x - dx;
+        if (sx >= 0 && sx < S) out[i * P + y * S + x] = pixels[i * P + sy * S + sx]!;
+      }
+    }
+  }
+  return tensor(out, { shape: [n, 1, S, S] });
 }
