@@ -96,4 +96,14 @@ describe('PCA and the SVG plot', () => {
     expect(Math.min(...f) > Math.max(...m) || Math.max(...f) < Math.min(...m)).toBe(true);
     expect(() => plotWordsSvg(wv, ['she', 'he', 'zebra'])).toThrow(/unknown words \["zebra"\]/);
   });
+
+  it('plotWordsSvg moves the label of a point that coincides with another so the two do not overlap', () => {
+    // greece and egypt share a vector: same point, and without the nudge the same label position
+    const near = new WordVectors(['greece', 'egypt', 'athens', 'cairo'], [1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1], 3);
+    const { svg } = plotWordsSvg(near, ['greece', 'egypt', 'athens', 'cairo']);
+    const labels = [...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)" font-size="13"[^>]*>(\w+)</g)].map((m) => ({ x: +m[1]!, y: +m[2]!, w: m[3]! }));
+    expect(labels.map((l) => l.w)).toEqual(['greece', 'egypt', 'athens', 'cairo']);
+    expect(labels[0]!.x).toBe(labels[1]!.x);
+    expect(Math.abs(labels[0]!.y - labels[1]!.y)).toBeGreaterThanOrEqual(14);
+  });
 });

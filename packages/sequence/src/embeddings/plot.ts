@@ -45,10 +45,19 @@ export function plotWordsSvg(wv: WordVectors, words: readonly string[], options:
       out.push(`<line x1="${sx(pts[i]![0]).toFixed(1)}" y1="${sy(pts[i]![1]).toFixed(1)}" x2="${sx(pts[i + 1]![0]).toFixed(1)}" y2="${sy(pts[i + 1]![1]).toFixed(1)}" stroke="#bbb"/>`);
     }
   }
+  // Words whose points nearly coincide (e.g. two countries) would print their labels on top of
+  // each other: move a label down a line until its approximate box is free.
+  const placed: [number, number, number, number][] = [];
+  const free = (x: number, y: number, w: number): boolean =>
+    placed.every(([px, py, pw]) => x + w <= px || px + pw <= x || y + 14 <= py || py + 14 <= y);
   words.forEach((w, i) => {
     const c = COLOURS[(options.groups?.[i] ?? 0) % COLOURS.length]!;
-    const x = sx(pts[i]![0]).toFixed(1), y = sy(pts[i]![1]).toFixed(1);
-    out.push(`<circle cx="${x}" cy="${y}" r="4" fill="${c}"/><text x="${x}" y="${y}" dx="6" dy="-4" font-size="13" fill="${c}">${esc(w)}</text>`);
+    const x = sx(pts[i]![0]), y = sy(pts[i]![1]);
+    const lw = 7.5 * w.length, lx = x + 6;
+    let ly = y - 15;
+    for (let tries = 0; tries < 20 && !free(lx, ly, lw); tries++) ly += 14;
+    placed.push([lx, ly, lw, 14]);
+    out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${c}"/><text x="${lx.toFixed(1)}" y="${(ly + 11).toFixed(1)}" font-size="13" fill="${c}">${esc(w)}</text>`);
   });
   out.push('</svg>');
   return { svg: out.join('\n'), points: pts, explained: [res.variances[0]! / total, res.variances[1]! / total] };
