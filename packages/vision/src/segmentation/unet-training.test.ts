@@ -5,24 +5,29 @@
  */
 import { describe, expect, it } from 'vitest';
 import { manualSeed, noGrad, type Tensor } from '@kiln/tensor';
-import { Adam } from '@kiln/optim';
+import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
 import { DataLoader, TensorDataset, segmentationShapes } from '@kiln/data';
 import { unet } from '../models/index.js';
 import { diceLoss, iouPerClass, meanIou, pixelCrossEntropy } from './index.js';
 
 const TARGET = 0.85;
 const SET = { numClasses: 1, minObjects: 1, maxObjects: 2 } as const;
+const EPOCHS = 6;
 
 describe('U-Net on generated shapes', () => {
   it(`reaches mean IoU >= ${TARGET} held out`, () => {
     manualSeed(0);
     const train = segmentationShapes(256, { seed: 1, ...SET }), test = segmentationShapes(128, { seed: 2, ...SET });
     const model = unet({ inChannels: 3, numClasses: 2, depth: 2, baseChannels: 8 });
-    const opt = new Adam(model.parameters(), { lr: 1e-2 });
     const loader = new DataLoader(new TensorDataset(train.x, train.masks), { batchSize: 16, shuffle: true, seed: 1 });
+    // Adam at 5e-3, cosine-annealed to 5% over the 96 steps. A constant 1e-2 ended on an
+    // oscillating loss: mean IoU 0.876 / 0.729 / 0.880 for weight seeds 0 / 1 / 2; this schedule,
+    // at the same cost, 0.933 / 0.892 / 0.929.
+    const opt = new Adam(model.parameters(), { lr: 5e-3 });
+    const sched = new LRScheduler(opt, cosineAnnealing(5e-3, EPOCHS * loader.length, 5e-3 * 0.05));
     const cpu0 = process.cpuUsage();
     const losses: number[] = [];
-    for (let epoch = 0; epoch < 6; epoch++) {
+    for (let epoch = 0; epoch < EPOCHS; epoch++) {
       model.train();
       let sum = 0, count = 0;
       for (const [x, y] of loader) {
@@ -31,6 +36,7 @@ describe('U-Net on generated shapes', () => {
         const loss = pixelCrossEntropy(logits, y as Tensor).add(diceLoss(logits, y as Tensor));
         loss.backward();
         opt.step();
+        sched.step();
         sum += loss.item();
         count++;
       }
