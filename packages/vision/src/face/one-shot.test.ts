@@ -1,8 +1,8 @@
 /**
  * One-shot learning for real (issue 14, 4.4.1): a small CNN learns embeddings of MNIST digits
- * 0–6 only (online semi-hard triplet mining over the digits and 308 pseudo-identities made of
- * them, see test-utils/pseudo-identities.ts), the verification threshold is chosen on pairs of held-out
- * 0–6 digits, and the network then verifies pairs of the never-seen digits 7–9 and
+ * 0–6 only (online semi-hard triplet mining over the digits and 308 pseudo-identities made
+ * of them, see test-utils/pseudo-identities.ts), the verification threshold is chosen on pairs
+ * of held-out 0–6 digits, and the network then verifies pairs of the never-seen digits 7–9 and
  * classifies them one-shot (3-way, one support example per digit).
  */
 import { describe, expect, it } from 'vitest';
