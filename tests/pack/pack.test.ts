@@ -96,7 +96,7 @@ beforeAll(async () => {
     const i = await npm(['ci', '--offline'], dir, offlineEnv);
     if (i.code !== 0) throw new Error(`npm ci --offline in ${dir} failed:\n${i.stderr}`);
   }
-}, 240_000);
+});
 afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000);
 
 describe('packed tarballs', () => {

@@ -29,7 +29,7 @@ describe('1-D CNN on ecgBeats', () => {
     const acc = await trainAndScore(model, train, test, 6, 3e-3);
     console.log(`1-D CNN ecgBeats held-out accuracy ${(100 * acc).toFixed(1)}%`);
     expect(acc).toBeGreaterThanOrEqual(0.95);
-  }, 300_000); // a few seconds of CPU; the wall clock stretches on a shared machine
+  }); // a few seconds of CPU; the wall clock stretches on a shared machine
 });
 
 describe('3-D CNN on movingShapes', () => {
@@ -44,5 +44,5 @@ describe('3-D CNN on movingShapes', () => {
     const acc = await trainAndScore(model, train, test, 6, 3e-3);
     console.log(`3-D CNN movingShapes held-out accuracy ${(100 * acc).toFixed(1)}%`);
     expect(acc).toBeGreaterThanOrEqual(0.95);
-  }, 300_000); // a few seconds of CPU; the wall clock stretches on a shared machine
+  }); // a few seconds of CPU; the wall clock stretches on a shared machine
 });

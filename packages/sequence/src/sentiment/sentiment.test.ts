@@ -46,7 +46,7 @@ describe('sentiment models', () => {
     expect(l.accuracy).toBeGreaterThan(0.85);
     expect(l.accuracy - a.accuracy).toBeGreaterThan(0.25); // …but not negation or order
     expect(l.byKind.negated!).toBeGreaterThan(a.byKind.negated! + 0.3);
-  }, 60000);
+  });
 
   it('embeddings initialised from vectors: frozen rows stay put, trainable rows move; unknown words use <unk>', () => {
     manualSeed(2);

@@ -53,7 +53,7 @@ describe('convolutionalize (sliding windows as convolutions)', () => {
     // the converted head: Conv2d 16→32 with a 2×2 kernel, then a 1×1 Conv2d 32→4
     const convs = conv.children().filter((m) => m instanceof Conv2d) as Conv2d[];
     expect(convs.slice(-2).map((c) => c.weight.shape)).toEqual([[32, 16, 2, 2], [4, 32, 1, 1]]);
-  }, 120_000);
+  });
 
   it('bad input names the layer and the shapes', () => {
     const m = classifier();

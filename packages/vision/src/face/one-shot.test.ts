@@ -157,7 +157,7 @@ describe('one-shot verification on unseen MNIST digits', () => {
     expect(testAcc).toBeGreaterThanOrEqual(VERIFY_UNSEEN);
     expect(testAcc).toBeGreaterThan(pixelAcc);
     expect(oneShot).toBeGreaterThanOrEqual(ONE_SHOT);
-  }, 600_000);
+  });
 
   it('the binary-classification variant (logistic unit on |f(a) − f(b)|) learns same/different on 0–6 pairs', () => {
     const { images, labels } = loadMnist();
@@ -187,5 +187,5 @@ describe('one-shot verification on unseen MNIST digits', () => {
     console.log(`SiameseClassifier on MNIST pairs: BCE ${mean(losses.slice(0, 10)).toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)} in ${CLF_STEPS} steps; accuracy on held-out 0–6 pairs ${(100 * seen).toFixed(1)}%, on unseen 7–9 pairs ${(100 * unseen).toFixed(1)}%`);
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)));
     expect(seen).toBeGreaterThanOrEqual(0.8); // measured 87.5% after 150 steps (embedding dim 64)
-  }, 300_000);
+  });
 });

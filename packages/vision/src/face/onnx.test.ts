@@ -28,5 +28,5 @@ describe('Siamese models on ONNX Runtime', () => {
     console.log(`ONNX Siamese: embedding relative error ${errE.toExponential(2)}, classifier ${errC.toExponential(2)}`);
     expect(errE).toBeLessThan(1e-5);
     expect(errC).toBeLessThan(1e-5);
-  }, 60_000);
+  });
 });
