@@ -35,7 +35,16 @@ function step(ps: Tensor[], x: Tensor): number {
   return loss.item();
 }
 
-describe.runIf(shared)('wasm backend: resident parameters and gradient slots', () => {
+// Registered per build rather than skipped: the single-threaded build (plain pages in the browser)
+// has no shared memory, so it has no resident storage and optimizers keep JS arrays.
+if (!shared) {
+  describe('wasm backend without shared memory', () => {
+    it('has no resident storage: residentArrays gives null, so parameters stay in JS arrays', () => {
+      expect(wasmInfo()).not.toBeNull();
+      expect(kernels().residentArrays!([4, 4])).toBeNull();
+    });
+  });
+} else describe('wasm backend: resident parameters and gradient slots', () => {
   it('live in the Wasm memory, receive gradients in their slots, and train bit for bit like staged copies', () => {
     const x = tensor(rand(40 * 70, 3), { shape: [40, 70] });
     const staged = params(false);
