@@ -9,6 +9,7 @@
 // a sum over the batch, is split by kernel tap (dW's columns) instead, so each thread unfolds
 // only the rows it needs and every weight's sum runs in the same order whatever the thread count.
 import { sgemm } from './gemm';
+import { clampF32 } from './elementwise';
 import { directBackwardWeight, directForward } from './conv-direct';
 
 let N: i32, C: i32, COUT: i32, GROUPS: i32;
@@ -60,22 +61,11 @@ function loadGeometry(desc: usize): void {
 let CLAMP = false;
 let LO: f32 = 0, HI: f32 = 0;
 
-/** rows × [c0, c1) of y (row stride `stride` floats) clamped into [LO, HI], with clampF32's comparisons (NaN kept). */
+/** rows × [c0, c1) of y (row stride `stride` floats) clamped into [LO, HI] in place (clampF32's comparisons, NaN kept). */
 function clampRows(y: usize, rows: i32, stride: i32, c0: i32, c1: i32): void {
-  const lo = f32x4.splat(LO);
-  const hi = f32x4.splat(HI);
   for (let r = 0; r < rows; r++) {
-    const row = y + <usize>(r * stride) * 4;
-    let l = c0;
-    for (; l + 4 <= c1; l += 4) {
-      const p = row + <usize>l * 4;
-      v128.store(p, f32x4.pmin(f32x4.pmax(v128.load(p), lo), hi));
-    }
-    for (; l < c1; l++) {
-      const p = row + <usize>l * 4;
-      const v = load<f32>(p);
-      store<f32>(p, v < LO ? LO : v > HI ? HI : v);
-    }
+    const row = y + <usize>(r * stride + c0) * 4;
+    clampF32(row, row, c1 - c0, LO, HI);
   }
 }
 

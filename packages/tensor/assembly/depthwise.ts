@@ -10,6 +10,8 @@
 // modes); each output element's sum runs in one fixed order, so results do not depend on the
 // thread count.
 
+import { clampF32 } from './elementwise';
+
 @inline function fma(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(c, f32x4.mul(a, b));
@@ -181,22 +183,6 @@ function forwardPlane(xp: usize, wo: usize, b: f32, out: usize): void {
   }
 }
 
-/** y[0, n) clamped into [lo, hi], with clampF32's comparisons (NaN kept), while the plane is in cache. */
-function clampPlane(y: usize, n: i32, lo: f32, hi: f32): void {
-  const l4 = f32x4.splat(lo);
-  const h4 = f32x4.splat(hi);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const p = y + <usize>i * 4;
-    v128.store(p, f32x4.pmin(f32x4.pmax(v128.load(p), l4), h4));
-  }
-  for (; i < n; i++) {
-    const p = y + <usize>i * 4;
-    const v = load<f32>(p);
-    store<f32>(p, v < lo ? lo : v > hi ? hi : v);
-  }
-}
-
 /** dxp [PIH, PIW] += the windows of output channel (weights wo) weighted by dy plane [OH, OW]. */
 function backwardInputPlane(dy: usize, wo: usize, dxp: usize): void {
   for (let oh = 0; oh < OH; oh++) {
@@ -303,7 +289,7 @@ export function depthwiseTask(desc: usize, tid: i32, threads: i32): void {
         const b: f32 = bias ? load<f32>(bias + <usize>o * 4) : 0;
         const y = res + <usize>((n * COUT + o) * outPlane) * 4;
         forwardPlane(buf, w + <usize>(o * K) * 4, b, y);
-        if (clamp) clampPlane(y, outPlane, lo, hi);
+        if (clamp) clampF32(y, y, outPlane, lo, hi); // in place while the plane is in cache
       }
     } else {
       memory.fill(buf, 0, <usize>paddedFloats() * 4);
