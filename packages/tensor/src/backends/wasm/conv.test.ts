@@ -3,7 +3,7 @@ import { getNumThreads, kernels, listBackends, setNumThreads, threadsReady, with
 import { conv2d, noGrad, tensor, traceOps, wasmInfo, type ConvOptions, type Tensor } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
-import { rand } from './test-utils/data.js';
+import { rand, worst } from './test-utils/data.js';
 
 
 
@@ -29,15 +29,6 @@ function geometryOf(c: Case): WindowGeometry {
     batch: c.batch, channels: c.cIn, inSize: c.inSize, kernel: c.kernel, stride: c.stride,
     padBegin: c.pad, padEnd, dilation: c.dilation, outSize,
   };
-}
-
-function worst(actual: Float32Array, expected: Float32Array): number {
-  let w = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const e = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
-    if (!(e <= w)) w = e;
-  }
-  return w;
 }
 
 const cases: Case[] = [

@@ -3,7 +3,7 @@ import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend, type 
 import { wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 import { wasmPool } from './index.js';
-import { rand } from './test-utils/data.js';
+import { rand, worst } from './test-utils/data.js';
 
 interface Case {
   name: string;
@@ -25,15 +25,6 @@ function geometryOf(c: Case): WindowGeometry {
   const padEnd = c.padEnd ?? c.pad;
   const outSize = c.inSize.map((s, i) => Math.floor((s + c.pad[i]! + padEnd[i]! - c.dilation[i]! * (c.kernel[i]! - 1) - 1) / c.stride[i]!) + 1);
   return { batch: c.batch, channels: c.channels, inSize: c.inSize, kernel: c.kernel, stride: c.stride, padBegin: c.pad, padEnd, dilation: c.dilation, outSize };
-}
-
-function worst(actual: Float32Array, expected: Float32Array): number {
-  let w = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const e = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
-    if (!(e <= w)) w = e;
-  }
-  return w;
 }
 
 const cases: Case[] = [

@@ -2,18 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend, type LstmSequenceArgs, type LstmSequenceBackwardArgs } from '../../backend.js';
 import { wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
-import { rand } from './test-utils/data.js';
+import { rand, worst } from './test-utils/data.js';
 
 const scaled = (n: number, seed: number, s: number): Float32Array => rand(n, seed).map((v) => v * s);
-
-function worst(actual: Float32Array, expected: Float32Array): number {
-  let w = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const e = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
-    if (!(e <= w)) w = e;
-  }
-  return w;
-}
 
 interface Case { T: number; B: number; H: number; I: number; lengths?: number[]; reverse?: boolean; bias?: boolean }
 

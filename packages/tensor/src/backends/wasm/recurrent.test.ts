@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { kernels, withBackend } from '../../backend.js';
 import '../../index.js';
 import { referenceKernels } from '../reference/index.js';
-import { rand } from './test-utils/data.js';
+import { rand, worst } from './test-utils/data.js';
 
 /** Random values scaled to [-s, s), so gates reach saturation (|x| up to ~10) and the small-|x| branch. */
 const randScaled = (n: number, seed: number, s: number): Float32Array => rand(n, seed).map((v) => v * s);
-
-function worst(actual: Float32Array, expected: Float32Array): number {
-  let w = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const e = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
-    if (!(e <= w)) w = e;
-  }
-  return w;
-}
 
 const wasm = <T>(fn: () => T): T => withBackend('wasm', fn);
 // Hidden sizes: multiples of 4 and ones with a 1-, 2- and 3-element tail.

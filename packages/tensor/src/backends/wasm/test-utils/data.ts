@@ -10,3 +10,14 @@ export function rand(n: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** The largest |actual − expected| / (1 + |expected|) over the elements; NaN anywhere gives NaN. */
+export function worst(actual: Float32Array, expected: Float32Array): number {
+  let w = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const e = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
+    if (Number.isNaN(e)) return NaN; // a later finite error must not hide it
+    if (e > w) w = e;
+  }
+  return w;
+}
