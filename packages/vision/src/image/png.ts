@@ -46,6 +46,16 @@ function checkPngStructure(bytes: Uint8Array, source?: string): { colorType: num
       colorType = bytes[off + 17]!;
     }
     if (type === 'tRNS') transparency = true;
+    if (type === 'IDAT' && !sawIdat && len >= 2) {
+      // The image data is one zlib stream (PNG allows only deflate, CM 8, with a window of at most
+      // 32 KiB, no preset dictionary). Checked here so a damaged stream always gets this error:
+      // pngjs's synchronous inflate did not reliably throw on garbage.
+      const cmf = bytes[off + 8]!, flg = bytes[off + 9]!;
+      if ((cmf & 15) !== 8 || cmf >> 4 > 7 || (cmf * 256 + flg) % 31 !== 0 || (flg & 32) !== 0) {
+        const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
+        fail(`pixel data (IDAT) does not decode: invalid zlib header at byte ${off + 8} (CMF ${hex(cmf)}, FLG ${hex(flg)}; PNG needs deflate with a window of at most 32 KiB, a header check that divides by 31 and no preset dictionary)`);
+      }
+    }
     if (type === 'IDAT') sawIdat = true;
     off += 12 + len;
     if (type === 'IEND') { sawIend = true; break; }
