@@ -1,4 +1,4 @@
-import { checkOptions, kernels, noGrad, Tensor, type OptionKind, type StateArena } from '@kiln/tensor';
+import { checkOptions, kernels, makeResident, noGrad, Tensor, type OptionKind, type StateArena } from '@kiln/tensor';
 
 /** Per-group hyperparameters; every optimizer has `lr`, the rest depend on the optimizer. */
 export interface ParamGroup {
@@ -76,7 +76,7 @@ export abstract class Optimizer {
       this.paramGroups.push({ ...defaults, ...g, params: [...g.params] } as ParamGroup);
     }
     arenaFinalizer.register(this, this.arenas);
-    for (const g of this.paramGroups) adoptResident(g.params);
+    for (const g of this.paramGroups) makeResident(g.params); // back to back per group, for the fused update
   }
 
   /** Clears the gradients: to null (default, like PyTorch's set_to_none) or to zeros. */
@@ -223,25 +223,6 @@ export abstract class Optimizer {
       this.state.set(p, restored);
     }
   }
-}
-
-/**
- * Moves a group's float32 parameters into the backend's own memory (where it has one: the
- * wasm backend's), back to back, with their gradient slots back to back in a second block: the
- * forward GEMMs then read the weights in place, backward writes gradients into the slots, and
- * the fused update runs over both blocks without a copy. Parameters moved by an earlier
- * optimizer stay where they are; without room, everything stays in the JS heap.
- */
-function adoptResident(params: readonly Tensor[]): void {
-  const k = kernels();
-  if (!k.residentArrays) return;
-  const todo = params.filter((p) => p.dtype === 'float32' && p._gradSlot === null && p.isLeaf);
-  if (!todo.length) return;
-  const lengths = todo.map((p) => p.numel());
-  const data = k.residentArrays(lengths);
-  const slots = data && k.residentArrays(lengths);
-  if (!data || !slots) return;
-  todo.forEach((p, i) => p._adoptResident(data[i]!, slots[i]!));
 }
 
 /** Gets (creating zeros) a float64 state buffer. */

@@ -57,3 +57,4 @@ export {
   rnnRecurrence, lstmRecurrence, gruRecurrence, type RnnRecurrenceArgs, type LstmRecurrenceArgs, type GruRecurrenceArgs,
 } from './ops/recurrent.js';
 export { ctcNll, type CtcNllArgs } from './ops/ctc.js';
+export { makeResident } from './resident.js';

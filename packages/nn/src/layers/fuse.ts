@@ -9,7 +9,7 @@
  * (conv2d's `outputClamp`). One output array per block instead of three is most of the gain:
  * fresh arrays and the passes over them are what a batch-1 forward spends much of its time on.
  */
-import { kernels, noGrad, tensor, type Tensor } from '@kiln/tensor';
+import { makeResident, noGrad, tensor, type Tensor } from '@kiln/tensor';
 import { Module, parameter } from '../module.js';
 import { ReLU } from './activation.js';
 import { ReLU6 } from './activation-extra.js';
@@ -55,23 +55,6 @@ function foldBatchNorm(conv: Conv, bn: BatchNorm, where: string): void {
   const requiresGrad = conv.weight.requiresGrad;
   conv.weight = parameter(tensor(wf, { shape: [...conv.weight.shape], dtype }), requiresGrad);
   conv.bias = parameter(tensor(bf, { shape: [c], dtype }), requiresGrad);
-}
-
-/**
- * Moves the folded float32 weights and biases into the backend's own memory where it has one
- * (the wasm backend's resident storage, as an optimizer does for its parameters), so every
- * forward reads them in place instead of copying them in: 14 MB per MobileNetV2 forward.
- * Without room, they stay in the JS heap.
- */
-function makeResident(params: Tensor[]): void {
-  const k = kernels();
-  const todo = params.filter((p) => p.dtype === 'float32' && p._gradSlot === null);
-  if (!k.residentArrays || !todo.length) return;
-  const lengths = todo.map((p) => p.numel());
-  const data = k.residentArrays(lengths);
-  const slots = data && k.residentArrays(lengths);
-  if (!data || !slots) return;
-  todo.forEach((p, i) => p._adoptResident(data[i]!, slots[i]!));
 }
 
 /**
