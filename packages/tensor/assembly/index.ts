@@ -5,5 +5,5 @@ export { poolTask } from './pool';
 export { reluF32, reluGradF32, binaryF32, binaryRowsF32, clampF32 } from './elementwise';
 export { depthwiseTask } from './depthwise';
 export { sgdF32, rmspropF32, adamF32, optimTask } from './optim';
-export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32, lstmPackForward, lstmPackBackward, lstmForwardTask, lstmBackwardTask, columnSumsF32 } from './recurrent';
+export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32, lstmPackForward, lstmPackBackward, lstmPackRows, lstmForwardTask, lstmBackwardTask, columnSumsF32 } from './recurrent';
 export { expF32, softmaxRowsF32, softmaxBackwardRowsF32 } from './softmax';

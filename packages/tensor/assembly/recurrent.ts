@@ -225,8 +225,10 @@ export function gruCellBackwardF32(B: i32, H: i32, dh: usize, act: usize, hPrev:
 // ---------------------------------------------------------------------------------------------
 // A whole LSTM layer direction (no peepholes, no projection), for the Wasm backend's
 // lstmSequence / lstmSequenceBackward. Everything lives in Wasm memory for the whole sequence:
-// W_hh is packed once, each step's hidden GEMM reads h (or dGates) straight from its rows and adds
-// into the gates, and the cell runs on the tile that was just computed, while it is in L1.
+// W_hh is packed once, and each step's hidden GEMM reads h (or dGates) from 4-row panels that the
+// previous step's cell wrote beside its row-major output (two buffers, alternating by position, so
+// a thread writing the next step's panels never overwrites what another still reads), adds into
+// the gates, and the cell runs on the tile that was just computed, while it is in L1.
 //
 // Threads split the hidden units in groups of 8 (all four gates of a unit stay with one thread),
 // so a thread's cell needs only its own GEMM columns; a step needs every unit of the previous h,
@@ -235,35 +237,31 @@ export function gruCellBackwardF32(B: i32, H: i32, dh: usize, act: usize, hPrev:
 // thread count.
 
 /**
- * Σ_p A[r, p]·B[p, c] over kc for rows r < rows (≤ 4; row r at a + 4·r·lda) and the nu ≤ 8
- * columns of one packed 8-wide panel at pb; added to (acc) or stored into C (row stride ldc).
+ * Σ_p A[r, p]·B[p, c] over kc for rows r < rows (≤ 4) of one packed 4-row panel at a (depth p's
+ * four rows at a + 16·p) and the nu ≤ 8 columns of one packed 8-wide panel at pb; added to (acc)
+ * or stored into C (row stride ldc). Both operands packed: every load has a constant offset.
  */
-function rowTile(kc: i32, a: usize, lda: i32, rows: i32, pb: usize, c: usize, ldc: i32, nu: i32, acc: bool, tmp: usize): void {
-  const rs = <usize>lda * 4;
-  // Missing rows read row 0 again: finite values whose sums are never stored.
-  const o1: usize = rows > 1 ? rs : 0;
-  const o2: usize = rows > 2 ? rs * 2 : 0;
-  const o3: usize = rows > 3 ? rs * 3 : 0;
+function rowTile(kc: i32, a: usize, rows: i32, pb: usize, c: usize, ldc: i32, nu: i32, acc: bool, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let pa = a;
   let pbb = pb;
-  const end = a + <usize>kc * 4;
-  for (; pa < end; pa += 4) {
+  const end = a + <usize>kc * 16;
+  for (; pa < end; pa += 16) {
     const b0 = v128.load(pbb);
     const b1 = v128.load(pbb, 16);
     let av = v128.load32_splat(pa);
     c00 = fma(av, b0, c00);
     c01 = fma(av, b1, c01);
-    av = v128.load32_splat(pa + o1);
+    av = v128.load32_splat(pa, 4);
     c10 = fma(av, b0, c10);
     c11 = fma(av, b1, c11);
-    av = v128.load32_splat(pa + o2);
+    av = v128.load32_splat(pa, 8);
     c20 = fma(av, b0, c20);
     c21 = fma(av, b1, c21);
-    av = v128.load32_splat(pa + o3);
+    av = v128.load32_splat(pa, 12);
     c30 = fma(av, b0, c30);
     c31 = fma(av, b1, c31);
     pbb += 32;
@@ -295,6 +293,30 @@ function rowTile(kc: i32, a: usize, lda: i32, rows: i32, pb: usize, c: usize, ld
       const d = row + <usize>j * 4;
       store<f32>(d, acc ? load<f32>(d) + v : v);
     }
+  }
+}
+
+/** Byte offset of element (r, p) of a [rows, K] matrix packed in 4-row panels (depth-major inside a panel). */
+@inline function packedAt(r: i32, p: i32, K: i32): usize {
+  return <usize>(((r >> 2) * K + p) * 4 + (r & 3)) * 4;
+}
+
+/** Four consecutive columns p.. of row r (n ≤ 4 of them valid) stored into a 4-row-panel packing. */
+@inline function storePacked(base: usize, r: i32, p: i32, K: i32, v: v128, n: i32): void {
+  const d = base + packedAt(r, p, K);
+  store<f32>(d, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(d, f32x4.extract_lane(v, 1), 16);
+  if (n > 2) store<f32>(d, f32x4.extract_lane(v, 2), 32);
+  if (n > 3) store<f32>(d, f32x4.extract_lane(v, 3), 48);
+}
+
+/** Rows [0, rows) of a row-major [rows, K] matrix into 4-row panels at dst (missing rows of the last panel: zeros). */
+export function lstmPackRows(src: usize, rows: i32, K: i32, dst: usize): void {
+  const padded = (rows + 3) & ~3;
+  memory.fill(dst, 0, <usize>(padded * K) * 4);
+  for (let r = 0; r < rows; r++) {
+    const row = src + <usize>(r * K) * 4;
+    for (let p = 0; p < K; p += 4) storePacked(dst, r, p, K, loadPart(row + <usize>p * 4, K - p), K - p);
   }
 }
 
@@ -333,9 +355,10 @@ export function lstmPackBackward(w: usize, H: i32, dst: usize): void {
  * = x·W_ihᵀ (computed for every step beforehand) + h·W_hhᵀ + bias, then the cell. Descriptor
  * (i32 words): T, B, H, reverse, q0, q1, active (i32 [T]), packed W_hh, gates [T, B, 4H]
  * (x·W_ihᵀ in, activations out), hPrev [T, B, H], cPrev, c, y [T, B, H], hCur, cCur [B, H],
- * scratch, scratch stride, bias [4H] (b_ih + b_hh; 0: none). hPrev of the first position is
- * filled by the caller; each position writes its successor's hPrev (the state of the rows
- * active there).
+ * scratch, scratch stride, bias [4H] (b_ih + b_hh; 0: none), h panels (two buffers of
+ * ceil(B/4)·4·H floats, lstmPackRows layout). hPrev of the first position (and its panels, buffer
+ * 0) is filled by the caller; position q writes its successor's hPrev and panels (buffer
+ * (q + 1) & 1) for the rows active there.
  */
 export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
   const T = load<i32>(desc);
@@ -355,6 +378,7 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
   const cCur = <usize>load<i32>(desc, 56);
   const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
   const bias = <usize>load<i32>(desc, 68);
+  const hPack = <usize>load<i32>(desc, 72);
   const g0 = groupsFrom(H, tid, threads);
   const g1 = groupsFrom(H, tid + 1, threads);
   const hb = <usize>H * 4;
@@ -364,6 +388,7 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
     const bt = load<i32>(active + <usize>t * 4);
     const st = <usize>(t * B * H) * 4;
     const gt = gates + <usize>(t * B * G) * 4;
+    const hp = hPack + <usize>((q & 1) * ((B + 3) & ~3) * H) * 4;
     for (let ug = g0; ug < g1; ug++) {
       const u = ug * 8;
       const nu = min(8, H - u);
@@ -371,7 +396,7 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
       for (let g = 0; g < 4; g++) {
         const panel = pw + <usize>((ug * 4 + g) * H * 8) * 4;
         for (let i0 = 0; i0 < bt; i0 += 4) {
-          rowTile(H, hPrevAll + st + <usize>(i0 * H) * 4, H, min(4, bt - i0), panel, gt + <usize>(i0 * G + u) * 4 + <usize>g * hb, G, nu, true, tmp);
+          rowTile(H, hp + <usize>(i0 * H) * 4, min(4, bt - i0), panel, gt + <usize>(i0 * G + u) * 4 + <usize>g * hb, G, nu, true, tmp);
         }
       }
       const bu = bias != 0 ? bias + <usize>u * 4 : 0;
@@ -398,8 +423,12 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
       const sn = hPrevAll + <usize>(tn * B * H) * 4;
       const u0 = g0 * 8;
       const nb = <usize>(min(H, g1 * 8) - u0) * 4;
+      const hn = hPack + <usize>(((q + 1) & 1) * ((B + 3) & ~3) * H) * 4;
       if (nb > 0) {
-        for (let r = 0; r < btn; r++) memory.copy(sn + <usize>(r * H + u0) * 4, hCur + <usize>(r * H + u0) * 4, nb);
+        for (let r = 0; r < btn; r++) {
+          memory.copy(sn + <usize>(r * H + u0) * 4, hCur + <usize>(r * H + u0) * 4, nb);
+          for (let u = u0; u < u0 + (<i32>nb >> 2); u += 4) storePacked(hn, r, u, H, loadPart(hCur + <usize>(r * H + u) * 4, u0 + (<i32>nb >> 2) - u), u0 + (<i32>nb >> 2) - u);
+        }
       }
     }
   }
@@ -411,7 +440,8 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
  * dh of the previous position's rows, dh = dGates·W_hh, then runs the cell adjoint of its own
  * step with dh + dy. Descriptor: T, B, H, reverse, q0, q1, active, packed W_hh (backward layout),
  * act [T, B, 4H], dy [T, B, H], cPrev, c [T, B, H], dGates [T, B, 4H] (out), dh [B, H], dc [B, H]
- * (carried, in and out), scratch, scratch stride.
+ * (carried, in and out), scratch, scratch stride, dGates panels (two buffers of ceil(B/4)·4·4H
+ * floats: position q's cell writes buffer q & 1, which position q + 1's GEMM reads).
  */
 export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const T = load<i32>(desc);
@@ -430,15 +460,17 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const dh = <usize>load<i32>(desc, 52);
   const dc = <usize>load<i32>(desc, 56);
   const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
+  const dgPack = <usize>load<i32>(desc, 68);
   const g0 = groupsFrom(H, tid, threads);
   const g1 = groupsFrom(H, tid + 1, threads);
   const hb = <usize>H * 4;
   const G = 4 * H;
+  const packBytes = <usize>(((B + 3) & ~3) * G) * 4;
   for (let q = q0; q < q1; q++) {
     if (q > 0) {
+      const dgpp = dgPack + <usize>((q - 1) & 1) * packBytes;
       const tp = stepAt(T - q, T, reverse);
       const btp = load<i32>(active + <usize>tp * 4);
-      const dgp = dGates + <usize>(tp * B * G) * 4;
       for (let ug = g0; ug < g1; ug++) {
         const u = ug * 8;
         const panel = pw + <usize>(u * G) * 4;
@@ -446,7 +478,7 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
         for (let k0 = 0; k0 < G; k0 += KB) {
           const kb = min(KB, G - k0);
           for (let i0 = 0; i0 < btp; i0 += 4) {
-            rowTile(kb, dgp + <usize>(i0 * G + k0) * 4, G, min(4, btp - i0), panel + <usize>(k0 * 8) * 4, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), k0 > 0, tmp);
+            rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, btp - i0), panel + <usize>(k0 * 8) * 4, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), k0 > 0, tmp);
           }
         }
       }
@@ -456,6 +488,8 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
     const bt = load<i32>(active + <usize>t * 4);
     const st = <usize>(t * B * H) * 4;
     const gt = <usize>(t * B * G) * 4;
+    // This step's gate gradients also go to 4-row panels, the next position's GEMM operand.
+    const dgq = dgPack + <usize>(q & 1) * packBytes;
     for (let r = 0; r < bt; r++) {
       for (let ug = g0; ug < g1; ug++) {
         const u = ug * 8;
@@ -467,6 +501,12 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
           const dhj = f32x4.add(loadPart(dh + so, n), loadPart(dyAll + st + so, n));
           const dcp = cellBackward(act + go, dGates + go, hb, dhj, loadPart(dc + so, n), loadPart(cPrevAll + st + so, n), loadPart(cAll + st + so, n), n);
           storePart(dc + so, dcp, n);
+          const d = dGates + go;
+          const p = u + j;
+          storePacked(dgq, r, p, G, loadPart(d, n), n);
+          storePacked(dgq, r, p + H, G, loadPart(d + hb, n), n);
+          storePacked(dgq, r, p + 2 * H, G, loadPart(d + 2 * hb, n), n);
+          storePacked(dgq, r, p + 3 * H, G, loadPart(d + 3 * hb, n), n);
         }
       }
     }

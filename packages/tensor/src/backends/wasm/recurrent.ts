@@ -31,6 +31,7 @@ export interface RecurrentExports {
   gruCellBackwardF32(B: number, H: number, dh: number, act: number, hPrev: number, dxGates: number, dhGates: number, dhPrev: number): void;
   lstmPackForward(w: number, H: number, K: number, dst: number): void;
   lstmPackBackward(w: number, H: number, dst: number): void;
+  lstmPackRows(src: number, rows: number, K: number, dst: number): void;
   columnSumsF32(src: number, rows: number, n: number, dst: number): void;
   lstmForwardTask(desc: number, tid: number, threads: number): void;
   lstmBackwardTask(desc: number, tid: number, threads: number): void;
@@ -94,9 +95,10 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const { steps: T, batch: B, hidden: H, inputSize: I, active, reverse } = a;
     const G = 4 * H;
     const nug = (H + 7) >> 3;
-    const [pw, wRaw, wiRaw, bias, x, gates, hPrev, cPrev, cAll, y, hCur, cCur, act] = layout(
-      nug * 32 * H, G * H, G * I, G, T * B * I, T * B * G, T * B * H, T * B * H, T * B * H, T * B * H, B * H, B * H, T,
-    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const B4 = (B + 3) & ~3;
+    const [pw, wRaw, wiRaw, bias, x, gates, hPrev, cPrev, cAll, y, hCur, cCur, act, hPack] = layout(
+      nug * 32 * H, G * H, G * I, G, T * B * I, T * B * G, T * B * H, T * B * H, T * B * H, T * B * H, B * H, B * H, T, 2 * B4 * H,
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
     const f32 = rt.f32;
     f32.set(a.weightHh as Float32Array, wRaw >> 2);
     ex.lstmPackForward(wRaw, H, H, pw);
@@ -114,7 +116,8 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     rt.i32.set(active, act >> 2);
     const t0 = reverse ? T - 1 : 0;
     f32.set((a.h as Float32Array).subarray(0, active[t0]! * H), (hPrev >> 2) + t0 * B * H);
-    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread, bIh || bHh ? bias : 0]);
+    ex.lstmPackRows(hPrev + t0 * B * H * 4, active[t0]!, H, hPack);
+    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread, bIh || bHh ? bias : 0, hPack]);
     runPositions('lstmForwardTask', T, stepThreads(B, H));
     const all = active.every((b) => b === B);
     copySteps(gates, a.act as Float32Array, T, B, G, active, all);
@@ -131,9 +134,9 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const G = 4 * H;
     const TB = T * B;
     const nug = (H + 7) >> 3;
-    const [pw, wRaw, act, dy, cPrev, cAll, dG, dh, dc, actv, hPrev, x, wIh, dWhh, dWih, db, dIn] = layout(
-      G * nug * 8, G * H, TB * G, TB * H, TB * H, TB * H, TB * G, B * H, B * H, T, TB * H, TB * I, G * I, G * H, G * I, G, TB * I,
-    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const [pw, wRaw, act, dy, cPrev, cAll, dG, dh, dc, actv, hPrev, x, wIh, dWhh, dWih, db, dIn, dgPack] = layout(
+      G * nug * 8, G * H, TB * G, TB * H, TB * H, TB * H, TB * G, B * H, B * H, T, TB * H, TB * I, G * I, G * H, G * I, G, TB * I, 2 * ((B + 3) & ~3) * G,
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
     const f32 = rt.f32;
     f32.set(a.weightHh as Float32Array, wRaw >> 2);
     ex.lstmPackBackward(wRaw, H, pw);
@@ -146,7 +149,7 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     rt.i32.set(active, actv >> 2);
     // Inactive rows of the gate gradients are zero (the weight gradients sum over every row).
     if (!active.every((b) => b === B)) f32.fill(0, dG >> 2, (dG >> 2) + TB * G);
-    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread]);
+    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread, dgPack]);
     runPositions('lstmBackwardTask', T + 1, stepThreads(B, H));
     rt.copyOut(dh, B * H, a.dh as Float32Array);
     rt.copyOut(dc, B * H, a.dc as Float32Array);
