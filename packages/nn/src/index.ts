@@ -38,6 +38,7 @@ export {
   MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss, CosineEmbeddingLoss,
 } from './losses/modules.js';
 export * as init from './init.js';
+export { withoutInit, deferInit, uninitialisedKeys } from './without-init.js';
 export {
   calculateGain, calculateFans, zeros_, ones_, constant_, uniform_, normal_, xavierUniform_, xavierNormal_,
   kaimingUniform_, kaimingNormal_, orthogonal_, type KaimingOptions, type Nonlinearity, type FanMode,

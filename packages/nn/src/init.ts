@@ -1,8 +1,10 @@
 /**
  * Weight initialisers, in place under noGrad (PyTorch's `nn.init`). Random ones draw from the
- * global generator (`manualSeed`) or an explicit `generator`.
+ * global generator (`manualSeed`) or an explicit `generator`. Inside `withoutInit` each of them
+ * leaves its tensor untouched and draws nothing (see without-init.ts).
  */
 import { defaultGenerator, noGrad, Tensor, type Generator } from '@kiln/tensor';
+import { deferInit } from './without-init.js';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 export type FanMode = 'fanIn' | 'fanOut';
@@ -27,6 +29,7 @@ export function calculateFans(t: Tensor): { fanIn: number; fanOut: number } {
 }
 
 function fillWith(t: Tensor, f: () => number): Tensor {
+  if (deferInit(t)) return t;
   return noGrad(() => {
     const d = t.dataSync();
     for (let i = 0; i < d.length; i++) d[i] = f();
@@ -97,6 +100,7 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
 /** (Semi-)orthogonal matrix from the QR (Gram–Schmidt) of a Gaussian matrix, times gain. */
 export function orthogonal_(t: Tensor, gain = 1, generator: Generator = defaultGenerator): Tensor {
   if (t.ndim < 2) throw new Error(`Kiln: orthogonal_: needs at least 2 dims, got shape [${t.shape.join(',')}]`);
+  if (deferInit(t)) return t;
   const rows = t.shape[0]!;
   const cols = t.numel() / rows;
   const transpose = rows < cols;

@@ -5,6 +5,7 @@
  */
 import { composite, isTracing, noGrad, Tensor, type DType } from '@kiln/tensor';
 import { summary, type Summary } from './summary.js';
+import { checkWeightsLoaded, noteConstructed, noteLoaded } from './without-init.js';
 
 const parameterSet = new WeakSet<Tensor>();
 
@@ -53,12 +54,14 @@ export class Module {
   _bufferNames: Set<string> = new Set();
 
   constructor() {
+    noteConstructed(this);
     const original = this.forward;
     Object.defineProperty(this, 'forward', {
       enumerable: false,
       configurable: true,
       writable: true,
       value: (...args: unknown[]): unknown => {
+        checkWeightsLoaded(this);
         if (!isTracing()) return original.apply(this, args);
         // Tensor arguments, tensors inside array arguments ([h0, c0]) and tensor values of option
         // objects ({ lengths }), so a layer mapping sees every tensor the call depends on.
@@ -187,11 +190,13 @@ export class Module {
         if (p.dtype === dtype) continue;
         const q = parameter(p.detach().to(dtype), p.requiresGrad);
         q.name = p.name;
+        noteLoaded(q, p); // a converted tensor still awaiting weights keeps awaiting them
         rec[k] = q;
       }
       for (const [k, b] of m.ownBuffers()) {
         if (b.dtype === dtype || b.dtype === 'int32' || b.dtype === 'bool') continue;
         rec[k] = b.to(dtype);
+        noteLoaded(rec[k] as Tensor, b);
       }
     }
     return this;
@@ -246,7 +251,8 @@ export class Module {
       }
       pairs.push([target, src]);
     }
-    noGrad(() => { for (const [target, src] of pairs) target.copy_(src.detach()); });
+    // a tensor loaded onto itself (weights written into stateDict()'s tensors in place) copies nothing
+    noGrad(() => { for (const [target, src] of pairs) { if (src !== target) target.copy_(src.detach()); noteLoaded(target); } });
     return { missingKeys, unexpectedKeys };
   }
 

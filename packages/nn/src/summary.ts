@@ -1,5 +1,6 @@
 import { noGrad, zeros, Tensor, type DType } from '@kiln/tensor';
 import type { Module } from './module.js';
+import { uncheckedForward } from './without-init.js';
 
 export interface SummaryRow {
   name: string;
@@ -37,7 +38,8 @@ export function summary(model: Module, inputShape: readonly number[], dtype: DTy
   const wasTraining = model.training;
   model.eval();
   try {
-    noGrad(() => model.forward(zeros(inputShape, { dtype: model.parameters()[0]?.dtype ?? dtype })));
+    // shapes only: a model built under withoutInit may be summarised before its weights are loaded
+    uncheckedForward(() => noGrad(() => model.forward(zeros(inputShape, { dtype: model.parameters()[0]?.dtype ?? dtype }))));
   } finally {
     restore.forEach((r) => r());
     model.train(wasTraining);

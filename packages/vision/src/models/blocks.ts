@@ -22,7 +22,7 @@ export class SmallNormalLinear extends NnLinear {
 }
 // prints and summarises as the Linear it is
 Object.defineProperty(SmallNormalLinear, 'name', { value: 'Linear' });
-import { calculateFans } from '@kiln/nn';
+import { calculateFans, deferInit } from '@kiln/nn';
 import { defaultGenerator, noGrad, type Tensor } from '@kiln/tensor';
 
 /**
@@ -31,6 +31,7 @@ import { defaultGenerator, noGrad, type Tensor } from '@kiln/tensor';
  * one sqrt per pair of values and no trigonometry — the zoo draws up to 138 M weights.
  */
 export function fastNormal_(t: Tensor, std: number): Tensor {
+  if (deferInit(t)) return t; // inside withoutInit: no draws, the tensor awaits loaded weights
   const d = t.dataSync();
   const g = defaultGenerator;
   const scale = 2 / 4294967296;

@@ -4,6 +4,7 @@
  * multipliers do what they say.
  */
 import { describe, expect, it } from 'vitest';
+import { withoutInit } from '@kiln/nn';
 import { manualSeed, noGrad, zeros, type Tensor } from '@kiln/tensor';
 import { fastNormal_ } from './blocks.js';
 import {
@@ -100,27 +101,27 @@ describe('zoo scaling rules', () => {
   });
 
   it('efficientnet(phi): depth 1.2^φ (⌈n·d⌉ repeats), width 1.1^φ (makeDivisible), resolution 224·1.15^φ', () => {
-    const b0 = efficientnet(0);
+    const b0 = withoutInit(() => efficientnet(0));
     expect(Object.keys(b0.stateDict())).toEqual(torchvisionKeys('efficientnet_b0').keys.map(([k]) => k));
-    const e2 = efficientnet(2, { numClasses: 10 });
+    const e2 = withoutInit(() => efficientnet(2, { numClasses: 10 }));
     expect(e2.inputSize).toBe(Math.round(224 * 1.15 ** 2));
     const repeats = e2.features.children().slice(1, -1).map((s) => s.children().length);
     expect(repeats).toEqual([1, 2, 2, 3, 3, 4, 1].map((n) => Math.ceil(n * 1.44)));
     expect((e2.features.at(0) as unknown as { stateDict(): Record<string, Tensor> }).stateDict()['0.weight']!.shape[0]).toBe(makeDivisible(32 * 1.21));
-    expect(paramCount(e2)).toBeGreaterThan(paramCount(efficientnetB0({ numClasses: 10 })));
+    expect(paramCount(e2)).toBeGreaterThan(paramCount(withoutInit(() => efficientnetB0({ numClasses: 10 }))));
     expect(run(efficientnet(1, { widthMult: 0.25, numClasses: 4 }), [1, 3, 32, 32]).shape).toEqual([1, 4]);
   });
 
   it('efficientnet channel and repeat rounding equals torchvision\'s (B2: width 1.1, depth 1.2; B3: 1.2, 1.4)', () => {
     for (const [phi, w, d, tv] of [[2, 1.1, 1.2, 'efficientnet_b2'], [3, 1.2, 1.4, 'efficientnet_b3']] as const) {
-      const m = efficientnet(phi, { widthMult: w, depthMult: d });
+      const m = withoutInit(() => efficientnet(phi, { widthMult: w, depthMult: d }));
       expect(Object.entries(m.stateDict()).map(([k, t]) => [k, [...t.shape]])).toEqual(torchvisionKeys(tv).keys);
       expect(paramCount(m)).toBe(torchvisionKeys(tv).params);
     }
   });
 
   it('mobilenetV1: α scales widths (⌊c·α⌋, at least 8), ρ sets inputSize; α = 1 has 4,231,976 parameters', () => {
-    const full = mobilenetV1();
+    const full = withoutInit(() => mobilenetV1());
     expect(paramCount(full)).toBe(4_231_976);
     const half = mobilenetV1({ alpha: 0.5, rho: 128 / 224 });
     expect(half.inputSize).toBe(128);
@@ -130,10 +131,10 @@ describe('zoo scaling rules', () => {
   });
 
   it('mobilenetV2 widthMult: channels rounded to multiples of 8, last conv kept at 1280 below 1.0', () => {
-    const m = mobilenetV2({ widthMult: 0.35 });
+    const m = withoutInit(() => mobilenetV2({ widthMult: 0.35 }));
     const sd = m.stateDict();
     expect(sd['features.0.0.weight']!.shape).toEqual([16, 3, 3, 3]);
     expect(sd['features.18.0.weight']!.shape[0]).toBe(1280);
-    expect(mobilenetV2({ widthMult: 1.4 }).stateDict()['features.18.0.weight']!.shape[0]).toBe(1792);
+    expect(withoutInit(() => mobilenetV2({ widthMult: 1.4 })).stateDict()['features.18.0.weight']!.shape[0]).toBe(1792);
   });
 });

@@ -46,9 +46,14 @@ export function expectTorchvisionKeys(model: Module, name: string): void {
   expect(paramCount(model)).toBe(info.params);
 }
 
-/** Fills `model` with the hash weights, runs the fixture's input in eval mode, returns the relative error. */
+/**
+ * Fills `model` with the hash weights, runs the fixture's input in eval mode, returns the relative
+ * error. The model may be built under withoutInit: loading its own filled tensors marks them loaded.
+ */
 export async function parityError(model: Module, fixtureCase: string, inputShape: number[]): Promise<number> {
-  hashFill(model.stateDict());
+  const sd = model.stateDict();
+  hashFill(sd);
+  model.loadStateDict(sd);
   model.eval();
   const out = noGrad(() => model.forward(hashInput(inputShape)) as Tensor);
   const ref = (await loadFixture('parity.safetensors'))[fixtureCase]!;
