@@ -20,6 +20,10 @@ Outputs (fixtures/):
   mobilenet_v2_w025.{f32,f16,bf16}.safetensors and .out.safetensors: a real torch-written state
                                dict (random init, randomised BatchNorm; I64 num_batches_tracked)
                                and its output, for loadTorchvisionWeights
+  mobilenet_v2_reduced.safetensors and .out.safetensors: the same for a reduced MobileNetV2
+                               (invertedResidualSetting of 5 stages, stem stride 1, last conv 256
+                               wide: the factory options torchvision's constructor has, or that are
+                               patched into its model here)
   onnx/<case>.onnx             torch.onnx.export (opset 17, dynamic batch) of small variants;
                                initializers named after state-dict keys have their data removed
                                (the tests refill them from the hash) except mobilenet_v2_w025,
@@ -302,6 +306,46 @@ def real_checkpoint():
     return m
 
 
+# ---- 3b. the same for a reduced MobileNetV2 (Kiln's invertedResidualSetting/stemStride/lastChannel)
+REDUCED_SETTING = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2], [6, 64, 2, 2], [6, 96, 1, 1]]
+
+
+def mobilenet_v2_reduced(num_classes=4, width_mult=0.5, stem_stride=1, last_channel=256):
+    """torchvision's MobileNetV2 with a custom inverted_residual_setting (a constructor argument);
+    the stem stride and the last conv's width are fixed in its constructor, so they are patched in:
+    the stem conv's stride, and a new last Conv2dNormActivation and classifier Linear."""
+    m = tv.mobilenet_v2(num_classes=num_classes, width_mult=width_mult, inverted_residual_setting=REDUCED_SETTING)
+    m.features[0][0].stride = (stem_stride, stem_stride)
+    cin = m.features[-1][0].in_channels
+    m.features[-1] = torchvision.ops.misc.Conv2dNormActivation(cin, last_channel, kernel_size=1, norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU6)
+    m.classifier[1] = nn.Linear(last_channel, num_classes)
+    m.last_channel = last_channel
+    # torchvision's own init for the replaced layers (kaiming fan_out convs, N(0, 0.01) linear)
+    nn.init.kaiming_normal_(m.features[-1][0].weight, mode='fan_out')
+    nn.init.normal_(m.classifier[1].weight, 0, 0.01)
+    nn.init.zeros_(m.classifier[1].bias)
+    return m
+
+
+def reduced_checkpoint():
+    torch.manual_seed(1)
+    m = mobilenet_v2_reduced()
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.5, 0.5)
+                mod.running_mean.uniform_(-0.2, 0.2)
+                mod.running_var.uniform_(0.5, 1.5)
+                mod.num_batches_tracked.fill_(3)
+    m.eval()
+    save_safetensors(os.path.join(OUT, 'mobilenet_v2_reduced.safetensors'), m.state_dict())
+    with torch.no_grad():
+        y = m.double()(hash_input([2, 3, 32, 32]).double())
+    save_safetensors(os.path.join(OUT, 'mobilenet_v2_reduced.out.safetensors'), {'output': y})
+    print('mobilenet_v2_reduced', sum(p.numel() for p in m.parameters()), 'parameters, max |y|', float(y.abs().max()), flush=True)
+
+
 # ---- 4. torch.onnx.export of small variants ---------------------------------------------
 ONNX_CASES = {
     'lenet5_modern': (lambda: LeNet5(True), [1, 1, 32, 32]),
@@ -353,7 +397,7 @@ def onnx_files(real):
 
 if __name__ == '__main__':
     torch.set_num_threads(1)
-    what = sys.argv[1:] or ['keys', 'parity', 'real']
+    what = sys.argv[1:] or ['keys', 'parity', 'real', 'reduced']
     if 'keys' in what:
         keys_json()
     if 'parity' in what:
@@ -362,3 +406,5 @@ if __name__ == '__main__':
         parity(what[what.index('parity-case') + 1:])
     if 'real' in what:
         onnx_files(real_checkpoint())
+    if 'reduced' in what:
+        reduced_checkpoint()

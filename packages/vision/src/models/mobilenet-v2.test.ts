@@ -4,11 +4,12 @@
  * layers they name, keep the key pattern, and bad values fail naming the option.
  */
 import { describe, expect, it } from 'vitest';
-import { withoutInit } from '@kiln/nn';
-import { noGrad } from '@kiln/tensor';
+import { uninitialisedKeys, withoutInit } from '@kiln/nn';
+import { noGrad, type Tensor } from '@kiln/tensor';
+import { loadTorchvisionWeights } from '../weights.js';
 import { MOBILENET_V2_SETTING, mobilenetV2, type InvertedResidualSetting } from './index.js';
 import { hashInput } from './test-utils/hash-weights.js';
-import { expectTorchvisionKeys } from './test-utils/fixtures.js';
+import { expectTorchvisionKeys, fixturePath, loadFixture, paramCount, relativeError } from './test-utils/fixtures.js';
 
 const SMALL: InvertedResidualSetting = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2], [6, 64, 2, 2], [6, 96, 1, 1]];
 
@@ -29,6 +30,20 @@ describe('mobilenetV2 reduction options', () => {
     expect(sd['classifier.1.weight']!.shape).toEqual([4, 256]);
     expect(Object.keys(sd).some((k) => k.startsWith('features.10.'))).toBe(false);
     expect(noGrad(() => m.eval().forward(hashInput([2, 3, 32, 32]))).shape).toEqual([2, 4]);
+  });
+
+  it('a torch-written state dict of the reduced model (5 stages, stem stride 1, 256-wide head) loads and matches torchvision to 1e-4', async () => {
+    // scripts/gen_torchvision_fixtures.py: torchvision's MobileNetV2(inverted_residual_setting=SMALL,
+    // width_mult=0.5, num_classes=4) with the stem stride and last conv patched, BatchNorm randomised
+    const m = withoutInit(() => mobilenetV2({ numClasses: 4, widthMult: 0.5, invertedResidualSetting: SMALL, stemStride: 1, lastChannel: 256 }));
+    expect(paramCount(m)).toBe(68_196);
+    const { loaded } = await loadTorchvisionWeights(m, fixturePath('mobilenet_v2_reduced.safetensors'));
+    expect(loaded).toBe(Object.keys(m.stateDict()).length);
+    expect(uninitialisedKeys(m)).toEqual([]);
+    const y = noGrad(() => m.eval().forward(hashInput([2, 3, 32, 32])) as Tensor);
+    const err = relativeError(y, (await loadFixture('mobilenet_v2_reduced.out.safetensors')).output!);
+    console.log(`mobilenetV2 reduced vs torchvision: relative error ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-4);
   });
 
   it('stemStride sets the first conv\'s stride: 1 keeps twice the resolution to the last stage', () => {

@@ -48,6 +48,10 @@ const CASES: [string, () => Module, number[]][] = [
   ['mobilenetV1 α=0.25', () => mobilenetV1({ alpha: 0.25, numClasses: 10 }), [3, 32, 32]],
   ['mobilenetV2 ×0.25', () => mobilenetV2({ widthMult: 0.25, numClasses: 10 }), [3, 32, 32]],
   ['mobilenetV2 (full width)', () => mobilenetV2(), [3, 32, 32]],
+  ['mobilenetV2 reduced (5 stages, stem stride 1, 256-wide head)', () => mobilenetV2({
+    numClasses: 4, widthMult: 0.5, stemStride: 1, lastChannel: 256,
+    invertedResidualSetting: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2], [6, 64, 2, 2], [6, 96, 1, 1]],
+  }), [3, 32, 32]],
   ['efficientnetB0', () => efficientnetB0({ numClasses: 10 }), [3, 32, 32]],
   ['efficientnet(1) ×0.5 width', () => efficientnet(1, { widthMult: 0.5, numClasses: 10 }), [3, 32, 32]],
 ];
