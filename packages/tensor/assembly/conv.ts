@@ -11,6 +11,7 @@
 import { sgemm } from './gemm';
 import { clampF32 } from './elementwise';
 import { directBackwardWeight, directForward } from './conv-direct';
+import { winogradTask } from './winograd';
 
 let N: i32, C: i32, COUT: i32, GROUPS: i32;
 let ID: i32, IH: i32, IW: i32;
@@ -179,7 +180,7 @@ function col2im(cols: usize, x: usize, stride: i32): void {
 
 /**
  * Thread `tid`'s share of the convolution task at `desc` (i32 words): 0 mode (0 forward,
- * 1 input gradient, 2 weight gradient), 1 N, 2 C, 3 cOut, 4 groups, 5–7 input size, 8–10 kernel,
+ * 1 input gradient, 2 weight gradient; 3–5 Winograd phases, see winograd.ts), 1 N, 2 C, 3 cOut, 4 groups, 5–7 input size, 8–10 kernel,
  * 11–13 stride, 14–16 padding before, 17–19 dilation, 20–22 output size, 23 first operand (x, or
  * dy for mode 1), 24 second operand (w, or dy for mode 2), 25 result (out, dx or dw), 26 column
  * buffers, 27 bytes per thread's column buffer, 28 GEMM scratch, 29 bytes per thread's GEMM
@@ -196,8 +197,13 @@ function col2im(cols: usize, x: usize, stride: i32): void {
  * bounds as f32.
  */
 export function convTask(desc: usize, tid: i32, threads: i32): void {
-  loadGeometry(desc);
   const mode = load<i32>(desc);
+  // Modes 3–5: the phases of a Winograd F(2×2, 3×3) convolution, with their own descriptor (winograd.ts).
+  if (mode >= 3) {
+    winogradTask(desc, tid, threads);
+    return;
+  }
+  loadGeometry(desc);
   const p0 = <usize>load<i32>(desc, 92);
   const p1 = <usize>load<i32>(desc, 96);
   const res = <usize>load<i32>(desc, 100);

@@ -1,0 +1,119 @@
+/**
+ * Winograd F(2×2, 3×3) for 3×3, stride-1, undilated, ungrouped 2-D convolutions on Wasm: the
+ * forward pass and the input gradient (the same convolution of dy by the flipped, transposed
+ * kernels, padding 2 − p), with 16 products per 2×2 output tile and channel pair instead of
+ * 36 (assembly/winograd.ts). Three pool tasks per chunk of items: transform the weights (first
+ * chunk only) and the inputs, the 16 tile GEMMs, transform the outputs.
+ *
+ * Chosen by shape: with few channels the transforms (per channel, not per channel pair) cost
+ * more than the products they save. Float32 error: the transforms only add and halve, so the
+ * result differs from the direct sum by a few ulps of the inputs' magnitude (tests compare to
+ * the reference and to a float64 sum).
+ */
+import type { ConvClamp } from '../../backend.js';
+import type { WorkerPool } from './pool.js';
+import { align, DESC, env, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
+
+/** KILN_WASM_WINOGRAD=0 keeps every 3×3 convolution on im2col + GEMM (for A/B measurements). */
+const enabled = env('KILN_WASM_WINOGRAD') !== '0';
+
+/** Input and output channels from which Winograd beats im2col + GEMM (measured on ResNet-18's 3×3 layers). */
+export const WINOGRAD_MIN_CHANNELS = 16;
+/** Bytes of per-chunk buffers (transformed inputs and outputs, staged x and y) a chunk aims for: they stay in cache. */
+const CHUNK_BYTES = 2 << 20;
+/** Multiply-adds each extra thread must get before waking it pays off. */
+const WORK_PER_THREAD = 1 << 17;
+
+/** Geometry of one Winograd convolution: input [N, Ci, H, W] → output [N, Co, OH, OW], padding before PH, PW. */
+export interface WinogradShape {
+  N: number;
+  Ci: number;
+  Co: number;
+  H: number;
+  W: number;
+  PH: number;
+  PW: number;
+  OH: number;
+  OW: number;
+}
+
+/**
+ * True when a convolution (geometry as 3-D: [in, kernel, stride, padBegin, dilation, out] with
+ * a unit first dim) takes Winograd: 3×3, stride 1, dilation 1, groups 1, enough channels.
+ */
+export function isWinograd(geo: number[][], channels: number, cOut: number, groups: number): boolean {
+  const [i, k, s, p, d, o] = geo as [number[], number[], number[], number[], number[], number[]];
+  // Padding up to 2, so the input gradient's padding 2 − p is not negative.
+  return enabled && groups === 1 && channels >= WINOGRAD_MIN_CHANNELS && cOut >= WINOGRAD_MIN_CHANNELS
+    && i[0] === 1 && o[0] === 1 && k[0] === 1 && k[1] === 3 && k[2] === 3 && s.every((v) => v === 1) && d.every((v) => v === 1)
+    && p[1]! <= 2 && p[2]! <= 2;
+}
+
+/**
+ * Runs one Winograd convolution over the whole batch in chunks of items. `flip`: `w` is the
+ * layer's [Ci, Co, 3, 3] weights of the forward pass being differentiated (input gradient:
+ * x is dy, y is dx, accumulated into). Returns false when one item does not fit the memory.
+ */
+export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, s: WinogradShape, x: Float32Array, w: Float32Array,
+  y: Float32Array, flip: boolean, bias: Float32Array | null = null, clamp: ConvClamp | null = null): boolean {
+  const { N, Ci, Co, H, W, PH, PW, OH, OW } = s;
+  const TH = (OH + 1) >> 1;
+  const TW = (OW + 1) >> 1;
+  const T = TH * TW;
+  const xItem = Ci * H * W;
+  const yItem = Co * OH * OW;
+  const perItem = (16 * (Ci + Co) * T + xItem + yItem) * 4;
+  // Planes of U, V and M are 16 floats more than their size apart (assembly/winograd.ts, spread).
+  const spread = (plane: number) => plane + 16;
+  const nb0 = Math.max(1, Math.min(N, Math.floor(CHUNK_BYTES / perItem)));
+  const work = 16 * Co * Ci * T * nb0;
+  const t = Math.max(1, Math.min(threads, 16, Math.floor(work / WORK_PER_THREAD)));
+  const wSize = Co * Ci * 9;
+  // Per thread: the zero-padded input plane, then 4 tiles' transforms (256 bytes, 16-aligned).
+  const planeBytes = align((2 * TH + 2) * (2 * TW + 2) * 4 + 16 + 256, 64);
+  // Bytes: U, staged weights and bias, plane buffers, then V, M, x and y of a chunk (+ 4 tiles of slack per row).
+  const uBytes = align(16 * spread(Co * Ci) * 4, 64);
+  const fixed = uBytes + align(wSize * 4, 64) + align(Co * 4, 64) + planeBytes * t + 16 * (Ci + Co) * 16 + 16 * 32 * 4 + 1024;
+  if (operandCapacity(rt) - fixed < perItem) return false;
+  const chunk = Math.max(1, Math.min(nb0, Math.floor((operandCapacity(rt) - fixed) / perItem)));
+  const wRes = rt.residentPtr(w);
+  const biasRes = bias ? rt.residentPtr(bias) : -1;
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const PS = align(nb * T, 4);
+    const uPtr = rt.operandBase;
+    const wPtr = uPtr + uBytes;
+    const biasPtr = align(wPtr + wSize * 4, 64);
+    const planePtr = align(biasPtr + Co * 4, 64);
+    const vPtr = planePtr + planeBytes * t;
+    const mPtr = align(vPtr + 16 * spread(Ci * PS) * 4, 64);
+    const xPtr = align(mPtr + 16 * spread(Co * PS) * 4, 64);
+    const yPtr = align(xPtr + nb * xItem * 4, 64);
+    rt.ensure(yPtr + nb * yItem * 4);
+    const f32 = rt.f32;
+    if (n0 === 0) {
+      if (wRes < 0) f32.set(w, wPtr >> 2);
+      if (bias && biasRes < 0) f32.set(bias, biasPtr >> 2);
+    }
+    f32.set(x.subarray(n0 * xItem, (n0 + nb) * xItem), xPtr >> 2);
+    if (flip) f32.set(y.subarray(n0 * yItem, (n0 + nb) * yItem), yPtr >> 2);
+    const words = (phase: number) => [phase, nb, Ci, Co, H, W, PH, PW, OH, OW, xPtr, wRes >= 0 ? wRes : wPtr, flip ? 1 : 0,
+      n0 === 0 ? uPtr : 0, vPtr, mPtr, yPtr, bias ? (biasRes >= 0 ? biasRes : biasPtr) : 0, flip ? 1 : 0, clamp ? 1 : 0, 0, 0,
+      SCRATCH, rt.scratchPerThread, planePtr, planeBytes];
+    const d = DESC >> 2;
+    const set = (phase: number) => {
+      rt.i32.set(words(phase), d);
+      if (clamp) rt.f32.set(clamp, d + 20);
+    };
+    set(3);
+    pool.run('convTask', DESC, t);
+    // The GEMMs read U whatever the chunk (phase 3 got 0 after the first chunk: U already transformed).
+    set(4);
+    rt.i32[d + 13] = uPtr;
+    pool.run('convTask', DESC, t);
+    set(5);
+    pool.run('convTask', DESC, t);
+    rt.copyOut(yPtr, nb * yItem, y, n0 * yItem);
+  }
+  return true;
+}
