@@ -7,10 +7,10 @@
 // reads the operands through element strides, so transposed operands cost nothing extra.
 //
 // The module owns no data and keeps no state: JavaScript lays out the operands, a task
-// descriptor and per-thread scratch in the (possibly shared) imported memory, and every thread
-// runs `gemmTask` with its own id. The split between threads depends only on the shape and the
-// thread count, and each C element is always summed in the same order, so results do not
-// depend on how many threads ran.
+// descriptor and per-thread scratch in the (possibly shared) imported memory, and the threads
+// run the shares of `gemmTask` (the worker pool hands them out). Each C element is always
+// summed in the same order, whichever share computes it, so results do not depend on the split
+// or on how many threads ran.
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -213,13 +213,23 @@ export function sgemm(
   }
 }
 
+/** Copies the `cols` floats at `src` into each of `rows` rows at dst (row stride ldc floats). */
+function fillRows(dst: usize, ldc: i32, rows: i32, src: usize, cols: i32): void {
+  const bytes = <usize>cols * 4;
+  for (let i = 0; i < rows; i++) memory.copy(dst + <usize>(i * ldc) * 4, src, bytes);
+}
+
 /**
- * Runs thread `tid`'s share (of `threads`) of the batched GEMM described at `desc` (i32 words):
- * batch, m, n, k, a, rsA, csA, aBatch, b, rsB, csB, bBatch, c, ldc, cBatch, accumulate,
- * scratch, scratchStride (pointers in bytes, strides in elements). Large batches are split by
- * item; otherwise each item is split along its larger output dimension in whole tiles.
+ * Runs share `share` (of `shares`) of the batched GEMM described at `desc` (i32 words): batch,
+ * m, n, k, a, rsA, csA, aBatch, b, rsB, csB, bBatch, c, ldc, cBatch, accumulate, scratch,
+ * scratchStride, bias (pointers in bytes, 0 for no bias; strides in elements), with thread
+ * `thread`'s packing scratch. With a bias (n values), each share first writes it into every row
+ * of its part of C and then accumulates the product onto it.
+ * Batches of at least `shares` items are split by item; otherwise each item is split along its
+ * larger output dimension in whole tiles. Every C element is summed in the same order whichever
+ * share computes it, so results do not depend on the split.
  */
-export function gemmTask(desc: usize, tid: i32, threads: i32): void {
+export function gemmTask(desc: usize, share: i32, shares: i32, thread: i32): void {
   const batch = load<i32>(desc);
   const m = load<i32>(desc, 4);
   const n = load<i32>(desc, 8);
@@ -236,11 +246,14 @@ export function gemmTask(desc: usize, tid: i32, threads: i32): void {
   const ldc = load<i32>(desc, 52);
   const cBatch = load<i32>(desc, 56);
   const accumulate = load<i32>(desc, 60) != 0;
-  const scratch = <usize>load<i32>(desc, 64) + <usize>tid * <usize>load<i32>(desc, 68);
-  if (batch >= threads) {
-    for (let t = tid; t < batch; t += threads) {
+  const scratch = <usize>load<i32>(desc, 64) + <usize>thread * <usize>load<i32>(desc, 68);
+  const bias = <usize>load<i32>(desc, 72);
+  if (batch >= shares) {
+    for (let t = share; t < batch; t += shares) {
+      const ct = c + <usize>(t * cBatch) * 4;
+      if (bias) fillRows(ct, ldc, m, bias, n);
       sgemm(m, n, k, a + <usize>(t * aBatch) * 4, rsA, csA, b + <usize>(t * bBatch) * 4, rsB, csB,
-        c + <usize>(t * cBatch) * 4, ldc, accumulate, scratch);
+        ct, ldc, accumulate || bias != 0, scratch);
     }
     return;
   }
@@ -249,15 +262,19 @@ export function gemmTask(desc: usize, tid: i32, threads: i32): void {
     const bt = b + <usize>(t * bBatch) * 4;
     const ct = c + <usize>(t * cBatch) * 4;
     if (n >= m) {
-      const chunk = ((n + threads * NR - 1) / (threads * NR)) * NR;
-      const j0 = tid * chunk;
+      const chunk = ((n + shares * NR - 1) / (shares * NR)) * NR;
+      const j0 = share * chunk;
       const j1 = min(n, j0 + chunk);
-      if (j0 < j1) sgemm(m, j1 - j0, k, at, rsA, csA, bt + <usize>(j0 * csB) * 4, rsB, csB, ct + <usize>j0 * 4, ldc, accumulate, scratch);
+      if (j0 >= j1) continue;
+      if (bias) fillRows(ct + <usize>j0 * 4, ldc, m, bias + <usize>j0 * 4, j1 - j0);
+      sgemm(m, j1 - j0, k, at, rsA, csA, bt + <usize>(j0 * csB) * 4, rsB, csB, ct + <usize>j0 * 4, ldc, accumulate || bias != 0, scratch);
     } else {
-      const chunk = ((m + threads * MR - 1) / (threads * MR)) * MR;
-      const i0 = tid * chunk;
+      const chunk = ((m + shares * MR - 1) / (shares * MR)) * MR;
+      const i0 = share * chunk;
       const i1 = min(m, i0 + chunk);
-      if (i0 < i1) sgemm(i1 - i0, n, k, at + <usize>(i0 * rsA) * 4, rsA, csA, bt, rsB, csB, ct + <usize>(i0 * ldc) * 4, ldc, accumulate, scratch);
+      if (i0 >= i1) continue;
+      if (bias) fillRows(ct + <usize>(i0 * ldc) * 4, ldc, i1 - i0, bias, n);
+      sgemm(i1 - i0, n, k, at + <usize>(i0 * rsA) * 4, rsA, csA, bt, rsB, csB, ct + <usize>(i0 * ldc) * 4, ldc, accumulate || bias != 0, scratch);
     }
   }
 }

@@ -175,8 +175,8 @@ export function adamF32(w: usize, g: usize, m: usize, v: usize, vmax: usize, n: 
 }
 
 /**
- * Thread `tid`'s share (of `threads`) of one update described at `desc`: i32 words rule (0 SGD,
- * 1 RMSprop, 2 Adam), n, w, g, state pointers s0, s1, s2 (0 when absent), flags f0, f1; f64
+ * Share `tid` (of `threads`; the worker pool hands shares to any thread) of one update
+ * described at `desc`: i32 words rule (0 SGD, 1 RMSprop, 2 Adam), n, w, g, state pointers s0, s1, s2 (0 when absent), flags f0, f1; f64
  * scalars from byte 40. Shares are even-length stretches of the elements (whole f64x2 pairs), and
  * every element's arithmetic is the same whichever thread runs it, so results never depend on
  * the thread count.

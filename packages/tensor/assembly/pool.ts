@@ -128,10 +128,11 @@ function backwardScatter(dy: usize, idx: usize, dx: usize, inPlane: i32, L: i32)
 }
 
 /**
- * Thread `tid`'s share of the pooling task at `desc` (i32 words): 0 mode (0 2×2 forward,
- * 1 2×2 backward, 2 any window's backward), 1 planes, 2–3 input size H, W (mode 2: 1 and the
- * plane's size), 4–5 output size OH, OW (mode 2: 1 and the outputs per plane), 6 x (dx for
- * the backward modes), 7 out (dy), 8 indices. Each thread takes a contiguous range of planes.
+ * Share `tid` (of `threads`; the worker pool hands shares to any thread) of the pooling task
+ * at `desc` (i32 words): 0 mode (0 2×2 forward, 1 2×2 backward, 2 any window's backward),
+ * 1 planes, 2–3 input size H, W (mode 2: 1 and the plane's size), 4–5 output size OH, OW
+ * (mode 2: 1 and the outputs per plane), 6 x (dx for the backward modes), 7 out (dy),
+ * 8 indices. Each share is a contiguous range of planes.
  */
 export function poolTask(desc: usize, tid: i32, threads: i32): void {
   const mode = load<i32>(desc);

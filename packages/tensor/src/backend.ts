@@ -57,6 +57,11 @@ export interface GemmArgs {
   cOffset: number;
   cBatchStride: number;
   accumulate: boolean;
+  /**
+   * `n` values added to every row of C before the product is summed onto it, C = bias + A·B
+   * (a dense layer's bias: no separate pass and no copy of C). Only with `accumulate` false.
+   */
+  bias?: Float32Array | Float64Array | null;
 }
 
 /**

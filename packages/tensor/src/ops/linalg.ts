@@ -103,16 +103,14 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const w = weight.dtype === dtype ? weight : weight.to(dtype);
   const b = bias && (bias.dtype === dtype ? bias : bias.to(dtype));
   const rows = sizeOf(x.shape.slice(0, -1));
-  // Written in full: by gemm, or by the bias rows that gemm then accumulates onto.
+  // Written in full by gemm, which starts each row from the bias (no separate pass or copy).
   const out = uninitialized([...x.shape.slice(0, -1), outF], dtype);
-  const o = out._data as Float;
-  if (b) for (let r = 0; r < rows; r++) o.set(b._data as Float, r * outF);
   kernels().gemm({
     batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true,
     a: xs._data as Float, aOffset: 0, aBatchStride: 0,
     b: w._data as Float, bOffset: 0, bBatchStride: 0,
-    c: o, cOffset: 0, cBatchStride: 0,
-    accumulate: b !== null,
+    c: out._data as Float, cOffset: 0, cBatchStride: 0,
+    accumulate: false, bias: b ? (b._data as Float) : null,
   });
   const inputs = b ? [xs, w, b] : [xs, w];
   return finish(out, 'linear', inputs, {}, (g) => {

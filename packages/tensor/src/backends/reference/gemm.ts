@@ -6,6 +6,7 @@ import type { GemmArgs } from '../../backend.js';
  */
 export function gemm(g: GemmArgs): void {
   const { batch, m, n, k, transA, transB, a, b, c, accumulate } = g;
+  const bias = accumulate ? null : g.bias ?? null;
   // Element (i, p) of op(A) and (p, j) of op(B) as strides.
   const aRow = transA ? 1 : k;
   const aCol = transA ? m : 1;
@@ -15,7 +16,8 @@ export function gemm(g: GemmArgs): void {
     const ao = g.aOffset + t * g.aBatchStride;
     const bo = g.bOffset + t * g.bBatchStride;
     const co = g.cOffset + t * g.cBatchStride;
-    if (!accumulate) c.fill(0, co, co + m * n);
+    if (bias) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) c[co + i * n + j] = bias[j]!;
+    else if (!accumulate) c.fill(0, co, co + m * n);
     for (let i = 0; i < m; i++) {
       const crow = co + i * n;
       for (let p = 0; p < k; p++) {

@@ -16,6 +16,8 @@ interface Case {
   shareA: boolean;
   shareB: boolean;
   accumulate: boolean;
+  /** A bias row added to C before the product (GemmArgs.bias; not with accumulate). */
+  bias: boolean;
   /** Extra floats between batch items of C (as in a grouped convolution's output). */
   cGap: number;
 }
@@ -35,7 +37,7 @@ function compare(c: Case, seed: number): number {
   const args = (out: Float32Array): GemmArgs => ({
     batch, m, n, k, transA: c.transA, transB: c.transB,
     a, aOffset: aOff, aBatchStride: aStride, b, bOffset: bOff, bBatchStride: bStride,
-    c: out, cOffset: cOff, cBatchStride: cStride, accumulate: c.accumulate,
+    c: out, cOffset: cOff, cBatchStride: cStride, accumulate: c.accumulate, bias: c.bias ? rand(n, seed + 3) : null,
   });
   const expected = c0.slice();
   referenceKernels.gemm(args(expected));
@@ -79,10 +81,13 @@ describe('wasm GEMM against the reference kernel', () => {
         for (const transA of [false, true]) {
           for (const transB of [false, true]) {
             for (const [shareA, shareB] of [[false, false], [true, false], [false, true]] as const) {
-              for (const accumulate of [false, true]) {
+              for (const [accumulate, bias] of [[false, false], [true, false], [false, true]] as const) {
                 const cGap = seed % 3 === 0 ? 5 : 0;
-                const worst = compare({ batch, m, n, k, transA, transB, shareA, shareB, accumulate, cGap }, seed++);
-                expect(worst, `transA ${transA} transB ${transB} shareA ${shareA} shareB ${shareB} acc ${accumulate}`).toBeLessThan(2e-5);
+                const worst = compare({ batch, m, n, k, transA, transB, shareA, shareB, accumulate, bias, cGap }, seed++);
+                // The reference rounds after every term of a 784-deep sum; the kernel sums 256-deep
+                // blocks, fused, before adding them to C. A bias row in C shifts where those
+                // roundings fall, so its worst case over the same shapes is a little larger.
+                expect(worst, `transA ${transA} transB ${transB} shareA ${shareA} shareB ${shareB} acc ${accumulate} bias ${bias}`).toBeLessThan(bias ? 4e-5 : 2e-5);
               }
             }
           }
@@ -109,6 +114,28 @@ describe('wasm GEMM against the reference kernel', () => {
     await withBackend('wasm', () => threadsReady());
     for (let i = 0; i < 5; i++) expect(run(2)).toEqual(one);
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a bias row gives the bits of the bias copied into C and accumulated onto, on 1 and 2 threads', async () => {
+    const [m, n, k] = [64, 256, 200];
+    const a = rand(m * k, 31);
+    const b = rand(n * k, 32);
+    const bias = rand(n, 33);
+    const run = (withBias: boolean): Float32Array => {
+      const out = new Float32Array(m * n);
+      if (!withBias) for (let r = 0; r < m; r++) out.set(bias, r * n);
+      wasmGemm({
+        batch: 1, m, n, k, transA: false, transB: true, a, aOffset: 0, aBatchStride: 0, b, bOffset: 0, bBatchStride: 0,
+        c: out, cOffset: 0, cBatchStride: 0, accumulate: !withBias, bias: withBias ? bias : null,
+      });
+      return out;
+    };
+    withBackend('wasm', () => setNumThreads(1));
+    const preloaded = run(false);
+    expect(run(true)).toEqual(preloaded);
+    withBackend('wasm', () => setNumThreads(2));
+    await withBackend('wasm', () => threadsReady());
+    for (let i = 0; i < 5; i++) expect(run(true)).toEqual(preloaded);
   });
 
   it('4 threads, tasks alternating between 2 and 4 threads, accumulating: the 1-thread results', async () => {

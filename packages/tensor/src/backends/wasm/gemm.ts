@@ -9,12 +9,22 @@
 import type { GemmArgs } from '../../backend.js';
 import { gemm as referenceGemm } from '../reference/gemm.js';
 import type { WorkerPool } from './pool.js';
-import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
+import { align, DESC, MAX_THREADS, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
 
 /** Multiply-adds below which staging costs more than the kernel saves. */
 const MIN_WORK = 2048;
-/** Multiply-adds each extra thread must get before waking it pays off. */
-const WORK_PER_THREAD = 1 << 16;
+/**
+ * Multiply-adds per share of a threaded product (~10 µs of kernel time): a share must pay for
+ * its duplicated packing (each column share packs all of A) and the hand-off, a few atomic
+ * operations.
+ */
+const WORK_PER_SHARE = 1 << 18;
+/**
+ * Shares per thread: a thread that starts late, or is descheduled, leaves its shares to the
+ * others. Each column share packs all of A again (each row share all of B): on one thread, a
+ * 64×784×256 product in 2 / 4 / 8 shares took 0 / 0–5 / 4–10 % more CPU than in one.
+ */
+const SHARES_PER_THREAD = 2;
 
 type Gemm = (g: GemmArgs) => void;
 
@@ -57,16 +67,24 @@ export interface GemmTask {
   ldc: number;
   cBatch: number;
   accumulate: boolean;
+  /** Byte pointer of n values added to every row of C before the product (0 or absent: none). */
+  bias?: number;
 }
 
-/** Runs `g` on the pool, on as many of `threads` as its size pays for. */
+/**
+ * Runs `g` on the pool: on one thread in one share when `threads` is 1 or the product is small,
+ * else in up to SHARES_PER_THREAD shares per thread, which any thread may take (pool.ts).
+ */
 export function launch(rt: WasmRuntime, pool: WorkerPool, threads: number, g: GemmTask): void {
   const d = rt.i32;
   const w = DESC >> 2;
-  const words = [g.batch, g.m, g.n, g.k, g.a, g.rsA, g.csA, g.aBatch, g.b, g.rsB, g.csB, g.bBatch, g.c, g.ldc, g.cBatch, g.accumulate ? 1 : 0, SCRATCH, rt.scratchPerThread];
+  const words = [g.batch, g.m, g.n, g.k, g.a, g.rsA, g.csA, g.aBatch, g.b, g.rsB, g.csB, g.bBatch, g.c, g.ldc, g.cBatch, g.accumulate ? 1 : 0,
+    SCRATCH, rt.scratchPerThread, g.bias ?? 0];
   for (let i = 0; i < words.length; i++) d[w + i] = words[i]!;
   const work = g.batch * g.m * g.n * g.k;
-  pool.run('gemmTask', DESC, Math.max(1, Math.min(threads, Math.floor(work / WORK_PER_THREAD))));
+  const tiles = g.batch > 1 ? g.batch : g.n >= g.m ? Math.ceil(g.n / 8) : Math.ceil(g.m / 4);
+  const shares = threads <= 1 ? 1 : Math.max(1, Math.min(threads * SHARES_PER_THREAD, MAX_THREADS, tiles, Math.floor(work / WORK_PER_SHARE)));
+  pool.run('gemmTask', DESC, shares, threads);
 }
 
 export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => number): Gemm {
@@ -85,7 +103,11 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const aIn = inPlace(rt, a, g.aOffset + t0 * g.aBatchStride, g.aBatchStride, aSize, aItems);
     const bIn = inPlace(rt, b, g.bOffset + t0 * g.bBatchStride, g.bBatchStride, bSize, bItems);
     const cIn = inPlace(rt, c, g.cOffset + t0 * g.cBatchStride, g.cBatchStride, cSize, nb);
+    const bias = g.accumulate ? null : (g.bias as Float32Array | null | undefined) ?? null;
+    const biasIn = bias ? inPlace(rt, bias, 0, 0, n, 1) : -1;
     let end = rt.operandBase;
+    const biasPtr = !bias ? 0 : biasIn >= 0 ? biasIn : end;
+    if (bias && biasIn < 0) end = align(end + n * 4, 64);
     const aPtr = aIn >= 0 ? aIn : end;
     if (aIn < 0) end = align(end + aItems * aSize * 4, 64);
     const bPtr = bIn >= 0 ? bIn : end;
@@ -94,6 +116,7 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     if (cIn < 0) end += nb * cSize * 4;
     rt.ensure(end);
     const f32 = rt.f32;
+    if (bias && biasIn < 0) f32.set(bias.subarray(0, n), biasPtr >> 2);
     if (aIn < 0) stageBlocks(f32, aPtr >> 2, a, g.aOffset + t0 * g.aBatchStride, g.aBatchStride, aSize, aItems);
     if (bIn < 0) stageBlocks(f32, bPtr >> 2, b, g.bOffset + t0 * g.bBatchStride, g.bBatchStride, bSize, bItems);
     if (g.accumulate && cIn < 0) {
@@ -105,7 +128,7 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     launch(rt, pool, threads(), {
       batch: nb, m, n, k, a: aPtr, rsA: g.transA ? 1 : k, csA: g.transA ? m : 1, aBatch: aItems === 1 ? 0 : aSize,
       b: bPtr, rsB: g.transB ? 1 : n, csB: g.transB ? k : 1, bBatch: bItems === 1 ? 0 : bSize,
-      c: cPtr, ldc: n, cBatch: cSize, accumulate: g.accumulate,
+      c: cPtr, ldc: n, cBatch: cSize, accumulate: g.accumulate, bias: biasPtr,
     });
     if (cIn >= 0) return;
     const out = rt.f32.subarray(cPtr >> 2, (cPtr >> 2) + nb * cSize);
@@ -119,12 +142,13 @@ export function makeGemm(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
   return function gemm(g: GemmArgs): void {
     const { batch, m, n, k } = g;
     if (batch === 0 || m === 0 || n === 0) return;
-    if (!(g.a instanceof Float32Array && g.b instanceof Float32Array && g.c instanceof Float32Array) || k === 0 || m * n * k < MIN_WORK) {
+    if (!(g.a instanceof Float32Array && g.b instanceof Float32Array && g.c instanceof Float32Array) || k === 0 || m * n * k < MIN_WORK
+      || (g.bias && !(g.bias instanceof Float32Array && g.bias.length >= n))) {
       referenceGemm(g);
       return;
     }
     // Stage as many batch items at a time as the memory holds.
-    const shared = (g.aBatchStride === 0 ? m * k : 0) + (g.bBatchStride === 0 ? k * n : 0);
+    const shared = (g.aBatchStride === 0 ? m * k : 0) + (g.bBatchStride === 0 ? k * n : 0) + n;
     const perItem = (g.aBatchStride === 0 ? 0 : m * k) + (g.bBatchStride === 0 ? 0 : k * n) + m * n;
     const room = Math.floor(operandCapacity(rt) / 4) - shared - 64;
     if (room < perItem) {

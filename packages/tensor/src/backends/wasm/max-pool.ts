@@ -12,8 +12,12 @@ import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
 
 type MaxPoolKernels = Pick<Kernels, 'maxPool' | 'maxPoolBackward'>;
 
-/** Elements (inputs + outputs) each extra thread must get before waking it pays off. */
-const WORK_PER_THREAD = 1 << 16;
+/**
+ * Elements (inputs + outputs) per share of a threaded pass, and shares per thread (any thread
+ * may take any share, pool.ts, so a late worker costs nothing).
+ */
+const WORK_PER_SHARE = 1 << 15;
+const SHARES_PER_THREAD = 4;
 
 const enum Mode {
   Forward2x2 = 0,
@@ -51,8 +55,9 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
     const [H, W] = mode === Mode.BackwardScatter ? [1, inPlane] : (g.inSize as [number, number]);
     const [OH, OW] = mode === Mode.BackwardScatter ? [1, L] : (g.outSize as [number, number]);
     rt.i32.set([mode, planes, H, W, OH, OW, aPtr, bPtr, idxPtr], DESC >> 2);
-    const t = Math.max(1, Math.min(threads(), planes, Math.floor((a.length + b.length) / WORK_PER_THREAD)));
-    pool.run('poolTask', DESC, t);
+    const t = threads();
+    const shares = t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, planes, Math.floor((a.length + b.length) / WORK_PER_SHARE)));
+    pool.run('poolTask', DESC, shares, t);
     if (mode === Mode.Forward2x2) {
       rt.copyOut(bPtr, b.length, b);
       rt.copyOut(idxPtr, idx.length, idx);

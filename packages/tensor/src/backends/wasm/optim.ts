@@ -16,10 +16,12 @@ import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
 
 /**
- * Elements each extra thread must get before waking it pays off: SGD is a few operations per
- * element (memory-bound), RMSprop and Adam a square root and divisions in f64.
+ * Elements per share of a threaded update (~10 µs each): SGD is a few operations per element
+ * (memory-bound), RMSprop and Adam a square root and divisions in f64. Up to SHARES_PER_THREAD
+ * shares per thread, which any thread may take (pool.ts), so a late worker costs nothing.
  */
-const PER_THREAD = { sgd: 1 << 17, rmsprop: 1 << 15, adam: 1 << 15 };
+const PER_SHARE = { sgd: 1 << 15, rmsprop: 1 << 13, adam: 1 << 13 };
+const SHARES_PER_THREAD = 4;
 const RULE = { sgd: 0, rmsprop: 1, adam: 2 };
 
 type OptimKernels = Pick<Kernels, 'stateArena' | 'optimizerStep' | 'residentArrays'>;
@@ -117,7 +119,8 @@ export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => numb
           x.set([a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.lr / (1 - a.beta1 ** t), Math.sqrt(1 - a.beta2 ** t), a.eps,
             a.weightDecay, 1 - a.lr * a.weightDecay]);
         }
-        pool.run('optimTask', DESC, Math.max(1, Math.min(threads(), Math.floor(n / PER_THREAD[a.rule]))));
+        const t = threads();
+        pool.run('optimTask', DESC, t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, Math.floor(n / PER_SHARE[a.rule]))), t);
         at += n;
         i = j;
       }

@@ -46,6 +46,32 @@ describe('wasm worker pool', () => {
     expect(product()).toEqual(expected);
   });
 
+  it('back-to-back products of every size (workers asleep, waking or claiming shares) give the 1-thread bits', async () => {
+    // Any thread may run any share, and the caller runs the ones no worker claimed in time.
+    const sizes = [[8, 40, 30], [64, 256, 128], [33, 17, 300], [128, 96, 80], [5, 700, 64], [64, 10, 128]];
+    const run = (): Float32Array[] => {
+      const outs: Float32Array[] = [];
+      for (let rep = 0; rep < 8; rep++) {
+        for (const [m, n, k] of sizes) {
+          const a = tensor(rand(m! * k!, rep + m!), { shape: [m!, k!] });
+          const b = tensor(rand(k! * n!, rep + n!), { shape: [k!, n!] });
+          outs.push(withBackend('wasm', () => matmul(a, b).dataSync() as Float32Array));
+        }
+      }
+      return outs;
+    };
+    withBackend('wasm', () => setNumThreads(1));
+    const one = run();
+    withBackend('wasm', () => setNumThreads(2));
+    await withBackend('wasm', () => threadsReady());
+    expect(run()).toEqual(one);
+  });
+
+  it('rejects a share count outside [1, 255] with the task named', () => {
+    expect(() => wasmPool!.run('gemmTask', 4096, 0)).toThrow(/gemmTask asked for 0 shares/);
+    expect(() => wasmPool!.run('gemmTask', 4096, 256)).toThrow(/gemmTask asked for 256 shares/);
+  });
+
   it('threadsReady with one thread resolves at once', async () => {
     withBackend('wasm', () => setNumThreads(1));
     await expect(withBackend('wasm', () => threadsReady())).resolves.toBeUndefined();

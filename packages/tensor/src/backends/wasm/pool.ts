@@ -1,25 +1,37 @@
 /**
- * A pool of worker threads that share the Wasm memory and run their share of a task.
+ * A pool of worker threads that share the Wasm memory and run shares of a task.
  *
  * Each worker instantiates the same module over the same shared memory and sleeps on a
- * generation counter. The caller writes a task, bumps the counter, does share 0 itself and
- * spins until the others report done. Everything a task needs goes through Atomics on shared
- * memory, never through messages, because a training loop is synchronous JavaScript: it never
- * yields to the event loop, so a message from a worker would not be seen until it ended.
+ * generation counter. The caller writes a task — a kernel, its descriptor and a number of
+ * shares —, bumps the counter, and then every thread, the caller included, claims shares one at
+ * a time from a shared counter and runs `kernel(desc, share, shares, thread)` until none are
+ * left. The caller never waits for a worker to wake up: a worker that is asleep, descheduled or
+ * still starting simply claims nothing, and the caller runs its shares itself — so a task never
+ * costs more than on one thread plus a few atomic operations. It waits only for shares that a
+ * worker has claimed and not yet finished. Everything goes through Atomics on shared memory,
+ * never through messages, because a training loop is synchronous JavaScript: it never yields to
+ * the event loop, so a message from a worker would not be seen until it ended.
+ *
+ * Results never depend on which thread ran a share, or on how many threads ran: a kernel's
+ * share is a fixed part of the work given (share, shares), and the number of shares is chosen by
+ * the caller. Kernels that need scratch memory index it by share (at most MAX_THREADS shares) or
+ * by the fourth argument, the thread running it (0 is the caller).
  *
  * Workers are started lazily (the first task that wants them, or `ready()`) and report
- * readiness through shared flags and one message; until they are ready, tasks run on fewer
- * threads. Results never depend on the thread count (see gemmTask), only speed does.
- * `ready()` resolves once the workers exist (it never guesses with a sleep).
+ * readiness through shared flags and one message; until they are ready, the caller runs every
+ * share. `ready()` resolves once the workers exist (it never guesses with a sleep).
  *
- * A worker that dies or hangs mid-task must not hang the caller: the caller's wait is bounded
- * (`timeoutMs` past the end of its own share), then the missing workers are stopped and
+ * A worker that dies or hangs mid-share must not hang the caller: the caller's wait is bounded
+ * (`timeoutMs` past the end of its own shares), then the missing workers are stopped and
  * dropped (a later task starts fresh ones) and the task throws an error naming them.
  *
- * Control words (i32, at CTRL): 0 generation, 1 done count, 2 task descriptor, 3 thread count,
- * 4 failure flag, 5 task kind (an index into TASKS), 6 test hook (tid + 1 of a worker that
- * must quit at its next task without finishing it), 8 + t: worker t is ready, 8 + MAX_THREADS
- * + t: the generation of the last task worker t finished.
+ * Control words (i32, at CTRL): 0 generation (odd while a task is being written), 1 shares
+ * finished by workers, 2 task descriptor, 3 threads the task is offered to, 4 failure flag,
+ * 5 task kind (an index into TASKS), 6 test hook (tid + 1 of a worker that must quit after
+ * claiming a share, without finishing it), 7 shares, 8 next share to claim (tagged with the
+ * task's generation in the high bits, so a worker that read an older task cannot claim a share
+ * of a newer one), 16 + t: worker t is ready, 16 + MAX_THREADS + t: the generation of the last
+ * task worker t began claiming, 16 + 2·MAX_THREADS + t: the last one it finished.
  */
 import { CTRL, MAX_THREADS, env, type WasmRuntime } from './runtime.js';
 
@@ -30,9 +42,39 @@ const THREADS = 3;
 const FAILED = 4;
 const KIND = 5;
 const QUIT = 6;
-const READY = 8;
-const FINISHED = READY + MAX_THREADS;
+const SHARES = 7;
+const NEXT = 8;
+const READY = 16;
+const CLAIMING = READY + MAX_THREADS;
+const FINISHED = CLAIMING + MAX_THREADS;
 const WORDS = FINISHED + MAX_THREADS;
+/** Most shares per task: the low 8 bits of NEXT count them, the 23 above tag the task. */
+export const MAX_SHARES = 255;
+
+/** The tag of the task published at (even) generation `gen`. */
+function tagOf(gen: number): number {
+  return (gen >>> 1) & 0x7fffff;
+}
+
+/**
+ * Claims the next share of the task tagged `tag`: its index, or -1 when none is left or a newer
+ * task has replaced it. As source text for the worker's program; this thread runs the copy below
+ * (no `new Function`, which a page's content security policy may forbid).
+ */
+const claimSource = `function claim(c, tag, shares) {
+  for (;;) {
+    const v = Atomics.load(c, ${NEXT});
+    if (v >>> 8 !== tag || (v & 0xff) >= shares) return -1;
+    if (Atomics.compareExchange(c, ${NEXT}, v, v + 1) === v) return v & 0xff;
+  }
+}`;
+function claim(c: Int32Array, tag: number, shares: number): number {
+  for (;;) {
+    const v = Atomics.load(c, NEXT);
+    if (v >>> 8 !== tag || (v & 0xff) >= shares) return -1;
+    if (Atomics.compareExchange(c, NEXT, v, v + 1) === v) return v & 0xff;
+  }
+}
 
 /** The Wasm exports a task can run, each `(desc, tid, threads)`. */
 export const TASKS = ['gemmTask', 'convTask', 'depthwiseTask', 'lstmForwardTask', 'lstmBackwardTask', 'poolTask', 'optimTask'] as const;
@@ -55,6 +97,7 @@ function kilnWorker(data, post) {
     post({ error: String(e && e.message || e) });
     return; // never marked ready, so never given a share
   }
+  ${claimSource}
   let seen = Atomics.load(c, ${GEN});
   Atomics.store(c, ${READY} + tid, 1);
   post({ ready: true });
@@ -67,22 +110,37 @@ function kilnWorker(data, post) {
       if (++spins > 20000) { Atomics.wait(c, ${GEN}, gen); spins = 0; }
     }
     const threads = Atomics.load(c, ${THREADS});
-    const task = Atomics.load(c, ${TASK});
-    const kind = Atomics.load(c, ${KIND});
-    // A newer task was published while we read: read again, so no task runs twice or torn.
+    let task = Atomics.load(c, ${TASK});
+    let kind = Atomics.load(c, ${KIND});
+    let shares = Atomics.load(c, ${SHARES});
+    // A newer task was published while we read: read again, so no task runs torn.
     if (Atomics.load(c, ${GEN}) !== gen) continue;
     seen = gen;
     if (tid >= threads) continue;
-    // Test hook: die here, as a crashed thread would, without finishing the task.
-    if (Atomics.compareExchange(c, ${QUIT}, tid + 1, 0) === tid + 1) return;
-    try {
-      tasks[kind](task, tid, threads);
-    } catch (e) {
-      Atomics.store(c, ${FAILED}, 1);
+    Atomics.store(c, ${CLAIMING} + tid, gen);
+    let share;
+    while ((share = claim(c, ((gen >>> 1) & 0x7fffff), shares)) >= 0) {
+      // Test hook: die here, holding a share, as a crashed thread would.
+      if (Atomics.compareExchange(c, ${QUIT}, tid + 1, 0) === tid + 1) return;
+      if (Atomics.load(c, ${GEN}) !== gen) {
+        // Descheduled across 2^23 tasks, the tag came round and the share is of the newest task,
+        // whose fields were all written before its first share could be claimed: run that one.
+        while (((gen = Atomics.load(c, ${GEN})) & 1) === 1);
+        seen = gen;
+        task = Atomics.load(c, ${TASK});
+        kind = Atomics.load(c, ${KIND});
+        shares = Atomics.load(c, ${SHARES});
+        Atomics.store(c, ${CLAIMING} + tid, gen);
+      }
+      try {
+        tasks[kind](task, share, shares, tid);
+      } catch (e) {
+        Atomics.store(c, ${FAILED}, 1);
+      }
+      Atomics.add(c, ${DONE}, 1);
+      Atomics.notify(c, ${DONE});
     }
     Atomics.store(c, ${FINISHED} + tid, gen);
-    Atomics.add(c, ${DONE}, 1);
-    Atomics.notify(c, ${DONE});
   }
 }
 `;
@@ -260,41 +318,62 @@ export class WorkerPool {
   }
 
   /**
-   * Runs the Wasm export `task(desc, tid, threads)` on up to `threads` threads (this one
-   * included) and returns when all are done.
+   * Runs the Wasm export `task(desc, share, shares, thread)` for every share in [0, shares),
+   * on up to `threads` threads (this one included), and returns when all are done.
    */
-  run(task: TaskName, desc: number, threads: number): void {
+  run(task: TaskName, desc: number, shares: number, threads = shares): void {
     const fn = this.rt.exports[task];
     const c = this.ctrl;
+    if (!(shares >= 1 && shares <= MAX_SHARES && Number.isInteger(shares))) {
+      throw new Error(`Kiln: wasm backend: ${task} asked for ${shares} shares, expected an integer in [1, ${MAX_SHARES}]`);
+    }
+    threads = Math.min(threads, shares, MAX_THREADS);
     if (threads > 1) this.grow(threads);
     let t = 1;
-    while (t < threads && t < MAX_THREADS && Atomics.load(c, READY + t) === 1) t++;
+    while (t < threads && Atomics.load(c, READY + t) === 1) t++;
     if (t === 1) {
-      fn(desc, 0, 1);
+      for (let s = 0; s < shares; s++) fn(desc, s, shares, 0);
       return;
     }
     if (t > this.maxThreadsUsed) this.maxThreadsUsed = t;
-    // Publish like a seqlock: odd while the fields change, even once they are complete.
+    // Publish like a seqlock: odd while the fields change, even once they are complete. NEXT is
+    // written last, so a share can only be claimed once the fields are in place.
     const gen = Atomics.add(c, GEN, 1) + 2;
     Atomics.store(c, TASK, desc);
     Atomics.store(c, KIND, TASKS.indexOf(task));
     Atomics.store(c, THREADS, t);
+    Atomics.store(c, SHARES, shares);
     Atomics.store(c, DONE, 0);
+    Atomics.store(c, NEXT, tagOf(gen) << 8);
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
-    fn(desc, 0, t);
-    // Spin: the other shares take about as long as ours did. Look at the clock only now and then.
-    // Past a short spin, sleep on DONE (workers notify it) where this thread may block: on a
-    // machine with more runnable threads than cores, spinning here takes the core a worker needs
-    // to finish its share, and a step can take many times longer.
+    let mine = 0;
+    let error: unknown = null;
+    // The test hook needs a worker to claim a share, so this thread leaves them all to it.
+    if (Atomics.load(c, QUIT) === 0) {
+      try {
+        for (let s: number; (s = claim(c, tagOf(gen), shares)) >= 0; mine++) fn(desc, s, shares, 0);
+      } catch (e) {
+        // Take the unclaimed shares off the table and wait for those the workers hold: the next
+        // task would overwrite their operands.
+        error = e;
+        for (mine++; claim(c, tagOf(gen), shares) >= 0;) mine++;
+      }
+    }
+    // Spin while workers finish the shares they hold: about one share's time. Look at the clock
+    // only now and then. Past a short spin, sleep on DONE (workers notify it) where this thread
+    // may block: on a machine with more runnable threads than cores, spinning here takes the core
+    // a worker needs to finish its share.
+    const need = shares - mine;
     let deadline = 0;
-    for (let spins = 0, done: number; (done = Atomics.load(c, DONE)) < t - 1; spins++) {
+    for (let spins = 0, done: number; (done = Atomics.load(c, DONE)) < need; spins++) {
       if ((spins & 0xfff) !== 0xfff) continue;
       const now = performance.now();
       if (deadline === 0) deadline = now + this.timeoutMs;
       else if (now > deadline) this.abandon(task, gen, t);
       if (spins > 0x3fff && CAN_BLOCK) Atomics.wait(c, DONE, done, 1);
     }
+    if (error !== null) throw error;
     if (Atomics.load(c, FAILED) !== 0) {
       Atomics.store(c, FAILED, 0);
       throw new Error(`Kiln: wasm backend: a worker thread failed while running ${task}`);
@@ -306,7 +385,7 @@ export class WorkerPool {
     const c = this.ctrl;
     const late: number[] = [];
     for (let tid = 1; tid < threads; tid++) {
-      if (Atomics.load(c, FINISHED + tid) === gen) continue;
+      if (Atomics.load(c, CLAIMING + tid) !== gen || Atomics.load(c, FINISHED + tid) === gen) continue;
       late.push(tid);
       const slot = this.slots[tid];
       if (slot) {

@@ -9,16 +9,23 @@
  */
 import * as builds from './generated/kernels.js';
 
+/**
+ * A task the worker pool runs (pool.ts): share `share` of `shares` of the work described at
+ * byte `desc`, on thread `thread` (0 is the caller; kernels that keep per-thread scratch may
+ * index it by either, see pool.ts).
+ */
+export type TaskKernel = (desc: number, share: number, shares: number, thread: number) => void;
+
 export interface KernelExports {
-  gemmTask(desc: number, tid: number, threads: number): void;
-  convTask(desc: number, tid: number, threads: number): void;
-  depthwiseTask(desc: number, tid: number, threads: number): void;
-  lstmForwardTask(desc: number, tid: number, threads: number): void;
-  lstmBackwardTask(desc: number, tid: number, threads: number): void;
-  poolTask(desc: number, tid: number, threads: number): void;
+  gemmTask: TaskKernel;
+  convTask: TaskKernel;
+  depthwiseTask: TaskKernel;
+  lstmForwardTask: TaskKernel;
+  lstmBackwardTask: TaskKernel;
+  poolTask: TaskKernel;
   reluF32(x: number, out: number, n: number): void;
   reluGradF32(dy: number, x: number, out: number, n: number): void;
-  optimTask(desc: number, tid: number, threads: number): void;
+  optimTask: TaskKernel;
   scratchBytes(): number;
 }
 
