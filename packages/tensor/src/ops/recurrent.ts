@@ -27,6 +27,7 @@ import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { emit } from '../trace.js';
 import { checkTensor } from './core.js';
+import { residentLstmSaved } from './recurrent-saved.js';
 import { tensor, zeros } from './creation.js';
 import { add, mul, sigmoid, sub, tanh } from './elementwise.js';
 import { linear } from './linalg.js';
@@ -236,7 +237,11 @@ function run(kind: Kind, a: Args): Tensor[] {
 
   // The input projection of every step: one GEMM (biases preloaded; GRU keeps b_hh apart). The
   // LSTM's sequence kernel does its own.
-  const xg = alloc(TB * G * H);
+  // A float32 LSTM's saved arrays live in the backend's memory when it has room (recurrent-saved.ts).
+  const recording = isGradEnabled() && [a.input, a.h0, a.c0, a.weightIh, a.weightHh, a.biasIh, a.biasHh].some((t) => t?.requiresGrad === true);
+  const resident = kind === 'lstm' && dtype === 'float32' && !wHr && !peep && recording
+    ? residentLstmSaved(k, [TB * G * H, TB * P, TB * H, TB * H]) : null;
+  const xg = resident ? resident.saved.act : alloc(TB * G * H);
   const biasRow = kind !== 'lstm' && (bIh || (bHh && kind !== 'gru')) ? alloc(G * H) : null;
   if (biasRow) {
     if (bIh) biasRow.set(bIh);
@@ -250,9 +255,11 @@ function run(kind: Kind, a: Args): Tensor[] {
   const total = TB * P + B * P + (kind === 'lstm' ? B * H : 0);
   const packedData = alloc(total);
   const y = perm ? alloc(TB * P) : packedData.subarray(0, TB * P);
-  const hPrevAll = alloc(TB * P);
-  const cPrevAll = alloc(kind === 'lstm' ? TB * H : 0);
-  const cAll = alloc(kind === 'lstm' ? TB * H : 0);
+  const hPrevAll = resident ? resident.saved.hPrev : alloc(TB * P);
+  const cPrevAll = resident ? resident.saved.cPrev : alloc(kind === 'lstm' ? TB * H : 0);
+  const cAll = resident ? resident.saved.cAll : alloc(kind === 'lstm' ? TB * H : 0);
+  // Reused memory: rows a step leaves alone must still read as zeros, as in fresh arrays.
+  if (resident && active.some((b) => b !== B)) for (const s of [hPrevAll, cPrevAll, cAll]) s.fill(0);
   const mAll = alloc(wHr ? TB * H : 0);
   const act = kind === 'gru' ? alloc(TB * 4 * H) : xg; // the LSTM/RNN gates are activated in place
   const hg = alloc(kind === 'gru' ? B * 3 * H : 0);
@@ -331,7 +338,9 @@ function run(kind: Kind, a: Args): Tensor[] {
       };
       k.lstmSequenceBackward({
         steps: T, batch: B, hidden: H, stateSize: P, inputSize: I, active, reverse, input: xs, weightIh: wIh, weightHh: wHh,
-        weightHr: wHr, peep, dOutput: gY, dh: dhCur, dc: dcCur, act, hPrev: hPrevAll, cPrev: cPrevAll, cAll, mAll: wHr ? mAll : null,
+        weightHr: wHr, peep, dOutput: gY, dh: dhCur, dc: dcCur, mAll: wHr ? mAll : null,
+        // Read now: a resident set reused by a later forward has left copies in `saved`.
+        ...(resident ? resident.saved : { act, hPrev: hPrevAll, cPrev: cPrevAll, cAll }),
         ...lg, dPeep,
       });
       if (lg.dInput) grads.input = wrap(inv ? permuteRows(lg.dInput, [T, B, I], 1, inv) : lg.dInput, a.input.shape);
@@ -400,6 +409,7 @@ function run(kind: Kind, a: Args): Tensor[] {
       return gr && src.dtype !== dtype ? gr.to(src.dtype) : gr;
     });
   });
+  resident?.own(packed);
 
   const outs = unpack(packed, kind, kind === 'lstm' ? [[T, B, P], [B, P], [B, H]] : [[T, B, P], [B, P]]);
   const attrs: Record<string, unknown> = { hiddenSize: H, reverse, lengths: a.lengths ? Array.from(a.lengths) : null };

@@ -86,6 +86,11 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     }
     for (let t = 0; t < T; t++) if (active[t]! > 0) rt.copyOut(ptr + t * B * n * 4, active[t]! * n, dst, t * B * n);
   };
+  /** Where a saved array lives in Wasm memory: in place when it is resident (see residentArrays), else the staged region. */
+  const home = (arr: Arr, staged: number): number => {
+    const p = arr instanceof Float32Array ? rt.residentPtr(arr) : -1;
+    return p >= 0 ? p : staged;
+  };
   const writeDesc = (words: number[]): void => {
     const d = rt.i32;
     words.forEach((v, i) => { d[(DESC >> 2) + i] = v; });
@@ -96,9 +101,14 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const G = 4 * H;
     const nug = (H + 7) >> 3;
     const B4 = (B + 3) & ~3;
-    const [pw, wRaw, wiRaw, bias, x, gates, hPrev, cPrev, cAll, y, hCur, cCur, act, hPack] = layout(
+    const [pw, wRaw, wiRaw, bias, x, gStaged, hpStaged, cpStaged, caStaged, y, hCur, cCur, act, hPack] = layout(
       nug * 32 * H, G * H, G * I, G, T * B * I, T * B * G, T * B * H, T * B * H, T * B * H, T * B * H, B * H, B * H, T, 2 * B4 * H,
     ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    // Saved arrays the op made resident are written in place; the others are copied out at the end.
+    const gates = home(a.act, gStaged);
+    const hPrev = home(a.hPrev, hpStaged);
+    const cPrev = home(a.cPrev, cpStaged);
+    const cAll = home(a.cAll, caStaged);
     const f32 = rt.f32;
     f32.set(a.weightHh as Float32Array, wRaw >> 2);
     ex.lstmPackForward(wRaw, H, H, pw);
@@ -120,10 +130,10 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread, bIh || bHh ? bias : 0, hPack]);
     runPositions('lstmForwardTask', T, stepThreads(B, H));
     const all = active.every((b) => b === B);
-    copySteps(gates, a.act as Float32Array, T, B, G, active, all);
-    copySteps(hPrev, a.hPrev as Float32Array, T, B, H, active, all);
-    copySteps(cPrev, a.cPrev as Float32Array, T, B, H, active, all);
-    copySteps(cAll, a.cAll as Float32Array, T, B, H, active, all);
+    if (gates === gStaged) copySteps(gates, a.act as Float32Array, T, B, G, active, all);
+    if (hPrev === hpStaged) copySteps(hPrev, a.hPrev as Float32Array, T, B, H, active, all);
+    if (cPrev === cpStaged) copySteps(cPrev, a.cPrev as Float32Array, T, B, H, active, all);
+    if (cAll === caStaged) copySteps(cAll, a.cAll as Float32Array, T, B, H, active, all);
     copySteps(y, a.output as Float32Array, T, B, H, active, all);
     rt.copyOut(hCur, B * H, a.h as Float32Array);
     rt.copyOut(cCur, B * H, a.c as Float32Array);
@@ -134,16 +144,21 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const G = 4 * H;
     const TB = T * B;
     const nug = (H + 7) >> 3;
-    const [pw, wRaw, act, dy, cPrev, cAll, dG, dh, dc, actv, hPrev, x, wIh, dWhh, dWih, db, dIn, dgPack] = layout(
+    const [pw, wRaw, actStaged, dy, cpStaged, caStaged, dG, dh, dc, actv, hpStaged, x, wIh, dWhh, dWih, db, dIn, dgPack] = layout(
       G * nug * 8, G * H, TB * G, TB * H, TB * H, TB * H, TB * G, B * H, B * H, T, TB * H, TB * I, G * I, G * H, G * I, G, TB * I, 2 * ((B + 3) & ~3) * G,
     ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    // The forward's saved arrays are read in place when resident, else staged.
+    const act = home(a.act, actStaged);
+    const cPrev = home(a.cPrev, cpStaged);
+    const cAll = home(a.cAll, caStaged);
+    const hPrev = home(a.hPrev, hpStaged);
     const f32 = rt.f32;
     f32.set(a.weightHh as Float32Array, wRaw >> 2);
     ex.lstmPackBackward(wRaw, H, pw);
-    f32.set(a.act as Float32Array, act >> 2);
+    if (act === actStaged) f32.set(a.act as Float32Array, act >> 2);
     f32.set(a.dOutput as Float32Array, dy >> 2);
-    f32.set(a.cPrev as Float32Array, cPrev >> 2);
-    f32.set(a.cAll as Float32Array, cAll >> 2);
+    if (cPrev === cpStaged) f32.set(a.cPrev as Float32Array, cPrev >> 2);
+    if (cAll === caStaged) f32.set(a.cAll as Float32Array, cAll >> 2);
     f32.set(a.dh as Float32Array, dh >> 2);
     f32.set(a.dc as Float32Array, dc >> 2);
     rt.i32.set(active, actv >> 2);
@@ -160,7 +175,7 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
       rt.copyOut(c, m * nn, dst);
     };
     if (a.dWeightHh) {
-      rt.f32.set(a.hPrev as Float32Array, hPrev >> 2);
+      if (hPrev === hpStaged) rt.f32.set(a.hPrev as Float32Array, hPrev >> 2);
       gemmOut(dWhh, G, H, TB, dG, 1, G, hPrev, H, a.dWeightHh as Float32Array);
     }
     if (a.dWeightIh) {
