@@ -6,7 +6,7 @@
  *
  * Kernel taps that only read padding (a 3×3 kernel over a 1×1 map) are cropped away first
  * (conv-taps.ts). 3×3 stride-1 convolutions with enough channels take Winograd F(2×2, 3×3)
- * for the forward pass and the input gradient (winograd.ts). float64, more than 3 spatial
+ * for the forward pass and both gradients (winograd.ts). float64, more than 3 spatial
  * dims, or shapes whose single batch item does not fit the Wasm memory go to the reference
  * composition.
  */
@@ -18,7 +18,7 @@ import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
 import { CACHE_CHUNK, DepthwiseMode, isDepthwise, runDepthwise } from './depthwise.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
-import { isWinograd, runWinograd } from './winograd.js';
+import { isWinograd, runWinograd, runWinogradWeight } from './winograd.js';
 
 type Float = Float32Array | Float64Array;
 type ConvKernels = Pick<Kernels, 'convForward' | 'convBackwardInput' | 'convBackwardWeight'>;
@@ -72,10 +72,16 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const inPlane = sizeOf(g.inSize);
     const cInG = C / groups;
     if (N === 0 || cOut === 0 || L === 0 || C === 0) return false; // nothing to multiply: the reference's loops
-    if (mode !== Mode.BackwardWeight && isWinograd(geo, C, cOut, groups)) {
+    if (isWinograd(geo, C, cOut, groups)) {
       const [i, , , p, , o] = geo as [number[], number[], number[], number[], number[], number[]];
+      const shape = { N, Ci: C, Co: cOut, H: i[1]!, W: i[2]!, PH: p[1]!, PW: p[2]!, OH: o[1]!, OW: o[2]! };
+      if (mode === Mode.BackwardWeight) {
+        if (!runWinogradWeight(rt, pool, threads(), shape, a, b, res)) return false;
+        if (bias) biasGradient(b, N, cOut, L, bias);
+        return true;
+      }
       return mode === Mode.Forward
-        ? runWinograd(rt, pool, threads(), { N, Ci: C, Co: cOut, H: i[1]!, W: i[2]!, PH: p[1]!, PW: p[2]!, OH: o[1]!, OW: o[2]! }, a, b, res, false, bias, clamp)
+        ? runWinograd(rt, pool, threads(), shape, a, b, res, false, bias, clamp)
         : runWinograd(rt, pool, threads(), { N, Ci: cOut, Co: C, H: o[1]!, W: o[2]!, PH: 2 - p[1]!, PW: 2 - p[2]!, OH: i[1]!, OW: i[2]! }, a, b, res, true);
     }
     const pointwise = isPointwise(g);

@@ -64,7 +64,7 @@ describe('wasm Winograd F(2×2, 3×3) convolution against the reference', () => 
 
   for (const threads of [1, 2]) {
     for (const c of cases) {
-      it(`${c.name} on ${threads} thread(s): forward (bias, clamp) and input gradient`, () => {
+      it(`${c.name} on ${threads} thread(s): forward (bias, clamp), input and weight gradients`, () => {
         withBackend('wasm', () => setNumThreads(threads));
         const g = geometryOf(c);
         expect(isWinograd(as3d(g), c.cIn, c.cOut, 1)).toBe(true);
@@ -92,11 +92,22 @@ describe('wasm Winograd F(2×2, 3×3) convolution against the reference', () => 
         const dx = dx0.slice();
         wasm(() => kernels().convBackwardInput(dy, w, g, c.cOut, 1, dx));
         expect(worst(dx, dxRef), 'input gradient').toBeLessThan(WINOGRAD_TOLERANCE);
+        // The weight gradient (and the bias gradient beside it) accumulate too.
+        const dw0 = rand(c.cOut * c.cIn * 9, 5);
+        const db0 = rand(c.cOut, 6);
+        const [dwRef, dbRef, dw, db] = [dw0.slice(), db0.slice(), dw0.slice(), db0.slice()];
+        referenceKernels.convBackwardWeight(x, dy, g, c.cOut, 1, dwRef, dbRef);
+        wasm(() => kernels().convBackwardWeight(x, dy, g, c.cOut, 1, dw, db));
+        expect(worst(dw, dwRef), 'weight gradient').toBeLessThan(WINOGRAD_TOLERANCE);
+        expect(worst(db, dbRef), 'bias gradient').toBeLessThan(1e-6);
+        const dwNoBias = dw0.slice();
+        wasm(() => kernels().convBackwardWeight(x, dy, g, c.cOut, 1, dwNoBias));
+        expect(dwNoBias).toEqual(dw);
       });
     }
   }
 
-  it('stays within a small factor of the direct float32 sum\'s error (both against float64)', () => {
+  it('stays within a small factor of the direct float32 sums\' error (both against float64)', () => {
     withBackend('wasm', () => setNumThreads(1));
     const c = cases[0]!;
     const g = geometryOf(c);
@@ -118,6 +129,12 @@ describe('wasm Winograd F(2×2, 3×3) convolution against the reference', () => 
     // sum is off by ~1e-6. The transforms add a few roundings of the inputs' magnitude.
     expect(maxError(y, exactY)).toBeLessThan(4 * maxError(yRef, exactY) + 1e-6);
     expect(maxError(dx, exactDx)).toBeLessThan(4 * maxError(dxRef, exactDx) + 1e-6);
+    const exactDw = new Float64Array(w.length);
+    referenceKernels.convBackwardWeight(Float64Array.from(x), Float64Array.from(dy), g, c.cOut, 1, exactDw);
+    const [dwRef, dw] = [new Float32Array(w.length), new Float32Array(w.length)];
+    referenceKernels.convBackwardWeight(x, dy, g, c.cOut, 1, dwRef);
+    withBackend('wasm', () => kernels().convBackwardWeight(x, dy, g, c.cOut, 1, dw));
+    expect(maxError(dw, exactDw)).toBeLessThan(4 * maxError(dwRef, exactDw) + 1e-6);
   });
 
   it('gives bit-identical results on 1 and 2 threads', async () => {
@@ -133,7 +150,9 @@ describe('wasm Winograd F(2×2, 3×3) convolution against the reference', () => 
         const dx = new Float32Array(x.length);
         kernels().convForward(x, w, b, g, c.cOut, 1, y, [-0.5, 0.5]);
         kernels().convBackwardInput(dy, w, g, c.cOut, 1, dx);
-        return [y, dx];
+        const dw = new Float32Array(w.length);
+        kernels().convBackwardWeight(x, dy, g, c.cOut, 1, dw);
+        return [y, dx, dw];
       });
       const one = runAll(1);
       withBackend('wasm', () => setNumThreads(2));

@@ -117,3 +117,58 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
   }
   return true;
 }
+
+/**
+ * The weight gradient of a Winograd-shaped convolution: dW [Co, Ci, 3, 3] += the adjoint of the
+ * forward transform (assembly/winograd.ts, phases 6–8), for input x [N, Ci, H, W] and dy
+ * [N, Co, OH, OW]. S sums over the chunks in order, so the result does not depend on the
+ * thread count. Returns false when one item does not fit the memory.
+ */
+export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: number, s: WinogradShape, x: Float32Array, dy: Float32Array,
+  dW: Float32Array): boolean {
+  const { N, Ci, Co, H, W, PH, PW, OH, OW } = s;
+  const TH = (OH + 1) >> 1;
+  const TW = (OW + 1) >> 1;
+  const T = TH * TW;
+  const xItem = Ci * H * W;
+  const yItem = Co * OH * OW;
+  const perItem = (16 * (Ci + Co) * T + xItem + yItem) * 4;
+  const spread = (plane: number) => plane + 16;
+  const nb0 = Math.max(1, Math.min(N, Math.floor(CHUNK_BYTES / perItem)));
+  const t = Math.max(1, Math.min(threads, 16, Math.floor((16 * Co * Ci * T * nb0) / WORK_PER_THREAD)));
+  const wSize = Co * Ci * 9;
+  const planeBytes = align((2 * TH + 2) * (2 * TW + 2) * 4 + 16 + 256, 64);
+  const sBytes = align(16 * spread(Co * Ci) * 4, 64);
+  const fixed = sBytes + align(wSize * 4, 64) + planeBytes * t + 16 * (Ci + Co) * 16 + 16 * 32 * 4 + 1024;
+  if (operandCapacity(rt) - fixed < perItem) return false;
+  const chunk = Math.max(1, Math.min(nb0, Math.floor((operandCapacity(rt) - fixed) / perItem)));
+  const dwRes = rt.residentPtr(dW);
+  const sPtr = rt.operandBase;
+  const dwPtr = sPtr + sBytes;
+  const planePtr = align(dwPtr + wSize * 4, 64);
+  const d = DESC >> 2;
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const PS = align(nb * T, 4);
+    const vPtr = planePtr + planeBytes * t;
+    const mPtr = align(vPtr + 16 * spread(Ci * PS) * 4, 64);
+    const xPtr = align(mPtr + 16 * spread(Co * PS) * 4, 64);
+    const yPtr = align(xPtr + nb * xItem * 4, 64);
+    rt.ensure(yPtr + nb * yItem * 4);
+    const f32 = rt.f32;
+    if (n0 === 0 && dwRes < 0) f32.set(dW, dwPtr >> 2);
+    f32.set(x.subarray(n0 * xItem, (n0 + nb) * xItem), xPtr >> 2);
+    f32.set(dy.subarray(n0 * yItem, (n0 + nb) * yItem), yPtr >> 2);
+    const words = (phase: number) => [phase, nb, Ci, Co, H, W, PH, PW, OH, OW, xPtr, dwRes >= 0 ? dwRes : dwPtr, 0,
+      sPtr, vPtr, mPtr, yPtr, 0, n0 > 0 ? 1 : 0, 0, 0, 0, SCRATCH, rt.scratchPerThread, planePtr, planeBytes];
+    rt.i32.set(words(6), d);
+    pool.run('convTask', DESC, t);
+    rt.i32.set(words(7), d);
+    pool.run('convTask', DESC, t);
+  }
+  rt.i32.set([8, N, Ci, Co, H, W, PH, PW, OH, OW, 0, dwRes >= 0 ? dwRes : dwPtr, 0, sPtr, 0, 0, 0, 0, 0, 0, 0, 0,
+    SCRATCH, rt.scratchPerThread, planePtr, planeBytes], d);
+  pool.run('convTask', DESC, t);
+  if (dwRes < 0) rt.copyOut(dwPtr, wSize, dW);
+  return true;
+}
