@@ -45,7 +45,8 @@ export interface LoadStateDictResult {
  * buffers], { module, type }, forward)` — an exporter can then map a whole layer to one node.
  * Tensor inputs are the tensor arguments, the tensors in array arguments and the tensor values
  * of plain option objects, in argument order.
- * With no tracer the wrapper calls straight through.
+ * With no tracer the wrapper calls straight through, after refusing a module built under
+ * `withoutInit` whose weights are not loaded yet (see without-init.ts).
  */
 export class Module {
   /** True in training mode (dropout active, batch norm uses batch statistics). */
