@@ -340,9 +340,12 @@ export function lstmPackForward(w: usize, H: i32, K: i32, dst: usize): void {
   }
 }
 
-/** W_hh [4H, H] packed for the backward (dh = dGates·W_hh): panel u/8 holds columns u .. u + 7, depth 4H. */
-export function lstmPackBackward(w: usize, H: i32, dst: usize): void {
-  packB(4 * H, H, w, H, 1, dst);
+/**
+ * A gate weight [4H, N] (W_hh, N = H, or W_ih, N = input size) packed for the backward (dh =
+ * dGates·W_hh, dx = dGates·W_ih): panel u/8 holds columns u .. u + 7, depth 4H.
+ */
+export function lstmPackBackward(w: usize, H: i32, N: i32, dst: usize): void {
+  packB(4 * H, N, w, N, 1, dst);
 }
 
 /** The time step processed at position q (forward order; `reverse` runs T−1 .. 0). */
@@ -441,7 +444,10 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
  * step with dh + dy. Descriptor: T, B, H, reverse, q0, q1, active, packed W_hh (backward layout),
  * act [T, B, 4H], dy [T, B, H], cPrev, c [T, B, H], dGates [T, B, 4H] (out), dh [B, H], dc [B, H]
  * (carried, in and out), scratch, scratch stride, dGates panels (two buffers of ceil(B/4)·4·4H
- * floats: position q's cell writes buffer q & 1, which position q + 1's GEMM reads).
+ * floats: position q's cell writes buffer q & 1, which position q + 1's GEMM reads), packed W_ih
+ * (backward layout), input size I, dInput [T, B, I] (0: not wanted; rows of inactive steps are
+ * left alone). The input gradient of a step, dx = dGates·W_ih, runs beside its dh, on the same
+ * panels of dGates, the threads splitting its columns in groups of 8 as they split the units.
  */
 export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const T = load<i32>(desc);
@@ -461,8 +467,13 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const dc = <usize>load<i32>(desc, 56);
   const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
   const dgPack = <usize>load<i32>(desc, 68);
+  const pwi = <usize>load<i32>(desc, 72);
+  const I = load<i32>(desc, 76);
+  const dIn = <usize>load<i32>(desc, 80);
   const g0 = groupsFrom(H, tid, threads);
   const g1 = groupsFrom(H, tid + 1, threads);
+  const x0 = groupsFrom(I, tid, threads);
+  const x1 = groupsFrom(I, tid + 1, threads);
   const hb = <usize>H * 4;
   const G = 4 * H;
   const packBytes = <usize>(((B + 3) & ~3) * G) * 4;
@@ -479,6 +490,19 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
           const kb = min(KB, G - k0);
           for (let i0 = 0; i0 < btp; i0 += 4) {
             rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, btp - i0), panel + <usize>(k0 * 8) * 4, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), k0 > 0, tmp);
+          }
+        }
+      }
+      if (dIn != 0) {
+        const dxp = dIn + <usize>(tp * B * I) * 4;
+        for (let xg = x0; xg < x1; xg++) {
+          const v = xg * 8;
+          const panel = pwi + <usize>(v * G) * 4;
+          for (let k0 = 0; k0 < G; k0 += KB) {
+            const kb = min(KB, G - k0);
+            for (let i0 = 0; i0 < btp; i0 += 4) {
+              rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, btp - i0), panel + <usize>(k0 * 8) * 4, dxp + <usize>(i0 * I + v) * 4, I, min(8, I - v), k0 > 0, tmp);
+            }
           }
         }
       }

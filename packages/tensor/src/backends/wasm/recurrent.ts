@@ -30,7 +30,7 @@ export interface RecurrentExports {
   gruCellF32(B: number, H: number, xGates: number, hGates: number, hPrev: number, act: number, h: number): void;
   gruCellBackwardF32(B: number, H: number, dh: number, act: number, hPrev: number, dxGates: number, dhGates: number, dhPrev: number): void;
   lstmPackForward(w: number, H: number, K: number, dst: number): void;
-  lstmPackBackward(w: number, H: number, dst: number): void;
+  lstmPackBackward(w: number, H: number, N: number, dst: number): void;
   lstmPackRows(src: number, rows: number, K: number, dst: number): void;
   columnSumsF32(src: number, rows: number, n: number, dst: number): void;
   lstmForwardTask(desc: number, tid: number, threads: number): void;
@@ -144,9 +144,10 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const G = 4 * H;
     const TB = T * B;
     const nug = (H + 7) >> 3;
-    const [pw, wRaw, actStaged, dy, cpStaged, caStaged, dG, dh, dc, actv, hpStaged, x, wIh, dWhh, dWih, db, dIn, dgPack] = layout(
+    const [pw, wRaw, actStaged, dy, cpStaged, caStaged, dG, dh, dc, actv, hpStaged, x, wIh, dWhh, dWih, db, dIn, dgPack, pwi] = layout(
       G * nug * 8, G * H, TB * G, TB * H, TB * H, TB * H, TB * G, B * H, B * H, T, TB * H, TB * I, G * I, G * H, G * I, G, TB * I, 2 * ((B + 3) & ~3) * G,
-    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+      G * ((I + 7) >> 3) * 8,
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
     // The forward's saved arrays are read in place when resident, else staged.
     const act = home(a.act, actStaged);
     const cPrev = home(a.cPrev, cpStaged);
@@ -154,7 +155,7 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const hPrev = home(a.hPrev, hpStaged);
     const f32 = rt.f32;
     f32.set(a.weightHh as Float32Array, wRaw >> 2);
-    ex.lstmPackBackward(wRaw, H, pw);
+    ex.lstmPackBackward(wRaw, H, H, pw);
     if (act === actStaged) f32.set(a.act as Float32Array, act >> 2);
     f32.set(a.dOutput as Float32Array, dy >> 2);
     if (cPrev === cpStaged) f32.set(a.cPrev as Float32Array, cPrev >> 2);
@@ -162,9 +163,16 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     f32.set(a.dh as Float32Array, dh >> 2);
     f32.set(a.dc as Float32Array, dc >> 2);
     rt.i32.set(active, actv >> 2);
-    // Inactive rows of the gate gradients are zero (the weight gradients sum over every row).
-    if (!active.every((b) => b === B)) f32.fill(0, dG >> 2, (dG >> 2) + TB * G);
-    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread, dgPack]);
+    // Inactive rows of the gate gradients are zero (the weight gradients sum over every row), as are dInput's.
+    const all = active.every((b) => b === B);
+    if (!all) f32.fill(0, dG >> 2, (dG >> 2) + TB * G);
+    // dInput = dG·W_ih is computed step by step beside dh, on the same panels of dG.
+    if (a.dInput) {
+      f32.set(a.weightIh as Float32Array, wIh >> 2);
+      ex.lstmPackBackward(wIh, H, I, pwi);
+      if (!all) f32.fill(0, dIn >> 2, (dIn >> 2) + TB * I);
+    }
+    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread, dgPack, pwi, I, a.dInput ? dIn : 0]);
     runPositions('lstmBackwardTask', T + 1, stepThreads(B, H));
     rt.copyOut(dh, B * H, a.dh as Float32Array);
     rt.copyOut(dc, B * H, a.dc as Float32Array);
@@ -182,10 +190,7 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
       rt.f32.set(a.input as Float32Array, x >> 2);
       gemmOut(dWih, G, I, TB, dG, 1, G, x, I, a.dWeightIh as Float32Array);
     }
-    if (a.dInput) {
-      rt.f32.set(a.weightIh as Float32Array, wIh >> 2);
-      gemmOut(dIn, TB, I, G, dG, G, 1, wIh, I, a.dInput as Float32Array);
-    }
+    if (a.dInput) rt.copyOut(dIn, TB * I, a.dInput as Float32Array);
     if (a.dBias) {
       ex.columnSumsF32(dG, TB, G, db);
       rt.copyOut(db, G, a.dBias as Float32Array);
