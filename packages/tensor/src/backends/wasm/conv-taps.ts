@@ -81,6 +81,11 @@ export function cropWeights(crop: TapCrop, full: number[], rows: number, w: Floa
   const k = offs.length;
   const fullK = sizeOf(full);
   const out = new Float32Array(rows * k);
+  if (k === 1) {
+    // One live tap (a 3×3 kernel over 1×1 maps): a strided gather, without the inner loop.
+    for (let r = 0, src = offs[0]!; r < rows; r++, src += fullK) out[r] = w[src]!;
+    return out;
+  }
   for (let r = 0; r < rows; r++) {
     const src = r * fullK;
     const dst = r * k;
@@ -94,6 +99,10 @@ export function uncropWeights(crop: TapCrop, full: number[], rows: number, part:
   const offs = tapOffsets(crop, full);
   const k = offs.length;
   const fullK = sizeOf(full);
+  if (k === 1) {
+    for (let r = 0, dst = offs[0]!; r < rows; r++, dst += fullK) w[dst] = part[r]!;
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const dst = r * fullK;
     const src = r * k;

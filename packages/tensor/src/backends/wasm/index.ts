@@ -10,6 +10,7 @@
  */
 import { registerBackend, setBackend, type Backend } from '../../backend.js';
 import { fastKernels } from './fast/index.js';
+import { makeChannel } from './channel.js';
 import { makeConv } from './conv.js';
 import { makeGemm } from './gemm.js';
 import { makeMaxPool } from './max-pool.js';
@@ -62,6 +63,7 @@ if (rt) {
       ...fastKernels,
       gemm: makeGemm(rt, pool, () => threads),
       ...makeConv(rt, pool, () => threads),
+      ...makeChannel(rt, referenceKernels),
       ...makeMaxPool(rt, pool, () => threads, { maxPool: fastKernels.maxPool!, maxPoolBackward: referenceKernels.maxPoolBackward }),
       ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
       ...makeRecurrent(rt, pool, () => threads, referenceKernels),

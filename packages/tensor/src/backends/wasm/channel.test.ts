@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { kernels, withBackend } from '../../backend.js';
+import { wasmInfo } from '../../index.js';
+import { referenceKernels } from '../reference/index.js';
+import { rand } from './test-utils/data.js';
+
+// Shapes [n, c, s]: rows of 4k floats, odd rows (scalar tails), one position, one item.
+const shapes: [number, number, number][] = [[4, 3, 16], [3, 5, 7], [2, 6, 1], [1, 4, 33], [32, 8, 64]];
+
+/** Largest |a − b| / (1e-12 + |b|) over the elements. */
+function relative(a: Float64Array, b: Float64Array): number {
+  let w = 0;
+  for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i]! - b[i]!) / (1e-12 + Math.abs(b[i]!)));
+  return w;
+}
+
+describe('wasm batch-norm channel kernels against the reference', () => {
+  it('runs on the wasm backend', () => expect(wasmInfo()).not.toBeNull());
+  for (const shape of shapes) {
+    const [n, c, s] = shape;
+    const size = n * c * s;
+    it(`[${shape.join(', ')}]: moments and gradient sums to float64 rounding, the affine map bit for bit`, () => {
+      // An offset mean, so the shifted sums matter.
+      const x = rand(size, 1).map((v) => 3 + v);
+      const dy = rand(size, 2);
+      const z = rand(size, 3);
+      const coef = (seed: number) => Float64Array.from(rand(c, seed), (v) => v * 1.7);
+      const [a, b, e] = [coef(4), coef(5), coef(6)];
+      const wasm = <T>(fn: () => T): T => withBackend('wasm', fn);
+
+      const [mean, variance, meanRef, varianceRef] = [new Float64Array(c), new Float64Array(c), new Float64Array(c), new Float64Array(c)];
+      referenceKernels.channelMoments(x, shape, meanRef, varianceRef);
+      wasm(() => kernels().channelMoments(x, shape, mean, variance));
+      expect(relative(mean, meanRef)).toBeLessThan(1e-13);
+      expect(relative(variance, varianceRef)).toBeLessThan(1e-11);
+
+      for (const withZ of [false, true]) {
+        const outRef = new Float32Array(size);
+        referenceKernels.channelAffine(x, shape, a, b, outRef, withZ ? z : null, withZ ? e : null);
+        const out = new Float32Array(size).fill(Number.NaN);
+        wasm(() => kernels().channelAffine(x, shape, a, b, out, withZ ? z : null, withZ ? e : null));
+        expect(out).toEqual(outRef);
+        // In place over x (as the ops may pass out = x).
+        const inPlace = x.slice();
+        wasm(() => kernels().channelAffine(inPlace, shape, a, b, inPlace, withZ ? z : null, withZ ? e : null));
+        expect(inPlace).toEqual(outRef);
+      }
+
+      const [sums, dots, sumsRef, dotsRef] = [new Float64Array(c), new Float64Array(c), new Float64Array(c), new Float64Array(c)];
+      referenceKernels.channelGradSums(dy, x, shape, meanRef, sumsRef, dotsRef);
+      wasm(() => kernels().channelGradSums(dy, x, shape, meanRef, sums, dots));
+      // Sums of n·s terms of magnitude ≤ 1 that partly cancel: compare against their scale.
+      for (let ch = 0; ch < c; ch++) {
+        expect(Math.abs(sums[ch]! - sumsRef[ch]!)).toBeLessThan(1e-12 * n * s);
+        expect(Math.abs(dots[ch]! - dotsRef[ch]!)).toBeLessThan(1e-12 * n * s);
+      }
+    });
+  }
+
+  it('leaves float64 data and empty channels to the reference (NaN statistics)', () => {
+    const [mean, variance] = [new Float64Array(2), new Float64Array(2)];
+    withBackend('wasm', () => kernels().channelMoments(new Float32Array(0), [0, 2, 3], mean, variance));
+    expect([...mean, ...variance].every(Number.isNaN)).toBe(true);
+    const x = Float64Array.from(rand(12, 7));
+    const [m64, v64, mRef, vRef] = [new Float64Array(2), new Float64Array(2), new Float64Array(2), new Float64Array(2)];
+    withBackend('wasm', () => kernels().channelMoments(x, [2, 2, 3], m64, v64));
+    referenceKernels.channelMoments(x, [2, 2, 3], mRef, vRef);
+    expect([...m64, ...v64]).toEqual([...mRef, ...vRef]);
+  });
+});
