@@ -355,13 +355,13 @@ export function lstmPackBackward(w: usize, H: i32, N: i32, dst: usize): void {
 
 /**
  * Forward positions [q0, q1) of one LSTM direction, thread tid's unit groups: each step's gates
- * = x·W_ihᵀ (computed for every step beforehand) + h·W_hhᵀ + bias, then the cell. Descriptor
- * (i32 words): T, B, H, reverse, q0, q1, active (i32 [T]), packed W_hh, gates [T, B, 4H]
- * (x·W_ihᵀ in, activations out), hPrev [T, B, H], cPrev, c, y [T, B, H], hCur, cCur [B, H],
+ * = x·W_ihᵀ + h·W_hhᵀ + bias, then the cell. Descriptor (i32 words): T, B, H, reverse, q0, q1,
+ * active (i32 [T]), packed W_hh, gates [T, B, 4H] (activations out), hPrev [T, B, H], cPrev, c, y [T, B, H], hCur, cCur [B, H],
  * scratch, scratch stride, bias [4H] (b_ih + b_hh; 0: none), h panels (two buffers of
  * ceil(B/4)·4·H floats, lstmPackRows layout). hPrev of the first position (and its panels, buffer
  * 0) is filled by the caller; position q writes its successor's hPrev and panels (buffer
- * (q + 1) & 1) for the rows active there.
+ * (q + 1) & 1) for the rows active there. Then x in panels (step t's at t·ceil(B/4)·4·I floats)
+ * and W_ih packed as W_hh (lstmPackForward, depth I), and I.
  */
 export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
   const T = load<i32>(desc);
@@ -382,6 +382,9 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
   const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
   const bias = <usize>load<i32>(desc, 68);
   const hPack = <usize>load<i32>(desc, 72);
+  const xPack = <usize>load<i32>(desc, 76);
+  const pwi = <usize>load<i32>(desc, 80);
+  const I = load<i32>(desc, 84);
   const g0 = groupsFrom(H, tid, threads);
   const g1 = groupsFrom(H, tid + 1, threads);
   const hb = <usize>H * 4;
@@ -392,14 +395,19 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
     const st = <usize>(t * B * H) * 4;
     const gt = gates + <usize>(t * B * G) * 4;
     const hp = hPack + <usize>((q & 1) * ((B + 3) & ~3) * H) * 4;
+    const xp = xPack + <usize>(t * ((B + 3) & ~3) * I) * 4;
     for (let ug = g0; ug < g1; ug++) {
       const u = ug * 8;
       const nu = min(8, H - u);
       // Panel by panel over every row tile (one 8-wide panel and the rows of h stay in L1), then the cell.
+      // x·W_ihᵀ stored, then h·W_hhᵀ (summed on its own, as the one-GEMM projection did) added.
       for (let g = 0; g < 4; g++) {
+        const panelX = pwi + <usize>((ug * 4 + g) * I * 8) * 4;
         const panel = pw + <usize>((ug * 4 + g) * H * 8) * 4;
         for (let i0 = 0; i0 < bt; i0 += 4) {
-          rowTile(H, hp + <usize>(i0 * H) * 4, min(4, bt - i0), panel, gt + <usize>(i0 * G + u) * 4 + <usize>g * hb, G, nu, true, tmp);
+          const c = gt + <usize>(i0 * G + u) * 4 + <usize>g * hb;
+          rowTile(I, xp + <usize>(i0 * I) * 4, min(4, bt - i0), panelX, c, G, nu, false, tmp);
+          rowTile(H, hp + <usize>(i0 * H) * 4, min(4, bt - i0), panel, c, G, nu, true, tmp);
         }
       }
       const bu = bias != 0 ? bias + <usize>u * 4 : 0;

@@ -6,10 +6,13 @@
  * reference's Math.exp/Math.tanh loops at several ns an element. float64, peephole LSTMs and
  * the plain RNN cell use the fallback.
  *
- * Whole LSTM directions (lstmSequence, lstmSequenceBackward): the sequence is staged once, W_hh
- * is packed once, and every step runs in Wasm on the state kept there — the hidden GEMM (rows
- * read in place, a 4×8 register tile) with the cell fused on each tile. Threads split the hidden
- * units; one pool task per step is the barrier between steps. Peepholes, projections and float64
+ * Whole LSTM directions (lstmSequence, lstmSequenceBackward): the sequence is staged once, the
+ * weights are packed once, and every step runs in Wasm on the state kept there — x·W_ihᵀ and
+ * h·W_hhᵀ (a 4×8 register tile on 4-row panels of x and h) with the cell fused on each tile; the
+ * backward's step computes dh and dInput from the same panels of its gate gradients, and the
+ * weight gradients are one GEMM each over all steps. The saved arrays are read and written in
+ * place when the op made them resident (ops/recurrent-saved.ts). Threads split the hidden units;
+ * one pool task per step is the barrier between steps. Peepholes, projections and float64
  * compose the generic kernels (the reference's loop on the Wasm GEMM and cells).
  */
 import type { Kernels, LstmSequenceArgs, LstmSequenceBackwardArgs } from '../../backend.js';
@@ -61,7 +64,7 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
   const fastLstm = (a: LstmSequenceArgs | LstmSequenceBackwardArgs): boolean => a.peep === null && a.weightHr === null
     && a.stateSize === a.hidden && a.weightHh instanceof Float32Array && a.act instanceof Float32Array;
   /** Threads for one step of a direction: whole groups of 8 units each, and enough work to wake them. */
-  const stepThreads = (B: number, H: number): number => Math.max(1, Math.min(threads(), (H + 7) >> 3, Math.floor((B * 4 * H * H) / WORK_PER_THREAD)));
+  const stepThreads = (B: number, H: number, I: number): number => Math.max(1, Math.min(threads(), (H + 7) >> 3, Math.floor((B * 4 * H * (H + I)) / WORK_PER_THREAD)));
   /** Runs `task` over positions [0, end): in one call on one thread, else one pool task per position. */
   const runPositions = (task: 'lstmForwardTask' | 'lstmBackwardTask', end: number, n: number): void => {
     const d = rt.i32;
@@ -101,9 +104,10 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const G = 4 * H;
     const nug = (H + 7) >> 3;
     const B4 = (B + 3) & ~3;
-    const [pw, wRaw, wiRaw, bias, x, gStaged, hpStaged, cpStaged, caStaged, y, hCur, cCur, act, hPack] = layout(
+    const [pw, wRaw, wiRaw, bias, x, gStaged, hpStaged, cpStaged, caStaged, y, hCur, cCur, act, hPack, xPack, pwi] = layout(
       nug * 32 * H, G * H, G * I, G, T * B * I, T * B * G, T * B * H, T * B * H, T * B * H, T * B * H, B * H, B * H, T, 2 * B4 * H,
-    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+      T * B4 * I, nug * 32 * I,
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
     // Saved arrays the op made resident are written in place; the others are copied out at the end.
     const gates = home(a.act, gStaged);
     const hPrev = home(a.hPrev, hpStaged);
@@ -115,20 +119,19 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const { biasIh: bIh, biasHh: bHh } = a;
     // b_ih + b_hh rounded once, as the reference preloads them.
     if (bIh || bHh) for (let j = 0; j < G; j++) f32[(bias >> 2) + j] = (bIh ? bIh[j]! : 0) + (bHh ? bHh[j]! : 0);
-    // The input projection of every step: one GEMM.
+    // The input projection runs in each step's GEMM, from x in 4-row panels and W_ih packed as W_hh.
     f32.set(a.weightIh as Float32Array, wiRaw >> 2);
+    ex.lstmPackForward(wiRaw, H, I, pwi);
     f32.set(a.input as Float32Array, x >> 2);
-    launch(rt, pool, threads(), {
-      batch: 1, m: T * B, n: G, k: I, a: x, rsA: I, csA: 1, aBatch: 0, b: wiRaw, rsB: 1, csB: I, bBatch: 0, c: gates, ldc: G, cBatch: 0, accumulate: false,
-    });
+    for (let t = 0; t < T; t++) ex.lstmPackRows(x + t * B * I * 4, B, I, xPack + t * B4 * I * 4);
     f32.set(a.h as Float32Array, hCur >> 2);
     f32.set(a.c as Float32Array, cCur >> 2);
     rt.i32.set(active, act >> 2);
     const t0 = reverse ? T - 1 : 0;
     f32.set((a.h as Float32Array).subarray(0, active[t0]! * H), (hPrev >> 2) + t0 * B * H);
     ex.lstmPackRows(hPrev + t0 * B * H * 4, active[t0]!, H, hPack);
-    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread, bIh || bHh ? bias : 0, hPack]);
-    runPositions('lstmForwardTask', T, stepThreads(B, H));
+    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread, bIh || bHh ? bias : 0, hPack, xPack, pwi, I]);
+    runPositions('lstmForwardTask', T, stepThreads(B, H, I));
     const all = active.every((b) => b === B);
     if (gates === gStaged) copySteps(gates, a.act as Float32Array, T, B, G, active, all);
     if (hPrev === hpStaged) copySteps(hPrev, a.hPrev as Float32Array, T, B, H, active, all);
@@ -173,7 +176,7 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
       if (!all) f32.fill(0, dIn >> 2, (dIn >> 2) + TB * I);
     }
     writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread, dgPack, pwi, I, a.dInput ? dIn : 0]);
-    runPositions('lstmBackwardTask', T + 1, stepThreads(B, H));
+    runPositions('lstmBackwardTask', T + 1, stepThreads(B, H, I));
     rt.copyOut(dh, B * H, a.dh as Float32Array);
     rt.copyOut(dc, B * H, a.dc as Float32Array);
     // The weight gradients and dInput over all steps, on the gate gradients still in Wasm memory.
