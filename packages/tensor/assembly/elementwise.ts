@@ -93,3 +93,53 @@ export function clampF32(x: usize, out: usize, n: i32, lo: f32, hi: f32): void {
     store<f32>(out + o, v < lo ? lo : v > hi ? hi : v);
   }
 }
+
+/** Two f64 rounded to f32 (in the low half). */
+@inline function narrow(v: v128): v128 {
+  return f32x4.demote_f64x2_zero(v);
+}
+
+/** Two f32 at p, widened to f64 (exact). */
+@inline function widen(p: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p));
+}
+
+/**
+ * Share `share` (of `shares`) of column sums, the sum over the leading axes of a float32 array
+ * (a dense layer's bias gradient): desc holds i32 words x, rows, len, out, and out[j] = the sum
+ * over r of x[r·len + j], accumulated in f64 from +0 with the rows in order and rounded to f32
+ * once — the reference's sum bit for bit (up to the sign of a NaN, which neither JavaScript nor
+ * Wasm fixes). A share is a range of whole 8-column blocks.
+ */
+export function columnSumTask(desc: usize, share: i32, shares: i32): void {
+  const x = <usize>load<i32>(desc);
+  const rows = load<i32>(desc, 4);
+  const len = load<i32>(desc, 8);
+  const out = <usize>load<i32>(desc, 12);
+  const per = ((len + shares * 8 - 1) / (shares * 8)) * 8;
+  const j0 = share * per;
+  const j1 = min(len, j0 + per);
+  const rowBytes = <usize>len * 4;
+  let j = j0;
+  for (; j + 8 <= j1; j += 8) {
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    let p = x + <usize>j * 4;
+    for (let r = 0; r < rows; r++, p += rowBytes) {
+      a0 = f64x2.add(a0, widen(p));
+      a1 = f64x2.add(a1, widen(p + 8));
+      a2 = f64x2.add(a2, widen(p + 16));
+      a3 = f64x2.add(a3, widen(p + 24));
+    }
+    const o = out + <usize>j * 4;
+    v128.store64_lane(o, narrow(a0), 0);
+    v128.store64_lane(o + 8, narrow(a1), 0);
+    v128.store64_lane(o + 16, narrow(a2), 0);
+    v128.store64_lane(o + 24, narrow(a3), 0);
+  }
+  for (; j < j1; j++) {
+    let a: f64 = 0;
+    let p = x + <usize>j * 4;
+    for (let r = 0; r < rows; r++, p += rowBytes) a += <f64>load<f32>(p);
+    store<f32>(out + <usize>j * 4, <f32>a);
+  }
+}

@@ -2,7 +2,7 @@
 export { gemmTask, scratchBytes } from './gemm';
 export { convTask } from './conv';
 export { poolTask } from './pool';
-export { reluF32, reluGradF32, binaryF32, binaryRowsF32, clampF32 } from './elementwise';
+export { reluF32, reluGradF32, binaryF32, binaryRowsF32, clampF32, columnSumTask } from './elementwise';
 export { depthwiseTask } from './depthwise';
 export { sgdF32, rmspropF32, adamF32, optimTask } from './optim';
 export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32, lstmPackForward, lstmPackBackward, lstmPackRows, lstmForwardTask, lstmBackwardTask, columnSumsF32 } from './recurrent';

@@ -9,10 +9,10 @@
  */
 import { kernels, type WindowGeometry } from '../backend.js';
 import { checkOptions, describeValue, isOptionsObject, type OptionKind } from '../options.js';
-import { allocate } from '../dtype.js';
+import { allocate, allocateUninit } from '../dtype.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty, finish, viewOf } from './core.js';
+import { empty, finish, uninitialized, viewOf } from './core.js';
 import { asDType, checkOutSize, expandArg, floatDType, geometry, poolOutSize, spatialInput, type Float, type SpatialArg } from './spatial.js';
 
 export interface MaxPoolOptions {
@@ -103,8 +103,10 @@ function maxPoolNd(op: string, n: number): MaxPoolFn {
     const S = setup(op, n, input, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
     const x = asDType(S.x, S.dtype);
     const shape = outShape(S);
-    const out = empty(shape, S.dtype);
-    const indices = new Int32Array(out.numel());
+    // Every kernel writes each output and index (a window always holds a tap: padding is at most
+    // half the kernel), so neither is zero-filled first.
+    const out = uninitialized(shape, S.dtype);
+    const indices = allocateUninit('int32', out.numel()) as Int32Array;
     kernels().maxPool(x._data as Float, S.g, out._data as Float, indices);
     const values = finish(out, 'maxPool', [input], S.attrs, (grad) => {
       const dx = empty(input.shape, S.dtype);

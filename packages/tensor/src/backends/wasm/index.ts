@@ -15,6 +15,7 @@ import { makeConv } from './conv.js';
 import { makeGemm } from './gemm.js';
 import { makeMaxPool } from './max-pool.js';
 import { makeArith } from './arith.js';
+import { makeColumnSums } from './column-sums.js';
 import { makeRelu } from './relu.js';
 import { makeRecurrent } from './recurrent.js';
 import { makeOptim } from './optim.js';
@@ -69,6 +70,7 @@ if (rt) {
       ...makeRecurrent(rt, pool, () => threads, referenceKernels),
       ...makeOptim(rt, pool, () => threads, referenceKernels),
       ...makeSoftmax(rt, referenceKernels),
+      ...makeColumnSums(rt, pool, () => threads, { reduce: fastKernels.reduce! }),
     },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);

@@ -26,6 +26,7 @@ export interface KernelExports {
   reluF32(x: number, out: number, n: number): void;
   reluGradF32(dy: number, x: number, out: number, n: number): void;
   optimTask: TaskKernel;
+  columnSumTask: TaskKernel;
   scratchBytes(): number;
 }
 
