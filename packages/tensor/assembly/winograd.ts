@@ -7,9 +7,10 @@
 // per tile and channel pair where the direct convolution needs 36: 2.25× fewer multiply-adds.
 //
 // The work is three pool tasks (convTask with word 0 = 3, 4, 5): transform weights and inputs,
-// the 16 GEMMs, transform outputs. The weight gradient is the adjoint: S[ξ] = Σ over tiles of
-// (A dy Aᵀ)[ξ] · V[ξ] (16 GEMMs over the tiles, phases 6 and 7), then dW += Gᵀ S G (phase 8). Each element of each phase is computed by one thread in a
-// fixed order, whatever the split, so results do not depend on the thread count.
+// the 16 GEMMs, transform outputs. The weight gradient is the adjoint (winograd-weight.ts):
+// S[ξ] = Σ over tiles of (A dy Aᵀ)[ξ] · V[ξ] (16 GEMMs over the tiles, phases 6 and 7), then
+// dW += Gᵀ S G (phase 8). Each element of each phase is computed by one thread in a fixed
+// order, whatever the split, so results do not depend on the thread count.
 //
 // The input gradient is the same convolution of dy by the flipped, transposed kernel with
 // padding 2 − p. Flipping g in both dims permutes U: G·J = Π·G with Π swapping rows 0 and 3
@@ -19,14 +20,15 @@ import { sgemm } from './gemm';
 import { transformGradients, weightGradients } from './winograd-weight';
 
 /**
- * Descriptor words (i32, f32 where said): 0 phase (3 transforms in, 4 GEMMs, 5 transform out),
+ * Descriptor words (i32, f32 where said): 0 phase (3 transforms in, 4 GEMMs, 5 transform out;
+ * 6–8 the weight gradient's),
  * 1 N (items in this chunk), 2 Ci, 3 Co, 4 H, 5 W (input size), 6 PH, 7 PW (padding before),
  * 8 OH, 9 OW (output size), 10 x [N, Ci, H, W], 11 w (the layer's weights [Co, Ci, 3, 3], or for
  * the input gradient [Ci, Co, 3, 3], flipped), 12 flip (1: input gradient), 13 U [16, Co, Ci]
  * (0: already transformed; flipped: [16, Ci, Co]), 14 V [16, Ci, PS], 15 M [16, Co, PS] (planes
- * spread(…) apart), 16 y [N, Co, OH, OW],
- * 17 bias (0: none), 18 accumulate into y (phase 7: into S), 19 clamp, 20–21 its bounds (f32), 22 GEMM scratch,
- * 23 bytes of GEMM scratch per thread, 24 padded-plane buffers, 25 bytes per thread's buffer.
+ * spread(…) apart), 16 y [N, Co, OH, OW], 17 bias (0: none), 18 accumulate into y (phase 7:
+ * into S), 19 clamp, 20–21 its bounds (f32), 22 GEMM scratch, 23 bytes of GEMM scratch per
+ * thread, 24 padded-plane buffers, 25 bytes per thread's buffer.
  * PS = P rounded up to 4 (P = N·TH·TW tiles) so the output transform reads 4 tiles per vector.
  * Weight gradient (phases 6–8): 11 dW [Co, Ci, 3, 3] (added to), 13 S [16, Co, Ci], 15 Ŷ
  * [16, Co, PS], 16 dy [N, Co, OH, OW].
