@@ -60,6 +60,9 @@ describe('wasm Winograd F(2×2, 3×3) convolution against the reference', () => 
     expect(isWinograd(as3d({ ...g, dilation: [2, 2] }), 64, 64, 1)).toBe(false);
     expect(isWinograd(as3d({ ...g, kernel: [5, 5] }), 64, 64, 1)).toBe(false);
     expect(isWinograd(as3d({ ...g, padBegin: [3, 3] }), 64, 64, 1)).toBe(false);
+    // Outputs whose tiles are mostly padding stay direct: 1×1, 1×n, 3×3.
+    for (const outSize of [[1, 1], [1, 9], [3, 3]]) expect(isWinograd(as3d({ ...g, outSize }), 64, 64, 1), `${outSize}`).toBe(false);
+    for (const outSize of [[2, 2], [5, 5], [2, 7]]) expect(isWinograd(as3d({ ...g, outSize }), 64, 64, 1), `${outSize}`).toBe(true);
   });
 
   for (const threads of [1, 2]) {

@@ -44,9 +44,14 @@ export interface WinogradShape {
 export function isWinograd(geo: number[][], channels: number, cOut: number, groups: number): boolean {
   const [i, k, s, p, d, o] = geo as [number[], number[], number[], number[], number[], number[]];
   // Padding up to 2, so the input gradient's padding 2 − p is not negative.
-  return enabled && groups === 1 && channels >= WINOGRAD_MIN_CHANNELS && cOut >= WINOGRAD_MIN_CHANNELS
+  if (!(enabled && groups === 1 && channels >= WINOGRAD_MIN_CHANNELS && cOut >= WINOGRAD_MIN_CHANNELS
     && i[0] === 1 && o[0] === 1 && k[0] === 1 && k[1] === 3 && k[2] === 3 && s.every((v) => v === 1) && d.every((v) => v === 1)
-    && p[1]! <= 2 && p[2]! <= 2;
+    && p[1]! <= 2 && p[2]! <= 2)) return false;
+  // Partial tiles multiply padding: a 1×1 or 1×n output costs 16 products per tile against 9
+  // per output. Winograd only where the tiles need at most 3/4 of the direct products
+  // (2×2 maps: 16 of 36; 3×3 maps: 64 of 81 stay direct).
+  const tiles = Math.ceil(o[1]! / 2) * Math.ceil(o[2]! / 2);
+  return 16 * tiles * 4 <= 9 * o[1]! * o[2]! * 3;
 }
 
 /**
