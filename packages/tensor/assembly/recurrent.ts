@@ -230,11 +230,13 @@ export function gruCellBackwardF32(B: i32, H: i32, dh: usize, act: usize, hPrev:
 // a thread writing the next step's panels never overwrites what another still reads), adds into
 // the gates, and the cell runs on the tile that was just computed, while it is in L1.
 //
-// Threads split the hidden units in groups of 8 (all four gates of a unit stay with one thread),
-// so a thread's cell needs only its own GEMM columns; a step needs every unit of the previous h,
-// so the caller runs one task per step (the pool's hand-off is the barrier). Every element is
-// computed by the same code in the same order whatever the split: results do not depend on the
-// thread count.
+// Threads split the batch rows in whole 4-row panels when there are enough of them: a row's
+// recurrence needs only its own state, so each thread runs every step of its rows in one task,
+// with no barrier between steps. Otherwise (small batches) they split the hidden units in groups
+// of 8 (all four gates of a unit stay with one thread), so a thread's cell needs only its own
+// GEMM columns; a step needs every unit of the previous h, so the caller runs one task per step
+// (the pool's hand-off is the barrier). Every element is computed by the same code in the same
+// order whatever the split: results do not depend on the thread count.
 
 /**
  * Σ_p A[r, p]·B[p, c] over kc for rows r < rows (≤ 4) of one packed 4-row panel at a (depth p's
@@ -323,9 +325,14 @@ export function lstmPackRows(src: usize, rows: i32, K: i32, dst: usize): void {
 /** Depth slice of the backward's hidden GEMM (4H deep). */
 const KB: i32 = 512;
 
-/** The unit groups [g0, g1) of thread tid: ceil(H/8) groups of 8 split evenly. */
-@inline function groupsFrom(H: i32, tid: i32, threads: i32): i32 {
-  return (((H + 7) >> 3) * tid) / threads;
+/** The unit groups [g0, g1) of thread tid: ceil(H/8) groups of 8 split evenly (all of them when threads split rows). */
+@inline function groupsFrom(H: i32, tid: i32, threads: i32, rowSplit: bool): i32 {
+  return rowSplit ? (tid == 0 ? 0 : (H + 7) >> 3) : (((H + 7) >> 3) * tid) / threads;
+}
+
+/** The batch rows [r0, r1) of thread tid: whole 4-row panels split evenly (all rows when threads split units). */
+@inline function rowsFrom(B: i32, tid: i32, threads: i32, rowSplit: bool): i32 {
+  return rowSplit ? min(B, ((((B + 3) >> 2) * tid) / threads) << 2) : (tid == 0 ? 0 : B);
 }
 
 /**
@@ -361,7 +368,7 @@ export function lstmPackBackward(w: usize, H: i32, N: i32, dst: usize): void {
  * ceil(B/4)·4·H floats, lstmPackRows layout). hPrev of the first position (and its panels, buffer
  * 0) is filled by the caller; position q writes its successor's hPrev and panels (buffer
  * (q + 1) & 1) for the rows active there. Then x in panels (step t's at t·ceil(B/4)·4·I floats)
- * and W_ih packed as W_hh (lstmPackForward, depth I), and I.
+ * and W_ih packed as W_hh (lstmPackForward, depth I), I, and whether threads split rows (else units).
  */
 export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
   const T = load<i32>(desc);
@@ -385,8 +392,11 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
   const xPack = <usize>load<i32>(desc, 76);
   const pwi = <usize>load<i32>(desc, 80);
   const I = load<i32>(desc, 84);
-  const g0 = groupsFrom(H, tid, threads);
-  const g1 = groupsFrom(H, tid + 1, threads);
+  const rowSplit = load<i32>(desc, 88) != 0;
+  const g0 = groupsFrom(H, rowSplit ? 0 : tid, threads, rowSplit);
+  const g1 = groupsFrom(H, rowSplit ? 1 : tid + 1, threads, rowSplit);
+  const r0 = rowsFrom(B, rowSplit ? tid : 0, threads, rowSplit);
+  const r1 = rowsFrom(B, rowSplit ? tid + 1 : 1, threads, rowSplit);
   const hb = <usize>H * 4;
   const G = 4 * H;
   for (let q = q0; q < q1; q++) {
@@ -396,6 +406,7 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
     const gt = gates + <usize>(t * B * G) * 4;
     const hp = hPack + <usize>((q & 1) * ((B + 3) & ~3) * H) * 4;
     const xp = xPack + <usize>(t * ((B + 3) & ~3) * I) * 4;
+    const re = min(r1, bt);
     for (let ug = g0; ug < g1; ug++) {
       const u = ug * 8;
       const nu = min(8, H - u);
@@ -404,14 +415,14 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
       for (let g = 0; g < 4; g++) {
         const panelX = pwi + <usize>((ug * 4 + g) * I * 8) * 4;
         const panel = pw + <usize>((ug * 4 + g) * H * 8) * 4;
-        for (let i0 = 0; i0 < bt; i0 += 4) {
+        for (let i0 = r0; i0 < re; i0 += 4) {
           const c = gt + <usize>(i0 * G + u) * 4 + <usize>g * hb;
-          rowTile(I, xp + <usize>(i0 * I) * 4, min(4, bt - i0), panelX, c, G, nu, false, tmp);
-          rowTile(H, hp + <usize>(i0 * H) * 4, min(4, bt - i0), panel, c, G, nu, true, tmp);
+          rowTile(I, xp + <usize>(i0 * I) * 4, min(4, re - i0), panelX, c, G, nu, false, tmp);
+          rowTile(H, hp + <usize>(i0 * H) * 4, min(4, re - i0), panel, c, G, nu, true, tmp);
         }
       }
       const bu = bias != 0 ? bias + <usize>u * 4 : 0;
-      for (let r = 0; r < bt; r++) {
+      for (let r = r0; r < re; r++) {
         const gr = gt + <usize>(r * G + u) * 4;
         const s = st + <usize>(r * H + u) * 4;
         const sc = <usize>(r * H + u) * 4;
@@ -428,7 +439,7 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
       }
     }
     if (q + 1 < T) {
-      // The next position's hPrev: the current state of the rows active there, this thread's units.
+      // The next position's hPrev: the current state of the rows active there, this thread's units and rows.
       const tn = stepAt(q + 1, T, reverse);
       const btn = load<i32>(active + <usize>tn * 4);
       const sn = hPrevAll + <usize>(tn * B * H) * 4;
@@ -436,7 +447,7 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
       const nb = <usize>(min(H, g1 * 8) - u0) * 4;
       const hn = hPack + <usize>(((q + 1) & 1) * ((B + 3) & ~3) * H) * 4;
       if (nb > 0) {
-        for (let r = 0; r < btn; r++) {
+        for (let r = r0; r < min(r1, btn); r++) {
           memory.copy(sn + <usize>(r * H + u0) * 4, hCur + <usize>(r * H + u0) * 4, nb);
           for (let u = u0; u < u0 + (<i32>nb >> 2); u += 4) storePacked(hn, r, u, H, loadPart(hCur + <usize>(r * H + u) * 4, u0 + (<i32>nb >> 2) - u), u0 + (<i32>nb >> 2) - u);
         }
@@ -454,8 +465,9 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
  * (carried, in and out), scratch, scratch stride, dGates panels (two buffers of ceil(B/4)·4·4H
  * floats: position q's cell writes buffer q & 1, which position q + 1's GEMM reads), packed W_ih
  * (backward layout), input size I, dInput [T, B, I] (0: not wanted; rows of inactive steps are
- * left alone). The input gradient of a step, dx = dGates·W_ih, runs beside its dh, on the same
- * panels of dGates, the threads splitting its columns in groups of 8 as they split the units.
+ * left alone), whether threads split rows (else units). The input gradient of a step, dx =
+ * dGates·W_ih, runs beside its dh, on the same panels of dGates (split by rows, or by columns in
+ * groups of 8 as the units).
  */
 export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const T = load<i32>(desc);
@@ -478,10 +490,13 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const pwi = <usize>load<i32>(desc, 72);
   const I = load<i32>(desc, 76);
   const dIn = <usize>load<i32>(desc, 80);
-  const g0 = groupsFrom(H, tid, threads);
-  const g1 = groupsFrom(H, tid + 1, threads);
-  const x0 = groupsFrom(I, tid, threads);
-  const x1 = groupsFrom(I, tid + 1, threads);
+  const rowSplit = load<i32>(desc, 84) != 0;
+  const g0 = groupsFrom(H, rowSplit ? 0 : tid, threads, rowSplit);
+  const g1 = groupsFrom(H, rowSplit ? 1 : tid + 1, threads, rowSplit);
+  const x0 = groupsFrom(I, rowSplit ? 0 : tid, threads, rowSplit);
+  const x1 = groupsFrom(I, rowSplit ? 1 : tid + 1, threads, rowSplit);
+  const r0 = rowsFrom(B, rowSplit ? tid : 0, threads, rowSplit);
+  const r1 = rowsFrom(B, rowSplit ? tid + 1 : 1, threads, rowSplit);
   const hb = <usize>H * 4;
   const G = 4 * H;
   const packBytes = <usize>(((B + 3) & ~3) * G) * 4;
@@ -490,14 +505,15 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
       const dgpp = dgPack + <usize>((q - 1) & 1) * packBytes;
       const tp = stepAt(T - q, T, reverse);
       const btp = load<i32>(active + <usize>tp * 4);
+      const rp = min(r1, btp);
       for (let ug = g0; ug < g1; ug++) {
         const u = ug * 8;
         const panel = pw + <usize>(u * G) * 4;
         // Depth in slices of KB, so a slice of the panel and of 4 rows of dGates stay in L1.
         for (let k0 = 0; k0 < G; k0 += KB) {
           const kb = min(KB, G - k0);
-          for (let i0 = 0; i0 < btp; i0 += 4) {
-            rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, btp - i0), panel + <usize>(k0 * 8) * 4, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), k0 > 0, tmp);
+          for (let i0 = r0; i0 < rp; i0 += 4) {
+            rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, rp - i0), panel + <usize>(k0 * 8) * 4, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), k0 > 0, tmp);
           }
         }
       }
@@ -508,8 +524,8 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
           const panel = pwi + <usize>(v * G) * 4;
           for (let k0 = 0; k0 < G; k0 += KB) {
             const kb = min(KB, G - k0);
-            for (let i0 = 0; i0 < btp; i0 += 4) {
-              rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, btp - i0), panel + <usize>(k0 * 8) * 4, dxp + <usize>(i0 * I + v) * 4, I, min(8, I - v), k0 > 0, tmp);
+            for (let i0 = r0; i0 < rp; i0 += 4) {
+              rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, rp - i0), panel + <usize>(k0 * 8) * 4, dxp + <usize>(i0 * I + v) * 4, I, min(8, I - v), k0 > 0, tmp);
             }
           }
         }
@@ -522,7 +538,7 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
     const gt = <usize>(t * B * G) * 4;
     // This step's gate gradients also go to 4-row panels, the next position's GEMM operand.
     const dgq = dgPack + <usize>(q & 1) * packBytes;
-    for (let r = 0; r < bt; r++) {
+    for (let r = r0; r < min(r1, bt); r++) {
       for (let ug = g0; ug < g1; ug++) {
         const u = ug * 8;
         const nu = min(8, H - u);

@@ -65,17 +65,19 @@ describe('wasm lstmSequence / lstmSequenceBackward against the reference composi
   }
 
   it('gives bit-identical results on 1, 2 and 3 threads', async () => {
-    // Big enough for 3 threads (a step needs 2^18 multiply-adds per thread); 100 = 12 groups of 8 and a 4.
+    // Batches of 23 and 32 split rows (6 and 8 panels of 4) between up to 3 threads; 100 = 12 groups of 8 and a 4.
     const lengths = Array.from({ length: 23 }, (_, i) => 5 - Math.floor(i / 5));
     const c: Case = { T: 5, B: 23, H: 100, I: 12, lengths, reverse: true };
     const big: Case = { T: 4, B: 32, H: 96, I: 33 };
+    // A batch of 3 is one 4-row panel: threads split the hidden units (one task per step) instead of the rows.
+    const narrow: Case = { T: 3, B: 3, H: 264, I: 20, lengths: [3, 2, 1] };
     withBackend('wasm', () => setNumThreads(1));
-    const one = [run(wasmKernels(), c), run(wasmKernels(), big)];
+    const one = [run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow)];
     for (const n of [2, 3]) {
       withBackend('wasm', () => setNumThreads(n));
       // Wait for the workers instead of hoping they start during the run.
       await withBackend('wasm', () => threadsReady());
-      expect([run(wasmKernels(), c), run(wasmKernels(), big)]).toEqual(one);
+      expect([run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow)]).toEqual(one);
     }
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(3);
   });

@@ -65,14 +65,26 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     && a.stateSize === a.hidden && a.weightHh instanceof Float32Array && a.act instanceof Float32Array;
   /** Threads for one step of a direction: whole groups of 8 units each, and enough work to wake them. */
   const stepThreads = (B: number, H: number, I: number): number => Math.max(1, Math.min(threads(), (H + 7) >> 3, Math.floor((B * 4 * H * (H + I)) / WORK_PER_THREAD)));
-  /** Runs `task` over positions [0, end): in one call on one thread, else one pool task per position. */
-  const runPositions = (task: 'lstmForwardTask' | 'lstmBackwardTask', end: number, n: number): void => {
+  /**
+   * How threads share a direction: by batch rows (whole 4-row panels; one task for the whole
+   * sequence, no barrier per step) when that gives at least as many threads as splitting the
+   * hidden units, else by units (one task per step).
+   */
+  const splitOf = (B: number, H: number, I: number): { n: number; rows: boolean } => {
+    const byRows = Math.min(threads(), (B + 3) >> 2);
+    const byUnits = stepThreads(B, H, I);
+    return byRows > 1 && byRows >= byUnits ? { n: byRows, rows: true } : { n: byUnits, rows: false };
+  };
+  /** Runs `task` over positions [0, end): in one call (one thread, or threads splitting rows), else one pool task per position. */
+  const runPositions = (task: 'lstmForwardTask' | 'lstmBackwardTask', end: number, split: { n: number; rows: boolean }): void => {
     const d = rt.i32;
     const w = DESC >> 2;
-    if (n === 1) {
+    const n = split.n;
+    if (n === 1 || split.rows) {
       d[w + 4] = 0;
       d[w + 5] = end;
-      ex[task](DESC, 0, 1);
+      if (n === 1) ex[task](DESC, 0, 1);
+      else pool.run(task, DESC, n);
       return;
     }
     for (let q = 0; q < end; q++) {
@@ -130,8 +142,9 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const t0 = reverse ? T - 1 : 0;
     f32.set((a.h as Float32Array).subarray(0, active[t0]! * H), (hPrev >> 2) + t0 * B * H);
     ex.lstmPackRows(hPrev + t0 * B * H * 4, active[t0]!, H, hPack);
-    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread, bIh || bHh ? bias : 0, hPack, xPack, pwi, I]);
-    runPositions('lstmForwardTask', T, stepThreads(B, H, I));
+    const split = splitOf(B, H, I);
+    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, act, pw, gates, hPrev, cPrev, cAll, y, hCur, cCur, SCRATCH, rt.scratchPerThread, bIh || bHh ? bias : 0, hPack, xPack, pwi, I, split.rows ? 1 : 0]);
+    runPositions('lstmForwardTask', T, split);
     const all = active.every((b) => b === B);
     if (gates === gStaged) copySteps(gates, a.act as Float32Array, T, B, G, active, all);
     if (hPrev === hpStaged) copySteps(hPrev, a.hPrev as Float32Array, T, B, H, active, all);
@@ -175,8 +188,9 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
       ex.lstmPackBackward(wIh, H, I, pwi);
       if (!all) f32.fill(0, dIn >> 2, (dIn >> 2) + TB * I);
     }
-    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread, dgPack, pwi, I, a.dInput ? dIn : 0]);
-    runPositions('lstmBackwardTask', T + 1, stepThreads(B, H, I));
+    const split = splitOf(B, H, I);
+    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread, dgPack, pwi, I, a.dInput ? dIn : 0, split.rows ? 1 : 0]);
+    runPositions('lstmBackwardTask', T + 1, split);
     rt.copyOut(dh, B * H, a.dh as Float32Array);
     rt.copyOut(dc, B * H, a.dc as Float32Array);
     // The weight gradients and dInput over all steps, on the gate gradients still in Wasm memory.
