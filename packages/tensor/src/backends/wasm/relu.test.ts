@@ -32,6 +32,18 @@ describe('wasm relu and relu gradient on large float32 arrays', () => {
     withBackend('wasm', () => kernels().binary('reluGrad', dy, [x.length], x, [x.length], out, [x.length]));
     expect(bits(out)).toEqual(bits(ref));
   });
+  it('relu and reluGrad just above the staging threshold (a few hundred elements, odd tail) match the reference', () => {
+    const x = data(5).subarray(0, 515);
+    const dy = data(6).subarray(0, 515);
+    const r = new Float32Array(515);
+    const o = new Float32Array(515);
+    referenceKernels.unary('relu', x, r, 0, 0);
+    withBackend('wasm', () => kernels().unary('relu', x, o, 0, 0));
+    expect(bits(o)).toEqual(bits(r));
+    referenceKernels.binary('reluGrad', dy, [515], x, [515], r, [515]);
+    withBackend('wasm', () => kernels().binary('reluGrad', dy, [515], x, [515], o, [515]));
+    expect(bits(o)).toEqual(bits(r));
+  });
   it('other ops and small arrays still go through the fallback kernels', () => {
     const x = data(4);
     const ref = new Float32Array(x.length);
