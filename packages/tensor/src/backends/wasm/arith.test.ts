@@ -18,6 +18,7 @@ function data(n: number, seed: number): Float32Array {
 describe('wasm float32 arithmetic and clamp on large arrays: the reference bit for bit', () => {
   const cases: Array<{ name: string; out: number[]; b: number[] }> = [
     { name: 'same shape', out: [3, 5, 40, 37], b: [3, 5, 40, 37] },
+    { name: 'same shape, just above the staging threshold (odd tail)', out: [1031], b: [1031] },
     { name: 'per channel of [N, C, H, W] ([1, C, 1, 1], batch norm)', out: [3, 5, 40, 37], b: [1, 5, 1, 1] },
     { name: 'per (item, channel) ([N, C, 1, 1])', out: [3, 5, 40, 37], b: [3, 5, 1, 1] },
     { name: 'scalar', out: [3, 5, 40, 37], b: [1] },
@@ -46,18 +47,19 @@ describe('wasm float32 arithmetic and clamp on large arrays: the reference bit f
   }
 
   it('clamp (ReLU6 and one-sided bounds), NaN and ±0 kept as the reference keeps them', () => {
-    const n = 50_001;
-    const x = data(n, 3);
-    for (const [lo, hi] of [[0, 6], [-Infinity, 0.1], [-1.5, Infinity], [0.1, 0.2]] as const) {
-      const ref = new Float32Array(n);
-      referenceKernels.unary('clamp', x, ref, lo, hi);
-      const got = new Float32Array(n);
-      wasm(() => kernels().unary('clamp', x, got, lo, hi));
-      const gb = bits(got);
-      const rb = bits(ref);
-      for (let i = 0; i < n; i++) {
-        if (Number.isNaN(ref[i]!)) expect(Number.isNaN(got[i]!)).toBe(true);
-        else if (gb[i] !== rb[i]) expect.fail(`clamp(${lo}, ${hi}) [${i}]: ${got[i]} vs ${ref[i]} (x ${x[i]})`);
+    for (const n of [50_001, 1031]) {
+      const x = data(n, 3);
+      for (const [lo, hi] of [[0, 6], [-Infinity, 0.1], [-1.5, Infinity], [0.1, 0.2]] as const) {
+        const ref = new Float32Array(n);
+        referenceKernels.unary('clamp', x, ref, lo, hi);
+        const got = new Float32Array(n);
+        wasm(() => kernels().unary('clamp', x, got, lo, hi));
+        const gb = bits(got);
+        const rb = bits(ref);
+        for (let i = 0; i < n; i++) {
+          if (Number.isNaN(ref[i]!)) expect(Number.isNaN(got[i]!)).toBe(true);
+          else if (gb[i] !== rb[i]) expect.fail(`clamp(${lo}, ${hi}) [${i}]: ${got[i]} vs ${ref[i]} (x ${x[i]})`);
+        }
       }
     }
   });
