@@ -66,13 +66,19 @@ describe('attention model on human-readable dates → ISO', () => {
     previous = getBackend().name;
     setBackend('wasm');
     const valSrc = val.map(enc), valAcc: number[] = [];
+    // Some weight seeds spend longer before the attention "clicks" (validation < 45% after two
+    // epochs), and with batches of 100 (25 updates an epoch, 8 epochs) they ran out of updates while
+    // still learning: seed 2 ended at 94.7% held out, validation still rising; gradient clipping
+    // never acted (norms ≤ 1.5) and a cosine decay of the same lr made it worse (83.1%). Batches of
+    // 50 at lr 0.01, up to 10 epochs, cost ~12% more CPU an epoch and took weight seeds 0–7 to
+    // 96.8–99.4% held out; lr 0.02 at batch 50 overshoots late (seed 2: validation 98% → 89.5%).
     const losses = train(model, trainSet.map(enc), trainSet.map((p) => tgtTok.encode(p.iso, { eos: true })), {
-      epochs: 8, batch: 100, lr: 0.02, seed: 1,
-      // stop once the validation split (not the test split) is almost all right
+      epochs: 10, batch: 50, lr: 0.01, seed: 1,
+      // stop once the validation split (not the test split) is almost all right: at most 2 of 200 wrong
       after: () => {
         const acc = greedyAll(model, valSrc, 11).tokens.filter((t, i) => tgtTok.decode(t) === val[i]!.iso).length / val.length;
         valAcc.push(acc);
-        return acc >= 0.985;
+        return acc >= 0.99;
       },
     });
     testSrc = test.map(enc);
