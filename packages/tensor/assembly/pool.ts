@@ -66,6 +66,44 @@ function forward2x2(xp: usize, out: usize, idx: usize): void {
 }
 
 /**
+ * One plane of the 2×2 forward without indices (inference): the same selection as forward2x2 —
+ * NaN propagates, the first maximum wins ties (so −0 before +0 stays −0) —, values only.
+ */
+function forwardValues2x2(xp: usize, out: usize): void {
+  let o: usize = 0;
+  for (let oh = 0; oh < OH; oh++) {
+    const r0 = xp + <usize>(2 * oh * W) * 4;
+    const r1 = r0 + <usize>W * 4;
+    let ow = 0;
+    for (; ow + 4 <= OW; ow += 4) {
+      const a0 = v128.load(r0 + <usize>(2 * ow) * 4);
+      const a1 = v128.load(r0 + <usize>(2 * ow) * 4, 16);
+      const b0 = v128.load(r1 + <usize>(2 * ow) * 4);
+      const b1 = v128.load(r1 + <usize>(2 * ow) * 4, 16);
+      let best = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+      const t1 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+      const t2 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+      const t3 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+      best = v128.bitselect(t1, best, v128.or(f32x4.gt(t1, best), v128.and(f32x4.ne(t1, t1), f32x4.eq(best, best))));
+      best = v128.bitselect(t2, best, v128.or(f32x4.gt(t2, best), v128.and(f32x4.ne(t2, t2), f32x4.eq(best, best))));
+      best = v128.bitselect(t3, best, v128.or(f32x4.gt(t3, best), v128.and(f32x4.ne(t3, t3), f32x4.eq(best, best))));
+      v128.store(out + o, best);
+      o += 16;
+    }
+    for (; ow < OW; ow++) {
+      const i0 = 2 * oh * W + 2 * ow;
+      let best = load<f32>(xp + <usize>i0 * 4);
+      for (let t = 1; t < 4; t++) {
+        const v = load<f32>(xp + <usize>(i0 + (t & 1) + (t >> 1) * W) * 4);
+        if (v > best || (v != v && best == best)) best = v;
+      }
+      store<f32>(out + o, best);
+      o += 4;
+    }
+  }
+}
+
+/**
  * One plane of the 2×2 backward: dx [H, W] = dy [OH, OW] routed to the chosen tap of each
  * window, zero elsewhere. `0 + dy` (not dy itself) keeps the reference's sum: −0 becomes +0.
  */
@@ -129,7 +167,8 @@ function backwardScatter(dy: usize, idx: usize, dx: usize, inPlane: i32, L: i32)
 
 /**
  * Share `tid` (of `threads`; the worker pool hands shares to any thread) of the pooling task
- * at `desc` (i32 words): 0 mode (0 2×2 forward, 1 2×2 backward, 2 any window's backward),
+ * at `desc` (i32 words): 0 mode (0 2×2 forward, 1 2×2 backward, 2 any window's backward,
+ * 3 2×2 forward without indices),
  * 1 planes, 2–3 input size H, W (mode 2: 1 and the plane's size), 4–5 output size OH, OW
  * (mode 2: 1 and the outputs per plane), 6 x (dx for the backward modes), 7 out (dy),
  * 8 indices. Each share is a contiguous range of planes.
@@ -152,6 +191,7 @@ export function poolTask(desc: usize, tid: i32, threads: i32): void {
     const yp = y + <usize>(p * L) * 4;
     const ip = idx + <usize>(p * L) * 4;
     if (mode == 0) forward2x2(xp, yp, ip);
+    else if (mode == 3) forwardValues2x2(xp, yp);
     else if (mode == 1) backward2x2(yp, ip, xp);
     else backwardScatter(yp, ip, xp, inPlane, L);
   }

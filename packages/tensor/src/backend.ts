@@ -400,9 +400,10 @@ export interface Kernels {
   col2im(cols: Float32Array | Float64Array, g: WindowGeometry, x: Float32Array | Float64Array): void;
   /**
    * Max pooling over `[batch, channels, ...inSize]`; padding counts as -Infinity. `indices`
-   * receives, per output, the flat index of the chosen input inside its (batch, channel) plane.
+   * receives, per output, the flat index of the chosen input inside its (batch, channel) plane;
+   * null when nobody needs them (inference), so a kernel may skip them.
    */
-  maxPool(x: Float32Array | Float64Array, g: WindowGeometry, out: Float32Array | Float64Array, indices: Int32Array): void;
+  maxPool(x: Float32Array | Float64Array, g: WindowGeometry, out: Float32Array | Float64Array, indices: Int32Array | null): void;
   /** dx[plane][indices[j]] += dy[j]; dx is zeroed by the caller. */
   maxPoolBackward(dy: Float32Array | Float64Array, indices: Int32Array, g: WindowGeometry, dx: Float32Array | Float64Array): void;
   /**

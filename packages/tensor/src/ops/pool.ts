@@ -11,6 +11,7 @@ import { kernels, type WindowGeometry } from '../backend.js';
 import { checkOptions, describeValue, isOptionsObject, type OptionKind } from '../options.js';
 import { allocate, allocateUninit } from '../dtype.js';
 import { formatShape, sizeOf } from '../shape.js';
+import { isGradEnabled } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { empty, finish, uninitialized, viewOf } from './core.js';
 import { asDType, checkOutSize, expandArg, floatDType, geometry, poolOutSize, spatialInput, type Float, type SpatialArg } from './spatial.js';
@@ -104,16 +105,18 @@ function maxPoolNd(op: string, n: number): MaxPoolFn {
     const x = asDType(S.x, S.dtype);
     const shape = outShape(S);
     // Every kernel writes each output and index (a window always holds a tap: padding is at most
-    // half the kernel), so neither is zero-filled first.
+    // half the kernel), so neither is zero-filled first. Without a tape to record (inference) and
+    // without returnIndices nobody reads the indices: the kernel may skip them.
     const out = uninitialized(shape, S.dtype);
-    const indices = allocateUninit('int32', out.numel()) as Int32Array;
+    const wanted = options.returnIndices === true || (isGradEnabled() && input.requiresGrad);
+    const indices = wanted ? (allocateUninit('int32', out.numel()) as Int32Array) : null;
     kernels().maxPool(x._data as Float, S.g, out._data as Float, indices);
     const values = finish(out, 'maxPool', [input], S.attrs, (grad) => {
       const dx = empty(input.shape, S.dtype);
-      kernels().maxPoolBackward(asDType(grad, S.dtype)._data as Float, indices, S.g, dx._data as Float);
+      kernels().maxPoolBackward(asDType(grad, S.dtype)._data as Float, indices!, S.g, dx._data as Float);
       return [dx];
     });
-    return options.returnIndices ? [values, new Tensor(indices, shape, 'int32')] : values;
+    return options.returnIndices ? [values, new Tensor(indices!, shape, 'int32')] : values;
   }) as MaxPoolFn;
 }
 

@@ -90,7 +90,9 @@ export function col2im(cols: Float, g: WindowGeometry, x: Float): void {
   }
 }
 
-export function maxPool(x: Float, g: WindowGeometry, out: Float, indices: Int32Array): void {
+export function maxPool(x: Float, g: WindowGeometry, out: Float, indicesOrNull: Int32Array | null): void {
+  // The index decides ties and NaNs, so it is kept even when the caller does not want it.
+  const indices = indicesOrNull ?? new Int32Array(out.length);
   const G = to3(g);
   const L = G.outPlane;
   for (let p = 0; p < G.planes; p++) {

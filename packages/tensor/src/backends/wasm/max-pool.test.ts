@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend, type WindowGeometry } from '../../backend.js';
-import { wasmInfo } from '../../index.js';
+import { maxPool2d, noGrad, tensor, wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 import { rand } from './test-utils/data.js';
 
@@ -97,6 +97,41 @@ describe('wasm max pooling against the reference', () => {
     expect(runAll(2)).toEqual(one);
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
   });
+  it('without indices (inference) gives the same bits as with them: ±0 ties, NaN, every path, 1 and 2 threads', async () => {
+    const bits = (a: Float32Array) => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+    const cases: WindowGeometry[] = [
+      geometry(2, 3, 28, 28), geometry(1, 2, 7, 9), geometry(64, 6, 28, 28),
+      { batch: 2, channels: 3, inSize: [11, 13], kernel: [3, 3], stride: [2, 2], padBegin: [1, 1], padEnd: [1, 1], dilation: [1, 1], outSize: [6, 7] },
+    ];
+    for (const threads of [1, 2]) {
+      withBackend('wasm', () => setNumThreads(threads));
+      await withBackend('wasm', () => threadsReady());
+      cases.forEach((g, i) => {
+        const n = g.batch * g.channels * g.inSize[0]! * g.inSize[1]!;
+        // −0 and +0 in every window half the time: the first maximum must win as with indices.
+        const x = data(n, i + 5).map((v, j) => (v === 0 && j % 2 === 0 ? -0 : v));
+        const size = g.batch * g.channels * g.outSize[0]! * g.outSize[1]!;
+        const withIdx = new Float32Array(size);
+        referenceKernels.maxPool(x, g, withIdx, new Int32Array(size));
+        for (const backend of ['reference', 'wasm']) {
+          const out = new Float32Array(size);
+          withBackend(backend, () => kernels().maxPool(x, g, out, null));
+          expect(bits(out), `${backend}, case ${i}, ${threads} thread(s)`).toEqual(bits(withIdx));
+        }
+      });
+    }
+  });
+
+  it('maxPool2d under noGrad (no indices asked for) gives the values of a recorded call, and returnIndices still works', () => {
+    const x = tensor(data(2 * 3 * 28 * 28, 9), { shape: [2, 3, 28, 28], requiresGrad: true });
+    const recorded = withBackend('wasm', () => maxPool2d(x, 2).dataSync() as Float32Array);
+    const inference = withBackend('wasm', () => noGrad(() => maxPool2d(x, 2).dataSync() as Float32Array));
+    expect(Array.from(inference)).toEqual(Array.from(recorded));
+    const [, indices] = withBackend('wasm', () => noGrad(() => maxPool2d(x, { kernelSize: 2, returnIndices: true })));
+    expect(indices.shape).toEqual([2, 3, 14, 14]);
+    expect((indices.dataSync() as Int32Array).every((v) => v >= 0 && v < 28 * 28)).toBe(true);
+  });
+
   it('ceil-mode overhang goes to the general path and still matches', () => {
     const g = geometry(1, 2, 7, 7, true);
     const x = data(98, 5);

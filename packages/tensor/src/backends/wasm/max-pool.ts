@@ -23,6 +23,8 @@ const enum Mode {
   Forward2x2 = 0,
   Backward2x2 = 1,
   BackwardScatter = 2,
+  /** The forward without indices (inference). */
+  ForwardValues2x2 = 3,
 }
 
 function isPlain2x2(g: WindowGeometry): boolean {
@@ -36,7 +38,7 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
    * Stages `a` (x or dx: the input-sized array) and `b`, `idx` (output-sized) and runs `mode`
    * over all planes; false when they do not fit the memory.
    */
-  const run = (mode: Mode, g: WindowGeometry, a: Float32Array, b: Float32Array, idx: Int32Array): boolean => {
+  const run = (mode: Mode, g: WindowGeometry, a: Float32Array, b: Float32Array, idx: Int32Array | null): boolean => {
     const planes = g.batch * g.channels;
     const inPlane = g.inSize.reduce((p, s) => p * s, 1);
     const L = g.outSize.reduce((p, s) => p * s, 1);
@@ -44,13 +46,15 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
     const aPtr = rt.operandBase;
     const bPtr = align(aPtr + a.length * 4, 64);
     const idxPtr = align(bPtr + b.length * 4, 64);
-    if (idxPtr + idx.length * 4 - rt.operandBase > operandCapacity(rt)) return false;
-    rt.ensure(idxPtr + idx.length * 4);
-    if (mode === Mode.Forward2x2) {
+    const end = idxPtr + (idx ? idx.length * 4 : 0);
+    if (end - rt.operandBase > operandCapacity(rt)) return false;
+    rt.ensure(end);
+    const forward = mode === Mode.Forward2x2 || mode === Mode.ForwardValues2x2;
+    if (forward) {
       rt.f32.set(a, aPtr >> 2);
     } else {
       rt.f32.set(b, bPtr >> 2);
-      rt.i32.set(idx, idxPtr >> 2);
+      rt.i32.set(idx!, idxPtr >> 2);
     }
     const [H, W] = mode === Mode.BackwardScatter ? [1, inPlane] : (g.inSize as [number, number]);
     const [OH, OW] = mode === Mode.BackwardScatter ? [1, L] : (g.outSize as [number, number]);
@@ -58,9 +62,9 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
     const t = threads();
     const shares = t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, planes, Math.floor((a.length + b.length) / WORK_PER_SHARE)));
     pool.run('poolTask', DESC, shares, t);
-    if (mode === Mode.Forward2x2) {
+    if (forward) {
       rt.copyOut(bPtr, b.length, b);
-      rt.copyOut(idxPtr, idx.length, idx);
+      if (idx) rt.copyOut(idxPtr, idx.length, idx);
     } else {
       rt.copyOut(aPtr, a.length, a);
     }
@@ -69,7 +73,8 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
 
   return {
     maxPool(x, g, out, indices) {
-      const ok = x instanceof Float32Array && out instanceof Float32Array && isPlain2x2(g) && run(Mode.Forward2x2, g, x, out, indices);
+      const ok = x instanceof Float32Array && out instanceof Float32Array && isPlain2x2(g)
+        && run(indices ? Mode.Forward2x2 : Mode.ForwardValues2x2, g, x, out, indices);
       if (!ok) fallback.maxPool(x, g, out, indices);
     },
     // dx arrives zeroed (the interface's promise), so the kernels write it whole.

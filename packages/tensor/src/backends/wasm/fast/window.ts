@@ -125,9 +125,10 @@ export function col2im(cols: Float, g: WindowGeometry, x: Float): void {
   }
 }
 
-export function maxPool(x: Float, g: WindowGeometry, out: Float, indices: Int32Array): void {
+export function maxPool(x: Float, g: WindowGeometry, out: Float, indicesOrNull: Int32Array | null): void {
   const G = as2d(g);
-  if (!G) return ref.maxPool(x, g, out, indices);
+  if (!G) return ref.maxPool(x, g, out, indicesOrNull);
+  const indices = indicesOrNull ?? new Int32Array(out.length);
   const { H, W, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW } = G;
   const L = OH * OW;
   const th = tapRanges(H, KH, sh, ph, dh, OH);
