@@ -1,7 +1,8 @@
 /**
  * One-shot learning for real (issue 14, 4.4.1): a small CNN learns embeddings of MNIST digits
  * 0–6 only (online semi-hard triplet mining over the digits and 308 pseudo-identities made
- * of them, see test-utils/pseudo-identities.ts), the verification threshold is chosen on pairs
+ * of them, see test-utils/pseudo-identities.ts, plus a logistic same/different unit on pairs of
+ * embeddings), the verification threshold is chosen on pairs
  * of held-out 0–6 digits, and the network then verifies pairs of the never-seen digits 7–9 and
  * classifies them one-shot (3-way, one support example per digit).
  */
@@ -13,24 +14,49 @@ import { loadMnist, takeRows } from '@kiln/data';
 import { batchSemiHardTripletLoss, chooseThreshold, SiameseClassifier, SiameseNetwork } from './index.js';
 import { identityCount, pseudoIdentityBatch, shiftImages, TTA_SHIFTS } from './test-utils/pseudo-identities.js';
 
-const STEPS = 400, LR = 2e-3, MARGIN = 0.2, IDS = 32, PER = 4, DIM = 64;
+const STEPS = 400, LR = 2e-3, MARGIN = 0.2, IDS = 32, PER = 4, DIM = 64, PAIR_WEIGHT = 1;
 /**
  * Bars. The issue asks for >= 90% verification on 7–9; this does not reach it. Measured (seeded,
- * so repeatable; 87 s of CPU): 97.1% on held-out 0–6 pairs, 77.8% on 7–9 pairs with the 0–6
- * threshold (80.1% with the best threshold for 7–9 itself), 58.8% for raw pixel distances,
- * one-shot 3-way 83.0%. 600 steps (128 s of CPU, over the test's budget) gave 81.5% and 88.3%.
+ * so repeatable; 68 s of CPU): 96.9% on held-out 0–6 pairs, 81.0% on 7–9 pairs with the 0–6
+ * threshold (82.6% with the best threshold for 7–9 itself), 58.8% for raw pixel distances,
+ * one-shot 3-way 84.7%. Without the logistic pair unit (triplets only) the same test measured
+ * 97.1%, 77.8% (80.1%) and 83.0% in 87 s of CPU; 600 steps of that gave 81.5% and 88.3%.
  * The 7–9 accuracy must also beat raw pixels (chance: 50% on pairs, 33% one-shot).
  * What limits it is telling 7 from 9: in PyTorch runs of this recipe, only 45–60% of the 7–9
  * pairs are judged "different" against 85–97% right for 7–7, 7–8, 8–9 and 9–9 pairs (8–8:
- * 73–83%); the 7s and the 9s lie nearest to the same pseudo-identities (a 6 turned upside down;
- * the top of a 0 or 2 over a 1 or 4). In PyTorch, the earlier 154 identities with the two-conv
- * net level off at 79–83% (up to 6000 steps); these 315 identities with the BatchNorm net reach
- * 83–85% at 600–900 steps (one-shot 86–90%). Cosine-margin softmax over the identities,
- * batch-hard mining, margins 0.5, 128-d embeddings, stroke thickening, 903 identities (halves
- * rotated by 90°) and a wider net did not help.
+ * 73–83%). The 7s and 9s do land nearest to different pseudo-identities (7: the top of a 2 or 3
+ * over the bottom of a 1; 9: a 6 turned upside down, the top of a 0 over the bottom of a 4), but
+ * their spread (mean distance to their own centroid 0.47–0.55) is large next to the distance
+ * between their centroids (0.9) and the threshold (~1.0). In PyTorch, the earlier 154 identities
+ * with the two-conv net level off at 79–83% (up to 6000 steps); these 315 identities with the
+ * BatchNorm net reach 83–85% at 600–900 steps (one-shot 86–90%). Cosine-margin softmax over the
+ * identities, batch-hard mining, margins 0.5, 128-d embeddings, stroke thickening, 903 identities
+ * (halves rotated by 90°) and a wider net did not help.
+ * Further variants, scripts/one_shot_mnist_experiments.py (400 steps; unseen 7–9 pairs %, 7–9
+ * pairs judged different %, one-shot 3-way %; seed 0 unless stated; the triplet-only recipe gives
+ * 82.0 / 51 / 85.1, 80.2 / 53 / 86.9 with seed 1 and 77.5 / 34 / 86.3 with seed 2, so a
+ * difference of a few points on one seed is noise):
+ * - without the 180° rotations (a 6 upside down resembles a 9): 83.0 / 58 / 85.2 and
+ *   79.8 / 60 / 85.8 (seed 1) — the result does not depend on them;
+ * - elastic distortions on top of the affine warp (4×4 random displacement field, std 0.1 or 0.2
+ *   in normalised units): 84.4 / 55 / 87.0 and 77.8 / 64 / 81.5; affine warp ×0.5 or ×1.5:
+ *   80.7 and 83.5 (81.1 with seed 1); 800 steps at ×1.5: 84.1;
+ * - one max-pool less (7×7 map into the linear layer): 79.7; 16-d embeddings: 80.8; the 576
+ *   conv features instead of the embedding: 70.8;
+ * - only the 7 digits as identities: 65.0 (the pseudo-identities are worth 17 points);
+ * - an extra softmax over the identities: 83.7;
+ * - a logistic same/different unit on |f(a) − f(b)| over all pairs of the batch, weight 1 beside
+ *   the triplet loss (adopted here): 84.2 / 56 / 86.3, 81.8 / 60 / 87.6 (seed 1), 83.3 / 67 / 87.7
+ *   (seed 2), better than triplets only on each seed; weight 3: 80.2;
+ * - an instance-contrastive term (each 0–6 image its own class, NT-Xent): 71–73 at weight 1,
+ *   78–80 at 0.2;
+ * - deskewing every image (train and test) by its second moments: 82.1 (80.5 also centred);
+ *   64 identities × 2 images per batch: 81.8; 800 training images per digit: 82.8;
+ * - test time: rotations and scales added to the shifts 82.7, no shifts 82.2; centring on the
+ *   mean 0–6 embedding 81.7, whitening 65–71.
  */
 const CLF_STEPS = 150;
-const VERIFY_SEEN = 0.95, VERIFY_UNSEEN = 0.74, ONE_SHOT = 0.76;
+const VERIFY_SEEN = 0.95, VERIFY_UNSEEN = 0.77, ONE_SHOT = 0.78;
 
 /** Indices of each digit in `labels`, shuffled. */
 function byDigit(labels: Int32Array, g: Generator): number[][] {
@@ -91,7 +117,13 @@ describe('one-shot verification on unseen MNIST digits', () => {
 
     manualSeed(0);
     const net = new SiameseNetwork(embeddingNet(DIM));
-    const opt = new Adam(net.parameters(), { lr: LR });
+    // a logistic same/different unit on |f(a) − f(b)| over every pair of the batch, trained with
+    // the triplets (measured in PyTorch, seeds 0–2: +1.6 to +2.2 points on the unseen 7–9 pairs)
+    const pairHead = new Linear(DIM, 1);
+    const opt = new Adam([...net.parameters(), ...pairHead.parameters()], { lr: LR });
+    const batch = IDS * PER, pairLeft: number[] = [], pairRight: number[] = [];
+    for (let i = 0; i < batch; i++) for (let j = i + 1; j < batch; j++) { pairLeft.push(i); pairRight.push(j); }
+    const leftT = tensor(Int32Array.from(pairLeft), { dtype: 'int32' }), rightT = tensor(Int32Array.from(pairRight), { dtype: 'int32' });
     const sched = new LRScheduler(opt, cosineAnnealing(LR, STEPS));
     const flat = images.dataSync() as Float32Array;
     const t0 = Date.now(), cpu0 = process.cpuUsage();
@@ -100,8 +132,12 @@ describe('one-shot verification on unseen MNIST digits', () => {
       // P × K batch: IDS of the 7 digits and their composites, PER warped images each
       const { x, y } = pseudoIdentityBatch(train, flat, g, IDS, PER);
       opt.zeroGrad();
-      const { loss } = batchSemiHardTripletLoss(net.forward(x), y, { margin: MARGIN });
-      loss.backward();
+      const e = net.forward(x);
+      const { loss } = batchSemiHardTripletLoss(e, y, { margin: MARGIN });
+      const ids = y.dataSync() as Int32Array;
+      const samePair = tensor(Float32Array.from(pairLeft, (i, k) => (ids[i] === ids[pairRight[k]!] ? 1 : 0)));
+      const pairLogits = pairHead.forward(e.indexSelect(0, leftT).sub(e.indexSelect(0, rightT)).abs()).reshape([-1]);
+      loss.add(binaryCrossEntropyWithLogits(pairLogits, samePair).mul(PAIR_WEIGHT)).backward();
       opt.step();
       sched.step();
       if (step < 10) first = (Number.isNaN(first) ? 0 : first) + loss.item() / 10;
