@@ -54,6 +54,36 @@ export function isWinograd(geo: number[][], channels: number, cOut: number, grou
   return 16 * tiles * 4 <= 9 * o[1]! * o[2]! * 3;
 }
 
+/** Planes of U, V and M are 16 floats more than their size apart (assembly/winograd.ts, spread). */
+const spread = (plane: number) => plane + 16;
+
+/**
+ * Sizes shared by the forward/input-gradient and the weight-gradient passes: tiles per item, the
+ * threads worth waking, per-thread plane buffers, and how many items a chunk holds once the fixed
+ * buffers (the 16 transformed weight planes, staged weights, `extraFixed` bytes, plane buffers)
+ * are placed. Null when one item does not fit the memory.
+ */
+function plan(rt: WasmRuntime, threads: number, s: WinogradShape, extraFixed: number) {
+  const { N, Ci, Co, H, W, OH, OW } = s;
+  const TH = (OH + 1) >> 1;
+  const TW = (OW + 1) >> 1;
+  const T = TH * TW;
+  const xItem = Ci * H * W;
+  const yItem = Co * OH * OW;
+  const perItem = (16 * (Ci + Co) * T + xItem + yItem) * 4;
+  const nb0 = Math.max(1, Math.min(N, Math.floor(CHUNK_BYTES / perItem)));
+  const t = Math.max(1, Math.min(threads, 16, Math.floor((16 * Co * Ci * T * nb0) / WORK_PER_THREAD)));
+  const wSize = Co * Ci * 9;
+  // Per thread: the zero-padded input plane, then 4 tiles' transforms (256 bytes, 16-aligned).
+  const planeBytes = align((2 * TH + 2) * (2 * TW + 2) * 4 + 16 + 256, 64);
+  const uBytes = align(16 * spread(Co * Ci) * 4, 64);
+  // Then V, M, x and y of a chunk (+ 4 tiles of slack per row).
+  const fixed = uBytes + align(wSize * 4, 64) + extraFixed + planeBytes * t + 16 * (Ci + Co) * 16 + 16 * 32 * 4 + 1024;
+  if (operandCapacity(rt) - fixed < perItem) return null;
+  const chunk = Math.max(1, Math.min(nb0, Math.floor((operandCapacity(rt) - fixed) / perItem)));
+  return { T, xItem, yItem, t, wSize, planeBytes, uBytes, chunk };
+}
+
 /**
  * Runs one Winograd convolution over the whole batch in chunks of items. `flip`: `w` is the
  * layer's [Ci, Co, 3, 3] weights of the forward pass being differentiated (input gradient:
@@ -62,25 +92,10 @@ export function isWinograd(geo: number[][], channels: number, cOut: number, grou
 export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, s: WinogradShape, x: Float32Array, w: Float32Array,
   y: Float32Array, flip: boolean, bias: Float32Array | null = null, clamp: ConvClamp | null = null): boolean {
   const { N, Ci, Co, H, W, PH, PW, OH, OW } = s;
-  const TH = (OH + 1) >> 1;
-  const TW = (OW + 1) >> 1;
-  const T = TH * TW;
-  const xItem = Ci * H * W;
-  const yItem = Co * OH * OW;
-  const perItem = (16 * (Ci + Co) * T + xItem + yItem) * 4;
-  // Planes of U, V and M are 16 floats more than their size apart (assembly/winograd.ts, spread).
-  const spread = (plane: number) => plane + 16;
-  const nb0 = Math.max(1, Math.min(N, Math.floor(CHUNK_BYTES / perItem)));
-  const work = 16 * Co * Ci * T * nb0;
-  const t = Math.max(1, Math.min(threads, 16, Math.floor(work / WORK_PER_THREAD)));
-  const wSize = Co * Ci * 9;
-  // Per thread: the zero-padded input plane, then 4 tiles' transforms (256 bytes, 16-aligned).
-  const planeBytes = align((2 * TH + 2) * (2 * TW + 2) * 4 + 16 + 256, 64);
-  // Bytes: U, staged weights and bias, plane buffers, then V, M, x and y of a chunk (+ 4 tiles of slack per row).
-  const uBytes = align(16 * spread(Co * Ci) * 4, 64);
-  const fixed = uBytes + align(wSize * 4, 64) + align(Co * 4, 64) + planeBytes * t + 16 * (Ci + Co) * 16 + 16 * 32 * 4 + 1024;
-  if (operandCapacity(rt) - fixed < perItem) return false;
-  const chunk = Math.max(1, Math.min(nb0, Math.floor((operandCapacity(rt) - fixed) / perItem)));
+  // Bytes ahead of the chunk buffers: U, the staged weights, then the bias.
+  const p = plan(rt, threads, s, align(Co * 4, 64));
+  if (!p) return false;
+  const { T, xItem, yItem, t, wSize, planeBytes, uBytes, chunk } = p;
   const wRes = rt.residentPtr(w);
   const biasRes = bias ? rt.residentPtr(bias) : -1;
   for (let n0 = 0; n0 < N; n0 += chunk) {
@@ -132,21 +147,10 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
 export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: number, s: WinogradShape, x: Float32Array, dy: Float32Array,
   dW: Float32Array): boolean {
   const { N, Ci, Co, H, W, PH, PW, OH, OW } = s;
-  const TH = (OH + 1) >> 1;
-  const TW = (OW + 1) >> 1;
-  const T = TH * TW;
-  const xItem = Ci * H * W;
-  const yItem = Co * OH * OW;
-  const perItem = (16 * (Ci + Co) * T + xItem + yItem) * 4;
-  const spread = (plane: number) => plane + 16;
-  const nb0 = Math.max(1, Math.min(N, Math.floor(CHUNK_BYTES / perItem)));
-  const t = Math.max(1, Math.min(threads, 16, Math.floor((16 * Co * Ci * T * nb0) / WORK_PER_THREAD)));
-  const wSize = Co * Ci * 9;
-  const planeBytes = align((2 * TH + 2) * (2 * TW + 2) * 4 + 16 + 256, 64);
-  const sBytes = align(16 * spread(Co * Ci) * 4, 64);
-  const fixed = sBytes + align(wSize * 4, 64) + planeBytes * t + 16 * (Ci + Co) * 16 + 16 * 32 * 4 + 1024;
-  if (operandCapacity(rt) - fixed < perItem) return false;
-  const chunk = Math.max(1, Math.min(nb0, Math.floor((operandCapacity(rt) - fixed) / perItem)));
+  // S takes U's place (same size); no bias.
+  const p = plan(rt, threads, s, 0);
+  if (!p) return false;
+  const { T, xItem, yItem, t, wSize, planeBytes, uBytes: sBytes, chunk } = p;
   const dwRes = rt.residentPtr(dW);
   const sPtr = rt.operandBase;
   const dwPtr = sPtr + sBytes;
