@@ -1,14 +1,15 @@
 // A small deterministic training run: the same script under Node, Bun and Deno must print the
-// same loss. The hidden layer is wide enough that its matmuls run on the wasm GEMM, on 2 threads.
+// same loss. The layers are wide enough that the first layer's products (64×64×256 multiply-adds,
+// ~1 M) split into several GEMM shares (2^18 each at least, backends/wasm/gemm.ts), so 2 threads run.
 import { manualSeed, randn, tensor, noGrad, matmul, getBackend, setNumThreads, threadsReady, wasmInfo } from '@kiln/tensor';
 
 manualSeed(0);
 setNumThreads(2);
-const x = randn([64, 32]);
+const x = randn([64, 64]);
 const labels = tensor(Array.from({ length: 64 }, (_, i) => i % 3), { dtype: 'int32' });
-const w1 = randn([32, 96]).mul(0.2).requiresGrad_();
-const b1 = randn([96]).mul(0.1).requiresGrad_();
-const w2 = randn([96, 3]).mul(0.2).requiresGrad_();
+const w1 = randn([64, 256]).mul(0.15).requiresGrad_();
+const b1 = randn([256]).mul(0.1).requiresGrad_();
+const w2 = randn([256, 3]).mul(0.1).requiresGrad_();
 const b2 = randn([3]).mul(0.1).requiresGrad_();
 const params = [w1, b1, w2, b2];
 const target = labels.reshape(64, 1);
