@@ -457,6 +457,24 @@ export function lstmForwardTask(desc: usize, tid: i32, threads: i32): void {
 }
 
 /**
+ * out[r0..rp, columns of groups g0..g1] = rows of `a` (4-row panels of depth G) · the packed weight
+ * panels `pw` (8 columns per group, G deep): the backward's dh = dG·W_hh and dx = dG·W_ih.
+ * Depth in slices of KB, so a slice of the panel and of 4 rows of dGates stay in L1.
+ */
+function panelRowsTimesWeights(a: usize, G: i32, r0: i32, rp: i32, pw: usize, g0: i32, g1: i32, out: usize, ldo: i32, tmp: usize): void {
+  for (let g = g0; g < g1; g++) {
+    const u = g * 8;
+    const panel = pw + <usize>(u * G) * 4;
+    for (let k0 = 0; k0 < G; k0 += KB) {
+      const kb = min(KB, G - k0);
+      for (let i0 = r0; i0 < rp; i0 += 4) {
+        rowTile(kb, a + <usize>(i0 * G + k0 * 4) * 4, min(4, rp - i0), panel + <usize>(k0 * 8) * 4, out + <usize>(i0 * ldo + u) * 4, ldo, min(8, ldo - u), k0 > 0, tmp);
+      }
+    }
+  }
+}
+
+/**
  * Backward positions [q0, q1) (q counts processed steps, last time step first; q = T only
  * finishes the GEMM of position T−1), thread tid's units. Position q first completes the carried
  * dh of the previous position's rows, dh = dGates·W_hh, then runs the cell adjoint of its own
@@ -506,30 +524,8 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
       const tp = stepAt(T - q, T, reverse);
       const btp = load<i32>(active + <usize>tp * 4);
       const rp = min(r1, btp);
-      for (let ug = g0; ug < g1; ug++) {
-        const u = ug * 8;
-        const panel = pw + <usize>(u * G) * 4;
-        // Depth in slices of KB, so a slice of the panel and of 4 rows of dGates stay in L1.
-        for (let k0 = 0; k0 < G; k0 += KB) {
-          const kb = min(KB, G - k0);
-          for (let i0 = r0; i0 < rp; i0 += 4) {
-            rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, rp - i0), panel + <usize>(k0 * 8) * 4, dh + <usize>(i0 * H + u) * 4, H, min(8, H - u), k0 > 0, tmp);
-          }
-        }
-      }
-      if (dIn != 0) {
-        const dxp = dIn + <usize>(tp * B * I) * 4;
-        for (let xg = x0; xg < x1; xg++) {
-          const v = xg * 8;
-          const panel = pwi + <usize>(v * G) * 4;
-          for (let k0 = 0; k0 < G; k0 += KB) {
-            const kb = min(KB, G - k0);
-            for (let i0 = r0; i0 < rp; i0 += 4) {
-              rowTile(kb, dgpp + <usize>(i0 * G + k0 * 4) * 4, min(4, rp - i0), panel + <usize>(k0 * 8) * 4, dxp + <usize>(i0 * I + v) * 4, I, min(8, I - v), k0 > 0, tmp);
-            }
-          }
-        }
-      }
+      panelRowsTimesWeights(dgpp, G, r0, rp, pw, g0, g1, dh, H, tmp);
+      if (dIn != 0) panelRowsTimesWeights(dgpp, G, r0, rp, pwi, x0, x1, dIn + <usize>(tp * B * I) * 4, I, tmp);
     }
     if (q == T) continue;
     const t = stepAt(T - 1 - q, T, reverse);
