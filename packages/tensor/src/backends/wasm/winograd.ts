@@ -81,7 +81,17 @@ function plan(rt: WasmRuntime, threads: number, s: WinogradShape, extraFixed: nu
   const fixed = uBytes + align(wSize * 4, 64) + extraFixed + planeBytes * t + 16 * (Ci + Co) * 16 + 16 * 32 * 4 + 1024;
   if (operandCapacity(rt) - fixed < perItem) return null;
   const chunk = Math.max(1, Math.min(nb0, Math.floor((operandCapacity(rt) - fixed) / perItem)));
-  return { T, xItem, yItem, t, wSize, planeBytes, uBytes, chunk };
+  /** The chunk buffers of nb items, from `from` (after the plane buffers): V, M, x, y; memory grown to hold them. */
+  const chunkAt = (from: number, nb: number) => {
+    const PS = align(nb * T, 4);
+    const vPtr = from;
+    const mPtr = align(vPtr + 16 * spread(Ci * PS) * 4, 64);
+    const xPtr = align(mPtr + 16 * spread(Co * PS) * 4, 64);
+    const yPtr = align(xPtr + nb * xItem * 4, 64);
+    rt.ensure(yPtr + nb * yItem * 4);
+    return { vPtr, mPtr, xPtr, yPtr };
+  };
+  return { xItem, yItem, t, wSize, planeBytes, uBytes, chunk, chunkAt };
 }
 
 /**
@@ -95,21 +105,16 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
   // Bytes ahead of the chunk buffers: U, the staged weights, then the bias.
   const p = plan(rt, threads, s, align(Co * 4, 64));
   if (!p) return false;
-  const { T, xItem, yItem, t, wSize, planeBytes, uBytes, chunk } = p;
+  const { xItem, yItem, t, wSize, planeBytes, uBytes, chunk, chunkAt } = p;
   const wRes = rt.residentPtr(w);
   const biasRes = bias ? rt.residentPtr(bias) : -1;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
-    const PS = align(nb * T, 4);
     const uPtr = rt.operandBase;
     const wPtr = uPtr + uBytes;
     const biasPtr = align(wPtr + wSize * 4, 64);
     const planePtr = align(biasPtr + Co * 4, 64);
-    const vPtr = planePtr + planeBytes * t;
-    const mPtr = align(vPtr + 16 * spread(Ci * PS) * 4, 64);
-    const xPtr = align(mPtr + 16 * spread(Co * PS) * 4, 64);
-    const yPtr = align(xPtr + nb * xItem * 4, 64);
-    rt.ensure(yPtr + nb * yItem * 4);
+    const { vPtr, mPtr, xPtr, yPtr } = chunkAt(planePtr + planeBytes * t, nb);
     const f32 = rt.f32;
     if (n0 === 0) {
       if (wRes < 0) f32.set(w, wPtr >> 2);
@@ -150,7 +155,7 @@ export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: nu
   // S takes U's place (same size); no bias.
   const p = plan(rt, threads, s, 0);
   if (!p) return false;
-  const { T, xItem, yItem, t, wSize, planeBytes, uBytes: sBytes, chunk } = p;
+  const { xItem, yItem, t, wSize, planeBytes, uBytes: sBytes, chunk, chunkAt } = p;
   const dwRes = rt.residentPtr(dW);
   const sPtr = rt.operandBase;
   const dwPtr = sPtr + sBytes;
@@ -158,12 +163,7 @@ export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: nu
   const d = DESC >> 2;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
-    const PS = align(nb * T, 4);
-    const vPtr = planePtr + planeBytes * t;
-    const mPtr = align(vPtr + 16 * spread(Ci * PS) * 4, 64);
-    const xPtr = align(mPtr + 16 * spread(Co * PS) * 4, 64);
-    const yPtr = align(xPtr + nb * xItem * 4, 64);
-    rt.ensure(yPtr + nb * yItem * 4);
+    const { vPtr, mPtr, xPtr, yPtr } = chunkAt(planePtr + planeBytes * t, nb);
     const f32 = rt.f32;
     if (n0 === 0 && dwRes < 0) f32.set(dW, dwPtr >> 2);
     f32.set(x.subarray(n0 * xItem, (n0 + nb) * xItem), xPtr >> 2);
