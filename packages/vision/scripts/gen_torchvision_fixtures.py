@@ -280,10 +280,8 @@ def parity(only=None):
     save_safetensors(path, out)
 
 
-# ---- 3. a real torch-written checkpoint (random init, randomised BN) -------------------------
-def real_checkpoint():
-    torch.manual_seed(0)
-    m = tv.mobilenet_v2(width_mult=0.25, num_classes=10)
+def randomise_batch_norm(m, batches_tracked):
+    """Random BatchNorm affine parameters and running statistics, so a fixture tests them too."""
     with torch.no_grad():
         for mod in m.modules():
             if isinstance(mod, nn.BatchNorm2d):
@@ -291,7 +289,14 @@ def real_checkpoint():
                 mod.bias.uniform_(-0.5, 0.5)
                 mod.running_mean.uniform_(-0.2, 0.2)
                 mod.running_var.uniform_(0.5, 1.5)
-                mod.num_batches_tracked.fill_(7)
+                mod.num_batches_tracked.fill_(batches_tracked)
+
+
+# ---- 3. a real torch-written checkpoint (random init, randomised BN) -------------------------
+def real_checkpoint():
+    torch.manual_seed(0)
+    m = tv.mobilenet_v2(width_mult=0.25, num_classes=10)
+    randomise_batch_norm(m, 7)
     m.eval()
     x = hash_input([2, 3, 32, 32])
     sd = m.state_dict()
@@ -330,14 +335,7 @@ def mobilenet_v2_reduced(num_classes=4, width_mult=0.5, stem_stride=1, last_chan
 def reduced_checkpoint():
     torch.manual_seed(1)
     m = mobilenet_v2_reduced()
-    with torch.no_grad():
-        for mod in m.modules():
-            if isinstance(mod, nn.BatchNorm2d):
-                mod.weight.uniform_(0.5, 1.5)
-                mod.bias.uniform_(-0.5, 0.5)
-                mod.running_mean.uniform_(-0.2, 0.2)
-                mod.running_var.uniform_(0.5, 1.5)
-                mod.num_batches_tracked.fill_(3)
+    randomise_batch_norm(m, 3)
     m.eval()
     save_safetensors(os.path.join(OUT, 'mobilenet_v2_reduced.safetensors'), m.state_dict())
     with torch.no_grad():
