@@ -6,6 +6,7 @@
  */
 import type { Tensor } from './tensor.js';
 import { checkOptions } from './options.js';
+import { closePassScope, escape, openPassScope, passMark, releaseUnreferenced } from './activations.js';
 
 export interface GradNode {
   readonly op: string;
@@ -89,6 +90,18 @@ export function runBackward(root: Tensor, seed: Tensor, options: BackwardOptions
 }
 
 function backwardPass(root: Tensor, seed: Tensor, options: BackwardOptions): void {
+  // Gradients and backward temporaries may live in the backend's memory for the pass
+  // (activations.ts): given back as soon as nothing pending reads them, copied out where they
+  // become a `.grad`.
+  const scoped = openPassScope();
+  try {
+    walkBackward(root, seed, options, scoped);
+  } finally {
+    if (scoped) closePassScope();
+  }
+}
+
+function walkBackward(root: Tensor, seed: Tensor, options: BackwardOptions, scoped: boolean): void {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
   // Iterative DFS post-order: deep graphs (long RNN unrolls) must not overflow the JS stack.
@@ -122,20 +135,28 @@ function backwardPass(root: Tensor, seed: Tensor, options: BackwardOptions): voi
     if (!g) continue;
     grads.delete(t);
     const node = t._node;
+    const mark = passMark();
+    const consumed: Tensor[] = [g];
     if (!node || t._retainsGrad) {
       t._accumulateGrad(stored.has(g._data) ? g.clone() : g);
-      if (t.grad) stored.add(t.grad._data);
+      if (t._grad) {
+        t._grad = escape(t._grad);
+        stored.add(t._grad._data);
+      }
     }
-    if (!node) continue;
-    checkVersions(t, node);
-    const inputGrads = node.backward(g);
-    node.inputs.forEach((input, k) => {
-      const ig = inputGrads[k];
-      if (!ig || !input.requiresGrad) return;
-      const prev = grads.get(input);
-      grads.set(input, prev ? prev.add(ig) : ig);
-    });
-    if (!options.retainGraph) t._node = freedNode(node.op);
+    if (node) {
+      checkVersions(t, node);
+      const inputGrads = node.backward(g);
+      node.inputs.forEach((input, k) => {
+        const ig = inputGrads[k];
+        if (!ig || !input.requiresGrad) return;
+        const prev = grads.get(input);
+        if (prev) consumed.push(prev, ig);
+        grads.set(input, prev ? prev.add(ig) : ig);
+      });
+      if (!options.retainGraph) t._node = freedNode(node.op);
+    }
+    if (scoped) releaseUnreferenced(mark, consumed, grads.values());
   }
 }
 

@@ -453,6 +453,15 @@ export interface Kernels {
    * room; backends without their own memory leave it out.
    */
   residentArrays?(lengths: readonly number[]): Float32Array[] | null;
+  /**
+   * Optional: `length` float32 values in the backend's own memory for an op output whose
+   * lifetime the autograd engine manages (src/activations.ts), zeroed when `zero`; null when
+   * there is no room. The engine gives every one back with `releaseActivation` once nothing
+   * reads it any more, and never lets one reach user code.
+   */
+  takeActivation?(length: number, zero: boolean): Float32Array | null;
+  /** Gives back an array `takeActivation` returned; its memory may be reused at once. */
+  releaseActivation?(array: Float32Array): void;
   /** One optimizer step over a parameter group (see {@link OptimizerStepArgs}). */
   optimizerStep(args: OptimizerStepArgs): void;
   /** CTC: nll[n] = −log p(target_n | x_n) (Infinity when no alignment fits), filling `args.logAlpha`. */

@@ -5,6 +5,7 @@ import { allocate, allocateUninit, promoteTypes, promoteWithScalar, type DType }
 import { formatShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { emit, type Attrs } from '../trace.js';
+import { scopedFloat32 } from '../activations.js';
 
 /**
  * Finishes an op: links `out` into the tape when an input requires grad (and recording is on),
@@ -25,13 +26,18 @@ export function finish(
   return out;
 }
 
+/** A zero-filled output (in the backend's memory during a backward pass, see activations.ts). */
 export function empty(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, sizeOf(shape)), shape, dtype);
+  const size = sizeOf(shape);
+  const data = dtype === 'float32' ? scopedFloat32(size, true) : null;
+  return new Tensor(data ?? allocate(dtype, size), shape, dtype);
 }
 
 /** Like `empty` without the zero-fill: only for outputs the kernel then writes in full. */
 export function uninitialized(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocateUninit(dtype, sizeOf(shape)), shape, dtype);
+  const size = sizeOf(shape);
+  const data = dtype === 'float32' ? scopedFloat32(size, false) : null;
+  return new Tensor(data ?? allocateUninit(dtype, size), shape, dtype);
 }
 
 /** A 0-d tensor holding `value`. */

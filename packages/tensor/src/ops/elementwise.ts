@@ -5,7 +5,7 @@
  */
 import { isGradEnabled } from '../autograd.js';
 import { kernels, type BinaryOp, type UnaryOp } from '../backend.js';
-import { allocate, floatingOf, isDType, isFloatingDType, type DType } from '../dtype.js';
+import { floatingOf, isDType, isFloatingDType, type DType } from '../dtype.js';
 import { broadcastShapes, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { empty, finish, operand, resultType, scalarTensor, sumTo, uninitialized } from './core.js';
@@ -248,5 +248,5 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** Allocates an output buffer of `shape` and dtype (for ops that fill it themselves). */
 export function allocateLike(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, sizeOf(shape)), shape, dtype);
+  return empty(shape, dtype);
 }

@@ -20,13 +20,22 @@ interface Block {
   free: boolean;
 }
 
+const heaps = new WeakMap<WasmRuntime, WasmHeap>();
+
 export class WasmHeap {
+  /** The one heap of a runtime: every owner (optimizer state, parameters, activations) shares its bytes. */
+  static of(rt: WasmRuntime): WasmHeap {
+    let heap = heaps.get(rt);
+    if (!heap) heaps.set(rt, (heap = new WasmHeap(rt)));
+    return heap;
+  }
+
   private readonly base: number;
   private readonly limit: number;
   /** Blocks by address, covering [base, rt.operandBase) without gaps. */
   private readonly blocks: Block[] = [];
 
-  constructor(private readonly rt: WasmRuntime) {
+  private constructor(private readonly rt: WasmRuntime) {
     this.base = rt.operandBase;
     this.limit = this.base + Math.floor(operandCapacity(rt) / 2);
   }

@@ -23,6 +23,8 @@ import { makeSoftmax } from './softmax.js';
 import { referenceKernels } from '../reference/index.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, env, loadRuntime, MAX_THREADS } from './runtime.js';
+import { ActivationPool, type ActivationStats } from './activations.js';
+import { WasmHeap } from './heap.js';
 
 function hardwareThreads(): number {
   const g = globalThis as {
@@ -47,6 +49,23 @@ let info: (() => WasmInfo) | null = null;
 /** The backend's worker pool (null without Wasm SIMD); internal, for tests of the pool itself. */
 export let wasmPool: WorkerPool | null = null;
 
+let activations: ActivationPool | null = null;
+/** Off (KILN_WASM_ACTIVATIONS=0, or setWasmActivations(false)): backward outputs are JS arrays as before. */
+let activationsOn = env('KILN_WASM_ACTIVATIONS') !== '0';
+
+/**
+ * Internal, for tests and A/B measurements: whether backward passes keep their gradients and
+ * temporaries in the Wasm heap (src/activations.ts). Takes effect at the next allocation.
+ */
+export function setWasmActivations(on: boolean): void {
+  activationsOn = on;
+}
+
+/** Internal, for tests: the activation blocks in use and cached (null without shared memory). */
+export function wasmActivationStats(): ActivationStats | null {
+  return activations ? activations.stats() : null;
+}
+
 /** What the wasm backend runs on, or null where WebAssembly SIMD is missing (the reference is used). */
 export function wasmInfo(): WasmInfo | null {
   return info ? info() : null;
@@ -58,6 +77,9 @@ if (rt) {
   wasmPool = pool;
   const limit = pool.canThread ? MAX_THREADS : 1;
   let threads = Math.max(1, Math.min(hardwareThreads(), limit));
+  // Only a shared memory keeps its views valid when it grows (runtime.ts).
+  const blocks = rt.shared ? new ActivationPool(WasmHeap.of(rt), rt) : null;
+  activations = blocks;
   const backend: Backend = {
     name: 'wasm',
     kernels: {
@@ -71,6 +93,10 @@ if (rt) {
       ...makeOptim(rt, pool, () => threads, referenceKernels),
       ...makeSoftmax(rt, referenceKernels),
       ...makeColumnSums(rt, pool, () => threads, { reduce: fastKernels.reduce! }),
+      ...(blocks && {
+        takeActivation: (length: number, zero: boolean) => (activationsOn ? blocks.take(length, zero) : null),
+        releaseActivation: (array: Float32Array) => blocks.give(array),
+      }),
     },
     setNumThreads(n: number) {
       threads = Math.min(n, limit);

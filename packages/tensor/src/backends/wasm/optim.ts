@@ -49,7 +49,7 @@ function arenasOf(a: OptimizerStepArgs): (StateArena | null)[] {
 }
 
 export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => number, reference: Pick<Kernels, 'stateArena' | 'optimizerStep'>): OptimKernels {
-  const heap = new WasmHeap(rt);
+  const heap = WasmHeap.of(rt);
   const ours = (s: StateArena | null): boolean => s === null || (s instanceof WasmStateArena && s.heap === heap && s.live);
   const addr = (s: StateArena | null, offset: number): number => (s ? (s as WasmStateArena).ptr + offset * 8 : 0);
 
