@@ -162,6 +162,7 @@ if (!shared) {
     }
     expect(worst.cachedBlocks).toBe(warm.cachedBlocks);
     expect(worst.cachedBytes).toBe(warm.cachedBytes);
+    expect(wasmActivationStats()!.heapBytes).toBe(warm.heapBytes);
   }, 120_000);
 });
 
@@ -178,6 +179,7 @@ describe('activation size classes', () => {
     let top = 0;
     const freed: number[] = [];
     const heap = {
+      extent: 0,
       alloc: (bytes: number) => (top + bytes > 8192 ? null : (top += bytes) - bytes),
       free: (ptr: number) => freed.push(ptr),
     };
@@ -192,6 +194,6 @@ describe('activation size classes', () => {
     pool.give(b);
     expect(pool.take(2000, true)).toBeNull(); // no room even after the cache went back
     expect(freed).toEqual([0]);
-    expect(pool.stats()).toEqual({ liveBlocks: 1, liveBytes: 3648, cachedBlocks: 0, cachedBytes: 0 });
+    expect(pool.stats()).toEqual({ liveBlocks: 1, liveBytes: 3648, cachedBlocks: 0, cachedBytes: 0, heapBytes: 0 });
   });
 });

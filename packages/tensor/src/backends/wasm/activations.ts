@@ -31,6 +31,8 @@ export interface ActivationStats {
   /** Given-back blocks cached in their size class for the next step. */
   cachedBlocks: number;
   cachedBytes: number;
+  /** Bytes the whole heap spans (parameters, optimizer state and these blocks). */
+  heapBytes: number;
 }
 
 export class ActivationPool {
@@ -89,6 +91,7 @@ export class ActivationPool {
   }
 
   stats(): ActivationStats {
-    return { liveBlocks: this.live.size, liveBytes: this.liveBytes, cachedBlocks: this.cachedBlocks, cachedBytes: this.cachedBytes };
+    return { liveBlocks: this.live.size, liveBytes: this.liveBytes, cachedBlocks: this.cachedBlocks, cachedBytes: this.cachedBytes,
+      heapBytes: this.heap.extent };
   }
 }
