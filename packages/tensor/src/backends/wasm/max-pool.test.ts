@@ -73,7 +73,36 @@ describe('wasm max pooling against the reference', () => {
     }
   });
 
-  it('gives bit-identical results on 1 and 2 threads for inputs large enough to split', async () => {
+  // Other 2-D windows' forward runs in Wasm: whole windows four per vector (width stride 1 or
+  // 2), partial ones per output. Sizes put vector runs, scalar tails and padded edges in rows.
+  const windows: WindowGeometry[] = [
+    { batch: 2, channels: 3, inSize: [16, 16], kernel: [3, 3], stride: [2, 2], padBegin: [1, 1], padEnd: [1, 1], dilation: [1, 1], outSize: [8, 8] },
+    { batch: 1, channels: 2, inSize: [13, 23], kernel: [3, 3], stride: [2, 2], padBegin: [1, 1], padEnd: [1, 1], dilation: [1, 1], outSize: [7, 12] },
+    { batch: 2, channels: 2, inSize: [9, 14], kernel: [3, 3], stride: [1, 1], padBegin: [1, 1], padEnd: [1, 1], dilation: [1, 1], outSize: [9, 14] },
+    { batch: 1, channels: 3, inSize: [10, 19], kernel: [2, 3], stride: [1, 2], padBegin: [0, 1], padEnd: [0, 1], dilation: [1, 1], outSize: [9, 10] },
+    { batch: 1, channels: 2, inSize: [12, 15], kernel: [3, 2], stride: [3, 3], padBegin: [1, 1], padEnd: [1, 1], dilation: [1, 1], outSize: [4, 6] },
+    { batch: 2, channels: 1, inSize: [11, 13], kernel: [3, 3], stride: [1, 2], padBegin: [2, 1], padEnd: [2, 2], dilation: [2, 2], outSize: [11, 7] },
+    // ceil mode: the last windows overhang the input (and padding).
+    { batch: 1, channels: 2, inSize: [8, 8], kernel: [3, 3], stride: [2, 2], padBegin: [1, 1], padEnd: [2, 2], dilation: [1, 1], outSize: [5, 5] },
+  ];
+  for (const g of windows) {
+    it(`${g.kernel.join('×')} window, stride ${g.stride.join('×')}, padding ${g.padBegin.join('×')}, dilation ${g.dilation.join('×')} over ${g.inSize.join('×')}: values and indices`, () => {
+      const n = g.batch * g.channels * g.inSize[0]! * g.inSize[1]!;
+      const size = g.batch * g.channels * g.outSize[0]! * g.outSize[1]!;
+      // Ties, NaN and ±Infinity; −0 beside +0, so the first maximum must win.
+      const x = data(n, size).map((v, j) => (v === 0 && j % 2 === 0 ? -0 : v));
+      const [outRef, idxRef, out, idx, values] = [new Float32Array(size), new Int32Array(size), new Float32Array(size), new Int32Array(size), new Float32Array(size)];
+      referenceKernels.maxPool(x, g, outRef, idxRef);
+      withBackend('wasm', () => kernels().maxPool(x, g, out, idx));
+      withBackend('wasm', () => kernels().maxPool(x, g, values, null));
+      const bits = (a: Float32Array) => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+      expect(bits(out)).toEqual(bits(outRef));
+      expect(Array.from(idx)).toEqual(Array.from(idxRef));
+      expect(bits(values)).toEqual(bits(outRef));
+    });
+  }
+
+  it('gives bit-identical results on 1, 2 and 3 threads for inputs large enough to split', async () => {
     const g2 = geometry(4, 8, 64, 62);
     const g3: WindowGeometry = { ...g2, kernel: [3, 3], padBegin: [1, 1], padEnd: [1, 1], outSize: [32, 31] };
     const x = rand(4 * 8 * 64 * 62, 11);
@@ -92,9 +121,11 @@ describe('wasm max pooling against the reference', () => {
       return res;
     });
     const one = runAll(1);
-    withBackend('wasm', () => setNumThreads(2));
-    await withBackend('wasm', () => threadsReady());
-    expect(runAll(2)).toEqual(one);
+    for (const threads of [2, 3]) {
+      withBackend('wasm', () => setNumThreads(threads));
+      await withBackend('wasm', () => threadsReady());
+      expect(runAll(threads)).toEqual(one);
+    }
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
   });
   it('without indices (inference) gives the same bits as with them: ±0 ties, NaN, every path, 1 and 2 threads', async () => {

@@ -1,10 +1,12 @@
 /**
  * Max pooling on Wasm (see assembly/pool.ts). The 2×2, stride-2, unpadded window runs in SIMD
  * forward and backward (four windows at once, without branches: JavaScript's per-element
- * compares mispredict on real data); other windows' forward uses the given fallback, and their
- * backward scatters through the saved indices in Wasm. Large inputs are split by plane across
- * the worker pool; every plane is computed the same way on any thread, so results do not
- * depend on the thread count.
+ * compares mispredict on real data); any other 2-D window's forward (ResNet's 3×3, stride 2,
+ * padding 1) runs in Wasm too, four whole windows per vector where the width stride is 1 or 2,
+ * and every other window's backward scatters through the saved indices in Wasm. 1-D and 3-D
+ * forwards use the given fallback. Large inputs are split by plane across the worker pool;
+ * every plane is computed the same way on any thread, so results do not depend on the thread
+ * count.
  */
 import type { Kernels, WindowGeometry } from '../../backend.js';
 import type { WorkerPool } from './pool.js';
@@ -25,12 +27,19 @@ const enum Mode {
   BackwardScatter = 2,
   /** The forward without indices (inference). */
   ForwardValues2x2 = 3,
+  /** Any 2-D window's forward (indices written to the memory, copied out when asked for). */
+  ForwardWindow = 4,
 }
 
 function isPlain2x2(g: WindowGeometry): boolean {
   return g.inSize.length === 2 && g.kernel.every((k) => k === 2) && g.stride.every((s) => s === 2)
     && g.dilation.every((d) => d === 1) && g.padBegin.every((p) => p === 0) && g.padEnd.every((p) => p === 0)
     && g.outSize.every((o, i) => 2 * o <= g.inSize[i]!);
+}
+
+/** The windows of forwardWindow: any 2-D geometry. */
+function isWindow2d(g: WindowGeometry): boolean {
+  return g.inSize.length === 2;
 }
 
 export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => number, fallback: MaxPoolKernels): MaxPoolKernels {
@@ -46,10 +55,11 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
     const aPtr = rt.operandBase;
     const bPtr = align(aPtr + a.length * 4, 64);
     const idxPtr = align(bPtr + b.length * 4, 64);
-    const end = idxPtr + (idx ? idx.length * 4 : 0);
+    // The window forward writes indices whether or not they are asked for.
+    const end = idxPtr + (idx || mode === Mode.ForwardWindow ? b.length * 4 : 0);
     if (end - rt.operandBase > operandCapacity(rt)) return false;
     rt.ensure(end);
-    const forward = mode === Mode.Forward2x2 || mode === Mode.ForwardValues2x2;
+    const forward = mode === Mode.Forward2x2 || mode === Mode.ForwardValues2x2 || mode === Mode.ForwardWindow;
     if (forward) {
       rt.f32.set(a, aPtr >> 2);
     } else {
@@ -58,7 +68,7 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
     }
     const [H, W] = mode === Mode.BackwardScatter ? [1, inPlane] : (g.inSize as [number, number]);
     const [OH, OW] = mode === Mode.BackwardScatter ? [1, L] : (g.outSize as [number, number]);
-    rt.i32.set([mode, planes, H, W, OH, OW, aPtr, bPtr, idxPtr], DESC >> 2);
+    rt.i32.set([mode, planes, H, W, OH, OW, aPtr, bPtr, idxPtr, ...g.kernel, ...g.stride, ...g.padBegin, ...g.dilation], DESC >> 2);
     const t = threads();
     const shares = t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, planes, Math.floor((a.length + b.length) / WORK_PER_SHARE)));
     pool.run('poolTask', DESC, shares, t);
@@ -73,8 +83,9 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
 
   return {
     maxPool(x, g, out, indices) {
-      const ok = x instanceof Float32Array && out instanceof Float32Array && isPlain2x2(g)
-        && run(indices ? Mode.Forward2x2 : Mode.ForwardValues2x2, g, x, out, indices);
+      const ok = x instanceof Float32Array && out instanceof Float32Array && (isPlain2x2(g)
+        ? run(indices ? Mode.Forward2x2 : Mode.ForwardValues2x2, g, x, out, indices)
+        : isWindow2d(g) && run(Mode.ForwardWindow, g, x, out, indices));
       if (!ok) fallback.maxPool(x, g, out, indices);
     },
     // dx arrives zeroed (the interface's promise), so the kernels write it whole.
