@@ -3,6 +3,10 @@
 // arrays), and the arithmetic runs in float64 two lanes at a time (f64x2). channelAffine does
 // the reference's operations in its order, so it equals it bit for bit; the sums run in two
 // lanes (even and odd positions) added at the end, a fixed order of their own.
+//
+// channelTask runs them as shares of the worker pool, each a contiguous range of channels:
+// every channel is computed the same way whichever thread takes it, so results do not depend
+// on the thread count.
 
 /** Elements i, i + 1 of row r as f64x2, and i + 2, i + 3. */
 @inline function low(v: v128): v128 {
@@ -21,9 +25,9 @@
  * mean[ch] and biased variance[ch] over batch and positions, about the channel's first value
  * (shifted data, as the reference), for m = n·s > 0.
  */
-export function channelMomentsF32(x: usize, n: i32, c: i32, s: i32, mean: usize, variance: usize): void {
+function channelMomentsF32(x: usize, n: i32, c: i32, s: i32, mean: usize, variance: usize, c0: i32, c1: i32): void {
   const m = <f64>n * <f64>s;
-  for (let ch = 0; ch < c; ch++) {
+  for (let ch = c0; ch < c1; ch++) {
     const k = <f64>load<f32>(x + <usize>(ch * s) * 4);
     const kv = f64x2.splat(k);
     let sum = f64x2.splat(0);
@@ -53,9 +57,9 @@ export function channelMomentsF32(x: usize, n: i32, c: i32, s: i32, mean: usize,
 }
 
 /** out = x·a[ch] + b[ch] (+ z·e[ch] when z ≠ 0), in float64, rounded once. */
-export function channelAffineF32(x: usize, n: i32, c: i32, s: i32, a: usize, b: usize, out: usize, z: usize, e: usize): void {
+function channelAffineF32(x: usize, n: i32, c: i32, s: i32, a: usize, b: usize, out: usize, z: usize, e: usize, c0: i32, c1: i32): void {
   for (let bt = 0; bt < n; bt++) {
-    for (let ch = 0; ch < c; ch++) {
+    for (let ch = c0; ch < c1; ch++) {
       const o = <usize>((bt * c + ch) * s) * 4;
       const ac = load<f64>(a + <usize>ch * 8);
       const bc = load<f64>(b + <usize>ch * 8);
@@ -98,8 +102,8 @@ export function channelAffineF32(x: usize, n: i32, c: i32, s: i32, a: usize, b: 
 }
 
 /** sums[ch] = Σ dy and dots[ch] = Σ dy·(x − center[ch]) over batch and positions. */
-export function channelGradSumsF32(dy: usize, x: usize, n: i32, c: i32, s: i32, center: usize, sums: usize, dots: usize): void {
-  for (let ch = 0; ch < c; ch++) {
+function channelGradSumsF32(dy: usize, x: usize, n: i32, c: i32, s: i32, center: usize, sums: usize, dots: usize, c0: i32, c1: i32): void {
+  for (let ch = c0; ch < c1; ch++) {
     const k = load<f64>(center + <usize>ch * 8);
     const kv = f64x2.splat(k);
     let sum = f64x2.splat(0);
@@ -128,4 +132,29 @@ export function channelGradSumsF32(dy: usize, x: usize, n: i32, c: i32, s: i32, 
     store<f64>(sums + <usize>ch * 8, lanes(sum) + tail);
     store<f64>(dots + <usize>ch * 8, lanes(dot) + tailDot);
   }
+}
+
+/**
+ * Share `share` of `shares` of the channel task at `desc` (i32 words): 0 kernel (0 moments,
+ * 1 affine map, 2 gradient sums), 1 n, 2 c, 3 s, then the kernel's pointers in its argument
+ * order — moments: 4 x, 5 mean, 6 variance; affine: 4 x, 5 a, 6 b, 7 out, 8 z (0: none), 9 e;
+ * sums: 4 dy, 5 x, 6 center, 7 sums, 8 dots. The share is channels [c·share/shares,
+ * c·(share + 1)/shares).
+ */
+export function channelTask(desc: usize, share: i32, shares: i32): void {
+  const kind = load<i32>(desc);
+  const n = load<i32>(desc, 4);
+  const c = load<i32>(desc, 8);
+  const s = load<i32>(desc, 12);
+  const c0 = <i32>((<i64>c * share) / shares);
+  const c1 = <i32>((<i64>c * (share + 1)) / shares);
+  const d = desc + 16;
+  if (kind == 0) channelMomentsF32(ptr(d, 0), n, c, s, ptr(d, 1), ptr(d, 2), c0, c1);
+  else if (kind == 1) channelAffineF32(ptr(d, 0), n, c, s, ptr(d, 1), ptr(d, 2), ptr(d, 3), ptr(d, 4), ptr(d, 5), c0, c1);
+  else channelGradSumsF32(ptr(d, 0), ptr(d, 1), n, c, s, ptr(d, 2), ptr(d, 3), ptr(d, 4), c0, c1);
+}
+
+/** Pointer word k from d. */
+@inline function ptr(d: usize, k: i32): usize {
+  return <usize>load<i32>(d + <usize>k * 4);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kernels, withBackend } from '../../backend.js';
+import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend } from '../../backend.js';
 import { wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 import { rand } from './test-utils/data.js';
@@ -56,6 +56,48 @@ describe('wasm batch-norm channel kernels against the reference', () => {
       }
     });
   }
+
+  it('gives the same bits on 1, 2 and 3 threads for passes large enough to split by channel', async () => {
+    const before = withBackend('wasm', () => getNumThreads());
+    const run = (shape: [number, number, number]) => {
+      const [n, c, s] = shape;
+      const size = n * c * s;
+      const x = rand(size, 21).map((v) => 2 + v);
+      const dy = rand(size, 22);
+      const z = rand(size, 23);
+      const coef = (seed: number) => Float64Array.from(rand(c, seed), (v) => v * 1.3);
+      const [a, b, e] = [coef(24), coef(25), coef(26)];
+      const [mean, variance, sums, dots] = [new Float64Array(c), new Float64Array(c), new Float64Array(c), new Float64Array(c)];
+      const [out, outZ] = [new Float32Array(size), new Float32Array(size)];
+      kernels().channelMoments(x, shape, mean, variance);
+      kernels().channelAffine(x, shape, a, b, out);
+      kernels().channelAffine(x, shape, a, b, outZ, z, e);
+      kernels().channelGradSums(dy, x, shape, mean, sums, dots);
+      return [mean, variance, sums, dots, out, outZ];
+    };
+    // ResNet-18's first BatchNorm at batch 32, and an odd channel count over uneven shares.
+    const shapes: [number, number, number][] = [[32, 64, 256], [8, 37, 100]];
+    try {
+      const one = withBackend('wasm', () => {
+        setNumThreads(1);
+        return shapes.map(run);
+      });
+      for (const threads of [2, 3]) {
+        withBackend('wasm', () => setNumThreads(threads));
+        await withBackend('wasm', () => threadsReady());
+        const many = withBackend('wasm', () => shapes.map(run));
+        // Byte for byte (toEqual over half a million elements is slow).
+        many.forEach((arrays, i) => arrays.forEach((arr, j) => {
+          const want = one[i]![j]!;
+          expect(Buffer.compare(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), new Uint8Array(want.buffer, want.byteOffset, want.byteLength)),
+            `shape ${i}, array ${j}, ${threads} threads`).toBe(0);
+        }));
+      }
+      if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
+    }
+  });
 
   it('leaves float64 data and empty channels to the reference (NaN statistics)', () => {
     const [mean, variance] = [new Float64Array(2), new Float64Array(2)];

@@ -86,7 +86,7 @@ if (rt) {
       ...fastKernels,
       gemm: makeGemm(rt, pool, () => threads),
       ...makeConv(rt, pool, () => threads),
-      ...makeChannel(rt, referenceKernels),
+      ...makeChannel(rt, pool, () => threads, referenceKernels),
       ...makeMaxPool(rt, pool, () => threads, { maxPool: fastKernels.maxPool!, maxPoolBackward: referenceKernels.maxPoolBackward }),
       ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
       ...makeRecurrent(rt, pool, () => threads, referenceKernels),

@@ -27,6 +27,7 @@ export interface KernelExports {
   reluGradF32(dy: number, x: number, out: number, n: number): void;
   optimTask: TaskKernel;
   columnSumTask: TaskKernel;
+  channelTask: TaskKernel;
   scratchBytes(): number;
 }
 
