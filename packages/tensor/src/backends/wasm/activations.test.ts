@@ -180,7 +180,8 @@ describe('activation size classes', () => {
     const freed: number[] = [];
     const heap = {
       extent: 0,
-      alloc: (bytes: number) => (top + bytes > 8192 ? null : (top += bytes) - bytes),
+      reclaim: null as (() => boolean) | null,
+      alloc: (bytes: number): number | null => (top + bytes > 8192 ? (heap.reclaim!() ? heap.alloc(bytes) : null) : (top += bytes) - bytes),
       free: (ptr: number) => freed.push(ptr),
     };
     const pool = new ActivationPool(heap as unknown as WasmHeap, rt as never);

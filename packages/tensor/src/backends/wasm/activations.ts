@@ -9,8 +9,9 @@
  * blocks the previous step gave back without a search through the heap: below 64 KiB a class is
  * an exact multiple of 64 bytes, above it four classes per power of two (1, 1.25, 1.5, 1.75 ×
  * 2^k: at most 25 % slack). Freed blocks stay cached in their class; when the heap has no room
- * for a new block, the cache goes back to the heap (where neighbours merge) and the allocation
- * is tried once more, then the caller falls back to a JS array.
+ * for a new block — this one, or an optimizer's state — the cache goes back to the heap (where
+ * neighbours merge) and the allocation is tried once more; then the caller falls back to a JS
+ * array.
  */
 import type { WasmHeap } from './heap.js';
 import type { WasmRuntime } from './runtime.js';
@@ -44,7 +45,14 @@ export class ActivationPool {
   private cachedBlocks = 0;
   private cachedBytes = 0;
 
-  constructor(private readonly heap: WasmHeap, private readonly rt: WasmRuntime) {}
+  constructor(private readonly heap: WasmHeap, private readonly rt: WasmRuntime) {
+    // Any owner that finds the heap full (an optimizer's state, say) gets the cached blocks first.
+    heap.reclaim = () => {
+      const any = this.cachedBlocks > 0;
+      this.flush();
+      return any;
+    };
+  }
 
   /** `length` floats in a block of the heap (zeroed when `zero`), or null when the heap is full. */
   take(length: number, zero: boolean): Float32Array | null {
@@ -54,11 +62,8 @@ export class ActivationPool {
       this.cachedBlocks--;
       this.cachedBytes -= size;
     } else {
+      // A full heap takes the cached blocks back first (reclaim) and tries once more.
       ptr = this.heap.alloc(size, false) ?? undefined;
-      if (ptr === undefined && this.cachedBlocks > 0) {
-        this.flush();
-        ptr = this.heap.alloc(size, false) ?? undefined;
-      }
       if (ptr === undefined) return null;
     }
     this.live.set(ptr, size);

@@ -34,6 +34,11 @@ export class WasmHeap {
   private readonly limit: number;
   /** Blocks by address, covering [base, rt.operandBase) without gaps. */
   private readonly blocks: Block[] = [];
+  /**
+   * Gives cached, unused blocks back to the heap (the activation pool's free lists) when an
+   * allocation finds no room; true when it freed any. Caches must never crowd out state.
+   */
+  reclaim: (() => boolean) | null = null;
 
   private constructor(private readonly rt: WasmRuntime) {
     this.base = rt.operandBase;
@@ -61,7 +66,7 @@ export class WasmHeap {
     }
     if (ptr < 0) {
       ptr = rt.operandBase;
-      if (ptr + size > this.limit) return null;
+      if (ptr + size > this.limit) return this.reclaim?.() ? this.alloc(bytes, zero) : null;
       rt.ensure(ptr + size);
       rt.operandBase = ptr + size;
       this.blocks.push({ ptr, size, free: false });
