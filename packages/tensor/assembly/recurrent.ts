@@ -122,10 +122,10 @@ export function lstmCellF32(B: i32, H: i32, gates: usize, cPrev: usize, c: usize
 
 /**
  * The adjoint of cellForward for up to four units: from the activations at a (i, f, g, o blocks
- * hb bytes apart), dh, dc, cPrev and c, writes the pre-activation gradients at d (same block
- * layout); returns dcPrev.
+ * hb bytes apart), dh, dc, cPrev and c, writes the pre-activation gradients at d (blocks db
+ * bytes apart); returns dcPrev.
  */
-@inline function cellBackward(a: usize, d: usize, hb: usize, dhj: v128, dcIn: v128, cPrev: v128, c: v128, n: i32): v128 {
+@inline function cellBackward(a: usize, d: usize, hb: usize, db: usize, dhj: v128, dcIn: v128, cPrev: v128, c: v128, n: i32): v128 {
   const one = f32x4.splat(1.0);
   const ig = loadPart(a, n);
   const fg = loadPart(a + hb, n);
@@ -138,9 +138,9 @@ export function lstmCellF32(B: i32, H: i32, gates: usize, cPrev: usize, c: usize
   const dForget = f32x4.mul(f32x4.mul(f32x4.mul(dcj, cPrev), fg), f32x4.sub(one, fg));
   const dCand = f32x4.mul(f32x4.mul(dcj, ig), f32x4.sub(one, f32x4.mul(gg, gg)));
   storePart(d, dIn, n);
-  storePart(d + hb, dForget, n);
-  storePart(d + 2 * hb, dCand, n);
-  storePart(d + 3 * hb, dOut, n);
+  storePart(d + db, dForget, n);
+  storePart(d + 2 * db, dCand, n);
+  storePart(d + 3 * db, dOut, n);
   return f32x4.mul(dcj, fg);
 }
 
@@ -157,7 +157,7 @@ export function lstmCellBackwardF32(B: i32, H: i32, dh: usize, dc: usize, act: u
     for (let j = 0; j < H; j += 4) {
       const n = H - j;
       const o = s + <usize>j * 4;
-      const dcp = cellBackward(a + <usize>j * 4, d + <usize>j * 4, hb, loadPart(dh + o, n), loadPart(dc + o, n), loadPart(cPrev + o, n), loadPart(c + o, n), n);
+      const dcp = cellBackward(a + <usize>j * 4, d + <usize>j * 4, hb, hb, loadPart(dh + o, n), loadPart(dc + o, n), loadPart(cPrev + o, n), loadPart(c + o, n), n);
       storePart(dcPrev + o, dcp, n);
     }
   }
@@ -479,15 +479,27 @@ function panelRowsTimesWeights(a: usize, G: i32, r0: i32, rp: i32, pw: usize, g0
  * finishes the GEMM of position T−1), thread tid's units. Position q first completes the carried
  * dh of the previous position's rows, dh = dGates·W_hh, then runs the cell adjoint of its own
  * step with dh + dy. Descriptor: T, B, H, reverse, q0, q1, active, packed W_hh (backward layout),
- * act [T, B, 4H], dy [T, B, H], cPrev, c [T, B, H], dGates [T, B, 4H] (out), dh [B, H], dc [B, H]
+ * act [T, B, 4H], dy [T, B, H], cPrev, c [T, B, H], (unused), dh [B, H], dc [B, H]
  * (carried, in and out), scratch, scratch stride, dGates panels (two buffers of ceil(B/4)·4·4H
  * floats: position q's cell writes buffer q & 1, which position q + 1's GEMM reads), packed W_ih
  * (backward layout), input size I, dInput [T, B, I] (0: not wanted; rows of inactive steps are
  * left alone), whether threads split rows (else units). The input gradient of a step, dx =
  * dGates·W_ih, runs beside its dh, on the same panels of dGates (split by rows, or by columns in
  * groups of 8 as the units).
+ *
+ * Then the operands of the weight gradients, so that they are one GEMM on packed operands with
+ * nothing packed afterwards: dGᵀ [4H, T·B] in 4-row panels of depth T·B (0: no weight or bias
+ * gradient wanted; column m = t·B + r; the cell of (t, r) stores each gate's four units as one
+ * vector when H is a multiple of 4), and [hPrev | x] [T·B, H + I] in 8-column panels of depth
+ * T·B (ceil(H/8) panels of hPrev, then ceil(I/8) of x; each position packs its own rows, from
+ * hPrev [T, B, H] and x [T, B, I]). Words: dGᵀ panels, [hPrev | x] panels, x, phase (0: the
+ * positions; 1: lstmWeightGradients), dW_hh [4H, H], dW_ih [4H, I], dBias [4H] (0: none).
  */
 export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
+  if (load<i32>(desc, 100) != 0) {
+    lstmWeightGradients(desc, tid, threads);
+    return;
+  }
   const T = load<i32>(desc);
   const B = load<i32>(desc, 4);
   const H = load<i32>(desc, 8);
@@ -500,7 +512,7 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const dyAll = <usize>load<i32>(desc, 36);
   const cPrevAll = <usize>load<i32>(desc, 40);
   const cAll = <usize>load<i32>(desc, 44);
-  const dGates = <usize>load<i32>(desc, 48);
+  const hPrevAll = <usize>load<i32>(desc, 48);
   const dh = <usize>load<i32>(desc, 52);
   const dc = <usize>load<i32>(desc, 56);
   const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
@@ -509,6 +521,9 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const I = load<i32>(desc, 76);
   const dIn = <usize>load<i32>(desc, 80);
   const rowSplit = load<i32>(desc, 84) != 0;
+  const aT = <usize>load<i32>(desc, 88);
+  const bPack = <usize>load<i32>(desc, 92);
+  const xAll = <usize>load<i32>(desc, 96);
   const g0 = groupsFrom(H, rowSplit ? 0 : tid, threads, rowSplit);
   const g1 = groupsFrom(H, rowSplit ? 1 : tid + 1, threads, rowSplit);
   const x0 = groupsFrom(I, rowSplit ? 0 : tid, threads, rowSplit);
@@ -517,7 +532,14 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
   const r1 = rowsFrom(B, rowSplit ? tid + 1 : 1, threads, rowSplit);
   const hb = <usize>H * 4;
   const G = 4 * H;
+  const TB = T * B;
   const packBytes = <usize>(((B + 3) & ~3) * G) * 4;
+  // The cell's four gate vectors go through L1 (tmp + 256) to both packings.
+  const cellOut = tmp + 256;
+  // Bytes between one gate's panels and the next's in dGᵀ (H/4 panels per gate, when H % 4 == 0).
+  const gateStride = <usize>(H >> 2) * <usize>TB * 16;
+  const quads = (H & 3) == 0;
+  const nHp = (H + 7) >> 3;
   for (let q = q0; q < q1; q++) {
     if (q > 0) {
       const dgpp = dgPack + <usize>((q - 1) & 1) * packBytes;
@@ -535,6 +557,7 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
     // This step's gate gradients also go to 4-row panels, the next position's GEMM operand.
     const dgq = dgPack + <usize>(q & 1) * packBytes;
     for (let r = r0; r < min(r1, bt); r++) {
+      const m = t * B + r;
       for (let ug = g0; ug < g1; ug++) {
         const u = ug * 8;
         const nu = min(8, H - u);
@@ -543,17 +566,119 @@ export function lstmBackwardTask(desc: usize, tid: i32, threads: i32): void {
           const so = <usize>(r * H + u + j) * 4;
           const go = gt + <usize>(r * G + u + j) * 4;
           const dhj = f32x4.add(loadPart(dh + so, n), loadPart(dyAll + st + so, n));
-          const dcp = cellBackward(act + go, dGates + go, hb, dhj, loadPart(dc + so, n), loadPart(cPrevAll + st + so, n), loadPart(cAll + st + so, n), n);
+          const dcp = cellBackward(act + go, cellOut, hb, 16, dhj, loadPart(dc + so, n), loadPart(cPrevAll + st + so, n), loadPart(cAll + st + so, n), n);
           storePart(dc + so, dcp, n);
-          const d = dGates + go;
           const p = u + j;
-          storePacked(dgq, r, p, G, loadPart(d, n), n);
-          storePacked(dgq, r, p + H, G, loadPart(d + hb, n), n);
-          storePacked(dgq, r, p + 2 * H, G, loadPart(d + 2 * hb, n), n);
-          storePacked(dgq, r, p + 3 * H, G, loadPart(d + 3 * hb, n), n);
+          const v0 = v128.load(cellOut);
+          const v1 = v128.load(cellOut, 16);
+          const v2 = v128.load(cellOut, 32);
+          const v3 = v128.load(cellOut, 48);
+          storePacked(dgq, r, p, G, v0, n);
+          storePacked(dgq, r, p + H, G, v1, n);
+          storePacked(dgq, r, p + 2 * H, G, v2, n);
+          storePacked(dgq, r, p + 3 * H, G, v3, n);
+          if (aT != 0) {
+            if (quads) {
+              const d = aT + (<usize>(p >> 2) * <usize>TB + <usize>m) * 16;
+              v128.store(d, v0);
+              v128.store(d + gateStride, v1);
+              v128.store(d + 2 * gateStride, v2);
+              v128.store(d + 3 * gateStride, v3);
+            } else {
+              storeColumns(aT, TB, m, p, v0, n);
+              storeColumns(aT, TB, m, p + H, v1, n);
+              storeColumns(aT, TB, m, p + 2 * H, v2, n);
+              storeColumns(aT, TB, m, p + 3 * H, v3, n);
+            }
+          }
+        }
+      }
+      if (aT != 0) {
+        // Row m of [hPrev | x] into the weight gradients' panels: this thread's unit (and input) groups.
+        const hRow = hPrevAll + st + <usize>(r * H) * 4;
+        for (let ug = g0; ug < g1; ug++) packRow8(hRow, ug * 8, H, bPack + (<usize>ug * <usize>TB + <usize>m) * 32);
+        const xRow = xAll + <usize>(m * I) * 4;
+        for (let xg = x0; xg < x1; xg++) packRow8(xRow, xg * 8, I, bPack + (<usize>(nHp + xg) * <usize>TB + <usize>m) * 32);
+      }
+    }
+  }
+}
+
+/** Columns c .. c + n − 1 (n ≤ 4) of row m stored into dGᵀ's 4-row panels: element (c, m) at 16·((c/4)·TB + m) + 4·(c % 4). */
+@inline function storeColumns(base: usize, TB: i32, m: i32, c: i32, v: v128, n: i32): void {
+  store<f32>(columnAt(base, TB, m, c), f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(columnAt(base, TB, m, c + 1), f32x4.extract_lane(v, 1));
+  if (n > 2) store<f32>(columnAt(base, TB, m, c + 2), f32x4.extract_lane(v, 2));
+  if (n > 3) store<f32>(columnAt(base, TB, m, c + 3), f32x4.extract_lane(v, 3));
+}
+
+@inline function columnAt(base: usize, TB: i32, m: i32, c: i32): usize {
+  return base + (<usize>(c >> 2) * <usize>TB + <usize>m) * 16 + <usize>(c & 3) * 4;
+}
+
+/** Elements c .. c + 7 of a row of length n (zeros past its end) to the 8 floats at dst. */
+@inline function packRow8(row: usize, c: i32, n: i32, dst: usize): void {
+  const s = row + <usize>c * 4;
+  const left = n - c;
+  if (left >= 8) {
+    v128.store(dst, v128.load(s));
+    v128.store(dst, v128.load(s, 16), 16);
+  } else {
+    v128.store(dst, loadPart(s, left));
+    v128.store(dst, left > 4 ? loadPart(s + 16, left - 4) : f32x4.splat(0), 16);
+  }
+}
+
+/** Depth slice and row-panel block of the weight-gradient GEMM: a B panel slice (8 KiB) stays in L1 across a block's A panels. */
+const WK: i32 = 256;
+const WP: i32 = 8;
+
+/**
+ * [dW_hh | dW_ih] = dGᵀ · [hPrev | x] over all T·B rows (lstmBackwardTask's descriptor, phase 1),
+ * and dBias = the row sums of dGᵀ; thread tid takes its share of dGᵀ's 4-row panels (of output
+ * rows), so every element is summed in the same order whatever the thread count.
+ */
+function lstmWeightGradients(desc: usize, tid: i32, threads: i32): void {
+  const T = load<i32>(desc);
+  const B = load<i32>(desc, 4);
+  const H = load<i32>(desc, 8);
+  const tmp = <usize>load<i32>(desc, 60) + <usize>tid * <usize>load<i32>(desc, 64);
+  const I = load<i32>(desc, 76);
+  const aT = <usize>load<i32>(desc, 88);
+  const bPack = <usize>load<i32>(desc, 92);
+  const dWhh = <usize>load<i32>(desc, 104);
+  const dWih = <usize>load<i32>(desc, 108);
+  const dBias = <usize>load<i32>(desc, 112);
+  const G = 4 * H;
+  const TB = T * B;
+  const P = (G + 3) >> 2;
+  const p0 = (P * tid) / threads;
+  const p1 = (P * (tid + 1)) / threads;
+  const nHp = (H + 7) >> 3;
+  const nXp = (I + 7) >> 3;
+  for (let k0 = 0; k0 < TB; k0 += WK) {
+    const kc = min(WK, TB - k0);
+    for (let b0 = p0; b0 < p1; b0 += WP) {
+      const b1 = min(p1, b0 + WP);
+      for (let j = 0; j < nHp + nXp; j++) {
+        const isH = j < nHp;
+        const col = (isH ? j : j - nHp) * 8;
+        const ldc = isH ? H : I;
+        const out = (isH ? dWhh : dWih) + <usize>col * 4;
+        const nu = min(8, ldc - col);
+        const pb = bPack + (<usize>j * <usize>TB + <usize>k0) * 32;
+        for (let p = b0; p < b1; p++) {
+          rowTile(kc, aT + (<usize>p * <usize>TB + <usize>k0) * 16, min(4, G - 4 * p), pb, out + <usize>(4 * p * ldc) * 4, ldc, nu, k0 > 0, tmp);
         }
       }
     }
+  }
+  if (dBias == 0) return;
+  for (let p = p0; p < p1; p++) {
+    const a = aT + <usize>p * <usize>TB * 16;
+    let s = f32x4.splat(0);
+    for (let m = 0; m < TB; m++) s = f32x4.add(s, v128.load(a + <usize>m * 16));
+    storePart(dBias + <usize>(4 * p) * 4, s, G - 4 * p);
   }
 }
 

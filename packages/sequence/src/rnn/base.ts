@@ -140,8 +140,10 @@ export abstract class RNNBase extends Module {
     };
   }
 
-  /** Runs one direction of one layer, `x` `[T, B, in]`; returns [output, hN, cN?]. */
-  protected abstract runDirection(x: Tensor, p: DirectionParams, h0: Tensor | null, c0: Tensor | null, lengths: number[] | null, reverse: boolean): Tensor[];
+  /** Runs one direction of one layer, `x` `[T, B, in]` (`[B, T, in]` when batchFirst); returns [output, hN, cN?]. */
+  protected abstract runDirection(
+    x: Tensor, p: DirectionParams, h0: Tensor | null, c0: Tensor | null, lengths: number[] | null, reverse: boolean, batchFirst: boolean,
+  ): Tensor[];
 
   /**
    * The shared forward: `input` `[T, B, inputSize]` (`[B, T, inputSize]` with batchFirst, or
@@ -157,9 +159,11 @@ export abstract class RNNBase extends Module {
       throw new Error(`Kiln: ${layer}: input must be ${order.replace('inputSize', String(I))} or unbatched [T, ${I}], got ${shapeStr(input.shape)}`);
     }
     const batched = input.ndim === 3;
-    let x = batched ? (this.batchFirst ? input.transpose(0, 1) : input) : input.unsqueeze(1);
+    // A batch-first input stays so: the recurrence ops read and write [B, T, *] themselves.
+    const batchFirst = batched && this.batchFirst;
+    let x = batched ? input : input.unsqueeze(1);
     if (x.dtype !== this.paramDType()) x = x.to(this.paramDType());
-    const [T, B] = x.shape as [number, number, number];
+    const [T, B] = (batchFirst ? [x.shape[1], x.shape[0]] : x.shape) as [number, number];
     const LD = this.numLayers * this.numDirections;
     const P = this.stateSize;
     const H = this.hiddenSize;
@@ -189,7 +193,7 @@ export abstract class RNNBase extends Module {
       for (let d = 0; d < this.numDirections; d++) {
         const i = l * this.numDirections + d;
         const pick = (s: Tensor | null, size: number): Tensor | null => (s ? s.narrow(0, i, 1).reshape([B, size]) : null);
-        const r = this.runDirection(layerIn, this.directionParams(l, d), pick(hx, P), pick(cx, H), lengths, d === 1);
+        const r = this.runDirection(layerIn, this.directionParams(l, d), pick(hx, P), pick(cx, H), lengths, d === 1, batchFirst);
         outs.push(r[0]!);
         hN.push(r[1]!);
         if (r[2]) cN.push(r[2]);
@@ -206,8 +210,6 @@ export abstract class RNNBase extends Module {
       output = output.squeeze(1);
       h = h.squeeze(1);
       c = c ? c.squeeze(1) : null;
-    } else if (this.batchFirst) {
-      output = output.transpose(0, 1);
     }
     return c ? [output, h, c] : [output, h];
   }
@@ -232,9 +234,9 @@ export abstract class RNNBase extends Module {
 /** The recurrence of one direction for each mode (the fused ops of @kiln/tensor). */
 export function recurrence(
   mode: RNNMode, variant: 'pytorch' | 'course', x: Tensor, p: DirectionParams, h0: Tensor | null, c0: Tensor | null,
-  lengths: number[] | null, reverse: boolean,
+  lengths: number[] | null, reverse: boolean, batchFirst = false,
 ): Tensor[] {
-  const common = { input: x, h0, weightIh: p.weightIh, weightHh: p.weightHh, biasIh: p.biasIh, biasHh: p.biasHh, lengths, reverse };
+  const common = { input: x, h0, weightIh: p.weightIh, weightHh: p.weightHh, biasIh: p.biasIh, biasHh: p.biasHh, lengths, reverse, batchFirst };
   if (mode === 'LSTM') return lstmRecurrence({ ...common, c0, weightHr: p.weightHr, peephole: p.peephole });
   if (mode === 'GRU') return variant === 'course' ? courseGruRecurrence(common) : gruRecurrence(common);
   return rnnRecurrence({ ...common, nonlinearity: mode === 'RNN_RELU' ? 'relu' : 'tanh' });

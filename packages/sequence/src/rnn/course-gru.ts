@@ -20,7 +20,7 @@
 import { cat, gruRecurrence, type Tensor } from '@kiln/tensor';
 
 export interface CourseGruArgs {
-  input: Tensor; // [T, B, I]
+  input: Tensor; // [T, B, I] ([B, T, I] with batchFirst)
   h0: Tensor | null; // [B, H]
   weightIh: Tensor;
   weightHh: Tensor;
@@ -28,6 +28,7 @@ export interface CourseGruArgs {
   biasHh: Tensor | null;
   lengths: number[] | null;
   reverse: boolean;
+  batchFirst?: boolean;
 }
 
 /** Rows [H, 2H) (the update gate) of `w` negated. */

@@ -46,8 +46,8 @@ export class RNN extends RNNBase {
     this.nonlinearity = nl;
   }
 
-  protected runDirection(x: Tensor, p: DirectionParams, h0: Tensor | null, _c0: Tensor | null, lengths: number[] | null, reverse: boolean): Tensor[] {
-    return recurrence(this.mode, 'pytorch', x, p, h0, null, lengths, reverse);
+  protected runDirection(x: Tensor, p: DirectionParams, h0: Tensor | null, _c0: Tensor | null, lengths: number[] | null, reverse: boolean, batchFirst: boolean): Tensor[] {
+    return recurrence(this.mode, 'pytorch', x, p, h0, null, lengths, reverse, batchFirst);
   }
 
   override forward(input: Tensor, h0: Tensor | null = null, options?: RNNForwardOptions): [Tensor, Tensor] {
@@ -72,8 +72,8 @@ export class GRU extends RNNBase {
     this.variant = variant;
   }
 
-  protected runDirection(x: Tensor, p: DirectionParams, h0: Tensor | null, _c0: Tensor | null, lengths: number[] | null, reverse: boolean): Tensor[] {
-    return recurrence('GRU', this.variant, x, p, h0, null, lengths, reverse);
+  protected runDirection(x: Tensor, p: DirectionParams, h0: Tensor | null, _c0: Tensor | null, lengths: number[] | null, reverse: boolean, batchFirst: boolean): Tensor[] {
+    return recurrence('GRU', this.variant, x, p, h0, null, lengths, reverse, batchFirst);
   }
 
   override forward(input: Tensor, h0: Tensor | null = null, options?: RNNForwardOptions): [Tensor, Tensor] {
@@ -92,8 +92,8 @@ export class LSTM extends RNNBase {
     super('LSTM', inputSize, hiddenSize, options, 'LSTM');
   }
 
-  protected runDirection(x: Tensor, p: DirectionParams, h0: Tensor | null, c0: Tensor | null, lengths: number[] | null, reverse: boolean): Tensor[] {
-    return recurrence('LSTM', 'pytorch', x, p, h0, c0, lengths, reverse);
+  protected runDirection(x: Tensor, p: DirectionParams, h0: Tensor | null, c0: Tensor | null, lengths: number[] | null, reverse: boolean, batchFirst: boolean): Tensor[] {
+    return recurrence('LSTM', 'pytorch', x, p, h0, c0, lengths, reverse, batchFirst);
   }
 
   override forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null, options?: RNNForwardOptions): [Tensor, [Tensor, Tensor]] {

@@ -84,8 +84,8 @@ function params(kind: Kind, c: Case, seed: number): Record<string, Tensor | null
   };
 }
 
-function call(kind: Kind, c: Case, p: Record<string, Tensor | null>, linearBeforeReset = true): Tensor[] {
-  const common = { ...p, lengths: c.lengths ?? null, reverse: c.reverse ?? false } as unknown as LstmRecurrenceArgs;
+function call(kind: Kind, c: Case, p: Record<string, Tensor | null>, linearBeforeReset = true, batchFirst = false): Tensor[] {
+  const common = { ...p, lengths: c.lengths ?? null, reverse: c.reverse ?? false, batchFirst } as unknown as LstmRecurrenceArgs;
   if (kind === 'lstm') return lstmRecurrence(common);
   const { c0: _c, weightHr: _w, peephole: _p, ...rest } = common;
   if (kind === 'gru') return gruRecurrence({ ...rest, linearBeforeReset });
@@ -149,6 +149,40 @@ forEachBackend('recurrence ops', () => {
     });
   }
 
+  for (const [kind, c] of cases.filter(([, cc]) => cc.lengths)) {
+    it(`${kind} ${JSON.stringify(c)}: batchFirst gives the time-major results and gradients, transposed, bit for bit`, () => {
+      const p = params(kind, c, 41);
+      const pb: Record<string, Tensor | null> = {};
+      for (const [key, v] of Object.entries(p)) pb[key] = v ? v.detach().float().requiresGrad_() : null;
+      const pt: Record<string, Tensor | null> = {};
+      for (const [key, v] of Object.entries(pb)) pt[key] = v ? v.detach().requiresGrad_() : null;
+      const xb = tensor(pb.input!.transpose(0, 1).dataSync(), { shape: [c.B, c.T, c.I], dtype: 'float32' }).requiresGrad_();
+      const loss = (outs: Tensor[]) => outs.reduce((acc: Tensor, o, i) => acc.add(o.mul(o.add(i + 0.5)).sum()), outs[0]!.sum().mul(0));
+      const ot = call(kind, c, pt, !c.resetFirst);
+      const ob = call(kind, c, { ...pb, input: xb }, !c.resetFirst, true);
+      expect(ob[0]!.shape).toEqual([c.B, c.T, ot[0]!.shape[2]]);
+      expect(ob[0]!.transpose(0, 1).dataSync()).toEqual(ot[0]!.dataSync());
+      ob.slice(1).forEach((o, i) => expect(o.dataSync()).toEqual(ot[i + 1]!.dataSync()));
+      loss(ot).backward();
+      loss([ob[0]!.transpose(0, 1), ...ob.slice(1)]).backward();
+      expect(xb.grad!.transpose(0, 1).dataSync()).toEqual(pt.input!.grad!.dataSync());
+      for (const key of Object.keys(p)) if (p[key] && key !== 'input') expect(pb[key]!.grad!.dataSync(), key).toEqual(pt[key]!.grad!.dataSync());
+    });
+  }
+
+  it('batchFirst float64 gradcheck (LSTM with lengths, reversed)', () => {
+    const c: Case = { T: 3, B: 3, I: 2, H: 2, lengths: [2, 3, 1], reverse: true };
+    const p = params('lstm', c, 43);
+    p.input = randomInput([c.B, c.T, c.I], 44);
+    const keys = Object.keys(p).filter((k) => p[k] !== null);
+    checkGrad((...xs: Tensor[]) => {
+      const q: Record<string, Tensor | null> = { ...p };
+      keys.forEach((key, i) => { q[key] = xs[i]!; });
+      const outs = call('lstm', c, q, true, true);
+      return outs.reduce((acc: Tensor, o, i) => acc.add(o.mul(o.add(i + 0.5)).sum()), outs[0]!.sum().mul(0));
+    }, keys.map((key) => p[key]!));
+  });
+
   it('float32 run agrees with float64 to float32 precision; padded steps output zeros', () => {
     const c: Case = { T: 4, B: 3, I: 2, H: 3, lengths: [3, 4, 1] };
     const p = params('lstm', c, 5);
@@ -169,6 +203,7 @@ forEachBackend('recurrence ops', () => {
     const p = params('gru', { T: 2, B: 2, I: 3, H: 2 }, 1);
     const base = { input: p.input!, weightIh: p.weightIh!, weightHh: p.weightHh! };
     expect(() => gruRecurrence({ ...base, input: tensor([1, 2]) })).toThrow(/gru: input must be 3-d \[T, B, inputSize\], got \[2\]/);
+    expect(() => gruRecurrence({ ...base, input: tensor([1, 2]), batchFirst: true })).toThrow(/gru: input must be 3-d \[B, T, inputSize\], got \[2\]/);
     expect(() => gruRecurrence({ ...base, h0: randomInput([3, 2], 1) })).toThrow(/gru: h0 must have shape \[2,2\], got \[3,2\]/);
     expect(() => gruRecurrence({ ...base, weightIh: randomInput([6, 4], 1) })).toThrow(/gru: weightIh must have shape \[3·hidden,3\], got \[6,4\]/);
     expect(() => gruRecurrence({ ...base, lengths: [3, 1] })).toThrow(/gru: lengths\[0\] = 3 is outside 1\.\.2/);

@@ -10,7 +10,8 @@
  * direction is one kernel call each way (`lstmSequence`, `lstmSequenceBackward`), so a backend
  * can keep the whole sequence in its own memory (the Wasm backend does).
  *
- * Layout: time-major `input [T, B, in]`, states `[B, hidden]`, PyTorch's weight layouts and gate
+ * Layout: time-major `input [T, B, in]` (or `[B, T, in]` with `batchFirst`, rearranged inside the
+ * op, see recurrent-layout.ts), states `[B, hidden]`, PyTorch's weight layouts and gate
  * orders (i, f, g, o and r, z, n). Variable lengths: with `lengths`, row b runs steps
  * 0..len_b−1 only (forward) or len_b−1..0 (reverse, starting from its own end); padded steps
  * output zeros and leave the state alone, so the final state is each row's own last step — what
@@ -27,6 +28,7 @@ import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { emit } from '../trace.js';
 import { checkTensor } from './core.js';
+import { toBatchFirst, toTimeMajor } from './recurrent-layout.js';
 import { residentLstmSaved } from './recurrent-saved.js';
 import { tensor, zeros } from './creation.js';
 import { add, mul, sigmoid, sub, tanh } from './elementwise.js';
@@ -38,7 +40,7 @@ type Float = Float32Array | Float64Array;
 type Kind = 'rnn' | 'lstm' | 'gru';
 
 interface RecurrenceCommon {
-  /** `[T, B, inputSize]`, time-major. */
+  /** `[T, B, inputSize]`, time-major (`[B, T, inputSize]` with batchFirst). */
   input: Tensor;
   /** Initial hidden state `[B, hidden]` (`[B, projSize]` with an LSTM projection); null = zeros. */
   h0?: Tensor | null;
@@ -52,6 +54,8 @@ interface RecurrenceCommon {
   lengths?: ArrayLike<number> | null;
   /** Run from the last step to the first (the backward direction of a bidirectional layer). */
   reverse?: boolean;
+  /** Input `[B, T, inputSize]` and output `[B, T, size]` (states stay `[B, size]`), as PyTorch's batch_first. */
+  batchFirst?: boolean;
 }
 
 export interface RnnRecurrenceArgs extends RecurrenceCommon {
@@ -100,16 +104,20 @@ interface Plan {
   /** perm[i] = original row of sorted row i; null when already sorted. */
   perm: Int32Array | null;
   reverse: boolean;
+  /** Input and output are `[B, T, *]`. */
+  batchFirst: boolean;
 }
 
 function plan(kind: Kind, a: RecurrenceCommon & { c0?: Tensor | null; weightHr?: Tensor | null; peephole?: Tensor | null }): Plan {
+  const batchFirst = a.batchFirst === true;
   const op = kind;
   checkTensor(op, 'input', a.input);
   checkTensor(op, 'weightIh', a.weightIh);
   checkTensor(op, 'weightHh', a.weightHh);
   const x = a.input;
-  if (x.ndim !== 3) throw new Error(`Kiln: ${op}: input must be 3-d [T, B, inputSize], got ${formatShape(x.shape)}`);
-  const [T, B, I] = x.shape as [number, number, number];
+  if (x.ndim !== 3) throw new Error(`Kiln: ${op}: input must be 3-d ${batchFirst ? '[B, T, inputSize]' : '[T, B, inputSize]'}, got ${formatShape(x.shape)}`);
+  const [s0, s1, I] = x.shape as [number, number, number];
+  const [T, B] = batchFirst ? [s1, s0] : [s0, s1];
   const G = GATES[kind];
   const wih = a.weightIh;
   if (wih.ndim !== 2 || wih.shape[1] !== I || wih.shape[0]! % G !== 0 || wih.shape[0] === 0) {
@@ -140,7 +148,7 @@ function plan(kind: Kind, a: RecurrenceCommon & { c0?: Tensor | null; weightHr?:
     if (order.some((o, i) => o !== i)) perm = Int32Array.from(order);
     for (let t = 0; t < T; t++) active[t] = lens.filter((l) => l > t).length;
   }
-  return { kind, T, B, I, H, P, G, dtype, active, perm, reverse: a.reverse ?? false };
+  return { kind, T, B, I, H, P, G, dtype, active, perm, reverse: a.reverse ?? false, batchFirst };
 }
 
 /** The data of `t` in `dtype` (a copy only when it differs). */
@@ -213,7 +221,7 @@ type Args = RnnRecurrenceArgs & LstmRecurrenceArgs;
 
 function run(kind: Kind, a: Args): Tensor[] {
   const p = plan(kind, a);
-  const { T, B, I, H, P, G, dtype, active, perm, reverse } = p;
+  const { T, B, I, H, P, G, dtype, active, perm, reverse, batchFirst } = p;
   const TB = T * B;
   const alloc = (n: number): Float => allocate(dtype, n) as Float;
   const nl: RnnNonlinearity = a.nonlinearity ?? 'tanh';
@@ -221,7 +229,8 @@ function run(kind: Kind, a: Args): Tensor[] {
   const k = kernels();
 
   let xs = dataOf(a.input, dtype)!;
-  if (perm) xs = permuteRows(xs, [T, B, I], 1, perm);
+  if (batchFirst) xs = toTimeMajor(xs, B, T, I, perm);
+  else if (perm) xs = permuteRows(xs, [T, B, I], 1, perm);
   const wIh = dataOf(a.weightIh, dtype)!;
   const wHh = dataOf(a.weightHh, dtype)!;
   const bIh = dataOf(a.biasIh, dtype);
@@ -254,7 +263,7 @@ function run(kind: Kind, a: Args): Tensor[] {
   // Outputs are packed into one buffer (see unpack); without reordering, steps write into it directly.
   const total = TB * P + B * P + (kind === 'lstm' ? B * H : 0);
   const packedData = alloc(total);
-  const y = perm ? alloc(TB * P) : packedData.subarray(0, TB * P);
+  const y = perm || batchFirst ? alloc(TB * P) : packedData.subarray(0, TB * P);
   const hPrevAll = resident ? resident.saved.hPrev : alloc(TB * P);
   const cPrevAll = resident ? resident.saved.cPrev : alloc(kind === 'lstm' ? TB * H : 0);
   const cAll = resident ? resident.saved.cAll : alloc(kind === 'lstm' ? TB * H : 0);
@@ -298,11 +307,11 @@ function run(kind: Kind, a: Args): Tensor[] {
 
   // Outputs in the caller's row order, packed into one tensor (see unpack).
   const inv = perm ? inverse(perm) : null;
-  const outY = inv ? permuteRows(y, [T, B, P], 1, inv) : y;
+  const outY = batchFirst ? toBatchFirst(y, T, B, P, inv, packedData) : inv ? permuteRows(y, [T, B, P], 1, inv) : y;
   const outH = inv ? permuteRows(hCur, [B, P], 0, inv) : hCur;
   const outC = kind === 'lstm' ? (inv ? permuteRows(cCur, [B, H], 0, inv) : cCur) : null;
   const packed = new Tensor(packedData, [total], dtype);
-  if (perm) packedData.set(outY, 0);
+  if (perm && !batchFirst) packedData.set(outY, 0);
   packed._data.set(outH, TB * P);
   if (outC) packed._data.set(outC, TB * P + B * P);
 
@@ -318,12 +327,15 @@ function run(kind: Kind, a: Args): Tensor[] {
     let gY = g.subarray(0, TB * P);
     let dhCur = g.slice(TB * P, TB * P + B * P) as Float;
     let dcCur = (kind === 'lstm' ? g.slice(TB * P + B * P, TB * P + B * P + B * H) : alloc(0)) as Float;
+    if (batchFirst) gY = toTimeMajor(gY, B, T, P, perm);
+    else if (perm) gY = permuteRows(gY, [T, B, P], 1, perm);
     if (perm) {
-      gY = permuteRows(gY, [T, B, P], 1, perm);
       dhCur = permuteRows(dhCur, [B, P], 0, perm);
       if (kind === 'lstm') dcCur = permuteRows(dcCur, [B, H], 0, perm);
     }
     const wrap = (data: Float, shape: readonly number[]): Tensor => new Tensor(data, shape, dtype);
+    /** The input's gradient, from the kernels' sorted time-major rows to the input's layout and order. */
+    const inputOrder = (d: Float): Float => (batchFirst ? toBatchFirst(d, T, B, I, inv) : inv ? permuteRows(d, [T, B, I], 1, inv) : d);
     const grads: Record<string, Tensor | null> = {};
     const want = (name: string): boolean => inputs[names.indexOf(name)]?.requiresGrad ?? false;
     const dX = alloc(kind === 'lstm' ? 0 : TB * G * H);
@@ -343,7 +355,7 @@ function run(kind: Kind, a: Args): Tensor[] {
         ...(resident ? resident.saved : { act, hPrev: hPrevAll, cPrev: cPrevAll, cAll }),
         ...lg, dPeep,
       });
-      if (lg.dInput) grads.input = wrap(inv ? permuteRows(lg.dInput, [T, B, I], 1, inv) : lg.dInput, a.input.shape);
+      if (lg.dInput) grads.input = wrap(inputOrder(lg.dInput), a.input.shape);
       if (lg.dWeightIh) grads.weightIh = wrap(lg.dWeightIh, [G * H, I]);
       if (lg.dWeightHh) grads.weightHh = wrap(lg.dWeightHh, [G * H, P]);
       if (dBias && want('biasIh')) grads.biasIh = wrap(dBias, [G * H]);
@@ -375,10 +387,9 @@ function run(kind: Kind, a: Args): Tensor[] {
       }
     }
     if (kind !== 'lstm' && want('input')) {
-      let dx = alloc(TB * I);
+      const dx = alloc(TB * I);
       mm(dX, 0, wIh, 0, dx, 0, TB, I, G * H, false, false, false);
-      if (inv) dx = permuteRows(dx, [T, B, I], 1, inv);
-      grads.input = wrap(dx, a.input.shape);
+      grads.input = wrap(inputOrder(dx), a.input.shape);
     }
     if (want('h0')) grads.h0 = wrap(inv ? permuteRows(dhCur, [B, P], 0, inv) : dhCur, [B, P]);
     if (want('c0')) grads.c0 = wrap(inv ? permuteRows(dcCur, [B, H], 0, inv) : dcCur, [B, H]);
@@ -411,10 +422,12 @@ function run(kind: Kind, a: Args): Tensor[] {
   });
   resident?.own(packed);
 
-  const outs = unpack(packed, kind, kind === 'lstm' ? [[T, B, P], [B, P], [B, H]] : [[T, B, P], [B, P]]);
+  const yShape = batchFirst ? [B, T, P] : [T, B, P];
+  const outs = unpack(packed, kind, kind === 'lstm' ? [yShape, [B, P], [B, H]] : [yShape, [B, P]]);
   const attrs: Record<string, unknown> = { hiddenSize: H, reverse, lengths: a.lengths ? Array.from(a.lengths) : null };
   if (kind === 'rnn') attrs.nonlinearity = nl;
   if (kind === 'lstm') attrs.projSize = wHr ? P : 0;
+  if (batchFirst) attrs.batchFirst = true;
   emit(kind, inputs, outs, attrs);
   return outs;
 }
@@ -431,7 +444,11 @@ export function lstmRecurrence(args: LstmRecurrenceArgs): [Tensor, Tensor, Tenso
 
 /** A GRU layer direction, PyTorch's form (equations at `GruCellArgs` in backend.ts). Returns [output, hN]. */
 export function gruRecurrence(args: GruRecurrenceArgs): [Tensor, Tensor] {
-  if (args.linearBeforeReset === false) return gruResetFirst(args);
+  if (args.linearBeforeReset === false) {
+    if (!args.batchFirst) return gruResetFirst(args);
+    const [out, hN] = gruResetFirst({ ...args, input: args.input.transpose(0, 1), batchFirst: false });
+    return [out.transpose(0, 1), hN];
+  }
   return run('gru', args) as [Tensor, Tensor];
 }
 

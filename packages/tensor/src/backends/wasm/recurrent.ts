@@ -9,15 +9,17 @@
  * Whole LSTM directions (lstmSequence, lstmSequenceBackward): the sequence is staged once, the
  * weights are packed once, and every step runs in Wasm on the state kept there — x·W_ihᵀ and
  * h·W_hhᵀ (a 4×8 register tile on 4-row panels of x and h) with the cell fused on each tile; the
- * backward's step computes dh and dInput from the same panels of its gate gradients, and the
- * weight gradients are one GEMM each over all steps. The saved arrays are read and written in
- * place when the op made them resident (ops/recurrent-saved.ts). Threads split the hidden units;
- * one pool task per step is the barrier between steps. Peepholes, projections and float64
+ * backward's step computes dh and dInput from the same panels of its gate gradients and also
+ * writes the weight gradients' operands already packed (dGᵀ, [hPrev | x]), so [dW_hh | dW_ih]
+ * and dBias are one pass over all steps afterwards. The saved arrays are read and written in
+ * place when the op made them resident (ops/recurrent-saved.ts). Threads split the batch rows (small
+ * batches: the hidden units, one pool task per step, the hand-off being the barrier between steps).
+ * Peepholes, projections and float64
  * compose the generic kernels (the reference's loop on the Wasm GEMM and cells).
  */
 import type { Kernels, LstmSequenceArgs, LstmSequenceBackwardArgs } from '../../backend.js';
 import { lstmSequenceBackwardOn, lstmSequenceOn } from '../reference/recurrent.js';
-import { launch, makeGemm } from './gemm.js';
+import { makeGemm } from './gemm.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, SCRATCH, type WasmRuntime } from './runtime.js';
 
@@ -160,10 +162,13 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const G = 4 * H;
     const TB = T * B;
     const nug = (H + 7) >> 3;
-    const [pw, wRaw, actStaged, dy, cpStaged, caStaged, dG, dh, dc, actv, hpStaged, x, wIh, dWhh, dWih, db, dIn, dgPack, pwi] = layout(
-      G * nug * 8, G * H, TB * G, TB * H, TB * H, TB * H, TB * G, B * H, B * H, T, TB * H, TB * I, G * I, G * H, G * I, G, TB * I, 2 * ((B + 3) & ~3) * G,
-      G * ((I + 7) >> 3) * 8,
-    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const weights = a.dWeightHh !== null || a.dWeightIh !== null || a.dBias !== null;
+    // dGᵀ in 4-row panels and [hPrev | x] in 8-column panels, both of depth T·B (see lstmBackwardTask).
+    const bCols = (nug + ((I + 7) >> 3)) * 8;
+    const [pw, wRaw, actStaged, dy, cpStaged, caStaged, dh, dc, actv, hpStaged, x, wIh, dWhh, dWih, db, dIn, dgPack, pwi, aT, bPack] = layout(
+      G * nug * 8, G * H, TB * G, TB * H, TB * H, TB * H, B * H, B * H, T, TB * H, TB * I, G * I, G * H, G * I, G, TB * I, 2 * ((B + 3) & ~3) * G,
+      G * ((I + 7) >> 3) * 8, weights ? G * TB : 0, weights ? bCols * TB : 0,
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
     // The forward's saved arrays are read in place when resident, else staged.
     const act = home(a.act, actStaged);
     const cPrev = home(a.cPrev, cpStaged);
@@ -179,9 +184,14 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     f32.set(a.dh as Float32Array, dh >> 2);
     f32.set(a.dc as Float32Array, dc >> 2);
     rt.i32.set(active, actv >> 2);
-    // Inactive rows of the gate gradients are zero (the weight gradients sum over every row), as are dInput's.
     const all = active.every((b) => b === B);
-    if (!all) f32.fill(0, dG >> 2, (dG >> 2) + TB * G);
+    if (weights) {
+      // Each position packs its rows of hPrev and x beside its gate gradients.
+      if (hPrev === hpStaged) f32.set(a.hPrev as Float32Array, hPrev >> 2);
+      f32.set(a.input as Float32Array, x >> 2);
+      // Rows of inactive steps are never written there: zeros (the weight gradients sum over every row).
+      if (!all) f32.fill(0, aT >> 2, (aT >> 2) + G * TB + bCols * TB);
+    }
     // dInput = dG·W_ih is computed step by step beside dh, on the same panels of dG.
     if (a.dInput) {
       f32.set(a.weightIh as Float32Array, wIh >> 2);
@@ -189,29 +199,24 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
       if (!all) f32.fill(0, dIn >> 2, (dIn >> 2) + TB * I);
     }
     const split = splitOf(B, H, I);
-    writeDesc([T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, dG, dh, dc, SCRATCH, rt.scratchPerThread, dgPack, pwi, I, a.dInput ? dIn : 0, split.rows ? 1 : 0]);
+    writeDesc([
+      T, B, H, reverse ? 1 : 0, 0, 0, actv, pw, act, dy, cPrev, cAll, hPrev, dh, dc, SCRATCH, rt.scratchPerThread, dgPack, pwi, I,
+      a.dInput ? dIn : 0, split.rows ? 1 : 0, weights ? aT : 0, bPack, x, 0, dWhh, dWih, a.dBias ? db : 0,
+    ]);
     runPositions('lstmBackwardTask', T + 1, split);
     rt.copyOut(dh, B * H, a.dh as Float32Array);
     rt.copyOut(dc, B * H, a.dc as Float32Array);
-    // The weight gradients and dInput over all steps, on the gate gradients still in Wasm memory.
-    const n = threads();
-    const gemmOut = (c: number, m: number, nn: number, k: number, aPtr: number, rsA: number, csA: number, bPtr: number, rsB: number, dst: Float32Array): void => {
-      launch(rt, pool, n, { batch: 1, m, n: nn, k, a: aPtr, rsA, csA, aBatch: 0, b: bPtr, rsB, csB: 1, bBatch: 0, c, ldc: nn, cBatch: 0, accumulate: false });
-      rt.copyOut(c, m * nn, dst);
-    };
-    if (a.dWeightHh) {
-      if (hPrev === hpStaged) rt.f32.set(a.hPrev as Float32Array, hPrev >> 2);
-      gemmOut(dWhh, G, H, TB, dG, 1, G, hPrev, H, a.dWeightHh as Float32Array);
-    }
-    if (a.dWeightIh) {
-      rt.f32.set(a.input as Float32Array, x >> 2);
-      gemmOut(dWih, G, I, TB, dG, 1, G, x, I, a.dWeightIh as Float32Array);
-    }
     if (a.dInput) rt.copyOut(dIn, TB * I, a.dInput as Float32Array);
-    if (a.dBias) {
-      ex.columnSumsF32(dG, TB, G, db);
-      rt.copyOut(db, G, a.dBias as Float32Array);
-    }
+    if (!weights) return;
+    // [dW_hh | dW_ih] = dGᵀ·[hPrev | x] and dBias, threads splitting the rows of dGᵀ (phase 1).
+    const n = Math.max(1, Math.min(threads(), H, Math.floor((G * bCols * TB) / WORK_PER_THREAD)));
+    rt.i32[(DESC >> 2) + 25] = 1;
+    if (n === 1) ex.lstmBackwardTask(DESC, 0, 1);
+    else pool.run('lstmBackwardTask', DESC, n);
+    rt.i32[(DESC >> 2) + 25] = 0;
+    if (a.dWeightHh) rt.copyOut(dWhh, G * H, a.dWeightHh as Float32Array);
+    if (a.dWeightIh) rt.copyOut(dWih, G * I, a.dWeightIh as Float32Array);
+    if (a.dBias) rt.copyOut(db, G, a.dBias as Float32Array);
   };
 
   const cells: RecurrentKernels = {
