@@ -8,3 +8,4 @@ export { sgdF32, rmspropF32, adamF32, optimTask } from './optim';
 export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32, lstmPackForward, lstmPackBackward, lstmPackRows, lstmForwardTask, lstmBackwardTask, columnSumsF32 } from './recurrent';
 export { expF32, softmaxRowsF32, softmaxBackwardRowsF32 } from './softmax';
 export { channelTask } from './channel';
+export { tapsTask } from './taps';

@@ -6,9 +6,54 @@
  * the same order (a dropped tap only ever added w·0), grouped into GEMM depth blocks
  * differently, so results differ by float rounding at most. Forward and input gradient run on
  * the cropped weights; the weight gradient's dropped taps receive nothing (they would get Σ 0).
+ *
+ * Weights an optimizer keeps in the Wasm memory (resident) are cropped there, by the worker
+ * pool (assembly/taps.ts), into a resident copy the convolution reads in place, and the weight
+ * gradient is written back the same way: no pass over the full weights on one thread, no
+ * staging of the copy.
  */
 import type { WindowGeometry } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
+import { residentArrays, WasmHeap } from './heap.js';
+import type { WorkerPool } from './pool.js';
+import { DESC, type WasmRuntime } from './runtime.js';
+
+/** Tap offsets the task descriptor holds (64 words after its 6). */
+const MAX_TAPS = 64;
+/** Floats of the full weights a share of a threaded copy covers at least, and shares per thread. */
+const WORK_PER_SHARE = 1 << 16;
+const SHARES_PER_THREAD = 4;
+
+interface TapsWasm {
+  rt: WasmRuntime;
+  pool: WorkerPool;
+  threads: () => number;
+  /** The resident copy cropWeights returns (grown as needed; reused by the next call). */
+  part: Float32Array | null;
+}
+let wasm: TapsWasm | null = null;
+
+/** Lets cropWeights and uncropWeights copy resident weights in the Wasm memory, on the worker pool. */
+export function useWasmTaps(rt: WasmRuntime, pool: WorkerPool, threads: () => number): void {
+  wasm = { rt, pool, threads, part: null };
+}
+
+/** A resident array of n floats (the reused copy), or null where the heap has no room. */
+function residentPart(w: TapsWasm, n: number): Float32Array | null {
+  if (!w.part || w.part.length < n) {
+    w.part = null;
+    w.part = residentArrays(WasmHeap.of(w.rt), w.rt, [n])?.[0] ?? null;
+  }
+  return w.part ? w.part.subarray(0, n) : null;
+}
+
+/** Copies the k taps `offs` of each row between resident full weights and part (assembly/taps.ts). */
+function copyTaps(w: TapsWasm, scatter: boolean, rows: number, fullK: number, offs: Int32Array, full: Float32Array, part: Float32Array): void {
+  const t = w.threads();
+  const shares = t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, rows, Math.floor((rows * fullK) / WORK_PER_SHARE)));
+  w.rt.i32.set([scatter ? 1 : 0, rows, fullK, offs.length, w.rt.residentPtr(full), w.rt.residentPtr(part), ...offs], DESC >> 2);
+  w.pool.run('tapsTask', DESC, shares, t);
+}
 
 /** The live taps [first, end) of each spatial dim and the geometry of the cropped convolution. */
 export interface TapCrop {
@@ -75,11 +120,21 @@ function tapOffsets(crop: TapCrop, full: number[]): Int32Array {
   return offs;
 }
 
-/** The cropped taps of weights `w` (`rows` rows of the full kernel `full`). */
+/**
+ * The cropped taps of weights `w` (`rows` rows of the full kernel `full`). For resident
+ * weights the result is a resident array that the next call reuses: use it before then.
+ */
 export function cropWeights(crop: TapCrop, full: number[], rows: number, w: Float32Array): Float32Array {
   const offs = tapOffsets(crop, full);
   const k = offs.length;
   const fullK = sizeOf(full);
+  if (wasm && k <= MAX_TAPS && wasm.rt.residentPtr(w) >= 0) {
+    const part = residentPart(wasm, rows * k);
+    if (part) {
+      copyTaps(wasm, false, rows, fullK, offs, w, part);
+      return part;
+    }
+  }
   const out = new Float32Array(rows * k);
   if (k === 1) {
     // One live tap (a 3×3 kernel over 1×1 maps): a strided gather, without the inner loop.
@@ -99,6 +154,10 @@ export function uncropWeights(crop: TapCrop, full: number[], rows: number, part:
   const offs = tapOffsets(crop, full);
   const k = offs.length;
   const fullK = sizeOf(full);
+  if (wasm && k <= MAX_TAPS && wasm.rt.residentPtr(w) >= 0 && wasm.rt.residentPtr(part) >= 0) {
+    copyTaps(wasm, true, rows, fullK, offs, w, part);
+    return;
+  }
   if (k === 1) {
     for (let r = 0, dst = offs[0]!; r < rows; r++, dst += fullK) w[dst] = part[r]!;
     return;

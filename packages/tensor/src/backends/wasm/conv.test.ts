@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, listBackends, setNumThreads, threadsReady, withBackend, type WindowGeometry } from '../../backend.js';
 import { conv2d, noGrad, tensor, traceOps, wasmInfo, type ConvOptions, type Tensor } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
+import { sizeOf } from '../../shape.js';
 import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
 import { rand, worst } from './test-utils/data.js';
 
@@ -147,6 +148,48 @@ describe('wasm convolution kernels against the reference', () => {
     else expect(wasmInfo()!.maxThreadsUsed).toBe(1);
   });
 
+  // LeNet's convolutions at a training batch (four items per vector, conv-lanes.ts): 65 items
+  // leave a last group of one; the forward and input gradient split groups between threads,
+  // the weight gradient its units of channels × taps.
+  it.each([
+    ['conv1 (1→6, 5×5, pad 2)', 1, 28, 6, 2],
+    ['conv2 (6→16, 5×5)', 6, 14, 16, 0],
+  ] as const)('LeNet %s, 65 items: bit-identical on 1, 2 and 3 threads, and within the reference\'s tolerance', async (_, cIn, size, cOut, pad) => {
+    const c: Case = { name: '', batch: 65, cIn, cOut, groups: 1, inSize: [size, size], kernel: [5, 5], stride: [1, 1], pad: [pad, pad], dilation: [1, 1] };
+    const g = geometryOf(c);
+    const x = rand(c.batch * cIn * size * size, 11);
+    const w = rand(cOut * cIn * 25, 12);
+    const b = rand(cOut, 13);
+    const dy = rand(c.batch * cOut * g.outSize[0]! * g.outSize[1]!, 14);
+    const runAll = (threads: number) => withBackend('wasm', () => {
+      setNumThreads(threads);
+      const y = new Float32Array(dy.length);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      const db = new Float32Array(cOut);
+      kernels().convForward(x, w, b, g, cOut, 1, y, [0, 0.5]);
+      kernels().convBackwardInput(dy, w, g, cOut, 1, dx);
+      kernels().convBackwardWeight(x, dy, g, cOut, 1, dw, db);
+      return [y, dx, dw, db];
+    });
+    const one = runAll(1);
+    const [yRef, dxRef, dwRef, dbRef] = [new Float32Array(dy.length), new Float32Array(x.length), new Float32Array(w.length), new Float32Array(cOut)];
+    referenceKernels.convForward(x, w, b, g, cOut, 1, yRef, [0, 0.5]);
+    referenceKernels.convBackwardInput(dy, w, g, cOut, 1, dxRef);
+    referenceKernels.convBackwardWeight(x, dy, g, cOut, 1, dwRef, dbRef);
+    expect(worst(one[0]!, yRef), 'forward').toBeLessThan(1e-5);
+    expect(worst(one[1]!, dxRef), 'input gradient').toBeLessThan(1e-5);
+    // A sum over 65 × 784 products: the float32 error grows with it (float64 reference sums).
+    expect(worst(one[2]!, dwRef), 'weight gradient').toBeLessThan(1e-4);
+    expect(worst(one[3]!, dbRef), 'bias gradient').toBeLessThan(1e-6);
+    for (const threads of [2, 3]) {
+      withBackend('wasm', () => setNumThreads(threads));
+      await withBackend('wasm', () => threadsReady());
+      expect(runAll(threads)).toEqual(one);
+    }
+    if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(3);
+  });
+
   it('batch 1, pointwise: the output columns split between threads, bit-identical to 1 thread', async () => {
     const g: WindowGeometry = { batch: 1, channels: 16, inSize: [24, 23], kernel: [1, 1], stride: [1, 1], padBegin: [0, 0], padEnd: [0, 0], dilation: [1, 1], outSize: [24, 23] };
     const x = rand(16 * 24 * 23, 21);
@@ -277,6 +320,62 @@ describe('cropDeadTaps', () => {
     const back = new Float32Array(18).fill(-1);
     uncropWeights(crop, [3, 3], 2, part, back);
     expect(Array.from(back)).toEqual(Array.from(w, (v, i) => ([4, 5, 7, 8].includes(i % 9) ? v : -1)));
+  });
+
+  it('crops resident weights in the Wasm memory, on 1, 2 and 3 threads, with the bits of the JavaScript copy', async () => {
+    const resident = withBackend('wasm', () => kernels().residentArrays?.([1]) ?? null);
+    if (!resident) return; // no shared Wasm memory in this build: weights are never resident
+    const before = withBackend('wasm', () => getNumThreads());
+    const bits = (a: Float32Array) => Array.from(new Int32Array(a.slice().buffer));
+    // ResNet-18 layer4 on 32×32 images (one live tap of 9), and 4 of 9 taps over a 2×2 map;
+    // enough rows for several shares.
+    const cases: Array<[WindowGeometry, number]> = [
+      [{ ...geo([1, 1], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]), batch: 3, channels: 192 }, 160],
+      [{ ...geo([2, 2], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]), batch: 2, channels: 96 }, 200],
+    ];
+    try {
+      for (const [g, cOut] of cases) {
+        const crop = cropDeadTaps(g)!;
+        const rows = cOut * g.channels;
+        const w = rand(rows * 9, 41);
+        const x = rand(g.batch * g.channels * sizeOf(g.inSize), 42);
+        const dy = rand(g.batch * cOut * sizeOf(g.outSize), 43);
+        const dw0 = rand(rows * 9, 44);
+        // The JavaScript copy: from weights outside the Wasm memory.
+        const partRef = cropWeights(crop, g.kernel, rows, w);
+        const backRef = dw0.slice();
+        uncropWeights(crop, g.kernel, rows, partRef.map((v) => v * 3), backRef);
+        const convs = (wt: Float32Array, dwt: Float32Array) => {
+          const y = new Float32Array(dy.length);
+          kernels().convForward(x, wt, null, g, cOut, 1, y);
+          const dx = new Float32Array(x.length);
+          kernels().convBackwardInput(dy, wt, g, cOut, 1, dx);
+          kernels().convBackwardWeight(x, dy, g, cOut, 1, dwt);
+          return [y, dx, dwt];
+        };
+        const outRef = withBackend('wasm', () => convs(w, dw0.slice()));
+        for (const threads of [1, 2, 3]) {
+          withBackend('wasm', () => setNumThreads(threads));
+          await withBackend('wasm', () => threadsReady());
+          const [wr, dwr] = withBackend('wasm', () => kernels().residentArrays!([rows * 9, rows * 9])!);
+          wr!.set(w);
+          dwr!.set(dw0);
+          const part = withBackend('wasm', () => cropWeights(crop, g.kernel, rows, wr!));
+          // Made in the Wasm memory (the JavaScript copy is an ordinary array).
+          expect(part.buffer).toBeInstanceOf(SharedArrayBuffer);
+          expect(bits(part), `crop, ${threads} threads`).toEqual(bits(partRef));
+          part.set(partRef.map((v) => v * 3));
+          withBackend('wasm', () => uncropWeights(crop, g.kernel, rows, part, dwr!));
+          expect(bits(dwr!), `uncrop, ${threads} threads`).toEqual(bits(backRef));
+          // The convolutions read the resident copy in place and accumulate dW in it.
+          dwr!.set(dw0);
+          const out = withBackend('wasm', () => convs(wr!, dwr!));
+          out.forEach((a, i) => expect(bits(a), `conv output ${i}, ${threads} threads`).toEqual(bits(outRef[i]!)));
+        }
+      }
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
+    }
   });
 
   it('leaves convolutions alone where every tap reads the input, or cropping needs negative padding', () => {

@@ -12,6 +12,7 @@ import { registerBackend, setBackend, type Backend } from '../../backend.js';
 import { fastKernels } from './fast/index.js';
 import { makeChannel } from './channel.js';
 import { makeConv } from './conv.js';
+import { useWasmTaps } from './conv-taps.js';
 import { makeGemm } from './gemm.js';
 import { makeMaxPool } from './max-pool.js';
 import { makeArith } from './arith.js';
@@ -77,6 +78,7 @@ if (rt) {
   wasmPool = pool;
   const limit = pool.canThread ? MAX_THREADS : 1;
   let threads = Math.max(1, Math.min(hardwareThreads(), limit));
+  useWasmTaps(rt, pool, () => threads);
   // Only a shared memory keeps its views valid when it grows (runtime.ts).
   const blocks = rt.shared ? new ActivationPool(WasmHeap.of(rt), rt) : null;
   activations = blocks;

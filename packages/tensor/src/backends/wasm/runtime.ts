@@ -28,6 +28,7 @@ export interface KernelExports {
   optimTask: TaskKernel;
   columnSumTask: TaskKernel;
   channelTask: TaskKernel;
+  tapsTask: TaskKernel;
   scratchBytes(): number;
 }
 
