@@ -11,6 +11,7 @@
 import { sgemm } from './gemm';
 import { clampF32 } from './elementwise';
 import { directBackwardWeight, directForward } from './conv-direct';
+import { lanesCorrelate, lanesWeight } from './conv-lanes';
 import { winogradTask } from './winograd';
 
 let N: i32, C: i32, COUT: i32, GROUPS: i32;
@@ -191,10 +192,12 @@ function col2im(cols: usize, x: usize, stride: i32): void {
  * extent the windows read (the input size when not padded), 36 padded-copy buffers, 37 bytes per
  * thread's padded copy, 38 items per GEMM (S > 1: small outputs, groups = 1 — see batchedTask),
  * 39 output-row buffers (S items' [cOut, S·L]), 40 bytes per thread's output-row buffer,
- * 41 direct (forward and weight gradient of 2-D convolutions with few output channels, unit
- * width stride, no dilation, groups = 1: see conv-direct.ts; the column buffers then hold one
- * padded input plane and the per-tap sums), 42 clamp the forward's output (0: no), 43–44 its
- * bounds as f32.
+ * 41 direct kernels for 2-D convolutions with few channels, unit width stride, no dilation,
+ * groups = 1 (0: none; 1: one item at a time, forward and weight gradient, conv-direct.ts — the
+ * column buffers then hold one padded input plane and the per-tap sums; 2: four items in the
+ * lanes, all three passes, conv-lanes.ts — the column buffers hold its per-share planes),
+ * 42 clamp the forward's output (0: no), 43–44 its bounds as f32, 45 the lane sums of
+ * conv-lanes.ts's weight gradient, 46 its chunk flags (1: first chunk, 2: last).
  */
 export function convTask(desc: usize, tid: i32, threads: i32): void {
   const mode = load<i32>(desc);
@@ -226,8 +229,25 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
   HI = load<f32>(desc, 176);
   // Mode 2 with a bias gradient (word 31): thread 0 sums dy per channel, in one fixed order.
   if (mode == 2 && bias && tid == 0) biasGradient(p1, bias, L);
-  if (load<i32>(desc, 164) != 0) {
-    // Few output channels (word 41): the direct kernels of conv-direct.ts, no im2col.
+  const direct = load<i32>(desc, 164);
+  if (direct == 2) {
+    // Few channels, four items per vector (word 41): conv-lanes.ts, no im2col.
+    if (mode == 0) {
+      lanesCorrelate(p0, p1, bias, res, N, C, IH, IW, COUT, KH, KW, SH, PH, PW, (OH - 1) * SH + KH, OW + KW - 1, OH, OW,
+        false, CLAMP, LO, HI, cols, tid, threads);
+    } else if (mode == 1) {
+      // The adjoint: dy padded by the kernel's reach, correlated with the flipped kernel.
+      lanesCorrelate(p0, p1, 0, res, N, COUT, OH, OW, C, KH, KW, 1, KH - 1 - PH, KW - 1 - PW, IH + KH - 1, IW + KW - 1, IH, IW,
+        true, false, 0, 0, cols, tid, threads);
+    } else {
+      const flags = load<i32>(desc, 184);
+      lanesWeight(p0, p1, res, N, C, IH, IW, COUT, KH, KW, SH, PH, PW, (OH - 1) * SH + KH, OW + KW - 1, OH, OW,
+        (flags & 1) != 0, (flags & 2) != 0, <usize>load<i32>(desc, 180), cols, tid, threads);
+    }
+    return;
+  }
+  if (direct != 0) {
+    // Few output channels, one item at a time (word 41): conv-direct.ts, no im2col.
     if (mode == 0) {
       for (let t = tid; t < N; t += threads) {
         const xt = p0 + <usize>(t * C * inPlane) * 4;

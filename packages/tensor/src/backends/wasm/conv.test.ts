@@ -148,6 +148,48 @@ describe('wasm convolution kernels against the reference', () => {
     else expect(wasmInfo()!.maxThreadsUsed).toBe(1);
   });
 
+  // LeNet's convolutions at a training batch (four items per vector, conv-lanes.ts): 65 items
+  // leave a last group of one; the forward and input gradient split groups between threads,
+  // the weight gradient its units of channels × taps.
+  it.each([
+    ['conv1 (1→6, 5×5, pad 2)', 1, 28, 6, 2],
+    ['conv2 (6→16, 5×5)', 6, 14, 16, 0],
+  ] as const)('LeNet %s, 65 items: bit-identical on 1, 2 and 3 threads, and within the reference\'s tolerance', async (_, cIn, size, cOut, pad) => {
+    const c: Case = { name: '', batch: 65, cIn, cOut, groups: 1, inSize: [size, size], kernel: [5, 5], stride: [1, 1], pad: [pad, pad], dilation: [1, 1] };
+    const g = geometryOf(c);
+    const x = rand(c.batch * cIn * size * size, 11);
+    const w = rand(cOut * cIn * 25, 12);
+    const b = rand(cOut, 13);
+    const dy = rand(c.batch * cOut * g.outSize[0]! * g.outSize[1]!, 14);
+    const runAll = (threads: number) => withBackend('wasm', () => {
+      setNumThreads(threads);
+      const y = new Float32Array(dy.length);
+      const dx = new Float32Array(x.length);
+      const dw = new Float32Array(w.length);
+      const db = new Float32Array(cOut);
+      kernels().convForward(x, w, b, g, cOut, 1, y, [0, 0.5]);
+      kernels().convBackwardInput(dy, w, g, cOut, 1, dx);
+      kernels().convBackwardWeight(x, dy, g, cOut, 1, dw, db);
+      return [y, dx, dw, db];
+    });
+    const one = runAll(1);
+    const [yRef, dxRef, dwRef, dbRef] = [new Float32Array(dy.length), new Float32Array(x.length), new Float32Array(w.length), new Float32Array(cOut)];
+    referenceKernels.convForward(x, w, b, g, cOut, 1, yRef, [0, 0.5]);
+    referenceKernels.convBackwardInput(dy, w, g, cOut, 1, dxRef);
+    referenceKernels.convBackwardWeight(x, dy, g, cOut, 1, dwRef, dbRef);
+    expect(worst(one[0]!, yRef), 'forward').toBeLessThan(1e-5);
+    expect(worst(one[1]!, dxRef), 'input gradient').toBeLessThan(1e-5);
+    // A sum over 65 × 784 products: the float32 error grows with it (float64 reference sums).
+    expect(worst(one[2]!, dwRef), 'weight gradient').toBeLessThan(5e-5);
+    expect(worst(one[3]!, dbRef), 'bias gradient').toBeLessThan(1e-6);
+    for (const threads of [2, 3]) {
+      withBackend('wasm', () => setNumThreads(threads));
+      await withBackend('wasm', () => threadsReady());
+      expect(runAll(threads)).toEqual(one);
+    }
+    if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(3);
+  });
+
   it('batch 1, pointwise: the output columns split between threads, bit-identical to 1 thread', async () => {
     const g: WindowGeometry = { batch: 1, channels: 16, inSize: [24, 23], kernel: [1, 1], stride: [1, 1], padBegin: [0, 0], padEnd: [0, 0], dilation: [1, 1], outSize: [24, 23] };
     const x = rand(16 * 24 * 23, 21);

@@ -56,6 +56,41 @@ function isDirect(geo: number[][], cOut: number, groups: number): boolean {
   return groups === 1 && cOut <= DIRECT_MAX_OUT && k[0] === 1 && o[0] === 1 && s[2] === 1 && d.every((v) => v === 1) && o[2]! >= 8;
 }
 
+/** Channels up to which (both ways) a 2-D convolution of several items takes the lanes kernels (assembly/conv-lanes.ts). */
+const LANES_MAX_CHANNELS = 16;
+
+/**
+ * True for the lanes kernels (four items per vector): 2-D, groups = 1, at least 2 items, few
+ * channels each way, unit width stride, no dilation; the input gradient also needs unit strides
+ * and padding within the kernel's reach (its dy plane is padded by reach − padding).
+ */
+function isLanes(geo: number[][], mode: Mode, N: number, C: number, cOut: number, groups: number): boolean {
+  const [, k, s, p, d, o] = geo as [number[], number[], number[], number[], number[], number[]];
+  if (groups !== 1 || N < 2 || C > LANES_MAX_CHANNELS || cOut > LANES_MAX_CHANNELS || k[0] !== 1 || o[0] !== 1) return false;
+  if (s[2] !== 1 || !d.every((v) => v === 1)) return false;
+  return mode !== Mode.BackwardInput || (s[1] === 1 && p[1]! <= k[1]! - 1 && p[2]! <= k[2]! - 1);
+}
+
+/**
+ * Bytes of one share's buffer for the lanes kernels (conv-lanes.ts's lanesCorrelateBytes and
+ * lanesWeightBytes): the zero-padded plane of four items, then the packed weights and bias, or
+ * the share's channels of dy. Also the lane sums the weight gradient keeps over its chunks.
+ */
+function lanesBytes(geo: number[][], mode: Mode, C: number, cOut: number): { perShare: number; sums: number } {
+  const [i, k, s, , , o] = geo as [number[], number[], number[], number[], number[], number[]];
+  const K = k[1]! * k[2]!;
+  const round4 = (v: number) => Math.ceil(v / 4) * 4;
+  const plane = (cin: number, ph: number, pw: number) => (cin * ph * pw + 8) * 16;
+  if (mode === Mode.BackwardInput) {
+    const perShare = plane(cOut, i[1]! + k[1]! - 1, i[2]! + k[2]! - 1) + (round4(C) * cOut * K + round4(C)) * 4 + 64;
+    return { perShare: align(perShare, 64), sums: 0 };
+  }
+  const ph = (o[1]! - 1) * s[1]! + k[1]!;
+  const pw = o[2]! + k[2]! - 1;
+  if (mode === Mode.Forward) return { perShare: align(plane(C, ph, pw) + (round4(cOut) * C * K + round4(cOut)) * 4 + 64, 64), sums: 0 };
+  return { perShare: align(plane(C, ph, pw) + cOut * o[1]! * o[2]! * 16 + 64, 64), sums: align(Math.ceil(cOut / 2) * 2 * round4(C * K) * 16, 64) };
+}
+
 export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => number): ConvKernels {
   /**
    * Runs one mode over the whole batch, in chunks of items that fit the memory. `a` and `b` are
@@ -88,26 +123,32 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const xItem = C * inPlane;
     const yItem = cOut * L;
     const wSize = cOut * cInG * K;
+    // Few channels: the lanes kernels, four items per vector (assembly/conv-lanes.ts); a single
+    // item's forward and weight gradient with few output channels: the direct kernels (conv-direct.ts).
+    const lanes = isLanes(geo, mode, N, C, cOut, groups);
+    const direct = !lanes && mode !== Mode.BackwardInput && isDirect(geo, cOut, groups);
     // Small outputs: S items share one GEMM (assembly/conv.ts, batchedTask), ~BATCH_COLUMNS columns.
-    const direct = mode !== Mode.BackwardInput && isDirect(geo, cOut, groups);
-    const S = !direct && groups === 1 && L < BATCH_BELOW && N > 1 ? Math.min(N, Math.ceil(BATCH_COLUMNS / L)) : 1;
+    const S = !direct && !lanes && groups === 1 && L < BATCH_BELOW && N > 1 ? Math.min(N, Math.ceil(BATCH_COLUMNS / L)) : 1;
     // The direct kernels' buffers: one padded plane (+ slack) and 2·K per-tap sums.
     const directBytes = direct ? align(((geo[5]![1]! + geo[1]![1]! - 1) * (geo[5]![2]! + geo[1]![2]! - 1) * geo[2]![1]! + 16 + 2 * K) * 4 + 64, 64) : 0;
-    const colsPerThread = direct ? directBytes : pointwise && S === 1 ? 0 : align(C * K * L * S * 4, 64);
+    const lanesLayout = lanes ? lanesBytes(geo, mode, C, cOut) : null;
+    const colsPerThread = lanesLayout ? lanesLayout.perShare : direct ? directBytes : pointwise && S === 1 ? 0 : align(C * K * L * S * 4, 64);
     const rowsPerThread = S > 1 ? align(cOut * L * S * 4, 64) : 0;
+    const sumsBytes = lanesLayout ? lanesLayout.sums : 0;
     // The extent the windows read; when it reaches outside the input, im2col reads a zero-padded copy.
     const reach = geo[5]!.map((o, i) => (o - 1) * geo[2]![i]! + (geo[1]![i]! - 1) * geo[4]![i]! + 1);
-    const padded = !pointwise && (geo[3]!.some((p) => p > 0) || reach.some((r, i) => r > geo[0]![i]!));
+    const padded = !pointwise && !lanes && (geo[3]!.some((p) => p > 0) || reach.some((r, i) => r > geo[0]![i]!));
     const extent = padded ? reach : geo[0]!;
     const padPerThread = padded ? align(C * extent[0]! * extent[1]! * extent[2]! * 4, 64) : 0;
     const work = N * cOut * L * cInG * K;
     let t = Math.max(1, Math.min(threads(), Math.floor(work / WORK_PER_THREAD)));
-    if (mode === Mode.BackwardWeight) t = Math.min(t, direct ? Math.ceil(cOut / 2) * C : Math.ceil((cInG * K) / 8));
+    if (lanes) t = Math.min(t, mode === Mode.BackwardWeight ? Math.ceil(cOut / 2) * Math.ceil((C * K) / 4) : Math.ceil(N / 4));
+    else if (mode === Mode.BackwardWeight) t = Math.min(t, direct ? Math.ceil(cOut / 2) * C : Math.ceil((cInG * K) / 8));
     // A pointwise forward with fewer items than threads splits the output columns instead (assembly/conv.ts).
     else if (mode === Mode.Forward && pointwise && !direct && S === 1 && N < t) t = Math.min(t, Math.ceil(L / 8));
     else t = Math.min(t, N);
     // Bytes: weights (or dw) once, column buffers per thread, then x and y per item.
-    const fixed = wSize * 4 + cOut * 4 + (colsPerThread + padPerThread + rowsPerThread) * t + 512;
+    const fixed = wSize * 4 + cOut * 4 + (colsPerThread + padPerThread + rowsPerThread) * t + sumsBytes + 576;
     const perItem = (xItem + yItem) * 4;
     const room = operandCapacity(rt) - fixed;
     if (room < perItem) return false;
@@ -115,7 +156,11 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     // in is still in cache when the kernel reads it, and the result when it is copied out.
     // (At least one item per thread, as the forward splits a chunk's items between threads.)
     const cap = mode === Mode.Forward ? Math.max(S * t, Math.floor(CACHE_CHUNK / perItem / S) * S) : N;
-    const chunk = Math.max(1, Math.min(N, cap, Math.floor(room / perItem)));
+    let chunk = Math.max(1, Math.min(N, cap, Math.floor(room / perItem)));
+    // The lanes kernels take whole groups of four items (the weight gradient's lane sums run over
+    // items 4g + lane, whatever the chunks), and at least one group per thread.
+    if (lanes && chunk < N) chunk = Math.max(4, Math.floor(Math.max(chunk, mode === Mode.Forward ? 4 * t : 4) / 4) * 4);
+    if (lanes && chunk * perItem > room) return false;
     // Weights and bias an optimizer keeps in the Wasm memory (resident parameters) are read in
     // place. The others are staged once, before the first chunk (their place does not move).
     const wIn = mode === Mode.BackwardWeight ? -1 : rt.residentPtr(b);
@@ -131,7 +176,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const colsPtr = align(biasPtr + cOut * 4, 64);
       const padPtr = align(colsPtr + colsPerThread * t, 64);
       const rowsPtr = align(padPtr + padPerThread * t, 64);
-      const xPtr = align(rowsPtr + rowsPerThread * t, 64);
+      const sumsPtr = align(rowsPtr + rowsPerThread * t, 64);
+      const xPtr = align(sumsPtr + sumsBytes, 64);
       const yPtr = align(xPtr + nb * xItem * 4, 64);
       rt.ensure(yPtr + nb * yItem * 4);
       const f32 = rt.f32;
@@ -162,8 +208,10 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const w = DESC >> 2;
       const biasAt = biasIn >= 0 ? biasIn : biasPtr;
       d.set([mode, nb, C, cOut, groups, ...geo.flat(), p0, p1, out, colsPtr, colsPerThread, SCRATCH, rt.scratchPerThread, pointwise ? 1 : 0, bias ? biasAt : 0,
-        padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread, direct ? 1 : 0, clamp ? 1 : 0], w);
+        padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread, lanes ? 2 : direct ? 1 : 0, clamp ? 1 : 0], w);
       if (clamp) rt.f32.set(clamp, w + 43);
+      d[w + 45] = sumsPtr;
+      d[w + 46] = (first ? 1 : 0) | (last ? 2 : 0);
       pool.run('convTask', DESC, t);
       if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
       else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
