@@ -1,15 +1,17 @@
 /**
  * Long-lived storage in the Wasm memory — optimizer state, and the parameters and gradient
  * slots an optimizer moves there (`residentArrays`) — which kernels read and update in place
- * from one step to the next instead of copying it in and out.
+ * from one step to the next instead of copying it in and out; and the blocks a backward pass
+ * keeps its gradients in (activations.ts), cached by size class from one step to the next.
+ * One heap per runtime (`WasmHeap.of`): every owner shares its bytes.
  *
  * Blocks sit between the threads' packing scratch and the per-call staging area: an allocation
  * that no freed block can hold takes the bytes at `rt.operandBase` and moves that up (staging
  * always starts above the heap); freeing the top block moves it back down, and freed blocks
  * below are reused first-fit. The heap keeps to half of the memory's maximum so staging always
  * has room; beyond that, and where no Wasm memory exists, storage falls back to the JS heap.
- * Owners free their blocks (an optimizer from a finaliser), so memory stays steady without
- * `dispose`.
+ * Owners free their blocks (an optimizer from a finaliser, the autograd engine after each
+ * node), so memory stays steady without `dispose`.
  */
 import type { StateArena } from '../../backend.js';
 import { align, operandCapacity, type WasmRuntime } from './runtime.js';
