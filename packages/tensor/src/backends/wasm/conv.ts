@@ -125,7 +125,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     const wSize = cOut * cInG * K;
     // Few channels: the lanes kernels, four items per vector (assembly/conv-lanes.ts); a single
     // item's forward and weight gradient with few output channels: the direct kernels (conv-direct.ts).
-    const lanes = isLanes(geo, mode, N, C, cOut, groups);
+    // (Planes past CACHE_CHUNK, large maps, stay with im2col and GEMM, whose buffers are per item.)
+    const lanes = isLanes(geo, mode, N, C, cOut, groups) && lanesBytes(geo, mode, C, cOut).perShare <= CACHE_CHUNK;
     const direct = !lanes && mode !== Mode.BackwardInput && isDirect(geo, cOut, groups);
     // Small outputs: S items share one GEMM (assembly/conv.ts, batchedTask), ~BATCH_COLUMNS columns.
     const S = !direct && !lanes && groups === 1 && L < BATCH_BELOW && N > 1 ? Math.min(N, Math.ceil(BATCH_COLUMNS / L)) : 1;
