@@ -71,13 +71,15 @@ describe('wasm lstmSequence / lstmSequenceBackward against the reference composi
     const big: Case = { T: 4, B: 32, H: 96, I: 33 };
     // A batch of 3 is one 4-row panel: threads split the hidden units (one task per step) instead of the rows.
     const narrow: Case = { T: 3, B: 3, H: 264, I: 20, lengths: [3, 2, 1] };
+    // A hidden size that is not a multiple of 4: the gate gradients go to the weight gradients' panels element by element.
+    const odd: Case = { T: 3, B: 9, H: 13, I: 5, lengths: [3, 3, 3, 2, 2, 2, 1, 1, 1] };
     withBackend('wasm', () => setNumThreads(1));
-    const one = [run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow)];
+    const one = [run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow), run(wasmKernels(), odd)];
     for (const n of [2, 3]) {
       withBackend('wasm', () => setNumThreads(n));
       // Wait for the workers instead of hoping they start during the run.
       await withBackend('wasm', () => threadsReady());
-      expect([run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow)]).toEqual(one);
+      expect([run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow), run(wasmKernels(), odd)]).toEqual(one);
     }
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(3);
   });
