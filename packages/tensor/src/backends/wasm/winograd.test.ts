@@ -164,4 +164,51 @@ describe('wasm Winograd F(2×2, 3×3) convolution against the reference', () => 
     }
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
   });
+
+  it('reads and writes arrays already in the Wasm memory in place, with the bits of staged copies, on 1, 2 and 3 threads', async () => {
+    const before = withBackend('wasm', () => getNumThreads());
+    const bits = (a: Float32Array) => new Int32Array(a.slice().buffer);
+    try {
+      // Several chunks (ResNet-18 layer1 at batch 32), and partial tiles.
+      for (const c of [{ ...cases[0]!, batch: 32 }, cases[2]!]) {
+        const g = geometryOf(c);
+        const x = rand(c.batch * c.cIn * c.inSize[0] * c.inSize[1], 31);
+        const w = rand(c.cOut * c.cIn * 9, 32);
+        const dy = rand(c.batch * c.cOut * g.outSize[0]! * g.outSize[1]!, 33);
+        // The input gradient and weight gradient accumulate into what is there.
+        const dx0 = rand(x.length, 34);
+        const dw0 = rand(w.length, 35);
+        const convs = (xa: Float32Array, dya: Float32Array, ya: Float32Array, dxa: Float32Array, dwa: Float32Array) => {
+          kernels().convForward(xa, w, null, g, c.cOut, 1, ya);
+          kernels().convBackwardInput(dya, w, g, c.cOut, 1, dxa);
+          kernels().convBackwardWeight(xa, dya, g, c.cOut, 1, dwa);
+          return [ya, dxa, dwa];
+        };
+        const staged = withBackend('wasm', () => {
+          setNumThreads(1);
+          return convs(x, dy, new Float32Array(dy.length), dx0.slice(), dw0.slice());
+        });
+        for (const threads of [1, 2, 3]) {
+          withBackend('wasm', () => setNumThreads(threads));
+          await withBackend('wasm', () => threadsReady());
+          const arrays = withBackend('wasm', () => kernels().residentArrays?.([x.length, dy.length, dy.length, x.length, w.length]) ?? null);
+          if (!arrays) return; // no shared Wasm memory in this build: nothing is ever resident
+          const [xr, dyr, yr, dxr, dwr] = arrays as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+          xr.set(x);
+          dyr.set(dy);
+          dxr.set(dx0);
+          dwr.set(dw0);
+          const inPlace = withBackend('wasm', () => convs(xr, dyr, yr, dxr, dwr));
+          // The first differing element of each result (-1: none), not a diff of 100,000 numbers.
+          const firstDiff = inPlace.map((a, i) => {
+            const want = bits(staged[i]!);
+            return bits(a).findIndex((v, j) => v !== want[j]);
+          });
+          expect(firstDiff, `${c.name}, ${threads} threads`).toEqual([-1, -1, -1]);
+        }
+      }
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
+    }
+  });
 });

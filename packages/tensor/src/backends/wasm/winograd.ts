@@ -97,7 +97,9 @@ function plan(rt: WasmRuntime, threads: number, s: WinogradShape, extraFixed: nu
 /**
  * Runs one Winograd convolution over the whole batch in chunks of items. `flip`: `w` is the
  * layer's [Ci, Co, 3, 3] weights of the forward pass being differentiated (input gradient:
- * x is dy, y is dx, accumulated into). Returns false when one item does not fit the memory.
+ * x is dy, y is dx, accumulated into). x and y already in the Wasm memory (resident: the
+ * backward pass keeps dy and dx there) are read and written in place, not staged and copied
+ * back. Returns false when one item does not fit the memory.
  */
 export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, s: WinogradShape, x: Float32Array, w: Float32Array,
   y: Float32Array, flip: boolean, bias: Float32Array | null = null, clamp: ConvClamp | null = null): boolean {
@@ -108,20 +110,25 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
   const { xItem, yItem, t, wSize, planeBytes, uBytes, chunk, chunkAt } = p;
   const wRes = rt.residentPtr(w);
   const biasRes = bias ? rt.residentPtr(bias) : -1;
+  const xRes = rt.residentPtr(x);
+  const yRes = rt.residentPtr(y);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const uPtr = rt.operandBase;
     const wPtr = uPtr + uBytes;
     const biasPtr = align(wPtr + wSize * 4, 64);
     const planePtr = align(biasPtr + Co * 4, 64);
-    const { vPtr, mPtr, xPtr, yPtr } = chunkAt(planePtr + planeBytes * t, nb);
+    const staged = chunkAt(planePtr + planeBytes * t, nb);
+    const { vPtr, mPtr } = staged;
+    const xPtr = xRes >= 0 ? xRes + n0 * xItem * 4 : staged.xPtr;
+    const yPtr = yRes >= 0 ? yRes + n0 * yItem * 4 : staged.yPtr;
     const f32 = rt.f32;
     if (n0 === 0) {
       if (wRes < 0) f32.set(w, wPtr >> 2);
       if (bias && biasRes < 0) f32.set(bias, biasPtr >> 2);
     }
-    f32.set(x.subarray(n0 * xItem, (n0 + nb) * xItem), xPtr >> 2);
-    if (flip) f32.set(y.subarray(n0 * yItem, (n0 + nb) * yItem), yPtr >> 2);
+    if (xRes < 0) f32.set(x.subarray(n0 * xItem, (n0 + nb) * xItem), xPtr >> 2);
+    if (flip && yRes < 0) f32.set(y.subarray(n0 * yItem, (n0 + nb) * yItem), yPtr >> 2);
     const words = (phase: number) => [phase, nb, Ci, Co, H, W, PH, PW, OH, OW, xPtr, wRes >= 0 ? wRes : wPtr, flip ? 1 : 0,
       n0 === 0 ? uPtr : 0, vPtr, mPtr, yPtr, bias ? (biasRes >= 0 ? biasRes : biasPtr) : 0, flip ? 1 : 0, clamp ? 1 : 0, 0, 0,
       SCRATCH, rt.scratchPerThread, planePtr, planeBytes];
@@ -138,7 +145,7 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
     pool.run('convTask', DESC, t);
     set(5);
     pool.run('convTask', DESC, t);
-    rt.copyOut(yPtr, nb * yItem, y, n0 * yItem);
+    if (yRes < 0) rt.copyOut(yPtr, nb * yItem, y, n0 * yItem);
   }
   return true;
 }
@@ -146,8 +153,8 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
 /**
  * The weight gradient of a Winograd-shaped convolution: dW [Co, Ci, 3, 3] += the adjoint of the
  * forward transform (assembly/winograd.ts, phases 6–8), for input x [N, Ci, H, W] and dy
- * [N, Co, OH, OW]. S sums over the chunks in order, so the result does not depend on the
- * thread count. Returns false when one item does not fit the memory.
+ * [N, Co, OH, OW] (either read in place when resident). S sums over the chunks in order, so the
+ * result does not depend on the thread count. Returns false when one item does not fit the memory.
  */
 export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: number, s: WinogradShape, x: Float32Array, dy: Float32Array,
   dW: Float32Array): boolean {
@@ -157,17 +164,22 @@ export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: nu
   if (!p) return false;
   const { xItem, yItem, t, wSize, planeBytes, uBytes: sBytes, chunk, chunkAt } = p;
   const dwRes = rt.residentPtr(dW);
+  const xRes = rt.residentPtr(x);
+  const dyRes = rt.residentPtr(dy);
   const sPtr = rt.operandBase;
   const dwPtr = sPtr + sBytes;
   const planePtr = align(dwPtr + wSize * 4, 64);
   const d = DESC >> 2;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
-    const { vPtr, mPtr, xPtr, yPtr } = chunkAt(planePtr + planeBytes * t, nb);
+    const staged = chunkAt(planePtr + planeBytes * t, nb);
+    const { vPtr, mPtr } = staged;
+    const xPtr = xRes >= 0 ? xRes + n0 * xItem * 4 : staged.xPtr;
+    const yPtr = dyRes >= 0 ? dyRes + n0 * yItem * 4 : staged.yPtr;
     const f32 = rt.f32;
     if (n0 === 0 && dwRes < 0) f32.set(dW, dwPtr >> 2);
-    f32.set(x.subarray(n0 * xItem, (n0 + nb) * xItem), xPtr >> 2);
-    f32.set(dy.subarray(n0 * yItem, (n0 + nb) * yItem), yPtr >> 2);
+    if (xRes < 0) f32.set(x.subarray(n0 * xItem, (n0 + nb) * xItem), xPtr >> 2);
+    if (dyRes < 0) f32.set(dy.subarray(n0 * yItem, (n0 + nb) * yItem), yPtr >> 2);
     const words = (phase: number) => [phase, nb, Ci, Co, H, W, PH, PW, OH, OW, xPtr, dwRes >= 0 ? dwRes : dwPtr, 0,
       sPtr, vPtr, mPtr, yPtr, 0, n0 > 0 ? 1 : 0, 0, 0, 0, SCRATCH, rt.scratchPerThread, planePtr, planeBytes];
     rt.i32.set(words(6), d);
