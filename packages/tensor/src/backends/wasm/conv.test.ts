@@ -190,6 +190,49 @@ describe('wasm convolution kernels against the reference', () => {
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(3);
   });
 
+  it('reads and writes x, y, dy and dx in place where they are in the Wasm memory, with the bits of staged copies, on 1, 2 and 3 threads', async () => {
+    if (!withBackend('wasm', () => kernels().residentArrays?.([1]) ?? null)) return; // no shared memory: nothing is ever resident
+    const before = withBackend('wasm', () => getNumThreads());
+    // Every path (lanes, direct, several items per GEMM, pointwise, cropped taps, 1-D, 3-D), and
+    // a forward over several cache-sized chunks.
+    const all = [...cases, { name: 'chunks', batch: 40, cIn: 32, cOut: 64, groups: 1, inSize: [24, 24], kernel: [5, 5], stride: [1, 1], pad: [2, 2], dilation: [1, 1] }];
+    const firstDiff = (a: Float32Array, b: Float32Array) => {
+      const [u, v] = [new Int32Array(a.slice().buffer), new Int32Array(b.slice().buffer)];
+      return u.findIndex((x, i) => x !== v[i]);
+    };
+    try {
+      for (const threads of [1, 2, 3]) {
+        withBackend('wasm', () => setNumThreads(threads));
+        await withBackend('wasm', () => threadsReady());
+        for (const c of all) {
+          const g = geometryOf(c);
+          const xn = c.batch * c.cIn * sizeOf(c.inSize);
+          const yn = c.batch * c.cOut * sizeOf(g.outSize);
+          const x = rand(xn, 51);
+          const w = rand(c.cOut * (c.cIn / c.groups) * sizeOf(c.kernel), 52);
+          const dy = rand(yn, 53);
+          const dx0 = rand(xn, 54);
+          const convs = (xa: Float32Array, dya: Float32Array, ya: Float32Array, dxa: Float32Array) => withBackend('wasm', () => {
+            kernels().convForward(xa, w, null, g, c.cOut, c.groups, ya);
+            kernels().convBackwardInput(dya, w, g, c.cOut, c.groups, dxa);
+            const dw = new Float32Array(w.length);
+            kernels().convBackwardWeight(xa, dya, g, c.cOut, c.groups, dw);
+            return [ya, dxa, dw];
+          });
+          const staged = convs(x, dy, new Float32Array(yn), dx0.slice());
+          const [xr, dyr, yr, dxr] = withBackend('wasm', () => kernels().residentArrays!([xn, yn, yn, xn])!) as [Float32Array, Float32Array, Float32Array, Float32Array];
+          xr.set(x);
+          dyr.set(dy);
+          dxr.set(dx0);
+          const inPlace = convs(xr, dyr, yr, dxr);
+          expect(inPlace.map((a, i) => firstDiff(a, staged[i]!)), `${c.name}, ${threads} threads`).toEqual([-1, -1, -1]);
+        }
+      }
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
+    }
+  });
+
   it('batch 1, pointwise: the output columns split between threads, bit-identical to 1 thread', async () => {
     const g: WindowGeometry = { batch: 1, channels: 16, inSize: [24, 23], kernel: [1, 1], stride: [1, 1], padBegin: [0, 0], padEnd: [0, 0], dilation: [1, 1], outSize: [24, 23] };
     const x = rand(16 * 24 * 23, 21);

@@ -168,6 +168,10 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     // A weight gradient that is a resident gradient slot is accumulated into in place.
     const dwIn = mode === Mode.BackwardWeight ? rt.residentPtr(res) : -1;
     const biasIn = mode === Mode.Forward && bias ? rt.residentPtr(bias) : -1;
+    // x, y, dy and dx already in the Wasm memory (the backward pass keeps dy and dx there) are
+    // read and written in place instead of staged and copied back.
+    const xRes = rt.residentPtr(mode === Mode.BackwardInput ? res : a);
+    const yRes = rt.residentPtr(mode === Mode.Forward ? res : mode === Mode.BackwardInput ? a : b);
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const first = n0 === 0;
       const last = n0 + chunk >= N;
@@ -178,9 +182,11 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const padPtr = align(colsPtr + colsPerThread * t, 64);
       const rowsPtr = align(padPtr + padPerThread * t, 64);
       const sumsPtr = align(rowsPtr + rowsPerThread * t, 64);
-      const xPtr = align(sumsPtr + sumsBytes, 64);
-      const yPtr = align(xPtr + nb * xItem * 4, 64);
-      rt.ensure(yPtr + nb * yItem * 4);
+      const xStaged = align(sumsPtr + sumsBytes, 64);
+      const yStaged = align(xStaged + nb * xItem * 4, 64);
+      rt.ensure(yStaged + nb * yItem * 4);
+      const xPtr = xRes >= 0 ? xRes + n0 * xItem * 4 : xStaged;
+      const yPtr = yRes >= 0 ? yRes + n0 * yItem * 4 : yStaged;
       const f32 = rt.f32;
       const xs = (arr: Float32Array) => arr.subarray(n0 * xItem, (n0 + nb) * xItem);
       const ys = (arr: Float32Array) => arr.subarray(n0 * yItem, (n0 + nb) * yItem);
@@ -188,18 +194,18 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       let p1: number;
       let out: number;
       if (mode === Mode.Forward) {
-        f32.set(xs(a), xPtr >> 2);
+        if (xRes < 0) f32.set(xs(a), xPtr >> 2);
         if (first && wIn < 0) f32.set(b, wPtr >> 2);
         if (first && bias && biasIn < 0) f32.set(bias, biasPtr >> 2);
         [p0, p1, out] = [xPtr, wIn >= 0 ? wIn : wPtr, yPtr];
       } else if (mode === Mode.BackwardInput) {
-        f32.set(ys(a), yPtr >> 2);
+        if (yRes < 0) f32.set(ys(a), yPtr >> 2);
         if (first && wIn < 0) f32.set(b, wPtr >> 2);
-        f32.set(xs(res), xPtr >> 2);
+        if (xRes < 0) f32.set(xs(res), xPtr >> 2);
         [p0, p1, out] = [yPtr, wIn >= 0 ? wIn : wPtr, xPtr];
       } else {
-        f32.set(xs(a), xPtr >> 2);
-        f32.set(ys(b), yPtr >> 2);
+        if (xRes < 0) f32.set(xs(a), xPtr >> 2);
+        if (yRes < 0) f32.set(ys(b), yPtr >> 2);
         // dW (and the bias gradient) accumulate in the Wasm memory over the chunks.
         if (first && dwIn < 0) f32.set(res, wPtr >> 2);
         if (first && bias) f32.set(bias, biasPtr >> 2);
@@ -214,9 +220,11 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       d[w + 45] = sumsPtr;
       d[w + 46] = (first ? 1 : 0) | (last ? 2 : 0);
       pool.run('convTask', DESC, t);
-      if (mode === Mode.Forward) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
-      else if (mode === Mode.BackwardInput) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
-      else if (last) {
+      if (mode === Mode.Forward) {
+        if (yRes < 0) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
+      } else if (mode === Mode.BackwardInput) {
+        if (xRes < 0) rt.copyOut(xPtr, nb * xItem, res, n0 * xItem);
+      } else if (last) {
         if (dwIn < 0) rt.copyOut(wPtr, wSize, res);
         if (bias) rt.copyOut(biasPtr, cOut, bias);
       }
