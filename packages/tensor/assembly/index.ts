@@ -6,6 +6,7 @@ export { reluF32, reluGradF32, binaryF32, binaryRowsF32, clampF32, columnSumTask
 export { depthwiseTask } from './depthwise';
 export { sgdF32, rmspropF32, adamF32, optimTask } from './optim';
 export { lstmCellF32, lstmCellBackwardF32, gruCellF32, gruCellBackwardF32, lstmPackForward, lstmPackBackward, lstmPackRows, lstmForwardTask, lstmBackwardTask, columnSumsF32 } from './recurrent';
-export { expF32, softmaxRowsF32, softmaxBackwardRowsF32 } from './softmax';
+export { expF32, softmaxRowsF32, softmaxBackwardRowsF32, softmaxTask } from './softmax';
 export { channelTask } from './channel';
 export { tapsTask } from './taps';
+export { indexRowsTask } from './index-rows';

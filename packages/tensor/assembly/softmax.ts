@@ -141,3 +141,20 @@ export function softmaxBackwardRowsF32(y: usize, dy: usize, dx: usize, r0: i32, 
     }
   }
 }
+
+/**
+ * Share `share` of `shares` of one softmax pass described at `desc` (i32 words): direction
+ * (0 forward, 1 backward), then a, b, c (forward: x, out, unused; backward: y, dy, dx), rows, n,
+ * log. A share is a fixed block of whole rows, and a row's arithmetic does not depend on which
+ * thread runs it, so results are the same bits on any thread count.
+ */
+export function softmaxTask(desc: usize, share: i32, shares: i32): void {
+  const rows = load<i32>(desc, 16);
+  const r0 = <i32>(<i64>rows * share / shares);
+  const r1 = <i32>(<i64>rows * (share + 1) / shares);
+  if (r0 >= r1) return;
+  const a = <usize>load<i32>(desc, 4), b = <usize>load<i32>(desc, 8), c = <usize>load<i32>(desc, 12);
+  const n = load<i32>(desc, 20), log = load<i32>(desc, 24);
+  if (load<i32>(desc) == 0) softmaxRowsF32(a, b, r0, r1, n, log);
+  else softmaxBackwardRowsF32(a, b, c, r0, r1, n, log);
+}

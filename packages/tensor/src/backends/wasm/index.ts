@@ -21,6 +21,7 @@ import { makeRelu } from './relu.js';
 import { makeRecurrent } from './recurrent.js';
 import { makeOptim } from './optim.js';
 import { makeSoftmax } from './softmax.js';
+import { makeIndexRows } from './index-rows.js';
 import { referenceKernels } from '../reference/index.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, env, loadRuntime, MAX_THREADS } from './runtime.js';
@@ -93,7 +94,8 @@ if (rt) {
       ...makeArith(rt, makeRelu(rt, { unary: fastKernels.unary!, binary: fastKernels.binary! })),
       ...makeRecurrent(rt, pool, () => threads, referenceKernels),
       ...makeOptim(rt, pool, () => threads, referenceKernels),
-      ...makeSoftmax(rt, referenceKernels),
+      ...makeSoftmax(rt, pool, () => threads, referenceKernels),
+      ...makeIndexRows(rt, pool, () => threads, { indexSelect: fastKernels.indexSelect!, indexAdd: fastKernels.indexAdd! }),
       ...makeColumnSums(rt, pool, () => threads, { reduce: fastKernels.reduce! }),
       ...(blocks && {
         takeActivation: (length: number, zero: boolean) => (activationsOn ? blocks.take(length, zero) : null),

@@ -29,6 +29,8 @@ export interface KernelExports {
   columnSumTask: TaskKernel;
   channelTask: TaskKernel;
   tapsTask: TaskKernel;
+  softmaxTask: TaskKernel;
+  indexRowsTask: TaskKernel;
   scratchBytes(): number;
 }
 

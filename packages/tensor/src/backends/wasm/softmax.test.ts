@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { kernels, setNumThreads, withBackend, type SoftmaxArgs } from '../../backend.js';
-import '../../index.js';
+import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend, type SoftmaxArgs } from '../../backend.js';
+import { wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
 import { loadRuntime } from './runtime.js';
 import { wasmExpF32 } from './softmax.js';
 import { rand } from './test-utils/data.js';
 
 const bits = (a: Float32Array) => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Distance in units in the last place between two finite float32 values of the same sign. */
 function ulps(a: number, b: number): number {
@@ -104,19 +105,46 @@ describe('wasm fused softmax / logSoftmax over the last axis', () => {
     const lb = run('wasm', { x: big, outer: 1, n: 4, inner: 1, log: true });
     expect(lb[0]).toBeCloseTo(-Math.LN2, 6);
   });
-  it('gives the same bits whatever the thread count', () => {
-    const outer = 1024, n = 64;
-    const x = scores(outer, n, 5);
-    const dy = rand(outer * n, 6);
-    const results: number[][] = [];
-    for (const t of [1, 2, 4]) {
-      setNumThreads(t);
-      const y = run('wasm', { x, outer, n, inner: 1, log: false });
-      results.push([...bits(y), ...bits(runBackward('wasm', y, dy, outer, n, false))]);
+  it('gives the same bits on 1, 2 and 3 threads (rows split across the pool), staged or in place', async () => {
+    const before = withBackend('wasm', () => getNumThreads());
+    // A language model's logits (split in shares) and an odd row count over uneven shares.
+    const shapes: [number, number][] = [[2048, 64], [301, 37]];
+    const passes = (): Float32Array[] => withBackend('wasm', () => {
+      const k = kernels();
+      const all: Float32Array[] = [];
+      for (const [outer, n] of shapes) {
+        const x = scores(outer, n, outer + n);
+        const dy = rand(outer * n, 6);
+        for (const log of [false, true]) {
+          const y = run('wasm', { x, outer, n, inner: 1, log });
+          const dx = runBackward('wasm', y, dy, outer, n, log);
+          all.push(y, dx);
+          // The same pass on arrays that live in the Wasm memory (activation blocks), in place.
+          const [rx, ry, rdy, rdx] = [0, 1, 2, 3].map(() => k.takeActivation!(outer * n, false)!);
+          rx!.set(x);
+          rdy!.set(dy);
+          k.softmax({ x: rx!, out: ry!, outer, n, inner: 1, log });
+          k.softmaxBackward({ y: ry!, dy: rdy!, dx: rdx!, outer, n, inner: 1, log });
+          expect(Buffer.compare(bytes(ry!), bytes(y))).toBe(0);
+          expect(Buffer.compare(bytes(rdx!), bytes(dx))).toBe(0);
+          for (const r of [rx, ry, rdy, rdx]) k.releaseActivation!(r!);
+        }
+      }
+      return all;
+    });
+    try {
+      withBackend('wasm', () => setNumThreads(1));
+      const one = passes();
+      for (const threads of [2, 3]) {
+        withBackend('wasm', () => setNumThreads(threads));
+        await withBackend('wasm', () => threadsReady());
+        const many = passes();
+        many.forEach((got, i) => expect(Buffer.compare(bytes(got), bytes(one[i]!)), `array ${i}, ${threads} threads`).toBe(0));
+      }
+      if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
     }
-    setNumThreads(1);
-    expect(results[1]).toEqual(results[0]);
-    expect(results[2]).toEqual(results[0]);
   });
   it('other axes and float64 take the reference kernels (identical results)', () => {
     const x = scores(6, 10, 8);

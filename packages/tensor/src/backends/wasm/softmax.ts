@@ -1,13 +1,16 @@
 /**
  * Softmax and log-softmax over the last axis of float32 tensors on Wasm SIMD (assembly/softmax.ts):
- * one staged copy in, one fused pass per row (max, vectorised exp and sum, normalise), one copy
- * out — where the reference spends two Math.exp calls per element in JavaScript. Backward from
- * the saved output the same way. Other axes and float64 take the fallback (reference) kernels.
- * Results agree with the reference to float32 rounding (the exp is within ~1 ulp of Math.exp
- * rounded, sums are float32 in a fixed order) and do not depend on the thread count.
+ * one fused pass per row (max, vectorised exp and sum, normalise), where the reference spends two
+ * Math.exp calls per element in JavaScript; backward from the saved output the same way. Arrays
+ * already in the Wasm memory are read and written in place, others staged (one copy each way).
+ * Large passes split by rows across the worker pool. Other axes and float64 take the fallback
+ * (reference) kernels. Results agree with the reference to float32 rounding (the exp is within
+ * ~1 ulp of Math.exp rounded, sums are float32 in a fixed order) and are the same bits on any
+ * thread count (a row is computed the same way whichever thread runs it).
  */
 import type { Kernels } from '../../backend.js';
-import { align, operandCapacity, type WasmRuntime } from './runtime.js';
+import type { WorkerPool } from './pool.js';
+import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
 
 export interface SoftmaxExports {
   expF32(x: number, out: number, n: number): void;
@@ -17,8 +20,40 @@ export interface SoftmaxExports {
 
 type SoftmaxKernels = Pick<Kernels, 'softmax' | 'softmaxBackward'>;
 
-export function makeSoftmax(rt: WasmRuntime, fallback: SoftmaxKernels): SoftmaxKernels {
+/**
+ * Elements per share of a threaded pass (~20 µs of exp at 1 thread), up to SHARES_PER_THREAD
+ * shares per thread (any thread takes any share, pool.ts): a language model's [2048, 64] logits
+ * split in 8 at 2 threads, a classifier's [64, 10] stays on this thread.
+ */
+const PER_SHARE = 1 << 13;
+const SHARES_PER_THREAD = 4;
+
+/** Byte address of `a` where it lives in the Wasm memory; else reserves room for it at `end.at`. */
+function place(rt: WasmRuntime, a: Float32Array, end: { at: number }): number {
+  const p = rt.residentPtr(a);
+  if (p >= 0) return p;
+  const ptr = end.at;
+  end.at = align(ptr + a.length * 4, 64);
+  return ptr;
+}
+
+export function makeSoftmax(rt: WasmRuntime, pool: WorkerPool, threads: () => number, fallback: SoftmaxKernels): SoftmaxKernels {
   const ex = rt.exports as unknown as SoftmaxExports;
+  /** Runs rows [0, rows) of one direction on the pool (or here, when small). */
+  const pass = (dir: 0 | 1, a: number, b: number, c: number, rows: number, n: number, log: number): void => {
+    const t = threads();
+    const shares = t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, rows, Math.floor((rows * n) / PER_SHARE)));
+    if (shares === 1) {
+      if (dir === 0) ex.softmaxRowsF32(a, b, 0, rows, n, log);
+      else ex.softmaxBackwardRowsF32(a, b, c, 0, rows, n, log);
+      return;
+    }
+    // The task descriptor (assembly/softmax.ts, softmaxTask).
+    const d = rt.i32;
+    const q = DESC >> 2;
+    [d[q], d[q + 1], d[q + 2], d[q + 3], d[q + 4], d[q + 5], d[q + 6]] = [dir, a, b, c, rows, n, log];
+    pool.run('softmaxTask', DESC, shares, t);
+  };
   return {
     softmax(a) {
       const { x, out } = a;
@@ -27,27 +62,32 @@ export function makeSoftmax(rt: WasmRuntime, fallback: SoftmaxKernels): SoftmaxK
         fallback.softmax(a);
         return;
       }
-      const xPtr = rt.operandBase;
-      const outPtr = align(xPtr + count * 4, 64);
-      rt.ensure(outPtr + count * 4);
-      rt.f32.set(x, xPtr >> 2);
-      ex.softmaxRowsF32(xPtr, outPtr, 0, a.outer, a.n, a.log ? 1 : 0);
-      rt.copyOut(outPtr, count, out);
+      // Arrays that live in the Wasm memory (a backward pass's activation blocks) are used in
+      // place; others are staged.
+      const end = { at: rt.operandBase };
+      const xPtr = place(rt, x, end);
+      const outPtr = place(rt, out, end);
+      rt.ensure(end.at);
+      if (xPtr >= rt.operandBase) rt.f32.set(x, xPtr >> 2);
+      pass(0, xPtr, outPtr, 0, a.outer, a.n, a.log ? 1 : 0);
+      if (outPtr >= rt.operandBase) rt.copyOut(outPtr, count, out);
     },
     softmaxBackward(a) {
       const { y, dy, dx } = a;
       const count = y.length;
-      if (a.inner !== 1 || !(y instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array) || count * 8 + 128 > operandCapacity(rt)) {
+      if (a.inner !== 1 || !(y instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array) || count * 12 + 192 > operandCapacity(rt)) {
         fallback.softmaxBackward(a);
         return;
       }
-      const yPtr = rt.operandBase;
-      const gPtr = align(yPtr + count * 4, 64);
-      rt.ensure(gPtr + count * 4);
-      rt.f32.set(y, yPtr >> 2);
-      rt.f32.set(dy, gPtr >> 2);
-      ex.softmaxBackwardRowsF32(yPtr, gPtr, gPtr, 0, a.outer, a.n, a.log ? 1 : 0);
-      rt.copyOut(gPtr, count, dx);
+      const end = { at: rt.operandBase };
+      const yPtr = place(rt, y, end);
+      const gPtr = place(rt, dy, end);
+      const xPtr = place(rt, dx, end);
+      rt.ensure(end.at);
+      if (yPtr >= rt.operandBase) rt.f32.set(y, yPtr >> 2);
+      if (gPtr >= rt.operandBase) rt.f32.set(dy, gPtr >> 2);
+      pass(1, yPtr, gPtr, xPtr, a.outer, a.n, a.log ? 1 : 0);
+      if (xPtr >= rt.operandBase) rt.copyOut(xPtr, count, dx);
     },
   };
 }

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend } from '../../backend.js';
+import { wasmInfo } from '../../index.js';
+import { referenceKernels } from '../reference/index.js';
+import { rand } from './test-utils/data.js';
+
+const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** m indices into `len` rows, every row hit several times (sums of many rounded adds). */
+function indices(m: number, len: number, seed: number): Int32Array {
+  const r = rand(m, seed);
+  return Int32Array.from(r, (v) => Math.min(len - 1, Math.floor(((v + 1) / 2) * len)));
+}
+
+// An Embedding(64, 64) over 32 × 64 tokens, and odd sizes (row length not a multiple of 4).
+const cases: [number, number, number][] = [[64, 64, 2048], [37, 13, 6000], [3, 130, 40]];
+
+/** Gather and scatter-add on the active backend: staged, and on arrays that live in the Wasm memory. */
+function lookups(): Float32Array[] {
+  const k = kernels();
+  const out: Float32Array[] = [];
+  for (const [len, inner, m] of cases) {
+    const table = rand(len * inner, len + inner);
+    const index = indices(m, len, m);
+    const rows = rand(m * inner, inner + m);
+    const got = new Float32Array(m * inner);
+    k.indexSelect(table, [len, inner], 0, index, got);
+    const sums = rand(len * inner, 5);
+    k.indexAdd(sums, [len, inner], 0, index, rows);
+    out.push(got, sums);
+    if (!k.takeActivation) continue;
+    const [rt, rr, rg] = [len * inner, m * inner, m * inner].map((n) => k.takeActivation!(n, false)!);
+    rt!.set(table);
+    k.indexSelect(rt!, [len, inner], 0, index, rg!);
+    expect(Buffer.compare(bytes(rg!), bytes(got))).toBe(0);
+    rt!.set(rand(len * inner, 5));
+    rr!.set(rows);
+    k.indexAdd(rt!, [len, inner], 0, index, rr!);
+    expect(Buffer.compare(bytes(rt!), bytes(sums))).toBe(0);
+    for (const r of [rt, rr, rg]) k.releaseActivation!(r!);
+  }
+  return out;
+}
+
+describe('wasm row lookups (Embedding forward and weight gradient)', () => {
+  it('equal the reference bit for bit on 1, 2 and 3 threads, staged or in place', async () => {
+    const want = withBackend('reference', () => lookups());
+    const before = withBackend('wasm', () => getNumThreads());
+    try {
+      for (const threads of [1, 2, 3]) {
+        withBackend('wasm', () => setNumThreads(threads));
+        await withBackend('wasm', () => threadsReady());
+        const got = withBackend('wasm', () => lookups());
+        got.forEach((a, i) => expect(Buffer.compare(bytes(a), bytes(want[i]!)), `array ${i}, ${threads} threads`).toBe(0));
+      }
+      if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
+    }
+  });
+
+  it('leaves other axes and float64 tables to the fallback (same results as the reference)', () => {
+    const x = rand(6 * 40 * 8, 3);
+    const index = indices(300, 40, 4);
+    const [a, b] = [new Float32Array(6 * 300 * 8), new Float32Array(6 * 300 * 8)];
+    withBackend('wasm', () => kernels().indexSelect(x, [6, 40, 8], 1, index, a));
+    referenceKernels.indexSelect(x, [6, 40, 8], 1, index, b);
+    expect(Buffer.compare(bytes(a), bytes(b))).toBe(0);
+    const xd = Float64Array.from(rand(40 * 64, 6));
+    const [c, d] = [new Float64Array(300 * 64), new Float64Array(300 * 64)];
+    withBackend('wasm', () => kernels().indexSelect(xd, [40, 64], 0, index, c));
+    referenceKernels.indexSelect(xd, [40, 64], 0, index, d);
+    expect(Array.from(c)).toEqual(Array.from(d));
+  });
+});
