@@ -104,6 +104,8 @@ let ITEM: usize = 0, CHAN: usize = 0;
 let CNT: i32 = 0, CHS: i32 = 0;
 let ACC = false, CLAMP = false;
 let LO: f32 = 0, HI: f32 = 0;
+/** The call whose weights this thread's buffer holds packed (serial numbers start at 1). */
+let PACKED: i32 = 0;
 
 /** PX pixel vectors of one channel (four items each) stored to items 0…cnt − 1 as PX consecutive floats. */
 @inline function store4(PX: i32, v0: v128, v1: v128, v2: v128, v3: v128, y: usize): void {
@@ -280,12 +282,13 @@ export function lanesCorrelateBytes(cin: i32, PH: i32, PW: i32, cout: i32, K: i3
 
 /**
  * Share `tid` (of `threads`) of y [N, cout, OH, OW] (+)= bias + src ⋆ w: groups of four items
- * dealt round robin. src [N, cin, H, W] sits at (top, left) in a ph × pw zero plane; rows step
+ * dealt round robin, in the running thread's `buf`, where the weights are packed once per call
+ * (`serial`). src [N, cin, H, W] sits at (top, left) in a ph × pw zero plane; rows step
  * by `sh`. `flip`: the input gradient (w [cin, cout, K] transposed and flipped, y accumulated into).
  */
 export function lanesCorrelate(src: usize, w: usize, bias: usize, y: usize, N: i32, cin: i32, H: i32, W: i32, cout: i32,
   kh: i32, kw: i32, sh: i32, top: i32, left: i32, ph: i32, pw: i32, OH: i32, OW: i32, flip: bool, clamp: bool, lo: f32, hi: f32,
-  buf: usize, tid: i32, threads: i32): void {
+  buf: usize, serial: i32, tid: i32, threads: i32): void {
   const groups = (N + 3) >> 2;
   if (tid >= groups) return;
   const K = kh * kw;
@@ -294,8 +297,11 @@ export function lanesCorrelate(src: usize, w: usize, bias: usize, y: usize, N: i
   const xi = buf;
   const wp = (xi + <usize>(cin * ph * pw + SLACK) * 16 + 15) & ~15;
   const bp = wp + <usize>(((cout + 3) & ~3) * cin * K) * 4;
-  packTiles(w, cout, cin, K, CH, flip, wp);
-  for (let o = 0; o < ((cout + 3) & ~3); o++) store<f32>(bp + <usize>o * 4, bias && o < cout ? load<f32>(bias + <usize>o * 4) : 0);
+  if (PACKED != serial) {
+    packTiles(w, cout, cin, K, CH, flip, wp);
+    for (let o = 0; o < ((cout + 3) & ~3); o++) store<f32>(bp + <usize>o * 4, bias && o < cout ? load<f32>(bias + <usize>o * 4) : 0);
+    PACKED = serial;
+  }
   PC = cin; PH = ph; PW = pw; KH = kh; KW = kw; SH = sh;
   R0 = top; R1 = min(ph, top + H); S0 = left; S1 = min(pw, left + W);
   ITEM = <usize>(cout * L) * 4;

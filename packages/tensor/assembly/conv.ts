@@ -197,9 +197,10 @@ function col2im(cols: usize, x: usize, stride: i32): void {
  * column buffers then hold one padded input plane and the per-tap sums; 2: four items in the
  * lanes, all three passes, conv-lanes.ts — the column buffers hold its per-share planes),
  * 42 clamp the forward's output (0: no), 43–44 its bounds as f32, 45 the lane sums of
- * conv-lanes.ts's weight gradient, 46 its chunk flags (1: first chunk, 2: last).
+ * conv-lanes.ts's weight gradient, 46 its chunk flags (1: first chunk, 2: last), 47 the call's
+ * serial number (conv-lanes.ts). `thread` is the thread running the share (0 the caller).
  */
-export function convTask(desc: usize, tid: i32, threads: i32): void {
+export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void {
   const mode = load<i32>(desc);
   // Modes 3–5: the phases of a Winograd F(2×2, 3×3) convolution, with their own descriptor (winograd.ts).
   if (mode >= 3) {
@@ -231,14 +232,18 @@ export function convTask(desc: usize, tid: i32, threads: i32): void {
   if (mode == 2 && bias && tid == 0) biasGradient(p1, bias, L);
   const direct = load<i32>(desc, 164);
   if (direct == 2) {
-    // Few channels, four items per vector (word 41): conv-lanes.ts, no im2col.
+    // Few channels, four items per vector (word 41): conv-lanes.ts, no im2col. The forward and
+    // input gradient run one share per group of items, on the running thread's buffer (word 47:
+    // the call's serial number, so each thread packs the weights once per call).
+    const buf = <usize>load<i32>(desc, 104) + <usize>thread * <usize>load<i32>(desc, 108);
+    const serial = load<i32>(desc, 188);
     if (mode == 0) {
       lanesCorrelate(p0, p1, bias, res, N, C, IH, IW, COUT, KH, KW, SH, PH, PW, (OH - 1) * SH + KH, OW + KW - 1, OH, OW,
-        false, CLAMP, LO, HI, cols, tid, threads);
+        false, CLAMP, LO, HI, buf, serial, tid, threads);
     } else if (mode == 1) {
       // The adjoint: dy padded by the kernel's reach, correlated with the flipped kernel.
       lanesCorrelate(p0, p1, 0, res, N, COUT, OH, OW, C, KH, KW, 1, KH - 1 - PH, KW - 1 - PW, IH + KH - 1, IW + KW - 1, IH, IW,
-        true, false, 0, 0, cols, tid, threads);
+        true, false, 0, 0, buf, serial, tid, threads);
     } else {
       const flags = load<i32>(desc, 184);
       lanesWeight(p0, p1, res, N, C, IH, IW, COUT, KH, KW, SH, PH, PW, (OH - 1) * SH + KH, OW + KW - 1, OH, OW,

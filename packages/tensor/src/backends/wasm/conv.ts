@@ -16,7 +16,7 @@ import { biasGradient, isPointwise } from '../reference/conv.js';
 import { referenceKernels } from '../reference/index.js';
 import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
 import { CACHE_CHUNK, DepthwiseMode, isDepthwise, runDepthwise } from './depthwise.js';
-import type { WorkerPool } from './pool.js';
+import { MAX_SHARES, type WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
 import { isWinograd, runWinograd, runWinogradWeight } from './winograd.js';
 
@@ -92,6 +92,8 @@ function lanesBytes(geo: number[][], mode: Mode, C: number, cOut: number): { per
 }
 
 export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => number): ConvKernels {
+  /** Numbers the lanes kernels' calls (descriptor word 47): a thread packs the weights once per call. */
+  let serial = 0;
   /**
    * Runs one mode over the whole batch, in chunks of items that fit the memory. `a` and `b` are
    * the two operands in the kernel's order, `res` the result (read in first where it accumulates).
@@ -219,7 +221,12 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       if (clamp) rt.f32.set(clamp, w + 43);
       d[w + 45] = sumsPtr;
       d[w + 46] = (first ? 1 : 0) | (last ? 2 : 0);
-      pool.run('convTask', DESC, t);
+      serial = (serial % 0x3fffffff) + 1;
+      d[w + 47] = serial;
+      // The lanes forward and input gradient: one share per group of four items, claimed by
+      // whichever thread is free (a late or descheduled thread holds up one group, not half).
+      const shares = lanes && mode !== Mode.BackwardWeight ? Math.min(MAX_SHARES, Math.ceil(nb / 4)) : t;
+      pool.run('convTask', DESC, shares, t);
       if (mode === Mode.Forward) {
         if (yRes < 0) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
       } else if (mode === Mode.BackwardInput) {
