@@ -147,6 +147,17 @@ function forEachIndexRow(shape: Shape, xStrides: readonly number[], dim: number,
 }
 
 export function gather(x: A, xShape: Shape, dim: number, index: Int32Array, indexShape: Shape, out: A): void {
+  if (indexShape.length === 2) {
+    // 2-D (a loss picking each row's target class: index [N, 1] on dim 1) in one flat loop, not
+    // a call per row of the index.
+    const [rows, cols] = indexShape as [number, number];
+    const xc = xShape[1]!;
+    for (let i = 0, k = 0; i < rows; i++) {
+      if (dim === 1) for (let end = k + cols, b = i * xc; k < end; k++) out[k] = x[b + index[k]!]!;
+      else for (let j = 0; j < cols; j++, k++) out[k] = x[index[k]! * xc + j]!;
+    }
+    return;
+  }
   const xs = stridesOf(xShape);
   const rank = indexShape.length;
   const ds = xs[dim] ?? 0;
@@ -157,6 +168,18 @@ export function gather(x: A, xShape: Shape, dim: number, index: Int32Array, inde
 }
 
 export function scatterAdd(out: A, outShape: Shape, dim: number, index: Int32Array, indexShape: Shape, src: A): void {
+  if (indexShape.length === 2) {
+    // 2-D (the gradient of a loss's pick), as gather; the same visiting order as below.
+    const [rows, cols] = indexShape as [number, number];
+    const oc = outShape[1]!;
+    for (let i = 0, k = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++, k++) {
+        const o = dim === 1 ? i * oc + index[k]! : index[k]! * oc + j;
+        out[o] = out[o]! + src[k]!;
+      }
+    }
+    return;
+  }
   const os = stridesOf(outShape);
   const rank = indexShape.length;
   const ds = os[dim] ?? 0;
