@@ -23,6 +23,14 @@ export const WINOGRAD_MIN_CHANNELS = 16;
 const CHUNK_BYTES = 2 << 20;
 /** Multiply-adds each extra thread must get before waking it pays off. */
 const WORK_PER_THREAD = 1 << 17;
+/**
+ * Shares of the 16 tile-GEMM phases: one GEMM each, so a thread that starts late or is
+ * descheduled leaves GEMMs for the others to claim (pool.ts) instead of half the phase. Each
+ * share's packing scratch is indexed by share, and the pool lays out scratch for 16.
+ */
+const GEMM_SHARES = 16;
+/** Shares per thread of the output transform (channel ranges; no per-share buffers). */
+const OUTPUT_SHARES_PER_THREAD = 4;
 
 /** Geometry of one Winograd convolution: input [N, Ci, H, W] → output [N, Co, OH, OW], padding before PH, PW. */
 export interface WinogradShape {
@@ -142,9 +150,9 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
     // The GEMMs read U whatever the chunk (phase 3 got 0 after the first chunk: U already transformed).
     set(4);
     rt.i32[d + 13] = uPtr;
-    pool.run('convTask', DESC, t);
+    pool.run('convTask', DESC, GEMM_SHARES, t);
     set(5);
-    pool.run('convTask', DESC, t);
+    pool.run('convTask', DESC, t > 1 ? Math.min(Co, OUTPUT_SHARES_PER_THREAD * t) : 1, t);
     if (yRes < 0) rt.copyOut(yPtr, nb * yItem, y, n0 * yItem);
   }
   return true;
@@ -185,7 +193,7 @@ export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: nu
     rt.i32.set(words(6), d);
     pool.run('convTask', DESC, t);
     rt.i32.set(words(7), d);
-    pool.run('convTask', DESC, t);
+    pool.run('convTask', DESC, GEMM_SHARES, t);
   }
   rt.i32.set([8, N, Ci, Co, H, W, PH, PW, OH, OW, 0, dwRes >= 0 ? dwRes : dwPtr, 0, sPtr, 0, 0, 0, 0, 0, 0, 0, 0,
     SCRATCH, rt.scratchPerThread, planePtr, planeBytes], d);
