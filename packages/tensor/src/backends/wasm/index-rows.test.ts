@@ -59,6 +59,21 @@ describe('wasm row lookups (Embedding forward and weight gradient)', () => {
     }
   });
 
+  it('leaves a large staged table that few rows touch to the fallback (same bits as the reference)', () => {
+    const [len, inner, m] = [5000, 32, 64];
+    const table = rand(len * inner, 8);
+    const index = indices(m, len, 9);
+    const src = rand(m * inner, 10);
+    const [a, b] = [rand(len * inner, 11), rand(len * inner, 11)];
+    withBackend('wasm', () => kernels().indexAdd(a, [len, inner], 0, index, src));
+    referenceKernels.indexAdd(b, [len, inner], 0, index, src);
+    expect(Buffer.compare(bytes(a), bytes(b))).toBe(0);
+    const [c, d] = [new Float32Array(m * inner), new Float32Array(m * inner)];
+    withBackend('wasm', () => kernels().indexSelect(table, [len, inner], 0, index, c));
+    referenceKernels.indexSelect(table, [len, inner], 0, index, d);
+    expect(Buffer.compare(bytes(c), bytes(d))).toBe(0);
+  });
+
   it('leaves other axes and float64 tables to the fallback (same results as the reference)', () => {
     const x = rand(6 * 40 * 8, 3);
     const index = indices(300, 40, 4);

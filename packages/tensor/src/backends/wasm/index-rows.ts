@@ -3,10 +3,11 @@
  * Embedding's forward (`indexSelect` on dim 0) and its weight gradient (`indexAdd` on dim 0).
  * Arrays already in the Wasm memory (a backward pass's gradients) are used in place, others
  * staged; the gather runs here only into an array in the Wasm memory (else the JavaScript loop
- * is cheaper than a copy out). Large lookups split across the worker pool: the gather by output row, the scatter-add
- * by table row (each share adds, in index order, only the rows in its block), so the results are
- * the reference's bits on any thread count. Other axes, float64 and small lookups take the
- * fallback kernels.
+ * is cheaper than a copy out). Large lookups split across the worker pool: the gather by output
+ * row, the scatter-add by table row (each share adds, in index order, only the rows in its
+ * block), so the results are the reference's bits on any thread count. Other axes, float64,
+ * small lookups, and large tables in the JavaScript heap that a lookup touches only in part take
+ * the fallback kernels.
  */
 import type { Kernels } from '../../backend.js';
 import type { WorkerPool } from './pool.js';
@@ -19,6 +20,8 @@ const MIN_ELEMENTS = 1 << 10;
 /** Elements per share of a threaded lookup (a few µs each), up to SHARES_PER_THREAD per thread. */
 const PER_SHARE = 1 << 14;
 const SHARES_PER_THREAD = 4;
+/** A table in the JavaScript heap is staged only up to this many times the rows' length. */
+const STAGED_TABLE_RATIO = 4;
 
 /** Byte address of `a` where it lives in the Wasm memory; else reserves room for it at `end.at`. */
 function place(rt: WasmRuntime, a: Float32Array, end: { at: number }): number {
@@ -38,6 +41,9 @@ export function makeIndexRows(rt: WasmRuntime, pool: WorkerPool, threads: () => 
   const lookup = (mode: 0 | 1, table: Float32Array, len: number, index: Int32Array, rows: Float32Array, inner: number): [number, number] | null => {
     const m = index.length;
     if ((table.length + rows.length + m) * 4 + 192 > operandCapacity(rt)) return null;
+    // A large table in the JavaScript heap that the lookup touches only in part (a big
+    // vocabulary, few tokens) would cost more to stage than the JavaScript loop.
+    if (table.length > STAGED_TABLE_RATIO * rows.length && rt.residentPtr(table) < 0) return null;
     const end = { at: rt.operandBase };
     const tPtr = place(rt, table, end);
     const rPtr = place(rt, rows, end);
