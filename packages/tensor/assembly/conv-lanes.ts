@@ -5,12 +5,13 @@
 // of registers, one load per tap), and a weight is one splat. GEMM on these shapes would multiply
 // 6- or 16-row panels, and im2col would copy 25 values per output.
 //
-// The items are interleaved into a zero-padded plane first ([C][PH][PW][4], per share) and the
-// results transposed back as they are stored. Forward: a tile of CH output channels × PX pixels
-// of one row (8 accumulators) over every input channel and tap whose window reads data rather
-// than padding. Input gradient: the same correlation over dy (padded by the kernel's reach) with
-// the weights transposed and flipped. Weight gradient: a tile of two output channels × four taps
-// summed over the pixels of every item, lanes kept apart until the end of the batch.
+// The items are interleaved into a zero-padded plane first ([C][PH][PW][4], in a buffer per
+// thread) and the results transposed back as they are stored. Forward: a tile of CH output
+// channels × PX pixels of one row (8 accumulators) over every input channel and tap whose window
+// reads data rather than padding. Input gradient: the same correlation over dy (padded by the
+// kernel's reach) with the weights transposed and flipped. Weight gradient: a tile of two output
+// channels × four taps summed over the pixels of every item, lanes kept apart until the end of
+// the batch. (Tiles of 10 or 12 accumulators measured slower: V8 spills them.)
 //
 // Every sum runs in one order fixed by the shape: forward and input gradient per element (bias,
 // then channels, kernel rows, kernel columns, over the taps its tile reads), the same in every
