@@ -32,11 +32,11 @@ function lookups(): Float32Array[] {
     const [rt, rr, rg] = [len * inner, m * inner, m * inner].map((n) => k.takeActivation!(n, false)!);
     rt!.set(table);
     k.indexSelect(rt!, [len, inner], 0, index, rg!);
-    expect(Buffer.compare(bytes(rg!), bytes(got))).toBe(0);
+    expect(bytes(rg!)).toEqual(bytes(got));
     rt!.set(rand(len * inner, 5));
     rr!.set(rows);
     k.indexAdd(rt!, [len, inner], 0, index, rr!);
-    expect(Buffer.compare(bytes(rt!), bytes(sums))).toBe(0);
+    expect(bytes(rt!)).toEqual(bytes(sums));
     for (const r of [rt, rr, rg]) k.releaseActivation!(r!);
   }
   return out;
@@ -51,7 +51,7 @@ describe('wasm row lookups (Embedding forward and weight gradient)', () => {
         withBackend('wasm', () => setNumThreads(threads));
         await withBackend('wasm', () => threadsReady());
         const got = withBackend('wasm', () => lookups());
-        got.forEach((a, i) => expect(Buffer.compare(bytes(a), bytes(want[i]!)), `array ${i}, ${threads} threads`).toBe(0));
+        got.forEach((a, i) => expect(bytes(a), `array ${i}, ${threads} threads`).toEqual(bytes(want[i]!)));
       }
       if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
     } finally {
@@ -67,11 +67,11 @@ describe('wasm row lookups (Embedding forward and weight gradient)', () => {
     const [a, b] = [rand(len * inner, 11), rand(len * inner, 11)];
     withBackend('wasm', () => kernels().indexAdd(a, [len, inner], 0, index, src));
     referenceKernels.indexAdd(b, [len, inner], 0, index, src);
-    expect(Buffer.compare(bytes(a), bytes(b))).toBe(0);
+    expect(bytes(a)).toEqual(bytes(b));
     const [c, d] = [new Float32Array(m * inner), new Float32Array(m * inner)];
     withBackend('wasm', () => kernels().indexSelect(table, [len, inner], 0, index, c));
     referenceKernels.indexSelect(table, [len, inner], 0, index, d);
-    expect(Buffer.compare(bytes(c), bytes(d))).toBe(0);
+    expect(bytes(c)).toEqual(bytes(d));
   });
 
   it('leaves other axes and float64 tables to the fallback (same results as the reference)', () => {
@@ -80,7 +80,7 @@ describe('wasm row lookups (Embedding forward and weight gradient)', () => {
     const [a, b] = [new Float32Array(6 * 300 * 8), new Float32Array(6 * 300 * 8)];
     withBackend('wasm', () => kernels().indexSelect(x, [6, 40, 8], 1, index, a));
     referenceKernels.indexSelect(x, [6, 40, 8], 1, index, b);
-    expect(Buffer.compare(bytes(a), bytes(b))).toBe(0);
+    expect(bytes(a)).toEqual(bytes(b));
     const xd = Float64Array.from(rand(40 * 64, 6));
     const [c, d] = [new Float64Array(300 * 64), new Float64Array(300 * 64)];
     withBackend('wasm', () => kernels().indexSelect(xd, [40, 64], 0, index, c));
