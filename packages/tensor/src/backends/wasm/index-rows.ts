@@ -12,6 +12,7 @@
 import type { Kernels } from '../../backend.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
+import { place } from './stage.js';
 
 type IndexRowKernels = Pick<Kernels, 'indexSelect' | 'indexAdd'>;
 
@@ -22,15 +23,6 @@ const PER_SHARE = 1 << 14;
 const SHARES_PER_THREAD = 4;
 /** A table in the JavaScript heap is staged only up to this many times the rows' length. */
 const STAGED_TABLE_RATIO = 4;
-
-/** Byte address of `a` where it lives in the Wasm memory; else reserves room for it at `end.at`. */
-function place(rt: WasmRuntime, a: Float32Array, end: { at: number }): number {
-  const p = rt.residentPtr(a);
-  if (p >= 0) return p;
-  const ptr = end.at;
-  end.at = align(ptr + a.length * 4, 64);
-  return ptr;
-}
 
 export function makeIndexRows(rt: WasmRuntime, pool: WorkerPool, threads: () => number, fallback: IndexRowKernels): IndexRowKernels {
   /**

@@ -11,6 +11,7 @@
 import type { Kernels } from '../../backend.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
+import { place } from './stage.js';
 
 export interface SoftmaxExports {
   expF32(x: number, out: number, n: number): void;
@@ -27,15 +28,6 @@ type SoftmaxKernels = Pick<Kernels, 'softmax' | 'softmaxBackward'>;
  */
 const PER_SHARE = 1 << 13;
 const SHARES_PER_THREAD = 4;
-
-/** Byte address of `a` where it lives in the Wasm memory; else reserves room for it at `end.at`. */
-function place(rt: WasmRuntime, a: Float32Array, end: { at: number }): number {
-  const p = rt.residentPtr(a);
-  if (p >= 0) return p;
-  const ptr = end.at;
-  end.at = align(ptr + a.length * 4, 64);
-  return ptr;
-}
 
 export function makeSoftmax(rt: WasmRuntime, pool: WorkerPool, threads: () => number, fallback: SoftmaxKernels): SoftmaxKernels {
   const ex = rt.exports as unknown as SoftmaxExports;

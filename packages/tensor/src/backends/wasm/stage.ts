@@ -7,7 +7,7 @@
 import { align, type WasmRuntime } from './runtime.js';
 
 /** Byte address of `a` where it lives in the Wasm memory; else reserves room for it at `end.at`. */
-function place(rt: WasmRuntime, a: Float32Array, end: { at: number }): number {
+export function place(rt: WasmRuntime, a: Float32Array, end: { at: number }): number {
   const p = rt.residentPtr(a);
   if (p >= 0) return p;
   const ptr = end.at;
