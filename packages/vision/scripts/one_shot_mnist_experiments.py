@@ -28,6 +28,7 @@ one-shot 3-way %; seed 0, seed 1 where given). Every row beyond the first adds i
   --pixmix 0.3 | --pixmix 1                      81.7 / 47 / 86.3 | 78.8 / 41 / 86.3
   --post wcw --lam 0.1 | 1 | 3                   81.6 / 65 | 82.6 / 62 | 83.0 / 62
   --ens seed0.pt,seed1.pt                        83.4 / 57 / 87.0
+  --verify head (the pair unit's logit as score) 84.5 / 55 / 86.3   82.1 / 61 / 87.6
   --localscale 10                                50.1 / 0 (84.5 at the best 7–9 threshold)
   --thr 0.924 (seed 0) | --thr 0.954 (seed 1)    82.6 / 75 | 82.0 / 70 (thresholds from --digits 5, chosen on 5–6 pairs)
   --digits 5 (trained on 0–4 only)               84.0 / 66 / 86.7   83.4 / 59 / 88.5
@@ -79,6 +80,7 @@ p.add_argument('--probe', action='store_true', help='also print linear-probe acc
 p.add_argument('--pixels', action='store_true', help='only print the pixel baselines (raw, deskewed, blurred; Euclidean and cosine) and exit')
 p.add_argument('--thr', type=float, default=0.0, help='use this threshold (e.g. one printed by a --digits 5 run) instead of the one chosen on 0–6 pairs')
 p.add_argument('--localscale', type=int, default=0, help='k: divide each distance by sqrt(s_a s_b), s_x = mean distance of x to its k nearest 0–6 training images')
+p.add_argument('--verify', default='distance', choices=['distance', 'head'], help='head: score pairs by the pair unit (minus its logit on |f(a) - f(b)|) instead of the distance')
 a = p.parse_args()
 torch.manual_seed(a.seed); torch.set_num_threads(1); rng = np.random.default_rng(a.seed)
 
@@ -373,6 +375,7 @@ with torch.no_grad():
     if a.pixmix > 0:
         me, mp = np.median(dist0(dA, dB)), np.median(pdist(dA, dB))
         dist = lambda A, B: dist0(A, B) / me + a.pixmix * pdist(A, B) / mp
+    elif a.verify == 'head': dist = lambda A, B: -pairhead((emb(A) - emb(B)).abs())[:, 0].numpy()
     else: dist = dist0
     if a.localscale > 0:
         GAL = emb(np.concatenate([q[:200] for q in pools[:7]]))
