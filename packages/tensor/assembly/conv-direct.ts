@@ -106,14 +106,15 @@ export function padChannel(x: usize, c: i32, IH: i32, IW: i32, ph: i32, pw: i32,
 }
 
 /**
- * Thread `tid`'s share of dW [cOut, C, KH, KW] += Σ over `N` items of dy ⋆ x. Units (channel
+ * Thread `tid`'s share of dW [cOut, C, KH, KW] += Σ over `N` items of dy ⋆ x (dW = 0 + Σ … when
+ * `overwrite`: the same bits as adding to a zeroed dW, without a pass to zero it). Units (channel
  * pair, input channel) are dealt to threads round robin; for each item in turn the unit pads
  * its input channel into `plane` (PH × PW + 8 floats) and adds the item's sums, per tap and
  * channel, into `sums` (2·KH·KW floats), so every weight's gradient is summed in item order.
  */
 export function directBackwardWeight(x: usize, dy: usize, dw: usize, N: i32, C: i32, cOut: i32,
   IH: i32, IW: i32, KH: i32, KW: i32, sh: i32, ph: i32, pw: i32, PH: i32, PW: i32, OH: i32, OW: i32,
-  plane: usize, sums: usize, tid: i32, threads: i32): void {
+  plane: usize, sums: usize, overwrite: bool, tid: i32, threads: i32): void {
   const K = KH * KW;
   const units = ((cOut + 1) >> 1) * C;
   const L = OH * OW;
@@ -165,10 +166,10 @@ export function directBackwardWeight(x: usize, dy: usize, dw: usize, N: i32, C: 
     }
     for (let t = 0; t < K; t++) {
       const p0 = dw + <usize>((o * C + c) * K + t) * 4;
-      store<f32>(p0, load<f32>(p0) + load<f32>(sums + <usize>(t * 2) * 4));
+      store<f32>(p0, (overwrite ? <f32>0 : load<f32>(p0)) + load<f32>(sums + <usize>(t * 2) * 4));
       if (two) {
         const p1 = dw + <usize>((o1 * C + c) * K + t) * 4;
-        store<f32>(p1, load<f32>(p1) + load<f32>(sums + <usize>(t * 2) * 4, 4));
+        store<f32>(p1, (overwrite ? <f32>0 : load<f32>(p1)) + load<f32>(sums + <usize>(t * 2) * 4, 4));
       }
     }
   }

@@ -197,7 +197,8 @@ function col2im(cols: usize, x: usize, stride: i32): void {
  * column buffers then hold one padded input plane and the per-tap sums; 2: four items in the
  * lanes, all three passes, conv-lanes.ts — the column buffers hold its per-share planes),
  * 42 clamp the forward's output (0: no), 43–44 its bounds as f32, 45 the lane sums of
- * conv-lanes.ts's weight gradient, 46 its chunk flags (1: first chunk, 2: last), 47 the call's
+ * conv-lanes.ts's weight gradient, 46 its chunk flags (1: first chunk, 2: last; 4: the weight
+ * gradient overwrites dW rather than adding to it — the GEMM and direct paths, not the lanes), 47 the call's
  * serial number (conv-lanes.ts). `thread` is the thread running the share (0 the caller).
  */
 export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void {
@@ -262,13 +263,14 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
       }
     } else {
       const sums = cols + <usize>(PIH * PIW + 16) * 4;
-      directBackwardWeight(p0, p1, res, N, C, COUT, IH, IW, KH, KW, SH, PH, PW, PIH, PIW, OH, OW, cols, sums, tid, threads);
+      const overwrite = (load<i32>(desc, 184) & 4) != 0;
+      directBackwardWeight(p0, p1, res, N, C, COUT, IH, IW, KH, KW, SH, PH, PW, PIH, PIW, OH, OW, cols, sums, overwrite, tid, threads);
     }
     return;
   }
   if (S > 1) {
     const ybuf = <usize>load<i32>(desc, 156) + <usize>tid * <usize>load<i32>(desc, 160);
-    batchedTask(mode, tid, threads, S, p0, p1, res, cols, gs, padded ? xpad : 0, ybuf, bias);
+    batchedTask(mode, tid, threads, S, p0, p1, res, cols, gs, padded ? xpad : 0, ybuf, bias, (load<i32>(desc, 184) & 4) != 0);
     return;
   }
   if (mode == 0 && pointwise && N < threads) {
@@ -333,6 +335,9 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
   } else {
     // Split dW's columns (the taps of each group) in whole tiles: each thread unfolds only the
     // cols rows its columns need, and every weight's sum over the batch runs in the same order.
+    // Word 46 bit 4: the first item's GEMM stores into dW instead of adding (the GEMM's sums
+    // start from +0 and are never −0, so the bits are those of adding to a zeroed dW).
+    const overwrite = (load<i32>(desc, 184) & 4) != 0;
     const chunk = ((kg + threads * 8 - 1) / (threads * 8)) * 8;
     const j0 = tid * chunk;
     const j1 = min(kg, j0 + chunk);
@@ -350,7 +355,7 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
         }
         // dW[group rows, j0…j1] += dY_g · rowsᵀ, rowsᵀ element (l, j) = rows[j·L + l].
         sgemm(cOutG, j1 - j0, L, dyt + <usize>(g * cOutG * L) * 4, L, 1, rows, 1, L,
-          res + <usize>(g * cOutG * kg + j0) * 4, kg, true, gs);
+          res + <usize>(g * cOutG * kg + j0) * 4, kg, !overwrite || t > 0, gs);
       }
     }
   }
@@ -393,7 +398,7 @@ function gatherRows(y: usize, t0: i32, sn: i32, L: i32, dst: usize, w: i32): voi
  * same order whatever the thread count.
  */
 function batchedTask(mode: i32, tid: i32, threads: i32, S: i32, p0: usize, p1: usize, res: usize,
-  cols: usize, gs: usize, xpad: usize, ybuf: usize, bias: usize): void {
+  cols: usize, gs: usize, xpad: usize, ybuf: usize, bias: usize, overwrite: bool): void {
   const K = KD * KH * KW;
   const L = OD * OH * OW;
   const CK = C * K;
@@ -412,8 +417,8 @@ function batchedTask(mode: i32, tid: i32, threads: i32, S: i32, p0: usize, p1: u
         im2col(xpad ? xpad : xt, j0, j1, cols + <usize>(i * L) * 4, w);
       }
       gatherRows(p1, s0, sn, L, ybuf, w);
-      // dW[:, j0…j1] += dY' · colsᵀ, colsᵀ element (l, j) = cols[j·w + l].
-      sgemm(COUT, j1 - j0, w, ybuf, w, 1, cols, 1, w, res + <usize>j0 * 4, CK, true, gs);
+      // dW[:, j0…j1] += dY' · colsᵀ, colsᵀ element (l, j) = cols[j·w + l] (the first group stores when `overwrite`).
+      sgemm(COUT, j1 - j0, w, ybuf, w, 1, cols, 1, w, res + <usize>j0 * 4, CK, !overwrite || s0 > 0, gs);
     }
     return;
   }

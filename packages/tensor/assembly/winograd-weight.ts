@@ -76,17 +76,18 @@ export function transformGradients(dy: usize, Y: usize, N: i32, Co: i32, OH: i32
 }
 
 /**
- * dW[q] += Gᵀ S[·, q] G for the Q = Co·Ci kernels (rows of Gᵀ: [1 ½ ½ 0], [0 ½ −½ 0],
- * [0 ½ ½ 1]), four kernels per vector in shares of whole groups of 4; the last thread takes the rest.
+ * dW[q] += Gᵀ S[·, q] G (dW[q] = … when `overwrite`) for the Q = Co·Ci kernels (rows of Gᵀ:
+ * [1 ½ ½ 0], [0 ½ −½ 0], [0 ½ ½ 1]), four kernels per vector in shares of whole groups of 4; the
+ * last thread takes the rest.
  */
-export function weightGradients(S: usize, dW: usize, Q: i32, scratch: usize, tid: i32, threads: i32): void {
+export function weightGradients(S: usize, dW: usize, Q: i32, overwrite: bool, scratch: usize, tid: i32, threads: i32): void {
   const step = <usize>spread(Q) * 4;
   const groups = Q >> 2;
   const g0 = shareLo(groups, tid, threads);
   const g1 = shareLo(groups, tid + 1, threads);
-  for (let q = g0 * 4; q < g1 * 4; q += 4) gradientKernels(S + <usize>q * 4, step, dW + <usize>q * 36, 4, scratch);
+  for (let q = g0 * 4; q < g1 * 4; q += 4) gradientKernels(S + <usize>q * 4, step, dW + <usize>q * 36, 4, overwrite, scratch);
   if (tid == threads - 1) {
-    for (let q = groups * 4; q < Q; q++) gradientKernels(S + <usize>q * 4, step, dW + <usize>q * 36, 1, scratch);
+    for (let q = groups * 4; q < Q; q++) gradientKernels(S + <usize>q * 4, step, dW + <usize>q * 36, 1, overwrite, scratch);
   }
 }
 
@@ -94,7 +95,7 @@ export function weightGradients(S: usize, dW: usize, Q: i32, scratch: usize, tid
  * Gᵀ S G for `lanes` kernels (S's 16 planes `step` bytes apart), added to their 9 taps at dw
  * (36 bytes per kernel); the 12 vectors of Gᵀ S pass through the thread's scratch (192 bytes).
  */
-@inline function gradientKernels(s: usize, step: usize, dw: usize, lanes: i32, rowsScratch: usize): void {
+@inline function gradientKernels(s: usize, step: usize, dw: usize, lanes: i32, overwrite: bool, rowsScratch: usize): void {
   const half = f32x4.splat(0.5);
   // Rows of Gᵀ S: r0 = S0 + ½(S1 + S2), r1 = ½(S1 − S2), r2 = ½(S1 + S2) + S3 (Sk the rows of S).
   for (let j = 0; j < 4; j++) {
@@ -110,9 +111,9 @@ export function weightGradients(S: usize, dW: usize, Q: i32, scratch: usize, tid
     const t0 = v128.load(rowsScratch + <usize>(4 * r) * 16), t1 = v128.load(rowsScratch + <usize>(4 * r + 1) * 16);
     const t2 = v128.load(rowsScratch + <usize>(4 * r + 2) * 16), t3 = v128.load(rowsScratch + <usize>(4 * r + 3) * 16);
     const p = f32x4.mul(f32x4.add(t1, t2), half);
-    addTap(dw, r * 3, f32x4.add(t0, p), lanes);
-    addTap(dw, r * 3 + 1, f32x4.mul(f32x4.sub(t1, t2), half), lanes);
-    addTap(dw, r * 3 + 2, f32x4.add(p, t3), lanes);
+    addTap(dw, r * 3, f32x4.add(t0, p), lanes, overwrite);
+    addTap(dw, r * 3 + 1, f32x4.mul(f32x4.sub(t1, t2), half), lanes, overwrite);
+    addTap(dw, r * 3 + 2, f32x4.add(p, t3), lanes, overwrite);
   }
 }
 
@@ -121,10 +122,13 @@ export function weightGradients(S: usize, dW: usize, Q: i32, scratch: usize, tid
   return lanes == 4 ? v128.load(p) : f32x4.splat(load<f32>(p));
 }
 
-/** dw[k·9 + tap] += lane k of v for the first `lanes` kernels. */
-@inline function addTap(dw: usize, tap: i32, v: v128, lanes: i32): void {
+/**
+ * dw[k·9 + tap] += lane k of v for the first `lanes` kernels; with `overwrite`, dw[k·9 + tap] =
+ * 0 + lane k: the same bits as adding to a zeroed dw (the + 0 turns a −0 into +0, as that did).
+ */
+@inline function addTap(dw: usize, tap: i32, v: v128, lanes: i32, overwrite: bool): void {
   for (let k = 0; k < lanes; k++) {
     const at = dw + <usize>(k * 9 + tap) * 4;
-    store<f32>(at, load<f32>(at) + lane(v, k));
+    store<f32>(at, (overwrite ? <f32>0 : load<f32>(at)) + lane(v, k));
   }
 }

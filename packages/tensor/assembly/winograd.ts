@@ -27,10 +27,10 @@ import { transformGradients, weightGradients } from './winograd-weight';
  * the input gradient [Ci, Co, 3, 3], flipped), 12 flip (1: input gradient), 13 U [16, Co, Ci]
  * (0: already transformed; flipped: [16, Ci, Co]), 14 V [16, Ci, PS], 15 M [16, Co, PS] (planes
  * spread(…) apart), 16 y [N, Co, OH, OW], 17 bias (0: none), 18 accumulate into y (phase 7:
- * into S), 19 clamp, 20–21 its bounds (f32), 22 GEMM scratch, 23 bytes of GEMM scratch per
+ * into S; phase 8: 0 adds to dW, 1 overwrites it), 19 clamp, 20–21 its bounds (f32), 22 GEMM scratch, 23 bytes of GEMM scratch per
  * thread, 24 padded-plane buffers, 25 bytes per thread's buffer.
  * PS = P rounded up to 4 (P = N·TH·TW tiles) so the output transform reads 4 tiles per vector.
- * Weight gradient (phases 6–8): 11 dW [Co, Ci, 3, 3] (added to), 13 S [16, Co, Ci], 15 Ŷ
+ * Weight gradient (phases 6–8): 11 dW [Co, Ci, 3, 3] (added to, or overwritten: word 18), 13 S [16, Co, Ci], 15 Ŷ
  * [16, Co, PS], 16 dy [N, Co, OH, OW].
  */
 export function winogradTask(desc: usize, tid: i32, threads: i32): void {
@@ -77,7 +77,7 @@ export function winogradTask(desc: usize, tid: i32, threads: i32): void {
     }
   } else if (phase == 8) {
     const scratch = (<usize>load<i32>(desc, 96) + <usize>tid * <usize>load<i32>(desc, 100) + 15) & ~15;
-    weightGradients(U, <usize>load<i32>(desc, 44), Co * Ci, scratch, tid, threads);
+    weightGradients(U, <usize>load<i32>(desc, 44), Co * Ci, load<i32>(desc, 72) != 0, scratch, tid, threads);
   } else {
     transformOutputs(M, <usize>load<i32>(desc, 64), <usize>load<i32>(desc, 68), load<i32>(desc, 72) != 0, load<i32>(desc, 76) != 0,
       load<f32>(desc, 80), load<f32>(desc, 84), N, Co, OH, OW, TH, TW, PS, tid, threads);

@@ -421,8 +421,9 @@ export interface Kernels {
   /** dx += the adjoint of convForward (without bias) applied to dy (dx as the caller passes it, usually zeroed). */
   convBackwardInput(dy: Float32Array | Float64Array, w: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dx: Float32Array | Float64Array): void;
   /**
-   * dw += Σ over the batch of dy ⋆ x, per group (dw as the caller passes it, usually zeroed);
-   * with `dBias`, also dBias[c] += Σ over the batch and positions of dy on channel c.
+   * dw = Σ over the batch of dy ⋆ x, per group (overwritten: what dw held is never read, so a
+   * reused gradient buffer needs no zeroing pass); with `dBias`, also dBias[c] += Σ over the batch
+   * and positions of dy on channel c (dBias as the caller passes it, usually zeroed).
    */
   convBackwardWeight(x: Float32Array | Float64Array, dy: Float32Array | Float64Array, g: WindowGeometry, cOut: number, groups: number, dw: Float32Array | Float64Array, dBias?: Float32Array | Float64Array | null): void;
   /**

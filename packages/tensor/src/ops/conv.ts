@@ -15,7 +15,7 @@ import { kernels, type WindowGeometry } from '../backend.js';
 import { isTracing } from '../trace.js';
 import { formatShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { checkTensor, empty, finish, viewOf } from './core.js';
+import { checkTensor, empty, finish, uninitialized, viewOf } from './core.js';
 import { checkOptions, type OptionKind } from '../options.js';
 import {
   asDType, checkOutSize, convOutSize, expandArg, floatDType, geometry, spatialInput, type Float, type SpatialArg,
@@ -159,10 +159,8 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
     let db: Tensor | null = null;
     if (w.requiresGrad) {
       // A parameter's gradient slot when it has one (resident in Wasm memory, reused from step
-      // to step): zeroed, then the kernel accumulates into it in place and no copy follows.
-      const slot = w._gradTarget();
-      if (slot) slot._data.fill(0);
-      dw = slot ?? empty(w.shape, dtype);
+      // to step): the kernel overwrites it in place (no zeroing pass) and no copy follows.
+      dw = w._gradTarget() ?? uninitialized(w.shape, dtype);
       // The bias gradient comes out of the same pass over dy.
       if (b?.requiresGrad) db = empty([cOut], dtype);
       kernels().convBackwardWeight(x._data as Float, dy._data as Float, g, cOut, groups, dw._data as Float, db ? (db._data as Float) : null);
@@ -226,7 +224,7 @@ function convTransposeNd(op: string, n: number, input: Tensor, weight: Tensor, b
       dx = viewOf(dx, xIn.shape);
     }
     if (w.requiresGrad) {
-      dw = empty(w.shape, dtype);
+      dw = uninitialized(w.shape, dtype); // overwritten by the kernel
       kernels().convBackwardWeight(dy._data as Float, x._data as Float, g, cIn, groups, dw._data as Float);
     }
     return [dx, dw, b?.requiresGrad ? biasGrad(dy) : null];

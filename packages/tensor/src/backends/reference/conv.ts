@@ -108,9 +108,11 @@ export function convBackwardInput(dy: Float, w: Float, g: WindowGeometry, cOut: 
   });
 }
 
-/** dw (zeroed by the caller) += Σ_batch dy · im2col(x)ᵀ, per group; dBias[c] += Σ dy over the batch and positions of channel c. */
+/** dw = Σ_batch dy · im2col(x)ᵀ, per group (overwritten); dBias[c] += Σ dy over the batch and positions of channel c. */
 export function convBackwardWeight(x: Float, dy: Float, g: WindowGeometry, cOut: number, groups: number, dw: Float, dBias: Float | null = null): void {
   if (dBias) biasGradient(dy, g.batch, cOut, sizeOf(g.outSize), dBias);
+  // The per-item GEMMs add to dw, from zero.
+  dw.fill(0);
   const k = kernels();
   const K = sizeOf(g.kernel);
   const L = sizeOf(g.outSize);

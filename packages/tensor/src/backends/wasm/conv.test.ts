@@ -97,7 +97,8 @@ describe('wasm convolution kernels against the reference', () => {
           expect(ycRef).toEqual(yRef.map((v) => Math.min(Math.max(v, clamp[0]), clamp[1])));
         }
 
-        // The gradients accumulate into what the caller passes (random here, zeros in the ops).
+        // The input gradient accumulates into what the caller passes (random here, zeros in the
+        // ops); the weight gradient overwrites it (NaN here: nothing it held may be read).
         const dx0 = rand(xSize, 4);
         const dxRef = dx0.slice();
         referenceKernels.convBackwardInput(dy, w, g, c.cOut, c.groups, dxRef);
@@ -105,13 +106,13 @@ describe('wasm convolution kernels against the reference', () => {
         wasm(() => kernels().convBackwardInput(dy, w, g, c.cOut, c.groups, dx));
         expect(worst(dx, dxRef), 'input gradient').toBeLessThan(1e-5);
 
-        const dw0 = rand(wSize, 5);
+        const dw0 = new Float32Array(wSize).fill(Number.NaN);
         const dwRef = dw0.slice();
         referenceKernels.convBackwardWeight(x, dy, g, c.cOut, c.groups, dwRef);
         const dw = dw0.slice();
         wasm(() => kernels().convBackwardWeight(x, dy, g, c.cOut, c.groups, dw));
         expect(worst(dw, dwRef), 'weight gradient').toBeLessThan(1e-5);
-        // With the bias gradient summed in the same pass (accumulated too).
+        // With the bias gradient summed in the same pass (accumulated into what the caller passes).
         const db0 = rand(c.cOut, 6);
         const [dw2, db2, dbRef] = [dw0.slice(), db0.slice(), db0.slice()];
         referenceKernels.convBackwardWeight(x, dy, g, c.cOut, c.groups, dw0.slice(), dbRef);
@@ -319,7 +320,7 @@ describe('wasm convolution staging', () => {
 });
 
 describe('conv2d weight gradient into a resident gradient slot', () => {
-  it('is written in the slot (zeroed first) with the bits of a plain weight, step after step', () => {
+  it('is written over the slot (holding the last step\'s gradient) with the bits of a plain weight, step after step', () => {
     const x = tensor(rand(3 * 4 * 10 * 10, 51), { shape: [3, 4, 10, 10] });
     const make = () => tensor(rand(6 * 4 * 9, 52), { shape: [6, 4, 3, 3], requiresGrad: true });
     const plain = make();

@@ -97,9 +97,10 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
   /**
    * Runs one mode over the whole batch, in chunks of items that fit the memory. `a` and `b` are
    * the two operands in the kernel's order, `res` the result (read in first where it accumulates).
+   * The weight gradient adds to `res`, or with `overwrite` replaces it (what it held is never read).
    */
   const run = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array,
-    bias: Float32Array | null = null, clamp: ConvClamp | null = null): boolean => {
+    bias: Float32Array | null = null, clamp: ConvClamp | null = null, overwrite = false): boolean => {
     const geo = as3d(g);
     if (!geo) return false;
     const N = g.batch;
@@ -113,7 +114,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const [i, , , p, , o] = geo as [number[], number[], number[], number[], number[], number[]];
       const shape = { N, Ci: C, Co: cOut, H: i[1]!, W: i[2]!, PH: p[1]!, PW: p[2]!, OH: o[1]!, OW: o[2]! };
       if (mode === Mode.BackwardWeight) {
-        if (!runWinogradWeight(rt, pool, threads(), shape, a, b, res)) return false;
+        if (!runWinogradWeight(rt, pool, threads(), shape, a, b, res, overwrite)) return false;
         if (bias) biasGradient(b, N, cOut, L, bias);
         return true;
       }
@@ -164,10 +165,14 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     // items 4g + lane, whatever the chunks), and at least one group per thread.
     if (lanes && chunk < N) chunk = Math.max(4, Math.floor(Math.max(chunk, mode === Mode.Forward ? 4 * t : 4) / 4) * 4);
     if (lanes && chunk * perItem > room) return false;
+    // The GEMM and direct weight gradients store their first chunk's sums into dW (word 46 bit 4);
+    // the lanes kernels add their lane sums to it, so for them an overwritten dW starts from zero.
+    const storeFirst = overwrite && !lanes;
+    if (overwrite && lanes) res.fill(0);
     // Weights and bias an optimizer keeps in the Wasm memory (resident parameters) are read in
     // place. The others are staged once, before the first chunk (their place does not move).
     const wIn = mode === Mode.BackwardWeight ? -1 : rt.residentPtr(b);
-    // A weight gradient that is a resident gradient slot is accumulated into in place.
+    // A weight gradient that is a resident gradient slot is written in place.
     const dwIn = mode === Mode.BackwardWeight ? rt.residentPtr(res) : -1;
     const biasIn = mode === Mode.Forward && bias ? rt.residentPtr(bias) : -1;
     // x, y, dy and dx already in the Wasm memory (the backward pass keeps dy and dx there) are
@@ -209,7 +214,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
         if (xRes < 0) f32.set(xs(a), xPtr >> 2);
         if (yRes < 0) f32.set(ys(b), yPtr >> 2);
         // dW (and the bias gradient) accumulate in the Wasm memory over the chunks.
-        if (first && dwIn < 0) f32.set(res, wPtr >> 2);
+        if (first && dwIn < 0 && !storeFirst) f32.set(res, wPtr >> 2);
         if (first && bias) f32.set(bias, biasPtr >> 2);
         [p0, p1, out] = [xPtr, yPtr, dwIn >= 0 ? dwIn : wPtr];
       }
@@ -220,7 +225,7 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
         padded ? 1 : 0, ...extent, padPtr, padPerThread, S, rowsPtr, rowsPerThread, lanes ? 2 : direct ? 1 : 0, clamp ? 1 : 0], w);
       if (clamp) rt.f32.set(clamp, w + 43);
       d[w + 45] = sumsPtr;
-      d[w + 46] = (first ? 1 : 0) | (last ? 2 : 0);
+      d[w + 46] = (first ? 1 : 0) | (last ? 2 : 0) | (first && storeFirst ? 4 : 0);
       serial = (serial % 0x3fffffff) + 1;
       d[w + 47] = serial;
       // The lanes forward and input gradient: one share per group of four items, claimed by
@@ -241,16 +246,21 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
 
   /**
    * `run` on the taps that read the input (conv-taps.ts), when most only ever read padding:
-   * the weights (or the weight gradient, accumulated into) go through a cropped copy.
+   * the weights (or the weight gradient) go through a cropped copy. The weight gradient
+   * overwrites `res` (see convBackwardWeight).
    */
   const runCropped = (mode: Mode, a: Float32Array, b: Float32Array, g: WindowGeometry, cOut: number, groups: number, res: Float32Array,
     bias: Float32Array | null = null, clamp: ConvClamp | null = null): boolean => {
     const crop = cropDeadTaps(g);
+    const overwrite = mode === Mode.BackwardWeight;
     // Gathering the cropped weights costs a pass over all of them: worth it for a kernel cut to
     // a quarter or less (1 of 9 taps over a 1×1 map), not for 4 of 9.
-    if (!crop || sizeOf(crop.geometry.kernel) * 4 > sizeOf(g.kernel)) return run(mode, a, b, g, cOut, groups, res, bias, clamp);
+    if (!crop || sizeOf(crop.geometry.kernel) * 4 > sizeOf(g.kernel)) return run(mode, a, b, g, cOut, groups, res, bias, clamp, overwrite);
     const rows = cOut * (g.channels / groups);
     if (mode === Mode.BackwardWeight) {
+      // The dead taps' gradient is zero: the one pass that writes them (the live taps are
+      // gathered as zeros and added to, as before).
+      res.fill(0);
       const part = cropWeights(crop, g.kernel, rows, res);
       if (!run(mode, a, b, crop.geometry, cOut, groups, part, bias)) return false;
       uncropWeights(crop, g.kernel, rows, part, res);
@@ -280,6 +290,8 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       const db = dBias as Float32Array | null;
       let ok = f32(x, dy, dWeight) && (!db || db instanceof Float32Array);
       if (ok && dw(g, cOut, groups)) {
+        // The depthwise kernel adds to dW (small: one kernel per channel).
+        dWeight.fill(0);
         ok = runDepthwise(rt, pool, threads(), DepthwiseMode.BackwardWeight, g, cOut, { x: x as Float32Array, dy: dy as Float32Array }, dWeight as Float32Array);
         if (ok && db) biasGradient(dy, g.batch, cOut, sizeOf(g.outSize), db);
       } else if (ok) {

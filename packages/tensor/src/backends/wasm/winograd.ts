@@ -160,12 +160,13 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
 
 /**
  * The weight gradient of a Winograd-shaped convolution: dW [Co, Ci, 3, 3] += the adjoint of the
- * forward transform (assembly/winograd.ts, phases 6–8), for input x [N, Ci, H, W] and dy
+ * forward transform (dW = … when `overwrite`: what dW held is never read) (assembly/winograd.ts,
+ * phases 6–8), for input x [N, Ci, H, W] and dy
  * [N, Co, OH, OW] (either read in place when resident). S sums over the chunks in order, so the
  * result does not depend on the thread count. Returns false when one item does not fit the memory.
  */
 export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: number, s: WinogradShape, x: Float32Array, dy: Float32Array,
-  dW: Float32Array): boolean {
+  dW: Float32Array, overwrite = false): boolean {
   const { N, Ci, Co, H, W, PH, PW, OH, OW } = s;
   // S takes U's place (same size); no bias.
   const p = plan(rt, threads, s, 0);
@@ -185,7 +186,7 @@ export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: nu
     const xPtr = xRes >= 0 ? xRes + n0 * xItem * 4 : staged.xPtr;
     const yPtr = dyRes >= 0 ? dyRes + n0 * yItem * 4 : staged.yPtr;
     const f32 = rt.f32;
-    if (n0 === 0 && dwRes < 0) f32.set(dW, dwPtr >> 2);
+    if (n0 === 0 && dwRes < 0 && !overwrite) f32.set(dW, dwPtr >> 2);
     if (xRes < 0) f32.set(x.subarray(n0 * xItem, (n0 + nb) * xItem), xPtr >> 2);
     if (dyRes < 0) f32.set(dy.subarray(n0 * yItem, (n0 + nb) * yItem), yPtr >> 2);
     const words = (phase: number) => [phase, nb, Ci, Co, H, W, PH, PW, OH, OW, xPtr, dwRes >= 0 ? dwRes : dwPtr, 0,
@@ -195,7 +196,7 @@ export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: nu
     rt.i32.set(words(7), d);
     pool.run('convTask', DESC, GEMM_SHARES, t);
   }
-  rt.i32.set([8, N, Ci, Co, H, W, PH, PW, OH, OW, 0, dwRes >= 0 ? dwRes : dwPtr, 0, sPtr, 0, 0, 0, 0, 0, 0, 0, 0,
+  rt.i32.set([8, N, Ci, Co, H, W, PH, PW, OH, OW, 0, dwRes >= 0 ? dwRes : dwPtr, 0, sPtr, 0, 0, 0, 0, overwrite ? 1 : 0, 0, 0, 0,
     SCRATCH, rt.scratchPerThread, planePtr, planeBytes], d);
   pool.run('convTask', DESC, t);
   if (dwRes < 0) rt.copyOut(dwPtr, wSize, dW);
