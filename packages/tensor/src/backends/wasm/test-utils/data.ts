@@ -21,3 +21,17 @@ export function worst(actual: Float32Array, expected: Float32Array): number {
   }
   return w;
 }
+
+/**
+ * Where two float arrays first differ bit for bit (NaN payloads and −0 included): the element
+ * index, −1 when they are the same bytes, or the shorter length when only the lengths differ. A
+ * plain loop, because `toEqual` over half a million elements is slow and Node's `Buffer` is
+ * missing in the browser pages.
+ */
+export function firstBitDifference(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return Math.floor(i / a.BYTES_PER_ELEMENT);
+  return x.length === y.length ? -1 : Math.min(a.length, b.length);
+}
