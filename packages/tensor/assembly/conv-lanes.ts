@@ -18,29 +18,13 @@
 // lane; weight gradient per lane (items 4g + lane) over blocks of rows of each group, added up
 // block by block and group by group, then the lanes (0 + 1) + (2 + 3) — so results do not
 // depend on the thread count or on which share computes what.
-import { fma } from './gemm';
+import { fma, transpose4 } from './gemm';
 
 /** Pixels (per lane) a weight-gradient tile sums before adding into its running sums (whole rows, at least one). */
 const FLUSH_PIXELS = 256;
 
 /** Vectors of slack after a plane: a tile's sliding window reads up to PX − 1 past its row. */
 const SLACK = 8;
-
-/** Four rows of four floats (row r at src + r·step) written transposed, column i at dst + i·dstep. */
-@inline function transpose4(src: usize, step: usize, dst: usize, dstep: usize): void {
-  const v0 = v128.load(src);
-  const v1 = v128.load(src + step);
-  const v2 = v128.load(src + step * 2);
-  const v3 = v128.load(src + step * 3);
-  const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
-  const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + dstep, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + dstep * 2, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + dstep * 3, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
-}
 
 /**
  * dst [C, PH, PW, 4] = the `cnt` (≤ 4) items of src [·, C, H, W] (`item` bytes apart) placed at

@@ -67,7 +67,7 @@ function packA(mc: i32, kc: i32, a: usize, rs: i32, cs: i32, dst: usize): void {
  * Four rows of four floats (row r at src + r·step) written transposed: column i goes to
  * dst + i·dstep (consecutive depth steps of a packed panel).
  */
-@inline function transpose4(src: usize, step: usize, dst: usize, dstep: usize): void {
+@inline export function transpose4(src: usize, step: usize, dst: usize, dstep: usize): void {
   const v0 = v128.load(src);
   const v1 = v128.load(src + step);
   const v2 = v128.load(src + step * 2);
