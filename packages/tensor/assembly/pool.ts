@@ -15,6 +15,11 @@
 let H: i32, W: i32, OH: i32, OW: i32;
 let KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32;
 
+/** take = c > best, or c is NaN while best is not: the reference's rule, per lane. */
+@inline function takes(c: v128, best: v128): v128 {
+  return v128.or(f32x4.gt(c, best), v128.and(f32x4.ne(c, c), f32x4.eq(best, best)));
+}
+
 /** One plane: x [H, W] → out, idx [OH, OW] (2·OH ≤ H, 2·OW ≤ W). */
 function forward2x2(xp: usize, out: usize, idx: usize): void {
   const lanes = i32x4(0, 2, 4, 6);
@@ -39,14 +44,13 @@ function forward2x2(xp: usize, out: usize, idx: usize): void {
       let best = t0;
       const base = i32x4.add(i32x4.splat(rowBase + 2 * ow), lanes);
       let at = base;
-      // take = c > best, or c is NaN while best is not.
-      let take = v128.or(f32x4.gt(t1, best), v128.and(f32x4.ne(t1, t1), f32x4.eq(best, best)));
+      let take = takes(t1, best);
       best = v128.bitselect(t1, best, take);
       at = v128.bitselect(i32x4.add(base, tap1), at, take);
-      take = v128.or(f32x4.gt(t2, best), v128.and(f32x4.ne(t2, t2), f32x4.eq(best, best)));
+      take = takes(t2, best);
       best = v128.bitselect(t2, best, take);
       at = v128.bitselect(i32x4.add(base, tap2), at, take);
-      take = v128.or(f32x4.gt(t3, best), v128.and(f32x4.ne(t3, t3), f32x4.eq(best, best)));
+      take = takes(t3, best);
       best = v128.bitselect(t3, best, take);
       at = v128.bitselect(i32x4.add(base, tap3), at, take);
       v128.store(out + o, best);
@@ -78,11 +82,6 @@ function forward2x2(xp: usize, out: usize, idx: usize): void {
 @inline function tapHi(start: i32, d: i32, taps: i32, size: i32, lo: i32): i32 {
   const last = size - 1 - start;
   return max(lo, last < 0 ? 0 : min(taps, last / d + 1));
-}
-
-/** take = c > best, or c is NaN while best is not: the reference's rule, per lane. */
-@inline function takes(c: v128, best: v128): v128 {
-  return v128.or(f32x4.gt(c, best), v128.and(f32x4.ne(c, c), f32x4.eq(best, best)));
 }
 
 /**
@@ -186,9 +185,9 @@ function forwardValues2x2(xp: usize, out: usize): void {
       const t1 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
       const t2 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
       const t3 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
-      best = v128.bitselect(t1, best, v128.or(f32x4.gt(t1, best), v128.and(f32x4.ne(t1, t1), f32x4.eq(best, best))));
-      best = v128.bitselect(t2, best, v128.or(f32x4.gt(t2, best), v128.and(f32x4.ne(t2, t2), f32x4.eq(best, best))));
-      best = v128.bitselect(t3, best, v128.or(f32x4.gt(t3, best), v128.and(f32x4.ne(t3, t3), f32x4.eq(best, best))));
+      best = v128.bitselect(t1, best, takes(t1, best));
+      best = v128.bitselect(t2, best, takes(t2, best));
+      best = v128.bitselect(t3, best, takes(t3, best));
       v128.store(out + o, best);
       o += 16;
     }
