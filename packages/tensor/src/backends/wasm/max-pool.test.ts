@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend, type WindowGeometry } from '../../backend.js';
 import { maxPool2d, noGrad, tensor, wasmInfo } from '../../index.js';
 import { referenceKernels } from '../reference/index.js';
-import { rand } from './test-utils/data.js';
+import { firstBitDifference, rand } from './test-utils/data.js';
 
 function geometry(batch: number, channels: number, H: number, W: number, ceil = false): WindowGeometry {
   const o = (s: number) => (ceil ? Math.ceil((s - 2) / 2) + 1 : Math.floor((s - 2) / 2) + 1);
@@ -150,6 +150,45 @@ describe('wasm max pooling against the reference', () => {
           expect(bits(out), `${backend}, case ${i}, ${threads} thread(s)`).toEqual(bits(withIdx));
         }
       });
+    }
+  });
+
+  it('reads and writes x, y, indices, dy and dx in place where they are in the Wasm memory, with the bits of staged copies, on 1, 2 and 3 threads', async () => {
+    if (!withBackend('wasm', () => kernels().residentArrays?.([1]) ?? null)) return; // no shared memory: nothing is ever resident
+    const before = withBackend('wasm', () => getNumThreads());
+    const i32 = (a: Float32Array) => new Int32Array(a.buffer, a.byteOffset, a.length);
+    // The 2×2 passes (with and without indices), any window's forward and scatter backward;
+    // large enough to split between threads.
+    const cases: WindowGeometry[] = [
+      geometry(16, 6, 28, 28), geometry(3, 5, 11, 9),
+      { batch: 4, channels: 8, inSize: [17, 16], kernel: [3, 3], stride: [2, 2], padBegin: [1, 1], padEnd: [1, 1], dilation: [1, 1], outSize: [9, 8] },
+    ];
+    try {
+      for (const threads of [1, 2, 3]) {
+        withBackend('wasm', () => setNumThreads(threads));
+        await withBackend('wasm', () => threadsReady());
+        cases.forEach((g, c) => {
+          const n = g.batch * g.channels * g.inSize[0]! * g.inSize[1]!;
+          const size = g.batch * g.channels * g.outSize[0]! * g.outSize[1]!;
+          const x = data(n, c + 31);
+          const dy = data(size, c + 32);
+          const pools = (xa: Float32Array, ya: Float32Array, va: Float32Array, idxa: Int32Array, dya: Float32Array, dxa: Float32Array) => withBackend('wasm', () => {
+            kernels().maxPool(xa, g, ya, idxa);
+            kernels().maxPool(xa, g, va, null);
+            kernels().maxPoolBackward(dya, idxa, g, dxa);
+            return [ya, va, new Float32Array(idxa.buffer, idxa.byteOffset, idxa.length), dxa];
+          });
+          const staged = pools(x, new Float32Array(size), new Float32Array(size), new Int32Array(size), dy, new Float32Array(n));
+          const [xr, yr, vr, idxr, dyr, dxr] = withBackend('wasm', () => kernels().residentArrays!([n, size, size, size, size, n])!) as Float32Array[];
+          xr!.set(x);
+          dyr!.set(dy);
+          dxr!.fill(Number.NaN); // the kernels write every element
+          const inPlace = pools(xr!, yr!, vr!, i32(idxr!), dyr!, dxr!);
+          expect(inPlace.map((a, i) => firstBitDifference(a, staged[i]!)), `case ${c}, ${threads} thread(s)`).toEqual([-1, -1, -1, -1]);
+        });
+      }
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
     }
   });
 

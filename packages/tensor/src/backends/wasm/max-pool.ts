@@ -44,27 +44,39 @@ function isWindow2d(g: WindowGeometry): boolean {
 
 export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => number, fallback: MaxPoolKernels): MaxPoolKernels {
   /**
-   * Stages `a` (x or dx: the input-sized array) and `b`, `idx` (output-sized) and runs `mode`
-   * over all planes; false when they do not fit the memory.
+   * Stages `a` (x or dx: the input-sized array) and `b`, `idx` (output-sized) where they are not
+   * already in the Wasm memory, and runs `mode` over all planes; false when they do not fit.
    */
   const run = (mode: Mode, g: WindowGeometry, a: Float32Array, b: Float32Array, idx: Int32Array | null): boolean => {
     const planes = g.batch * g.channels;
     const inPlane = g.inSize.reduce((p, s) => p * s, 1);
     const L = g.outSize.reduce((p, s) => p * s, 1);
     if (planes === 0 || L === 0) return false;
-    const aPtr = rt.operandBase;
-    const bPtr = align(aPtr + a.length * 4, 64);
-    const idxPtr = align(bPtr + b.length * 4, 64);
+    // Arrays already in the Wasm memory (a step's activations, the backward pass's dy and dx)
+    // are read and written in place; the others are staged after the operand base.
+    let end = rt.operandBase;
+    const reserve = (length: number): number => {
+      const ptr = end;
+      end = align(ptr + length * 4, 64);
+      return ptr;
+    };
+    const aIn = rt.residentPtr(a);
+    const bIn = rt.residentPtr(b);
+    const idxIn = idx ? rt.residentPtr(idx) : -1;
+    const aPtr = aIn >= 0 ? aIn : reserve(a.length);
+    const bPtr = bIn >= 0 ? bIn : reserve(b.length);
     // The window forward writes indices whether or not they are asked for.
-    const end = idxPtr + (idx || mode === Mode.ForwardWindow ? b.length * 4 : 0);
+    const idxPtr = idxIn >= 0 ? idxIn : idx || mode === Mode.ForwardWindow ? reserve(b.length) : 0;
     if (end - rt.operandBase > operandCapacity(rt)) return false;
     rt.ensure(end);
+    // Resident arrays lie below the operand base (heap.ts), staged ones at or above it.
+    const staged = (p: number): boolean => p >= rt.operandBase;
     const forward = mode === Mode.Forward2x2 || mode === Mode.ForwardValues2x2 || mode === Mode.ForwardWindow;
     if (forward) {
-      rt.f32.set(a, aPtr >> 2);
+      if (staged(aPtr)) rt.f32.set(a, aPtr >> 2);
     } else {
-      rt.f32.set(b, bPtr >> 2);
-      rt.i32.set(idx!, idxPtr >> 2);
+      if (staged(bPtr)) rt.f32.set(b, bPtr >> 2);
+      if (staged(idxPtr)) rt.i32.set(idx!, idxPtr >> 2);
     }
     const [H, W] = mode === Mode.BackwardScatter ? [1, inPlane] : (g.inSize as [number, number]);
     const [OH, OW] = mode === Mode.BackwardScatter ? [1, L] : (g.outSize as [number, number]);
@@ -73,9 +85,9 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
     const shares = t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, planes, Math.floor((a.length + b.length) / WORK_PER_SHARE)));
     pool.run('poolTask', DESC, shares, t);
     if (forward) {
-      rt.copyOut(bPtr, b.length, b);
-      if (idx) rt.copyOut(idxPtr, idx.length, idx);
-    } else {
+      if (staged(bPtr)) rt.copyOut(bPtr, b.length, b);
+      if (idx && staged(idxPtr)) rt.copyOut(idxPtr, idx.length, idx);
+    } else if (staged(aPtr)) {
       rt.copyOut(aPtr, a.length, a);
     }
     return true;
