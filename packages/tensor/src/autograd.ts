@@ -29,6 +29,12 @@ export function versionOf(buffer: object): number {
   return bufferVersions.get(buffer) ?? 0;
 }
 
+/** Gives `to` the version of `from` (a tensor's values moved to a new buffer, see activations.ts). */
+export function carryVersion(from: object, to: object): void {
+  const v = bufferVersions.get(from);
+  if (v !== undefined) bufferVersions.set(to, v);
+}
+
 /** Records an in-place update of `buffer`. */
 export function bumpVersion(buffer: object): void {
   bufferVersions.set(buffer, versionOf(buffer) + 1);

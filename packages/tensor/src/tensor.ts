@@ -16,6 +16,7 @@ import * as I from './ops/indexing.js';
 import * as L from './ops/linalg.js';
 import * as A from './ops/activation.js';
 import { formatTensor } from './format.js';
+import { noteTensor, ownData, scopeDepth } from './activations.js';
 
 export type Scalar = number;
 export type TensorLike = Tensor | number;
@@ -67,6 +68,7 @@ export class Tensor {
     this._data = data;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
+    if (scopeDepth > 0) noteTensor(this); // a step scope's block or graph (activations.ts)
   }
 
   /** Number of dimensions. */
@@ -92,9 +94,13 @@ export class Tensor {
     return this._node === null;
   }
 
-  /** The underlying typed array, live: writes to it change the tensor (like `.numpy()`). */
+  /**
+   * The underlying typed array, live: writes to it change the tensor (like `.numpy()`). Inside a
+   * `stepScope`, a tensor in the backend's memory first moves to the JS heap, so the array
+   * returned is never memory the backend reuses.
+   */
   dataSync(): TypedArray {
-    return this._data;
+    return scopeDepth > 0 ? ownData(this) : this._data;
   }
 
   /** The values as nested arrays (booleans for bool tensors). */

@@ -1,0 +1,181 @@
+// A step scope's forward outputs in the Wasm heap (src/activations.ts): the same bits as JS
+// arrays, every block given back when the scope ends (also when it throws), returned tensors
+// valid afterwards, any other tensor made inside failing loudly, memory steady over many steps.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { getNumThreads, setNumThreads, threadsReady } from '../../backend.js';
+import { linear, makeResident, noGrad, relu, stepScope, Tensor, tensor } from '../../index.js';
+import { setWasmActivations, wasmActivationStats, wasmInfo } from './index.js';
+import { rand } from './test-utils/data.js';
+
+const bits = (a: ArrayLike<number>) => Array.from(new Int32Array(Float32Array.from(a).buffer));
+const shared = wasmInfo()?.build.endsWith('+threads') ?? false;
+const inWasm = (a: ArrayBufferView) => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+const live = () => wasmActivationStats()!.liveBlocks;
+
+function mlp(resident: boolean): Tensor[] {
+  const shapes = [[64, 120], [64], [48, 64], [48], [10, 48], [10]];
+  const ps = shapes.map((s, i) => tensor(rand(s.reduce((a, b) => a * b, 1), 21 + i).map((v) => v * 0.3), { shape: s, requiresGrad: true }));
+  if (resident) makeResident(ps);
+  return ps;
+}
+
+const x = tensor(rand(64 * 120, 7), { shape: [64, 120] });
+const labels = tensor(Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10), { shape: [64, 1], dtype: 'int32' });
+
+function hidden(ps: Tensor[]): Tensor {
+  const [w1, b1, w2, b2] = ps as [Tensor, Tensor, Tensor, Tensor];
+  return relu(linear(relu(linear(x, w1, b1)), w2, b2));
+}
+
+function lossOf(ps: Tensor[]): Tensor {
+  const logits = linear(hidden(ps), ps[4]!, ps[5]!);
+  return logits.logSoftmax(1).gather(1, labels).mean().neg();
+}
+
+function step(ps: Tensor[]): number {
+  for (const p of ps) p.grad = null;
+  const loss = lossOf(ps);
+  loss.backward();
+  noGrad(() => {
+    for (const p of ps) p.sub_(p.grad!.mul(0.05));
+  });
+  return loss.item();
+}
+
+function train(scoped: boolean, on: boolean, resident: boolean, steps: number): { losses: number[]; params: number[][] } {
+  setWasmActivations(on);
+  const ps = mlp(resident);
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) losses.push(scoped ? stepScope(() => step(ps)) : step(ps));
+  return { losses, params: ps.map((p) => bits(p.dataSync())) };
+}
+
+describe('stepScope', () => {
+  it('runs anywhere: without blocks its outputs are JS arrays and it only ends graphs', () => {
+    setWasmActivations(false);
+    const w = tensor(rand(64 * 64, 1), { shape: [64, 64], requiresGrad: true });
+    const y = stepScope(() => w.matmul(w));
+    expect(inWasm(y.dataSync())).toBe(false);
+    expect(() => y.sum().backward()).toThrow(/released when the stepScope\(\) it was recorded in ended/);
+    setWasmActivations(true);
+  });
+
+  it('rejects an async function', () => {
+    expect(() => stepScope(() => Promise.resolve(1))).toThrow(/stepScope: fn returned a Promise/);
+  });
+});
+
+if (shared) describe('stepScope on the wasm backend', () => {
+  const threadsBefore = getNumThreads();
+  afterEach(() => setWasmActivations(true));
+  afterAll(() => setNumThreads(threadsBefore));
+
+  for (const threads of [1, 2]) {
+    it(`trains an MLP bit for bit like JS arrays and like no scope on ${threads} thread(s)`, async () => {
+      setNumThreads(threads);
+      await threadsReady();
+      const plain = train(false, false, true, 6);
+      const off = train(true, false, true, 6);
+      const on = train(true, true, true, 6);
+      const unresident = train(true, true, false, 6);
+      for (const r of [off, on, unresident]) {
+        expect(r.losses).toEqual(plain.losses);
+        expect(r.params).toEqual(plain.params);
+      }
+      expect(live()).toBe(0);
+    });
+  }
+
+  it('puts forward outputs in blocks that the next op and backward read in place', () => {
+    const ps = mlp(true);
+    stepScope(() => {
+      const h = hidden(ps);
+      expect(inWasm(h._data)).toBe(true);
+      expect(live()).toBeGreaterThan(0);
+      h.sum().backward();
+      expect(inWasm(ps[0]!.grad!._data)).toBe(true); // the resident slot
+      return null;
+    });
+    expect(live()).toBe(0);
+  });
+
+  it('keeps returned tensors (and every view of their blocks) valid and makes every other one fail loudly', () => {
+    const ps = mlp(false);
+    setWasmActivations(false);
+    const expected = bits(hidden(ps).dataSync());
+    setWasmActivations(true);
+    let kept: Tensor | null = null;
+    let view: Tensor | null = null;
+    const out = stepScope(() => {
+      const h = hidden(ps);
+      view = h.reshape(48, 64);
+      kept = h.mul(3);
+      return { h, pair: [h.reshape(-1)] };
+    });
+    expect(live()).toBe(0);
+    for (let s = 0; s < 3; s++) stepScope(() => step(ps)); // reuse the blocks
+    expect(inWasm(out.h.dataSync())).toBe(false);
+    expect(bits(out.h.dataSync())).toEqual(expected);
+    expect(bits(out.pair[0]!.dataSync())).toEqual(expected);
+    out.h.dataSync()[0] = 42; // still one buffer for the returned tensor and its view
+    expect(out.pair[0]!.dataSync()[0]).toBe(42);
+    expect(view!.dataSync()[0]).toBe(42); // not returned, but a view of a returned tensor's block
+    expect(() => kept!.sum()).toThrow(/made inside stepScope\(\) and its memory was given back/);
+    expect(() => kept!.dataSync()[0]).toThrow(/made inside stepScope\(\)/);
+    expect(() => out.h.sum().backward()).toThrow(/released when the stepScope\(\)/);
+  });
+
+  it('hands out copies from dataSync() inside the scope, shared by the views', () => {
+    const ps = mlp(false);
+    stepScope(() => {
+      const h = hidden(ps);
+      const v = h.reshape(-1);
+      const d = h.dataSync();
+      expect(inWasm(d)).toBe(false);
+      expect(v.dataSync()).toBe(d); // same array: views of one buffer
+      d[1] = 7;
+      expect(v.relu().dataSync()[1]).toBe(7);
+    });
+    expect(live()).toBe(0);
+  });
+
+  it('gives everything back when the function throws', () => {
+    const ps = mlp(true);
+    let made: Tensor | null = null;
+    expect(() => stepScope(() => {
+      made = hidden(ps);
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(live()).toBe(0);
+    expect(() => made!.sum()).toThrow(/made inside stepScope\(\)/);
+  });
+
+  it('nests: an inner scope returns its tensor to the outer one without a copy', () => {
+    const ps = mlp(false);
+    const expected = bits(hidden(ps).mul(2).dataSync());
+    const out = stepScope(() => {
+      const inner = stepScope(() => hidden(ps));
+      expect(inWasm(inner._data)).toBe(true); // still in its block, now the outer scope's
+      const liveInside = live();
+      stepScope(() => hidden(ps).sum().item());
+      expect(live()).toBe(liveInside);
+      return inner.mul(2);
+    });
+    expect(live()).toBe(0);
+    expect(bits(out.dataSync())).toEqual(expected);
+  });
+
+  it('holds the heap steady over 2,000 scoped MLP steps', () => {
+    const ps = mlp(true);
+    for (let s = 0; s < 20; s++) stepScope(() => step(ps));
+    const warm = wasmActivationStats()!;
+    for (let s = 0; s < 2000; s++) {
+      stepScope(() => step(ps));
+      const now = wasmActivationStats()!;
+      expect(now.liveBlocks).toBe(0);
+      expect(now.cachedBlocks).toBe(warm.cachedBlocks);
+      expect(now.cachedBytes).toBe(warm.cachedBytes);
+      expect(now.heapBytes).toBe(warm.heapBytes);
+    }
+  }, 120_000);
+});
