@@ -79,5 +79,14 @@ export function checkerCases(): CheckerCase[] {
     Z('mobilenetV2', () => zoo.mobilenetV2({ numClasses: 10, widthMult: 0.25 })),
     Z('efficientnetB0', () => zoo.efficientnetB0({ numClasses: 10 })),
     Z('unet', () => zoo.unet({ depth: 2, baseChannels: 8, numClasses: 3 })),
+    yoloWithNms(),
   ];
+}
+
+/** TinyYolo with decoding and NonMaxSuppression in the graph (@kiln/vision's yoloNmsGraph). */
+function yoloWithNms(): CheckerCase {
+  let built: zoo.YoloNmsGraph | null = null;
+  const make = () => (built ??= zoo.yoloNmsGraph(zoo.tinyYolo({ numClasses: 3, numAnchors: 2, batchNorm: true }),
+    { gridSize: 4, anchors: [[8, 8], [14, 10]], numClasses: 3, imageSize: 32 }, { scoreThreshold: 0.1 }));
+  return { name: 'zoo tinyYolo + yoloNmsGraph', layer: 'tinyYoloNms', make, input: () => randn([2, 3, 32, 32]), get options() { return make().exportOptions; } };
 }

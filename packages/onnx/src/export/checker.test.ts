@@ -30,6 +30,8 @@ describe('exports pass onnx.checker (full_check)', () => {
       expect(record.results[`zoo ${z}`]?.ok, z).toBe(true);
       expect(record.results[`zoo ${z} @17`]?.opset, z).toBe(17);
     }
+    expect(record.results['zoo tinyYolo + yoloNmsGraph']?.ops).toContain('NonMaxSuppression');
+    expect(record.results['zoo tinyYolo + yoloNmsGraph @17']?.ok).toBe(true);
     expect(Object.keys(record.results).length).toBeGreaterThanOrEqual(100);
   });
 });

@@ -2,17 +2,19 @@
  * A TinyYolo detector trained on generated multi-object shapes (32×32, 1–2 objects that may
  * overlap, 3 classes) to mAP@0.5 >= 0.8 on held-out images, with anchors chosen by
  * kMeansAnchors; then exported to
- * ONNX and run on ONNX Runtime: decoding + NMS in TypeScript on ORT's output give Kiln's boxes.
+ * ONNX and run on ONNX Runtime: decoding + NMS in TypeScript on ORT's output give Kiln's boxes,
+ * and so does the export with decoding + NonMaxSuppression in the graph (yoloNmsGraph).
  */
 import { describe, expect, it } from 'vitest';
 import { manualSeed, noGrad } from '@kiln/tensor';
 import { Adam, LRScheduler, cosineAnnealing } from '@kiln/optim';
 import { detectionShapes } from '@kiln/data';
 import { createSession, exportOnnx, runSession } from '@kiln/onnx';
-import { cat } from '@kiln/tensor';
+import { cat, zeros } from '@kiln/tensor';
 import { kMeansAnchors } from './anchors.js';
 import { meanAveragePrecision } from './map.js';
 import { tinyYolo } from './tiny-yolo.js';
+import { detectionsFromNms, yoloNmsGraph } from './yolo-nms-graph.js';
 import { decodeYolo, encodeYoloTargets, postprocessYolo, yoloLoss, type YoloConfig } from './yolo.js';
 
 // Measured on the loaded 2-core machine (8 sessions): 1400 steps reach mAP@0.5 0.827 in ~400 s
@@ -71,5 +73,25 @@ describe('TinyYolo on generated shapes', () => {
     expect(maxDiff).toBeLessThan(1e-4);
     expect(boxes).toBeGreaterThan(64);
     expect(worst).toBeLessThan(1e-3);
+
+    // ONNX Runtime with decoding + NonMaxSuppression in the graph: the 64 images and a blank one
+    const graph = yoloNmsGraph(model, cfg);
+    const xs = cat([test.x.narrow(0, 0, 64), zeros([1, 3, 32, 32])], 0);
+    const inGraph = await runSession(await createSession(exportOnnx(graph, xs.narrow(0, 0, 2), { opset: 18, ...graph.exportOptions })), { input: xs });
+    const graphDets = detectionsFromNms(inGraph.boxes!, inGraph.scores!, inGraph.selected_indices!, 65);
+    const tsDets = postprocessYolo(decodeYolo(noGrad(() => model.forward(xs)), cfg), cfg);
+    let inGraphBoxes = 0, boxDiff = 0, scoreDiff = 0;
+    for (let i = 0; i < 65; i++) {
+      expect(Array.from(graphDets[i]!.labels.dataSync()), `image ${i}`).toEqual(Array.from(tsDets[i]!.labels.dataSync()));
+      const p = graphDets[i]!.boxes.dataSync(), q = tsDets[i]!.boxes.dataSync(), ps = graphDets[i]!.scores.dataSync(), qs = tsDets[i]!.scores.dataSync();
+      inGraphBoxes += qs.length;
+      for (let k = 0; k < p.length; k++) boxDiff = Math.max(boxDiff, Math.abs(p[k]! - q[k]!));
+      for (let k = 0; k < ps.length; k++) scoreDiff = Math.max(scoreDiff, Math.abs(ps[k]! - qs[k]!));
+    }
+    console.log(`TinyYolo with in-graph NonMaxSuppression on ONNX Runtime: ${inGraphBoxes} boxes on 65 images (the blank one: ${tsDets[64]!.labels.shape[0]}), same labels and order as decodeYolo + postprocessYolo, boxes within ${boxDiff.toExponential(2)} px, scores within ${scoreDiff.toExponential(2)}`);
+    expect(tsDets[64]!.labels.shape[0]).toBe(0);
+    expect(inGraphBoxes).toBeGreaterThan(64);
+    expect(boxDiff).toBeLessThan(1e-5 * cfg.imageSize);
+    expect(scoreDiff).toBeLessThan(1e-5);
   });
 });

@@ -8,6 +8,7 @@ export {
   encodeYoloTargets, yoloLoss, decodeYolo, postprocessYolo, shapeIou,
   type YoloConfig, type YoloTargets, type YoloLossOptions, type YoloLoss, type YoloDecoded, type Detections, type PostprocessOptions,
 } from './yolo.js';
+export { yoloNmsGraph, detectionsFromNms, type YoloNmsGraph, type YoloNmsExportOptions } from './yolo-nms-graph.js';
 export { TinyYolo, tinyYolo, type TinyYoloOptions } from './tiny-yolo.js';
 export { kMeansAnchors, anchorFit, type KMeansAnchorsOptions } from './anchors.js';
 export { meanAveragePrecision, type ScoredBoxes, type GroundTruth, type MapResult } from './map.js';

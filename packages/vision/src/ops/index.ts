@@ -3,3 +3,4 @@ export {
   boxConvert, boxArea, boxIou, generalizedBoxIou, clipBoxesToImage, removeSmallBoxes, type BoxFormat,
 } from './boxes.js';
 export { nms, batchedNms } from './nms.js';
+export { nonMaxSuppression, type NonMaxSuppressionOptions } from './non-max-suppression.js';

@@ -9,10 +9,11 @@ import { shapeOps } from './shape.js';
 import { nnOps } from './nn.js';
 import { activationOps } from './activation.js';
 import { poolOps } from './pool.js';
+import { detectionOps } from './detection.js';
 
 export type OpExporter = (b: GraphBuilder, rec: TraceRecord) => void;
 
-export const opExporters: Record<string, OpExporter> = { ...elementwiseOps, ...shapeOps, ...nnOps, ...activationOps, ...poolOps };
+export const opExporters: Record<string, OpExporter> = { ...elementwiseOps, ...shapeOps, ...nnOps, ...activationOps, ...poolOps, ...detectionOps };
 
 /** Composite ops with a direct ONNX equivalent (taken as one node). */
 export const compositeOps = new Set(['softmax', 'logSoftmax', 'dropout', 'hardsigmoid', 'hardswish']);
