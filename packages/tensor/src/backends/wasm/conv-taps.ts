@@ -47,11 +47,18 @@ function residentPart(w: TapsWasm, n: number): Float32Array | null {
   return w.part ? w.part.subarray(0, n) : null;
 }
 
+/** Directions of assembly/taps.ts: part ← full, full ← part, or full ← part with the other taps zeroed. */
+const enum Copy {
+  Gather = 0,
+  Scatter = 1,
+  ScatterZeroing = 2,
+}
+
 /** Copies the k taps `offs` of each row between resident full weights and part (assembly/taps.ts). */
-function copyTaps(w: TapsWasm, scatter: boolean, rows: number, fullK: number, offs: Int32Array, full: Float32Array, part: Float32Array): void {
+function copyTaps(w: TapsWasm, direction: Copy, rows: number, fullK: number, offs: Int32Array, full: Float32Array, part: Float32Array): void {
   const t = w.threads();
   const shares = t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, rows, Math.floor((rows * fullK) / WORK_PER_SHARE)));
-  w.rt.i32.set([scatter ? 1 : 0, rows, fullK, offs.length, w.rt.residentPtr(full), w.rt.residentPtr(part), ...offs], DESC >> 2);
+  w.rt.i32.set([direction, rows, fullK, offs.length, w.rt.residentPtr(full), w.rt.residentPtr(part), ...offs], DESC >> 2);
   w.pool.run('tapsTask', DESC, shares, t);
 }
 
@@ -131,7 +138,7 @@ export function cropWeights(crop: TapCrop, full: number[], rows: number, w: Floa
   if (wasm && k <= MAX_TAPS && wasm.rt.residentPtr(w) >= 0) {
     const part = residentPart(wasm, rows * k);
     if (part) {
-      copyTaps(wasm, false, rows, fullK, offs, w, part);
+      copyTaps(wasm, Copy.Gather, rows, fullK, offs, w, part);
       return part;
     }
   }
@@ -149,15 +156,34 @@ export function cropWeights(crop: TapCrop, full: number[], rows: number, w: Floa
   return out;
 }
 
-/** Writes the cropped taps `part` back into the full weights `w`. */
-export function uncropWeights(crop: TapCrop, full: number[], rows: number, part: Float32Array, w: Float32Array): void {
+/**
+ * A buffer for the cropped taps of a weight gradient `dw` that the convolution overwrites (its
+ * contents are not read): the reused resident copy when dw is resident, else a new array. Use
+ * it before the next cropWeights or cropBuffer.
+ */
+export function cropBuffer(crop: TapCrop, rows: number, dw: Float32Array): Float32Array {
+  const k = sizeOf(crop.geometry.kernel);
+  if (wasm && k <= MAX_TAPS && wasm.rt.residentPtr(dw) >= 0) {
+    const part = residentPart(wasm, rows * k);
+    if (part) return part;
+  }
+  return new Float32Array(rows * k);
+}
+
+/**
+ * Writes the cropped taps `part` back into the full weights `w`; with `zeroDead`, every other
+ * tap of `w` becomes zero (a weight gradient: the dropped taps would get Σ 0), in the same pass
+ * over `w` — on the worker pool when both are resident.
+ */
+export function uncropWeights(crop: TapCrop, full: number[], rows: number, part: Float32Array, w: Float32Array, zeroDead = false): void {
   const offs = tapOffsets(crop, full);
   const k = offs.length;
   const fullK = sizeOf(full);
   if (wasm && k <= MAX_TAPS && wasm.rt.residentPtr(w) >= 0 && wasm.rt.residentPtr(part) >= 0) {
-    copyTaps(wasm, true, rows, fullK, offs, w, part);
+    copyTaps(wasm, zeroDead ? Copy.ScatterZeroing : Copy.Scatter, rows, fullK, offs, w, part);
     return;
   }
+  if (zeroDead) w.fill(0);
   if (k === 1) {
     for (let r = 0, dst = offs[0]!; r < rows; r++, dst += fullK) w[dst] = part[r]!;
     return;

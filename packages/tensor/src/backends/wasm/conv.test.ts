@@ -393,6 +393,12 @@ describe('cropDeadTaps', () => {
         const partRef = cropWeights(crop, g.kernel, rows, w);
         const backRef = dw0.slice();
         uncropWeights(crop, g.kernel, rows, partRef.map((v) => v * 3), backRef);
+        // A weight gradient's scatter: the dropped taps become zero, the live ones the part's.
+        const zeroedRef = dw0.slice();
+        uncropWeights(crop, g.kernel, rows, partRef.map((v) => v * 3), zeroedRef, true);
+        const live = new Float32Array(rows * 9).fill(NaN);
+        uncropWeights(crop, g.kernel, rows, new Float32Array(partRef.length), live);
+        expect(firstDiff(zeroedRef, backRef.map((v, i) => (Number.isNaN(live[i]) ? 0 : v)))).toBe(-1);
         const convs = (wt: Float32Array, dwt: Float32Array) => {
           const y = new Float32Array(dy.length);
           kernels().convForward(x, wt, null, g, cOut, 1, y);
@@ -415,6 +421,9 @@ describe('cropDeadTaps', () => {
           part.set(partRef.map((v) => v * 3));
           withBackend('wasm', () => uncropWeights(crop, g.kernel, rows, part, dwr!));
           expect(firstDiff(dwr!, backRef), `uncrop, ${threads} threads`).toBe(-1);
+          dwr!.set(dw0);
+          withBackend('wasm', () => uncropWeights(crop, g.kernel, rows, part, dwr!, true));
+          expect(firstDiff(dwr!, zeroedRef), `uncrop zeroing, ${threads} threads`).toBe(-1);
           // The convolutions read the resident copy in place and accumulate dW in it.
           dwr!.set(dw0);
           const out = withBackend('wasm', () => convs(wr!, dwr!));

@@ -14,7 +14,7 @@ import type { ConvClamp, Kernels, WindowGeometry } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
 import { biasGradient, isPointwise } from '../reference/conv.js';
 import { referenceKernels } from '../reference/index.js';
-import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
+import { cropBuffer, cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
 import { CACHE_CHUNK, DepthwiseMode, isDepthwise, runDepthwise } from './depthwise.js';
 import { MAX_SHARES, type WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, SCRATCH, type WasmRuntime } from './runtime.js';
@@ -258,12 +258,12 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
     if (!crop || sizeOf(crop.geometry.kernel) * 4 > sizeOf(g.kernel)) return run(mode, a, b, g, cOut, groups, res, bias, clamp, overwrite);
     const rows = cOut * (g.channels / groups);
     if (mode === Mode.BackwardWeight) {
-      // The dead taps' gradient is zero: the one pass that writes them (the live taps are
-      // gathered as zeros and added to, as before).
-      res.fill(0);
-      const part = cropWeights(crop, g.kernel, rows, res);
-      if (!run(mode, a, b, crop.geometry, cOut, groups, part, bias)) return false;
-      uncropWeights(crop, g.kernel, rows, part, res);
+      // The convolution overwrites the cropped gradient; the scatter back writes every tap of
+      // res, the dead ones as zero: one pass over the full gradient, split across the pool when
+      // resident (no zero-fill on this thread, no gather of zeros).
+      const part = cropBuffer(crop, rows, res);
+      if (!run(mode, a, b, crop.geometry, cOut, groups, part, bias, null, true)) return false;
+      uncropWeights(crop, g.kernel, rows, part, res, true);
       return true;
     }
     return run(mode, a, cropWeights(crop, g.kernel, rows, b), crop.geometry, cOut, groups, res, bias, clamp);
