@@ -205,7 +205,7 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
   const mode = load<i32>(desc);
   // Modes 3–5: the phases of a Winograd F(2×2, 3×3) convolution, with their own descriptor (winograd.ts).
   if (mode >= 3) {
-    winogradTask(desc, tid, threads);
+    winogradTask(desc, tid, threads, thread);
     return;
   }
   loadGeometry(desc);

@@ -28,12 +28,14 @@ import { transformGradients, weightGradients } from './winograd-weight';
  * (0: already transformed; flipped: [16, Ci, Co]), 14 V [16, Ci, PS], 15 M [16, Co, PS] (planes
  * spread(…) apart), 16 y [N, Co, OH, OW], 17 bias (0: none), 18 accumulate into y (phase 7:
  * into S; phase 8: 0 adds to dW, 1 overwrites it), 19 clamp, 20–21 its bounds (f32), 22 GEMM scratch, 23 bytes of GEMM scratch per
- * thread, 24 padded-plane buffers, 25 bytes per thread's buffer.
+ * thread, 24 padded-plane buffers (one per running thread), 25 bytes per thread's buffer.
  * PS = P rounded up to 4 (P = N·TH·TW tiles) so the output transform reads 4 tiles per vector.
  * Weight gradient (phases 6–8): 11 dW [Co, Ci, 3, 3] (added to, or overwritten: word 18), 13 S [16, Co, Ci], 15 Ŷ
  * [16, Co, PS], 16 dy [N, Co, OH, OW].
  */
-export function winogradTask(desc: usize, tid: i32, threads: i32): void {
+export function winogradTask(desc: usize, tid: i32, threads: i32, thread: i32): void {
+  // tid and threads: this share and the number of shares; `thread` (the thread running it)
+  // picks the padded-plane buffer, so a thread may run several transform shares in turn.
   const phase = load<i32>(desc);
   const N = load<i32>(desc, 4);
   const Ci = load<i32>(desc, 8);
@@ -49,7 +51,7 @@ export function winogradTask(desc: usize, tid: i32, threads: i32): void {
   const M = <usize>load<i32>(desc, 60);
   if (phase == 3) {
     if (U) transformWeights(<usize>load<i32>(desc, 44), U, Co, Ci, load<i32>(desc, 48) != 0, tid, threads);
-    const plane = <usize>load<i32>(desc, 96) + <usize>tid * <usize>load<i32>(desc, 100);
+    const plane = <usize>load<i32>(desc, 96) + <usize>thread * <usize>load<i32>(desc, 100);
     transformInputs(<usize>load<i32>(desc, 40), V, N, Ci, load<i32>(desc, 16), load<i32>(desc, 20), load<i32>(desc, 24), load<i32>(desc, 28),
       TH, TW, PS, plane, tid, threads);
   } else if (phase == 4) {
@@ -63,7 +65,7 @@ export function winogradTask(desc: usize, tid: i32, threads: i32): void {
         M + <usize>(xi * spread(Co * PS)) * 4, PS, false, gs);
     }
   } else if (phase == 6) {
-    const plane = <usize>load<i32>(desc, 96) + <usize>tid * <usize>load<i32>(desc, 100);
+    const plane = <usize>load<i32>(desc, 96) + <usize>thread * <usize>load<i32>(desc, 100);
     transformInputs(<usize>load<i32>(desc, 40), V, N, Ci, load<i32>(desc, 16), load<i32>(desc, 20), load<i32>(desc, 24), load<i32>(desc, 28),
       TH, TW, PS, plane, tid, threads);
     transformGradients(<usize>load<i32>(desc, 64), M, N, Co, OH, OW, TH, TW, PS, tid, threads);
@@ -76,7 +78,7 @@ export function winogradTask(desc: usize, tid: i32, threads: i32): void {
         U + <usize>(xi * spread(Co * Ci)) * 4, Ci, accumulate, gs);
     }
   } else if (phase == 8) {
-    const scratch = (<usize>load<i32>(desc, 96) + <usize>tid * <usize>load<i32>(desc, 100) + 15) & ~15;
+    const scratch = (<usize>load<i32>(desc, 96) + <usize>thread * <usize>load<i32>(desc, 100) + 15) & ~15;
     weightGradients(U, <usize>load<i32>(desc, 44), Co * Ci, load<i32>(desc, 72) != 0, scratch, tid, threads);
   } else {
     transformOutputs(M, <usize>load<i32>(desc, 64), <usize>load<i32>(desc, 68), load<i32>(desc, 72) != 0, load<i32>(desc, 76) != 0,

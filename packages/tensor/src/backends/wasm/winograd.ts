@@ -31,6 +31,15 @@ const WORK_PER_THREAD = 1 << 17;
 const GEMM_SHARES = 16;
 /** Shares per thread of the output transform (channel ranges; no per-share buffers). */
 const OUTPUT_SHARES_PER_THREAD = 4;
+/**
+ * Shares per thread of the input, gradient and weight transforms (ranges of planes or kernels;
+ * the padded-plane buffers go by the running thread), so a late worker leaves most of a
+ * transform to the others rather than half of it.
+ */
+const TRANSFORM_SHARES_PER_THREAD = 4;
+
+/** Shares of a transform over `units` planes or kernel groups on t threads (one on one thread). */
+const transformShares = (t: number, units: number) => (t > 1 ? Math.max(1, Math.min(units, TRANSFORM_SHARES_PER_THREAD * t)) : 1);
 
 /** Geometry of one Winograd convolution: input [N, Ci, H, W] → output [N, Co, OH, OW], padding before PH, PW. */
 export interface WinogradShape {
@@ -146,7 +155,7 @@ export function runWinograd(rt: WasmRuntime, pool: WorkerPool, threads: number, 
       if (clamp) rt.f32.set(clamp, d + 20);
     };
     set(3);
-    pool.run('convTask', DESC, t);
+    pool.run('convTask', DESC, transformShares(t, nb * Ci), t);
     // The GEMMs read U whatever the chunk (phase 3 got 0 after the first chunk: U already transformed).
     set(4);
     rt.i32[d + 13] = uPtr;
@@ -192,13 +201,13 @@ export function runWinogradWeight(rt: WasmRuntime, pool: WorkerPool, threads: nu
     const words = (phase: number) => [phase, nb, Ci, Co, H, W, PH, PW, OH, OW, xPtr, dwRes >= 0 ? dwRes : dwPtr, 0,
       sPtr, vPtr, mPtr, yPtr, 0, n0 > 0 ? 1 : 0, 0, 0, 0, SCRATCH, rt.scratchPerThread, planePtr, planeBytes];
     rt.i32.set(words(6), d);
-    pool.run('convTask', DESC, t);
+    pool.run('convTask', DESC, transformShares(t, nb * Math.min(Ci, Co)), t);
     rt.i32.set(words(7), d);
     pool.run('convTask', DESC, GEMM_SHARES, t);
   }
   rt.i32.set([8, N, Ci, Co, H, W, PH, PW, OH, OW, 0, dwRes >= 0 ? dwRes : dwPtr, 0, sPtr, 0, 0, 0, 0, overwrite ? 1 : 0, 0, 0, 0,
     SCRATCH, rt.scratchPerThread, planePtr, planeBytes], d);
-  pool.run('convTask', DESC, t);
+  pool.run('convTask', DESC, transformShares(t, (Co * Ci) >> 2), t);
   if (dwRes < 0) rt.copyOut(dwPtr, wSize, dW);
   return true;
 }
