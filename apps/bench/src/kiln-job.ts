@@ -1,7 +1,7 @@
 // One Kiln job (a workload at one thread count) in its own process; main.ts starts it.
 // The workloads are those of ../shared/bench-anchors/README.md, built from Kiln's public API.
 import * as kilnTensor from '@kiln/tensor';
-import { tensor, getBackend, setBackend, setNumThreads, getNumThreads, threadsReady, noGrad, manualSeed, type Tensor } from '@kiln/tensor';
+import { tensor, getBackend, setBackend, setNumThreads, getNumThreads, threadsReady, noGrad, manualSeed, stepScope, type Tensor } from '@kiln/tensor';
 import { crossEntropy, fuseConvBn, type Module } from '@kiln/nn';
 import { mobilenetV2, resnet18 } from '@kiln/vision/models';
 import { SGD, Adam, type Optimizer } from '@kiln/optim';
@@ -69,23 +69,27 @@ async function train(kind: TrainKind): Promise<void> {
     opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   }
   model.train();
-  let loss: Tensor | null = null;
+  let loss = NaN;
   let initialLoss: number | null = null;
-  // One step: forward + loss + backward + optimizer update (Kiln runs synchronously).
+  // One step: forward + loss + backward + optimizer update (Kiln runs synchronously), in a step
+  // scope: its activations live in Wasm memory and are given back when it ends.
   const step = (): void => {
-    opt.zeroGrad();
-    const logits = model.forward(x) as Tensor;
-    loss = crossEntropy(logits.reshape(-1, logits.shape[logits.ndim - 1]!), y);
-    loss.backward();
-    opt.step();
+    loss = stepScope(() => {
+      opt.zeroGrad();
+      const logits = model.forward(x) as Tensor;
+      const l = crossEntropy(logits.reshape(-1, logits.shape[logits.ndim - 1]!), y);
+      l.backward();
+      opt.step();
+      return l.item();
+    });
     // The loss before any update, to check that both sides train the same model.
-    initialLoss ??= loss.item();
+    initialLoss ??= loss;
   };
   const metric = kind === 'lstm' || kind === 'transformer' ? 'tokens/s' : 'samples/s';
   const { result: rates, calls, cpuSeconds } = withCpuTime(step, (s) => trainRates(s, items, { seconds: spec.seconds, windows: spec.windows }));
   out({
     workload: kind, metric, value: median(rates), windows: rates, params: paramCount(model), initial_loss: initialLoss,
-    final_loss: (loss as Tensor | null)?.item(), cpu_value: cpuFigure(metric, items, calls, cpuSeconds),
+    final_loss: loss, cpu_value: cpuFigure(metric, items, calls, cpuSeconds),
   });
 }
 

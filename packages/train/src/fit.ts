@@ -1,4 +1,4 @@
-import { Tensor, checkOptions, isOptionsObject, noGrad, type OptionKind } from '@kiln/tensor';
+import { Tensor, checkOptions, isOptionsObject, noGrad, stepScope, type OptionKind } from '@kiln/tensor';
 import { Module, saveSafetensors, type StateDict } from '@kiln/nn';
 import { clipGradNorm, type Optimizer, type LRScheduler } from '@kiln/optim';
 import { makeReporter, type ProgressMode } from './progress.js';
@@ -244,7 +244,11 @@ function checkFitOptions(model: Module, o: FitOptions): void {
   }
 }
 
-/** Trains `model` for `epochs`, returning the per-epoch history. */
+/**
+ * Trains `model` for `epochs`, returning the per-epoch history. Each step (and each tbptt window)
+ * runs in `stepScope` (see `@kiln/tensor`): a model must not keep a tensor its forward made for
+ * use in a later step (module state updated in place, as BatchNorm's running statistics, is fine).
+ */
 export async function fit(model: Module, options: FitOptions): Promise<History> {
   checkFitOptions(model, options);
   const { train, dev, loss, optimizer, epochs, tbptt: tb } = options;
@@ -295,17 +299,24 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
           let sum = 0;
           for (let t0 = 0; t0 < steps; t0 += tb.steps) {
             const len = Math.min(tb.steps, steps - t0);
-            optimizer.zeroGrad();
-            const [out, state] = (model as unknown as Stateful).forwardWithState(x!.narrow(td, t0, len), carried);
-            sum += update(out, y!.narrow(td, t0, len), `, steps ${t0}–${t0 + len - 1}`) * len;
-            carried = detachState(state);
+            // The window's activations are given back when the scope ends; the carried state is returned, so it stays.
+            const [wv, next] = stepScope((): [number, RecurrentState] => {
+              optimizer.zeroGrad();
+              const [out, state] = (model as unknown as Stateful).forwardWithState(x!.narrow(td, t0, len), carried);
+              return [update(out, y!.narrow(td, t0, len), `, steps ${t0}–${t0 + len - 1}`), detachState(state)];
+            });
+            sum += wv * len;
+            carried = next;
           }
           v = sum / steps;
         } else {
-          optimizer.zeroGrad();
-          const out = model.forward(x) as Tensor;
-          v = update(out, y!, '');
-          n = out.shape[0] ?? 1;
+          // One step in a step scope: its activations live in the backend's memory (where it
+          // has any) and all go back when the step ends; only numbers leave it.
+          [v, n] = stepScope((): [number, number] => {
+            optimizer.zeroGrad();
+            const out = model.forward(x) as Tensor;
+            return [update(out, y!, ''), out.shape[0] ?? 1];
+          });
         }
         total += v * n; count += n; b++;
         reporter.update(b, total / count);
