@@ -69,7 +69,9 @@ export class ActivationPool {
     this.live.set(ptr, size);
     this.liveBytes += size;
     const array = new Float32Array(this.rt.memory.buffer, ptr, length);
-    if (zero) array.fill(0);
+    // Zeroed 8 bytes at a time: V8 fills a shared buffer element by element, so a float64 view
+    // of the (64-byte aligned, 64-byte multiple) block fills it in half the stores, ~2× faster.
+    if (zero) new Float64Array(array.buffer, ptr, (length + 1) >> 1).fill(0);
     return array;
   }
 
