@@ -15,9 +15,12 @@
 let H: i32, W: i32, OH: i32, OW: i32;
 let KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32;
 
-/** take = c > best, or c is NaN while best is not: the reference's rule, per lane. */
+/**
+ * take = c > best, or c is NaN while best is not: the reference's rule, per lane. As
+ * best is a number and not c ≤ best (false for a NaN c): two compares and one mask.
+ */
 @inline function takes(c: v128, best: v128): v128 {
-  return v128.or(f32x4.gt(c, best), v128.and(f32x4.ne(c, c), f32x4.eq(best, best)));
+  return v128.andnot(f32x4.eq(best, best), f32x4.le(c, best));
 }
 
 /** One plane: x [H, W] → out, idx [OH, OW] (2·OH ≤ H, 2·OW ≤ W). */
@@ -221,13 +224,14 @@ function backward2x2(dy: usize, idx: usize, dx: usize): void {
     const ix = idx + <usize>(oh * OW) * 4;
     let ow = 0;
     for (; ow + 4 <= OW; ow += 4) {
-      const d = v128.load(g + <usize>ow * 4);
+      // 0 + dy once, then masked: a tap not chosen gets +0 either way.
+      const d = f32x4.add(zero, v128.load(g + <usize>ow * 4));
       const at = v128.load(ix + <usize>ow * 4);
       const base = i32x4.add(i32x4.splat(rowBase + 2 * ow), lanes);
-      const t0 = f32x4.add(zero, v128.and(d, i32x4.eq(at, base)));
-      const t1 = f32x4.add(zero, v128.and(d, i32x4.eq(at, i32x4.add(base, one))));
-      const t2 = f32x4.add(zero, v128.and(d, i32x4.eq(at, i32x4.add(base, w))));
-      const t3 = f32x4.add(zero, v128.and(d, i32x4.eq(at, i32x4.add(base, i32x4.add(w, one)))));
+      const t0 = v128.and(d, i32x4.eq(at, base));
+      const t1 = v128.and(d, i32x4.eq(at, i32x4.add(base, one)));
+      const t2 = v128.and(d, i32x4.eq(at, i32x4.add(base, w)));
+      const t3 = v128.and(d, i32x4.eq(at, i32x4.add(base, i32x4.add(w, one))));
       const p0 = r0 + <usize>(2 * ow) * 4;
       const p1 = r1 + <usize>(2 * ow) * 4;
       v128.store(p0, v128.shuffle<f32>(t0, t1, 0, 4, 1, 5));
