@@ -98,6 +98,54 @@ describe('wasm batch-norm channel kernels against the reference', () => {
     }
   });
 
+  it('reads inputs and writes outputs in place where they are in the Wasm memory, with the bits of staged copies, on 1, 2 and 3 threads', async () => {
+    const resident = withBackend('wasm', () => kernels().residentArrays?.([1]) ?? null);
+    if (!resident) return; // no shared Wasm memory in this build: nothing is ever resident
+    const before = withBackend('wasm', () => getNumThreads());
+    const shape: [number, number, number] = [32, 64, 64];
+    const size = shape[0] * shape[1] * shape[2];
+    const x = rand(size, 31).map((v) => 2 + v);
+    const dy = rand(size, 32);
+    const z = rand(size, 33);
+    const coef = (seed: number) => Float64Array.from(rand(shape[1], seed), (v) => v * 1.3);
+    const [a, b, e] = [coef(34), coef(35), coef(36)];
+    // Which of x, dy, z, out, outZ are resident: all, the inputs only, the outputs only.
+    const run = (where: boolean[]) => {
+      const res = kernels().residentArrays!([size, size, size, size, size])!;
+      const pick = (i: number, v: Float32Array) => {
+        if (!where[i]) return v.slice();
+        res[i]!.set(v);
+        return res[i]!;
+      };
+      const [xa, dya, za] = [pick(0, x), pick(1, dy), pick(2, z)];
+      const [out, outZ] = [pick(3, new Float32Array(size).fill(NaN)), pick(4, new Float32Array(size).fill(NaN))];
+      const [mean, variance, sums, dots] = [0, 0, 0, 0].map(() => new Float64Array(shape[1]));
+      kernels().channelMoments(xa, shape, mean!, variance!);
+      kernels().channelAffine(xa, shape, a, b, out);
+      kernels().channelAffine(xa, shape, a, b, outZ, za, e);
+      kernels().channelGradSums(dya, xa, shape, mean!, sums!, dots!);
+      // The inputs are left as they were.
+      expect([firstBitDifference(xa, x), firstBitDifference(dya, dy), firstBitDifference(za, z)]).toEqual([-1, -1, -1]);
+      return [mean!, variance!, sums!, dots!, out.slice(), outZ.slice()];
+    };
+    try {
+      const staged = withBackend('wasm', () => {
+        setNumThreads(1);
+        return run([false, false, false, false, false]);
+      });
+      for (const threads of [1, 2, 3]) {
+        withBackend('wasm', () => setNumThreads(threads));
+        await withBackend('wasm', () => threadsReady());
+        for (const where of [[true, true, true, true, true], [true, true, true, false, false], [false, false, false, true, true]]) {
+          const got = withBackend('wasm', () => run(where));
+          got.forEach((arr, j) => expect(firstBitDifference(arr, staged[j]!), `array ${j}, resident ${where}, ${threads} threads`).toBe(-1));
+        }
+      }
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
+    }
+  });
+
   it('leaves float64 data and empty channels to the reference (NaN statistics)', () => {
     const [mean, variance] = [new Float64Array(2), new Float64Array(2)];
     withBackend('wasm', () => kernels().channelMoments(new Float32Array(0), [0, 2, 3], mean, variance));

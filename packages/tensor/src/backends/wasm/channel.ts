@@ -37,23 +37,27 @@ export function makeChannel(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
     pool.run('channelTask', DESC, shares, t);
   };
   /**
-   * Lays out `f32` float32 arrays and `f64` float64 arrays of `c` values from the operand base
-   * and copies the given ones in (null: an output); returns their byte addresses.
+   * Byte addresses of float32 inputs `f32` (read in place where already in the Wasm memory,
+   * else staged there) and of float64 arrays of `c` values (the given ones copied in; null: an
+   * output), laid out from the operand base; `outputs` more float32 areas of those sizes.
    */
-  const stage = (f32: (Float32Array | number)[], f64: (Float64Array | null)[], c: number): number[] => {
+  const stage = (f32: Float32Array[], f64: (Float64Array | null)[], c: number, outputs: number[] = []): number[] => {
     const ptrs: number[] = [];
     let at = rt.operandBase;
-    for (const a of f32) {
+    const take = (bytes: number) => {
       ptrs.push(at);
-      at = align(at + (typeof a === 'number' ? a : a.length) * 4, 64);
-    }
-    for (let i = 0; i < f64.length; i++) {
-      ptrs.push(at);
-      at = align(at + c * 8, 64);
-    }
+      at = align(at + bytes, 64);
+    };
+    const resident = f32.map((a) => rt.residentPtr(a));
+    f32.forEach((a, i) => {
+      if (resident[i]! >= 0) ptrs.push(resident[i]!);
+      else take(a.length * 4);
+    });
+    for (let i = 0; i < f64.length; i++) take(c * 8);
+    for (const n of outputs) take(n * 4);
     rt.ensure(at);
     f32.forEach((a, i) => {
-      if (typeof a !== 'number') rt.f32.set(a, ptrs[i]! >> 2);
+      if (resident[i]! < 0) rt.f32.set(a, ptrs[i]! >> 2);
     });
     f64.forEach((a, i) => {
       if (a) new Float64Array(rt.f32.buffer, ptrs[f32.length + i]!, c).set(a);
@@ -75,16 +79,18 @@ export function makeChannel(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
       const [n, c, s] = shape;
       if (!isF32(x, out, z) || n * c * s === 0 || (z !== null) !== (e !== null)) return fallback.channelAffine(x, shape, a, b, out, z, e);
       const size = n * c * s;
-      if (z && e) {
-        const [xp, zp, op, ap, bp, ep] = stage([x as Float32Array, z as Float32Array, size], [a, b, e], c) as number[];
-        run(Kind.Affine, shape, [xp!, ap!, bp!, op!, zp!, ep!]);
-        rt.copyOut(op!, size, out as Float32Array);
-      } else {
-        // In place: the result overwrites the staged x.
-        const [xp, ap, bp] = stage([x as Float32Array], [a, b], c) as number[];
-        run(Kind.Affine, shape, [xp!, ap!, bp!, xp!, 0, 0]);
-        rt.copyOut(xp!, size, out as Float32Array);
-      }
+      // A resident out is written in place. Otherwise the result goes to a staging area and is
+      // copied out: over the staged x when x was staged (still in cache), never over a resident x.
+      const outRes = rt.residentPtr(out as Float32Array);
+      const needArea = outRes < 0 && rt.residentPtr(x as Float32Array) >= 0;
+      const zs = z && e ? [z as Float32Array] : [];
+      const p = stage([x as Float32Array, ...zs], z && e ? [a, b, e] : [a, b], c, needArea ? [size] : []);
+      // [x, (z), a, b, (e), (area)]
+      const xp = p[0]!;
+      const [zp, ap, bp, ep] = z && e ? [p[1]!, p[2]!, p[3]!, p[4]!] : [0, p[1]!, p[2]!, 0];
+      const op = outRes >= 0 ? outRes : needArea ? p[p.length - 1]! : xp;
+      run(Kind.Affine, shape, [xp, ap, bp, op, zp, ep]);
+      if (outRes < 0) rt.copyOut(op, size, out as Float32Array);
     },
     channelGradSums(dy, x, shape: Shape, center, sums, dots) {
       const [n, c, s] = shape;
