@@ -25,8 +25,9 @@
  * (views share a block). When `fn` returns or throws:
  * - every graph recorded in the scope is cut (its nodes throw a clear error if backward ever
  *   reaches them), since a backward function may hold a block's array directly;
- * - a block under a tensor `fn` returned moves to the enclosing scope, or at the outermost one
- *   is copied to the JS heap and every tensor over it repointed to the copy (so they stay valid);
+ * - a block under a tensor `fn` returned (or a leaf that requires grad, such as a parameter of a
+ *   module built in the scope) moves to the enclosing scope, or at the outermost one is copied
+ *   to the JS heap and every tensor over it repointed to the copy (so they stay valid);
  * - every other block goes back to the pool, and the tensors over it are repointed to
  *   `RELEASED`, whose every use throws an error saying what happened.
  * Inside the scope, `dataSync()` of a tensor over a block first moves that block's tensors to a
@@ -262,10 +263,14 @@ function closeStepScope(scope: StepScope, result: unknown): void {
   scopes.pop();
   scopeDepth = scopes.length;
   const parent = scopes[scopes.length - 1];
-  for (const t of scope.made) if (t._node) t._node = endedNode(t._node.op);
   const keep = new Set<Held>();
   const returned: Tensor[] = [];
   tensorsIn(result, returned, 0);
+  // Leaves that require grad (a module's parameters built in the scope) are kept like returned ones.
+  for (const t of scope.made) {
+    if (t._node) t._node = endedNode(t._node.op);
+    else if (t.requiresGrad) returned.push(t);
+  }
   for (const t of returned) {
     const h = heldOf.get(t);
     if (h && h.scope === scope && t._data !== RELEASED && t._data.buffer === h.array.buffer) keep.add(h);
@@ -291,7 +296,8 @@ function closeStepScope(scope: StepScope, result: unknown): void {
 /**
  * Runs `fn` (one training or inference step) with its op outputs in the backend's memory where
  * it has any, and gives them all back when `fn` returns or throws. Tensors returned by `fn` (by
- * itself, or in arrays and plain objects) stay valid; any other tensor made inside must not be
+ * itself, or in arrays and plain objects) and leaves made inside that require grad (parameters)
+ * stay valid; any other tensor made inside must not be
  * used afterwards (doing so throws), nor can backward run through a graph recorded inside it
  * once it has ended. Nothing needs it: memory stays steady without it; it saves the copying and
  * allocation of the forward pass's outputs. Scopes nest. `fn` must be synchronous.

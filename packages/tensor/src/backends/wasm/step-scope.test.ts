@@ -3,7 +3,7 @@
 // valid afterwards, any other tensor made inside failing loudly, memory steady over many steps.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads, threadsReady } from '../../backend.js';
-import { linear, makeResident, noGrad, relu, stepScope, Tensor, tensor } from '../../index.js';
+import { linear, makeResident, noGrad, randn, relu, stepScope, Tensor, tensor } from '../../index.js';
 import { setWasmActivations, wasmActivationStats, wasmInfo } from './index.js';
 import { rand } from './test-utils/data.js';
 
@@ -123,6 +123,20 @@ if (shared) describe('stepScope on the wasm backend', () => {
     expect(() => kept!.sum()).toThrow(/made inside stepScope\(\) and its memory was given back/);
     expect(() => kept!.dataSync()[0]).toThrow(/made inside stepScope\(\)/);
     expect(() => out.h.sum().backward()).toThrow(/released when the stepScope\(\)/);
+  });
+
+  it('keeps leaves that require grad made inside (a model built in the scope) and inference outputs it returns', () => {
+    let w: Tensor | null = null;
+    const y = stepScope(() => {
+      w = randn([64, 120]).mul(0.5).requiresGrad_(); // an op output: a block
+      expect(inWasm(w._data)).toBe(true);
+      return noGrad(() => linear(x, w!).relu());
+    });
+    expect(live()).toBe(0);
+    stepScope(() => step(mlp(false))); // reuse the blocks
+    setWasmActivations(false);
+    expect(bits(y.dataSync())).toEqual(bits(noGrad(() => linear(x, w!).relu()).dataSync()));
+    expect(inWasm(w!.dataSync())).toBe(false);
   });
 
   it('hands out copies from dataSync() inside the scope, shared by the views', () => {
