@@ -404,7 +404,10 @@ export interface Kernels {
    * null when nobody needs them (inference), so a kernel may skip them.
    */
   maxPool(x: Float32Array | Float64Array, g: WindowGeometry, out: Float32Array | Float64Array, indices: Int32Array | null): void;
-  /** dx[plane][indices[j]] += dy[j]; dx is zeroed by the caller. */
+  /**
+   * dx = the scatter of dy: dx[plane][indices[j]] = Σ dy[j] over the outputs that chose it, 0
+   * elsewhere. Every element is written; what dx held is never read (so it need not be zeroed).
+   */
   maxPoolBackward(dy: Float32Array | Float64Array, indices: Int32Array, g: WindowGeometry, dx: Float32Array | Float64Array): void;
   /**
    * Average pooling. The divisor is the window's size clipped to the padded input when

@@ -112,7 +112,8 @@ function maxPoolNd(op: string, n: number): MaxPoolFn {
     const indices = wanted ? (allocateUninit('int32', out.numel()) as Int32Array) : null;
     kernels().maxPool(x._data as Float, S.g, out._data as Float, indices);
     const values = finish(out, 'maxPool', [input], S.attrs, (grad) => {
-      const dx = empty(input.shape, S.dtype);
+      // maxPoolBackward writes every element of dx: no zeroed buffer needed.
+      const dx = uninitialized(input.shape, S.dtype);
       kernels().maxPoolBackward(asDType(grad, S.dtype)._data as Float, indices!, S.g, dx._data as Float);
       return [dx];
     });

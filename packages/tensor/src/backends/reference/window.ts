@@ -116,6 +116,7 @@ export function maxPool(x: Float, g: WindowGeometry, out: Float, indicesOrNull: 
 export function maxPoolBackward(dy: Float, indices: Int32Array, g: WindowGeometry, dx: Float): void {
   const G = to3(g);
   const L = G.outPlane;
+  dx.fill(0);
   for (let p = 0; p < G.planes; p++) {
     for (let j = 0; j < L; j++) {
       const ii = indices[p * L + j]!;

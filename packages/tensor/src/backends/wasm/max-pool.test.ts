@@ -43,9 +43,10 @@ describe('wasm max pooling against the reference', () => {
       // last row/column no window covers); dy has NaN, ±0 and infinities too.
       const dy = data(size, w * 17 + h);
       for (let i = 0; i < size; i += 5) dy[i] = -0;
-      const dxRef = new Float32Array(x.length);
+      // dx holds garbage: the kernels write every element and never read it.
+      const dxRef = new Float32Array(x.length).fill(Number.NaN);
       referenceKernels.maxPoolBackward(dy, idxRef, g, dxRef);
-      const dx = new Float32Array(x.length);
+      const dx = new Float32Array(x.length).fill(7);
       withBackend('wasm', () => kernels().maxPoolBackward(dy, idx, g, dx));
       expect(Array.from(dx)).toEqual(Array.from(dxRef));
     });
@@ -65,9 +66,9 @@ describe('wasm max pooling against the reference', () => {
       const idx = new Int32Array(out.length);
       referenceKernels.maxPool(x, g, out, idx);
       const dy = rand(out.length, 3);
-      const dxRef = new Float32Array(x.length);
+      const dxRef = new Float32Array(x.length).fill(Number.NaN);
       referenceKernels.maxPoolBackward(dy, idx, g, dxRef);
-      const dx = new Float32Array(x.length);
+      const dx = new Float32Array(x.length).fill(-3);
       withBackend('wasm', () => kernels().maxPoolBackward(dy, idx, g, dx));
       expect(Array.from(dx)).toEqual(Array.from(dxRef));
     }

@@ -100,7 +100,8 @@ export function makeMaxPool(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
         : isWindow2d(g) && run(Mode.ForwardWindow, g, x, out, indices));
       if (!ok) fallback.maxPool(x, g, out, indices);
     },
-    // dx arrives zeroed (the interface's promise), so the kernels write it whole.
+    // The kernels write dx whole (the 2×2 pass every element, the scatter zeroes each plane
+    // first), as the interface asks: what it held is never read.
     maxPoolBackward(dy, indices, g, dx) {
       const ok = dy instanceof Float32Array && dx instanceof Float32Array
         && run(isPlain2x2(g) ? Mode.Backward2x2 : Mode.BackwardScatter, g, dx, dy, indices);
