@@ -133,10 +133,13 @@ function im2col(xp: usize, p0: i32, p1: i32, dst: usize, stride: i32): void {
   }
 }
 
-/** The adjoint of im2col: x [C, ID, IH, IW] += cols [C·K, L] (row p at cols + 4·p·stride) folded back onto the input. */
-function col2im(cols: usize, x: usize, stride: i32): void {
+/**
+ * The adjoint of im2col: x [C, ID, IH, IW] += cols [C·K, L] (row p at cols + 4·p·stride) folded
+ * back onto the input, for channels [c0, c1) (cols then starts at row c0·K).
+ */
+function col2im(cols: usize, x: usize, stride: i32, c0: i32 = 0, c1: i32 = C): void {
   let p = 0;
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const plane = x + <usize>(c * ID * IH * IW) * 4;
     for (let kd = 0; kd < KD; kd++) {
       for (let kh = 0; kh < KH; kh++) {
@@ -422,6 +425,15 @@ function batchedTask(mode: i32, tid: i32, threads: i32, S: i32, p0: usize, p1: u
     }
     return;
   }
+  // The input gradient with Wᵀ taller than a group's columns (C·K > S·L) splits by input
+  // channels instead of items: each share packs its rows of Wᵀ rather than every share all of
+  // them (it gathers dY' and unfolds its channels itself). The forward keeps the item split:
+  // a row split would run im2col for every item on every share, which costs more than packing
+  // W twice where outputs are tiny (measured on ResNet-18's stride-2 layers).
+  if (threads > 1 && mode == 1 && CK > S * L) {
+    inputGradientRows(tid, threads, S, p0, p1, res, cols, gs, ybuf);
+    return;
+  }
   const per = (N + threads - 1) / threads;
   const t0 = tid * per;
   const t1 = min(N, t0 + per);
@@ -452,5 +464,28 @@ function batchedTask(mode: i32, tid: i32, threads: i32, S: i32, p0: usize, p1: u
       sgemm(CK, w, COUT, p1, 1, CK, ybuf, w, 1, cols, w, false, gs);
       for (let i = 0; i < sn; i++) col2im(cols + <usize>(i * L) * 4, res + <usize>((s0 + i) * C * inPlane) * 4, w);
     }
+  }
+}
+
+/**
+ * batchedTask's input gradient split by input channels instead of items: every share runs all
+ * the S-groups over its channels' rows of Wᵀ and of the columns, and folds those back onto its
+ * channels only. Each element's sum runs as in the item split, so the bits are the same.
+ */
+function inputGradientRows(tid: i32, threads: i32, S: i32, p0: usize, p1: usize, res: usize, cols: usize, gs: usize, ybuf: usize): void {
+  const K = KD * KH * KW;
+  const L = OD * OH * OW;
+  const CK = C * K;
+  const inPlane = ID * IH * IW;
+  const c0 = <i32>((<i64>C * tid) / threads);
+  const c1 = <i32>((<i64>C * (tid + 1)) / threads);
+  if (c0 >= c1) return;
+  for (let s0 = 0; s0 < N; s0 += S) {
+    const sn = min(S, N - s0);
+    const w = sn * L;
+    gatherRows(p0, s0, sn, L, ybuf, w);
+    // Rows [c0·K, c1·K) of cols = Wᵀ · dY', (Wᵀ) element (i, p) = w[p·CK + i].
+    sgemm((c1 - c0) * K, w, COUT, p1 + <usize>(c0 * K) * 4, 1, CK, ybuf, w, 1, cols, w, false, gs);
+    for (let i = 0; i < sn; i++) col2im(cols + <usize>(i * L) * 4, res + <usize>((s0 + i) * C * inPlane) * 4, w, c0, c1);
   }
 }

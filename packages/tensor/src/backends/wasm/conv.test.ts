@@ -55,6 +55,8 @@ const cases: Case[] = [
   { name: 'taps reading only padding: 3×3 pad 1 over 1×1 maps (ResNet-18 layer4 on 32×32 images)', batch: 4, cIn: 8, cOut: 6, groups: 1, inSize: [1, 1], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
   { name: 'taps reading only padding: 3×3 stride 2 pad 1 over 2×2 (4 of 9 taps live: kept whole)', batch: 3, cIn: 5, cOut: 7, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
   { name: 'taps reading only padding: 1-D, 9 taps pad 4 over 1 sample, groups 2 (1 of 9 live)', batch: 2, cIn: 4, cOut: 6, groups: 2, inSize: [1], kernel: [9], stride: [1], pad: [4], dilation: [1] },
+  { name: 'split by rows: several items per GEMM, weights outweighing their columns (32→64, stride 2, 4×4 → 2×2, 6 items)', batch: 6, cIn: 32, cOut: 64, groups: 1, inSize: [4, 4], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
+  { name: 'split by rows, a partial tile of output channels (7→30, 3×3 pad 1 over 2×2, 5 items)', batch: 5, cIn: 7, cOut: 30, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
   { name: 'many items (the batch split between threads)', batch: 17, cIn: 3, cOut: 10, groups: 1, inSize: [12, 12], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
 ];
 
@@ -147,6 +149,38 @@ describe('wasm convolution kernels against the reference', () => {
     for (let i = 0; i < 3; i++) expect(runAll(2)).toEqual(one);
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
     else expect(wasmInfo()!.maxThreadsUsed).toBe(1);
+  });
+
+  it('splits the input gradient of several items per GEMM by input channels where Wᵀ is taller than the columns: bit-identical on 1, 2 and 3 threads', async () => {
+    const before = withBackend('wasm', () => getNumThreads());
+    try {
+      for (const c of cases.filter((k) => k.name.startsWith('split by rows'))) {
+        const g = geometryOf(c);
+        const x = rand(c.batch * c.cIn * sizeOf(c.inSize), 17);
+        const w = rand(c.cOut * c.cIn * 9, 18);
+        const b = rand(c.cOut, 19);
+        const dy = rand(c.batch * c.cOut * sizeOf(g.outSize), 20);
+        const runAll = (threads: number) => withBackend('wasm', () => {
+          setNumThreads(threads);
+          const y = new Float32Array(dy.length);
+          const dx = rand(x.length, 21);
+          const dw = new Float32Array(w.length);
+          kernels().convForward(x, w, b, g, c.cOut, 1, y, [-0.5, 0.5]);
+          kernels().convBackwardInput(dy, w, g, c.cOut, 1, dx);
+          kernels().convBackwardWeight(x, dy, g, c.cOut, 1, dw);
+          return [y, dx, dw];
+        });
+        const one = runAll(1);
+        for (const threads of [2, 3]) {
+          withBackend('wasm', () => setNumThreads(threads));
+          await withBackend('wasm', () => threadsReady());
+          expect(runAll(threads), `${c.name}, ${threads} threads`).toEqual(one);
+        }
+      }
+      if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
+    }
   });
 
   // LeNet's convolutions at a training batch (four items per vector, conv-lanes.ts): 65 items
