@@ -147,8 +147,10 @@ function infer(): void {
   const model = lenet5().eval();
   for (const batch of [1, 256]) {
     const x = tensor(randomF32(batch * 784, 3), { shape: [batch, 1, 28, 28] });
-    // Forward only, eval mode, no tape; the output is read as the anchors read theirs.
-    const fn = (): void => { noGrad(() => (model.forward(x) as Tensor).dataSync()); };
+    // Forward only, eval mode, no tape; the output is read as the anchors read theirs. In a step
+    // scope, as the training step: the activations live in Wasm memory (TF.js keeps its tensors
+    // in its Wasm heap too) and go back when it ends.
+    const fn = (): void => { noGrad(() => stepScope(() => { (model.forward(x) as Tensor).dataSync(); })); };
     if (batch === 1) {
       const { result: t, calls, cpuSeconds } = withCpuTime(fn, (f) => timeCalls(f, { warmup: 50, minReps: 200, minSeconds: 1 }));
       out({ workload: 'infer-b1', metric: 'ms', value: median(t) * 1e3, reps: t.length, cpu_value: cpuFigure('ms', 1, calls, cpuSeconds) });
