@@ -418,7 +418,8 @@ export interface Kernels {
   /**
    * Convolution: out `[N, cOut, ...outSize]` = x `[N, C, ...inSize]` ⋆ w `[cOut, C/groups,
    * ...kernel]` (+ bias[c] on channel c when `bias` is given), then clamped into `clamp` when
-   * given (a fused ReLU/ReLU6, as the clamp op does it). The reference composes im2col and gemm.
+   * given (a fused ReLU/ReLU6, as the clamp op does it). Every element of out is written; what
+   * it held is never read (so it need not be zeroed). The reference composes im2col and gemm.
    */
   convForward(x: Float32Array | Float64Array, w: Float32Array | Float64Array, bias: Float32Array | Float64Array | null, g: WindowGeometry, cOut: number, groups: number, out: Float32Array | Float64Array, clamp?: ConvClamp | null): void;
   /** dx += the adjoint of convForward (without bias) applied to dy (dx as the caller passes it, usually zeroed). */

@@ -144,7 +144,8 @@ function convNd(op: string, n: number, input: Tensor, weight: Tensor, bias: Tens
   const w = asDType(weight, dtype);
   const b = bias == null ? null : asDType(bias, dtype);
   const g = geometry(x, kernel, stride, padBegin, padEnd, dilation, outSize);
-  const out = empty([x.shape[0]!, cOut, ...outSize], dtype);
+  // convForward writes every element of out: no zeroed buffer needed.
+  const out = uninitialized([x.shape[0]!, cOut, ...outSize], dtype);
   kernels().convForward(x._data as Float, w._data as Float, b ? (b._data as Float) : null, g, cOut, groups, out._data as Float, clamp);
   const attrs = { kernelShape: kernel, strides: stride, pads: [...padBegin, ...padEnd], dilations: dilation, group: groups };
   return finish(batched ? out : viewOf(out, out.shape.slice(1)), 'conv', b ? [xIn, w, b] : [xIn, w], attrs, (grad) => {
@@ -219,7 +220,7 @@ function convTransposeNd(op: string, n: number, input: Tensor, weight: Tensor, b
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     if (xIn.requiresGrad) {
-      dx = empty(x.shape, dtype);
+      dx = uninitialized(x.shape, dtype);
       kernels().convForward(dy._data as Float, w._data as Float, null, g, cIn, groups, dx._data as Float);
       dx = viewOf(dx, xIn.shape);
     }

@@ -4,7 +4,7 @@ import { conv2d, noGrad, tensor, traceOps, wasmInfo, type ConvOptions, type Tens
 import { referenceKernels } from '../reference/index.js';
 import { sizeOf } from '../../shape.js';
 import { cropDeadTaps, cropWeights, uncropWeights } from './conv-taps.js';
-import { rand, worst } from './test-utils/data.js';
+import { firstBitDifference, rand, worst } from './test-utils/data.js';
 
 
 
@@ -261,6 +261,37 @@ describe('wasm convolution kernels against the reference', () => {
           dxr.set(dx0);
           const inPlace = convs(xr, dyr, yr, dxr);
           expect(inPlace.map((a, i) => firstDiff(a, staged[i]!)), `${c.name}, ${threads} threads`).toEqual([-1, -1, -1]);
+        }
+      }
+    } finally {
+      withBackend('wasm', () => setNumThreads(before));
+    }
+  });
+
+  it('forward writes every element of its output (what it held is never read): every path, Winograd, several chunks, with and without bias and clamp, on 1, 2 and 3 threads and the reference', async () => {
+    const before = withBackend('wasm', () => getNumThreads());
+    const all: Case[] = [...cases,
+      { name: 'Winograd', batch: 3, cIn: 16, cOut: 16, groups: 1, inSize: [8, 8], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
+      { name: 'lanes, several chunks', batch: 257, cIn: 6, cOut: 16, groups: 1, inSize: [14, 14], kernel: [5, 5], stride: [1, 1], pad: [0, 0], dilation: [1, 1] }];
+    try {
+      for (const threads of [1, 2, 3]) {
+        withBackend('wasm', () => setNumThreads(threads));
+        await withBackend('wasm', () => threadsReady());
+        for (const c of all) {
+          const g = geometryOf(c);
+          const x = rand(c.batch * c.cIn * sizeOf(c.inSize), 61);
+          const w = rand(c.cOut * (c.cIn / c.groups) * sizeOf(c.kernel), 62);
+          const size = c.batch * c.cOut * sizeOf(g.outSize);
+          for (const bias of [null, rand(c.cOut, 63)]) {
+            for (const clamp of [null, [0, 0.5] as const]) {
+              for (const backend of threads === 1 ? ['wasm', 'reference'] : ['wasm']) {
+                const [zeroed, garbage] = [new Float32Array(size), new Float32Array(size).fill(Number.NaN)];
+                withBackend(backend, () => kernels().convForward(x, w, bias, g, c.cOut, c.groups, zeroed, clamp));
+                withBackend(backend, () => kernels().convForward(x, w, bias, g, c.cOut, c.groups, garbage, clamp));
+                expect(firstBitDifference(garbage, zeroed), `${c.name}, ${backend}, ${threads} thread(s), bias ${bias !== null}, clamp ${clamp !== null}`).toBe(-1);
+              }
+            }
+          }
         }
       }
     } finally {
