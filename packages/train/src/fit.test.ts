@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, noGrad, tensor } from '@kiln/tensor';
-import { Linear, Module, crossEntropy } from '@kiln/nn';
+import { Tensor, manualSeed, noGrad, randn, tensor, wasmInfo } from '@kiln/tensor';
+import { Linear, Module, ReLU, Sequential, crossEntropy } from '@kiln/nn';
 import { LRScheduler, SGD, stepDecay } from '@kiln/optim';
 import { fit, evaluate, type FitOptions } from './index.js';
 import { accuracyMetric, snapshot, toySetup } from './test-utils/toy.js';
@@ -179,5 +179,52 @@ describe('fit: bad options', () => {
     const { trainData } = toySetup();
     const oneShot = (function* () { yield [trainData.x, trainData.y]; })();
     await expect(fit(model, { ...o, train: oneShot, dev: undefined, epochs: 2 })).rejects.toThrow(/train gave no batches in epoch 2 \(a one-shot iterator\?/);
+  });
+});
+
+describe('fit: each step in a step scope', () => {
+  const bits = (t: Tensor) => Array.from(new Int32Array(Float32Array.from(t.dataSync()).buffer));
+  const blocks = wasmInfo()?.build.endsWith('+threads') ?? false; // activations in Wasm memory
+  // Activations of [32, 64] floats (8 KiB): over the size at which a scope puts them in blocks.
+  const batches = [0, 1].map((i): [Tensor, Tensor] => {
+    manualSeed(40 + i);
+    return [randn([32, 16]), tensor(Int32Array.from({ length: 32 }, (_, k) => (k * 3 + i) % 4), { dtype: 'int32' })];
+  });
+  const make = (): Module => {
+    manualSeed(7);
+    return new Sequential(new Linear(16, 64), new ReLU(), new Linear(64, 4));
+  };
+
+  it('trains bit for bit like a hand-written loop outside any scope', async () => {
+    const a = make();
+    await fit(a, { train: batches, loss: ce, optimizer: new SGD(a.parameters(), { lr: 0.1, momentum: 0.9 }), epochs: 3, ...quiet });
+    const b = make();
+    const opt = new SGD(b.parameters(), { lr: 0.1, momentum: 0.9 });
+    for (let e = 0; e < 3; e++) {
+      for (const [x, y] of batches) {
+        opt.zeroGrad();
+        ce(b.forward(x), y).backward();
+        opt.step();
+      }
+    }
+    expect(a.parameters().map(bits)).toEqual(b.parameters().map(bits));
+  });
+
+  it('a model that keeps a forward output for the next step fails loudly where activations live in Wasm memory', async () => {
+    class Stash extends Module {
+      readonly lin = new Linear(16, 64);
+      readonly head = new Linear(64, 4);
+      last: Tensor | null = null;
+      override forward(x: Tensor): Tensor {
+        const h = this.lin.forward(x).relu();
+        const out = this.last ? h.add(this.last.detach().mul(0)) : h; // reads the previous step's h
+        this.last = h;
+        return this.head.forward(out);
+      }
+    }
+    const m = new Stash();
+    const run = fit(m, { train: batches, loss: ce, optimizer: new SGD(m.parameters(), { lr: 0.1 }), epochs: 1, ...quiet });
+    if (blocks) await expect(run).rejects.toThrow(/made inside stepScope\(\) and its memory was given back/);
+    else await expect(run).resolves.toBeDefined();
   });
 });
