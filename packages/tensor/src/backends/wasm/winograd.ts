@@ -19,8 +19,13 @@ const enabled = env('KILN_WASM_WINOGRAD') !== '0';
 
 /** Input and output channels from which Winograd beats im2col + GEMM (measured on ResNet-18's 3×3 layers). */
 export const WINOGRAD_MIN_CHANNELS = 16;
-/** Bytes of per-chunk buffers (transformed inputs and outputs, staged x and y) a chunk aims for: they stay in cache. */
-const CHUNK_BYTES = 2 << 20;
+/**
+ * Bytes of per-chunk buffers (transformed inputs and outputs, staged x and y) a chunk aims for:
+ * they stay in the last-level cache. Larger chunks mean fewer pool tasks and wider tile GEMMs
+ * (U packed once per chunk); 4 MiB measured 6-8% faster than 2 MiB on ResNet-18 layer2 at
+ * batch 32 (one chunk instead of two), layer1 unchanged.
+ */
+const CHUNK_BYTES = 4 << 20;
 /** Multiply-adds each extra thread must get before waking it pays off. */
 const WORK_PER_THREAD = 1 << 17;
 /**
