@@ -122,7 +122,10 @@ function cloneState(sd: StateDict): StateDict {
   return out;
 }
 
-/** Runs `model` (in eval mode, no grad) over `loader`; loss averaged per example, metrics over all outputs. */
+/**
+ * Runs `model` (in eval mode, no grad) over `loader`, each batch in a `stepScope`; loss averaged
+ * per example, metrics over all outputs.
+ */
 export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Record<string, Metric> = {}, loss?: LossFn): EvalResult {
   const wasTraining = model.training;
   model.eval();
@@ -132,9 +135,13 @@ export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Rec
   try {
     noGrad(() => {
       for (const [x, y] of loader) {
-        const o = model.forward(x) as Tensor;
+        // Each batch in a step scope: the activations stay in the backend's memory; the output is returned, so it stays.
+        const [o, l] = stepScope((): [Tensor, number] => {
+          const out = model.forward(x) as Tensor;
+          return [out, loss ? (loss(out, y!).item() as number) : 0];
+        });
         const n = o.shape[0] ?? 1;
-        if (loss) total += (loss(o, y!).item() as number) * n;
+        if (loss) total += l * n;
         count += n;
         if (hasMetrics) { outs.push(o); ys.push(y!); }
       }
