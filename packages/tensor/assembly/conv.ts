@@ -232,8 +232,9 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
   CLAMP = mode == 0 && load<i32>(desc, 168) != 0;
   LO = load<f32>(desc, 172);
   HI = load<f32>(desc, 176);
-  // Mode 2 with a bias gradient (word 31): thread 0 sums dy per channel, in one fixed order.
-  if (mode == 2 && bias && tid == 0) biasGradient(p1, bias, L);
+  // Mode 2 with a bias gradient (word 31): each share sums dy over its range of channels, each
+  // channel in one fixed order (so any split gives the same bits), beside its part of dW.
+  if (mode == 2 && bias) biasGradient(p1, bias, L, tid * COUT / threads, (tid + 1) * COUT / threads);
   const direct = load<i32>(desc, 164);
   if (direct == 2) {
     // Few channels, four items per vector (word 41): conv-lanes.ts, no im2col. The forward and
@@ -364,9 +365,9 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
   }
 }
 
-/** dBias[o] += Σ over items and positions of dy [N, COUT, L] on channel o, summed in float64 (two pairs of lanes, then in lane order). */
-function biasGradient(dy: usize, dBias: usize, L: i32): void {
-  for (let o = 0; o < COUT; o++) {
+/** dBias[o] += Σ over items and positions of dy [N, COUT, L] on channel o ∈ [o0, o1), summed in float64 (two pairs of lanes, then in lane order). */
+function biasGradient(dy: usize, dBias: usize, L: i32, o0: i32, o1: i32): void {
+  for (let o = o0; o < o1; o++) {
     let lo = f64x2.splat(0);
     let hi = f64x2.splat(0);
     let tail: f64 = 0;
