@@ -53,7 +53,7 @@ const cases: Case[] = [
   { name: 'direct: 2→7, 5×3, row stride 2, no padding', batch: 2, cIn: 2, cOut: 7, groups: 1, inSize: [13, 22], kernel: [5, 3], stride: [2, 1], pad: [0, 0], dilation: [1, 1] },
   { name: 'direct: 1-D, 2→3, kernel 4, uneven padding', batch: 3, cIn: 2, cOut: 3, groups: 1, inSize: [41], kernel: [4], stride: [1], pad: [1], padEnd: [2], dilation: [1] },
   { name: 'taps reading only padding: 3×3 pad 1 over 1×1 maps (ResNet-18 layer4 on 32×32 images)', batch: 4, cIn: 8, cOut: 6, groups: 1, inSize: [1, 1], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
-  { name: 'taps reading only padding: 3×3 stride 2 pad 1 over 2×2 (4 of 9 taps live: kept whole)', batch: 3, cIn: 5, cOut: 7, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
+  { name: 'taps reading only padding: 3×3 stride 2 pad 1 over 2×2 (4 of 9 taps live: cropped to 2×2)', batch: 3, cIn: 5, cOut: 7, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
   { name: 'taps reading only padding: 1-D, 9 taps pad 4 over 1 sample, groups 2 (1 of 9 live)', batch: 2, cIn: 4, cOut: 6, groups: 2, inSize: [1], kernel: [9], stride: [1], pad: [4], dilation: [1] },
   { name: 'split by rows: several items per GEMM, weights outweighing their columns (32→64, stride 2, 4×4 → 2×2, 6 items)', batch: 6, cIn: 32, cOut: 64, groups: 1, inSize: [4, 4], kernel: [3, 3], stride: [2, 2], pad: [1, 1], dilation: [1, 1] },
   { name: 'split by rows, a partial tile of output channels (7→30, 3×3 pad 1 over 2×2, 5 items)', batch: 5, cIn: 7, cOut: 30, groups: 1, inSize: [2, 2], kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1] },
