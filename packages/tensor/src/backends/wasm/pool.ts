@@ -30,8 +30,9 @@
  * 5 task kind (an index into TASKS), 6 test hook (tid + 1 of a worker that must quit after
  * claiming a share, without finishing it), 7 shares, 8 next share to claim (tagged with the
  * task's generation in the high bits, so a worker that read an older task cannot claim a share
- * of a newer one), 16 + t: worker t is ready, 16 + MAX_THREADS + t: the generation of the last
- * task worker t began claiming, 16 + 2·MAX_THREADS + t: the last one it finished.
+ * of a newer one), 9 workers asleep in Atomics.wait, 16 + t: worker t is ready,
+ * 16 + MAX_THREADS + t: the generation of the last task worker t began claiming,
+ * 16 + 2·MAX_THREADS + t: the last one it finished.
  */
 import { CTRL, MAX_THREADS, env, type WasmRuntime } from './runtime.js';
 
@@ -44,10 +45,28 @@ const KIND = 5;
 const QUIT = 6;
 const SHARES = 7;
 const NEXT = 8;
+const SLEEPERS = 9;
 const READY = 16;
 const CLAIMING = READY + MAX_THREADS;
 const FINISHED = CLAIMING + MAX_THREADS;
 const WORDS = FINISHED + MAX_THREADS;
+/**
+ * How long (ms) an idle worker spins before it sleeps. A training step hands out a task every
+ * few to a few hundred microseconds, and waking a sleeping thread is slow: on a 2-vCPU VM the
+ * caller's Atomics.notify returned after 5–100 µs (the futex wake waits for the woken thread to
+ * run), as long as a task. So a worker spins through the gaps of a step, and sleeps when the
+ * caller has been busy with other work for a while — or sooner (SHORT_SPIN_MS) within CALM_MS
+ * of having lost its core while spinning (a hole of HOLE_MS between two looks at the clock):
+ * on an oversubscribed machine spinning takes CPU time from the threads that have work (an
+ * MLP step at 2 threads under load 9–11 ran 1.3–1.6× slower with 0.25–1 ms spins).
+ */
+const SPIN_MS = 0.3;
+const SHORT_SPIN_MS = 0.02;
+const CALM_MS = 200;
+const HOLE_MS = 0.1;
+/** How long (ms) the caller spins on shares a worker holds before it sleeps on them (same reason). */
+const WAIT_SPIN_MS = 0.2;
+
 /** Most shares per task: the low 8 bits of NEXT count them, the 23 above tag the task. */
 export const MAX_SHARES = 255;
 
@@ -101,13 +120,31 @@ function kilnWorker(data, post) {
   let seen = Atomics.load(c, ${GEN});
   Atomics.store(c, ${READY} + tid, 1);
   post({ ready: true });
+  // When this thread last lost its core while spinning (a hole in the clock between two looks):
+  // the machine is oversubscribed, and spinning would take time from the threads with work.
+  let preempted = -Infinity;
   for (;;) {
     let spins = 0;
+    let idleSince = 0;
+    let last = 0;
     let gen;
-    // Spin briefly (back-to-back tasks arrive microseconds apart), then sleep. An odd generation
-    // is a task being written: wait for the even one that publishes it.
+    // Spin, looking at the clock every 1024 turns (~1 µs), then sleep, counted in SLEEPERS so
+    // the caller wakes us (it looks after publishing; if it looked before we counted ourselves,
+    // the generation has changed and the wait returns at once). Spin SPIN_MS, or SHORT_SPIN_MS
+    // within CALM_MS of losing the core. An odd generation is a task being written: wait for the
+    // even one that publishes it.
     while ((gen = Atomics.load(c, ${GEN})) === seen || (gen & 1) === 1) {
-      if (++spins > 20000) { Atomics.wait(c, ${GEN}, gen); spins = 0; }
+      if ((++spins & 0x3ff) !== 0) continue;
+      const now = performance.now();
+      if (idleSince === 0) idleSince = now;
+      else if (now - last > ${HOLE_MS}) preempted = now;
+      last = now;
+      if (now - idleSince > (now - preempted < ${CALM_MS} ? ${SHORT_SPIN_MS} : ${SPIN_MS})) {
+        Atomics.add(c, ${SLEEPERS}, 1);
+        Atomics.wait(c, ${GEN}, gen);
+        Atomics.sub(c, ${SLEEPERS}, 1);
+        idleSince = 0;
+      }
     }
     const threads = Atomics.load(c, ${THREADS});
     let task = Atomics.load(c, ${TASK});
@@ -346,7 +383,8 @@ export class WorkerPool {
     Atomics.store(c, DONE, 0);
     Atomics.store(c, NEXT, tagOf(gen) << 8);
     Atomics.add(c, GEN, 1);
-    Atomics.notify(c, GEN);
+    // Only a sleeping worker needs the (slow) wake-up; a spinning one sees the generation.
+    if (Atomics.load(c, SLEEPERS) !== 0) Atomics.notify(c, GEN);
     let mine = 0;
     let error: unknown = null;
     // The test hook needs a worker to claim a share, so this thread leaves them all to it.
@@ -361,17 +399,17 @@ export class WorkerPool {
       }
     }
     // Spin while workers finish the shares they hold: about one share's time. Look at the clock
-    // only now and then. Past a short spin, sleep on DONE (workers notify it) where this thread
+    // only now and then. Past WAIT_SPIN_MS, sleep on DONE (workers notify it) where this thread
     // may block: on a machine with more runnable threads than cores, spinning here takes the core
     // a worker needs to finish its share.
     const need = shares - mine;
-    let deadline = 0;
+    let since = 0;
     for (let spins = 0, done: number; (done = Atomics.load(c, DONE)) < need; spins++) {
-      if ((spins & 0xfff) !== 0xfff) continue;
+      if ((spins & 0x3ff) !== 0x3ff) continue;
       const now = performance.now();
-      if (deadline === 0) deadline = now + this.timeoutMs;
-      else if (now > deadline) this.abandon(task, gen, t);
-      if (spins > 0x3fff && CAN_BLOCK) Atomics.wait(c, DONE, done, 1);
+      if (since === 0) since = now;
+      else if (now > since + this.timeoutMs) this.abandon(task, gen, t);
+      else if (now > since + WAIT_SPIN_MS && CAN_BLOCK) Atomics.wait(c, DONE, done, 1);
     }
     if (error !== null) throw error;
     if (Atomics.load(c, FAILED) !== 0) {
