@@ -27,7 +27,9 @@
  *   reaches them), since a backward function may hold a block's array directly;
  * - a block under a tensor `fn` returned (or a leaf that requires grad, such as a parameter of a
  *   module built in the scope) moves to the enclosing scope, or at the outermost one is copied
- *   to the JS heap and every tensor over it repointed to the copy (so they stay valid);
+ *   to the JS heap and every tensor over it repointed to the copy (so they stay valid); a block
+ *   under a tensor passed to `keep` does the same at every scope up to the outermost, as the
+ *   mark travels with the block;
  * - every other block goes back to the pool, and the tensors over it are repointed to
  *   `RELEASED`, whose every use throws an error saying what happened.
  * Inside the scope, `dataSync()` of a tensor over a block first moves that block's tensors to a
@@ -53,6 +55,8 @@ interface Held {
   /** A step scope's block: the scope that owns it and the tensors over it. */
   scope?: StepScope;
   tensors?: Tensor[];
+  /** A tensor over it was passed to `keep`: the block outlives every scope, like a returned one. */
+  kept?: boolean;
 }
 
 interface StepScope {
@@ -168,7 +172,7 @@ const heldOf = new WeakMap<Tensor, Held>();
 const passArrays = new WeakSet<Float32Array>();
 
 const releasedMessage =
-  "Kiln: this tensor was made inside stepScope() and its memory was given back to the backend when the scope ended; return it from the scope's function (or read it inside the scope) to keep it";
+  "Kiln: this tensor was made inside stepScope() and its memory was given back to the backend when the scope ended; to use it later, return it from the scope's function or pass it to keep() inside the scope (@kiln/train's fit and evaluate run each step in a scope unless given stepScope: false)";
 /** Stands in for the data of a tensor whose block was given back: every use throws. */
 const RELEASED = new Proxy(new Float32Array(0), {
   get() { throw new Error(releasedMessage); },
@@ -247,10 +251,13 @@ function endedNode(op: string): GradNode {
   };
 }
 
+// Structural: this file cannot import the Tensor class (tensor.ts imports it).
+const isTensor = (value: object): value is Tensor => '_data' in value && 'shape' in value && 'dtype' in value;
+
 /** The tensors in `value`: a tensor, or arrays and plain objects of them (a few levels deep). */
 function tensorsIn(value: unknown, out: Tensor[], depth: number): void {
   if (value === null || typeof value !== 'object' || depth > 8) return;
-  if ('_data' in value && 'shape' in value && 'dtype' in value) {
+  if (isTensor(value)) {
     out.push(value as Tensor);
   } else if (Array.isArray(value)) {
     for (const v of value) tensorsIn(v, out, depth + 1);
@@ -276,6 +283,8 @@ function closeStepScope(scope: StepScope, result: unknown): void {
     if (h && h.scope === scope && t._data !== RELEASED && t._data.buffer === h.array.buffer) keep.add(h);
   }
   for (const h of scope.blocks) {
+    // A kept block moves up with its mark, so every enclosing scope keeps it too.
+    if (h.kept) keep.add(h);
     if (keep.has(h) && parent) {
       h.scope = parent;
       parent.blocks.push(h);
@@ -296,8 +305,8 @@ function closeStepScope(scope: StepScope, result: unknown): void {
 /**
  * Runs `fn` (one training or inference step) with its op outputs in the backend's memory where
  * it has any, and gives them all back when `fn` returns or throws. Tensors returned by `fn` (by
- * itself, or in arrays and plain objects) and leaves made inside that require grad (parameters)
- * stay valid; any other tensor made inside must not be
+ * itself, or in arrays and plain objects), tensors passed to `keep` and leaves made inside that
+ * require grad (parameters) stay valid; any other tensor made inside must not be
  * used afterwards (doing so throws), nor can backward run through a graph recorded inside it
  * once it has ended. Nothing needs it: memory stays steady without it; it saves the copying and
  * allocation of the forward pass's outputs. Scopes nest. `fn` must be synchronous.
@@ -317,4 +326,33 @@ export function stepScope<T>(fn: () => T): T {
   closeStepScope(scope, isPromise ? undefined : result);
   if (isPromise) throw new Error('Kiln: stepScope: fn returned a Promise; the scope only covers synchronous work (await outside it)');
   return result;
+}
+
+/**
+ * Marks `t`, made inside a `stepScope`, to outlive it and every enclosing scope (TF.js's
+ * `tf.keep`): for a tensor a step stores for later (a module's `lastWeights`, a key/value cache,
+ * a value a callback collects) rather than returns. At the outermost scope's end its block is
+ * copied to the JS heap with every tensor over it, as for a returned tensor, so views stay views
+ * of one copy. Only the values survive: the graph recorded in the scope is cut all the same
+ * (backward through `t` afterwards throws), so keep a detached tensor. Once out of the scopes a
+ * kept tensor is ordinary JS memory that the garbage collector frees when it is dropped, so
+ * keeping a new tensor every step holds nothing beyond what user code still references.
+ * Outside any scope (or for a tensor not in the backend's memory) it only returns `t`.
+ * Returns `t`.
+ */
+export function keep<T extends Tensor>(t: T): T {
+  if (t === null || typeof t !== 'object' || !isTensor(t)) {
+    const got = t === null ? 'null' : Array.isArray(t) ? `an array (keep each tensor in it)` : typeof t === 'object' ? `a ${(t as object).constructor?.name ?? 'object'}` : `${typeof t} ${String(t)}`;
+    throw new Error(`Kiln: keep: t must be a Tensor, got ${got}`);
+  }
+  if (t._data === RELEASED) {
+    throw new Error('Kiln: keep: this tensor was made inside a stepScope() that has already ended and given its memory back; call keep(t) inside that scope, before it ends');
+  }
+  if (scopeDepth === 0) return t;
+  const h = heldOf.get(t) ?? (isWasmView(t._data) ? stepBlockUnder(t._data) : undefined);
+  if (h?.tensors && t._data.buffer === h.array.buffer) {
+    h.kept = true;
+    if (!heldOf.has(t)) { h.tensors.push(t); heldOf.set(t, h); }
+  }
+  return t;
 }

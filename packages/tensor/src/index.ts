@@ -58,4 +58,4 @@ export {
 } from './ops/recurrent.js';
 export { ctcNll, type CtcNllArgs } from './ops/ctc.js';
 export { makeResident } from './resident.js';
-export { stepScope } from './activations.js';
+export { stepScope, keep } from './activations.js';

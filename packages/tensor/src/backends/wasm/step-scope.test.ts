@@ -1,9 +1,12 @@
 // A step scope's forward outputs in the Wasm heap (src/activations.ts): the same bits as JS
 // arrays, every block given back when the scope ends (also when it throws), returned tensors
-// valid afterwards, any other tensor made inside failing loudly, memory steady over many steps.
+// valid afterwards, any other tensor made inside failing loudly, memory steady over many steps;
+// keep(t) for a tensor a step stores rather than returns.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads, threadsReady } from '../../backend.js';
-import { linear, makeResident, noGrad, randn, relu, stepScope, Tensor, tensor } from '../../index.js';
+import { keep, linear, makeResident, noGrad, randn, relu, stepScope, Tensor, tensor } from '../../index.js';
 import { setWasmActivations, wasmActivationStats, wasmInfo } from './index.js';
 import { rand } from './test-utils/data.js';
 
@@ -58,6 +61,19 @@ describe('stepScope', () => {
     expect(inWasm(y.dataSync())).toBe(false);
     expect(() => y.sum().backward()).toThrow(/released when the stepScope\(\) it was recorded in ended/);
     setWasmActivations(true);
+  });
+
+  it('keep: returns its tensor, keeps it valid without blocks too, and rejects what is not a tensor', () => {
+    setWasmActivations(false);
+    const w = tensor(rand(64 * 64, 1), { shape: [64, 64] });
+    expect(keep(w)).toBe(w); // outside any scope
+    let kept: Tensor | null = null;
+    stepScope(() => { kept = keep(w.matmul(w)); });
+    expect(Array.from(kept!.dataSync())).toEqual(Array.from(w.matmul(w).dataSync()));
+    setWasmActivations(true);
+    expect(() => keep(3 as unknown as Tensor)).toThrow('Kiln: keep: t must be a Tensor, got number 3');
+    expect(() => keep(null as unknown as Tensor)).toThrow('Kiln: keep: t must be a Tensor, got null');
+    expect(() => stepScope(() => keep([w] as unknown as Tensor))).toThrow(/keep: t must be a Tensor, got an array \(keep each tensor in it\)/);
   });
 
   it('rejects an async function', () => {
@@ -177,6 +193,105 @@ if (shared) describe('stepScope on the wasm backend', () => {
     });
     expect(live()).toBe(0);
     expect(bits(out.dataSync())).toEqual(expected);
+  });
+
+  it('keep: a stored tensor keeps its bits after later scopes reuse the blocks; its views stay views; its graph is cut', () => {
+    const ps = mlp(false);
+    setWasmActivations(false);
+    const expected = bits(hidden(ps).mul(3).dataSync());
+    setWasmActivations(true);
+    const store: { kept?: Tensor; view?: Tensor; other?: Tensor } = {};
+    stepScope(() => {
+      const h = hidden(ps).mul(3);
+      expect(inWasm(h._data)).toBe(true);
+      store.kept = keep(h);
+      store.view = h.reshape(-1); // made after keep: a view of the same block
+      store.other = hidden(ps); // not kept
+      expect(inWasm(store.kept._data)).toBe(true); // keep copies nothing inside the scope
+      return null;
+    });
+    expect(live()).toBe(0);
+    for (let s = 0; s < 3; s++) stepScope(() => step(ps)); // reuse the blocks
+    expect(inWasm(store.kept!.dataSync())).toBe(false);
+    expect(bits(store.kept!.dataSync())).toEqual(expected);
+    expect(bits(store.view!.dataSync())).toEqual(expected);
+    store.kept!.dataSync()[0] = 42; // one buffer for the kept tensor and its view
+    expect(store.view!.dataSync()[0]).toBe(42);
+    expect(() => store.other!.sum()).toThrow(/made inside stepScope\(\) and its memory was given back.*keep\(\)/);
+    expect(() => store.kept!.sum().backward()).toThrow(/released when the stepScope\(\)/);
+    expect(() => keep(store.other!)).toThrow(/keep: this tensor was made inside a stepScope\(\) that has already ended/);
+  });
+
+  it('keep of a view keeps its whole block: the base tensor stays valid as well', () => {
+    const ps = mlp(false);
+    setWasmActivations(false);
+    const expected = bits(hidden(ps).dataSync());
+    setWasmActivations(true);
+    let base: Tensor | null = null, flat: Tensor | null = null;
+    stepScope(() => {
+      base = hidden(ps);
+      flat = keep(base.reshape(-1)); // a view of the block
+      expect(flat._data.buffer).toBe(base._data.buffer);
+    });
+    for (let s = 0; s < 3; s++) stepScope(() => step(ps));
+    expect(inWasm(flat!.dataSync())).toBe(false);
+    expect(bits(flat!.dataSync())).toEqual(expected);
+    expect(bits(base!.dataSync())).toEqual(expected);
+    base!.dataSync()[5] = 7;
+    expect(flat!.dataSync()[5]).toBe(7);
+  });
+
+  it('keep in nested scopes: the block moves up without a copy and leaves the outermost one as a JS copy', () => {
+    const ps = mlp(false);
+    setWasmActivations(false);
+    const expectedInner = bits(hidden(ps).dataSync());
+    const expectedOuter = bits(hidden(ps).mul(2).dataSync());
+    setWasmActivations(true);
+    let inner: Tensor | null = null, outer: Tensor | null = null;
+    stepScope(() => {
+      outer = hidden(ps).mul(2);
+      stepScope(() => {
+        inner = keep(hidden(ps));
+        keep(outer!); // made by the enclosing scope
+      });
+      expect(inWasm(inner!._data)).toBe(true); // now the outer scope's block
+      stepScope(() => step(ps)); // must not reuse it
+      expect(bits(inner!.dataSync())).toEqual(expectedInner); // dataSync moves it out
+      return null;
+    });
+    expect(live()).toBe(0);
+    for (let s = 0; s < 2; s++) stepScope(() => step(mlp(false)));
+    expect(bits(inner!.dataSync())).toEqual(expectedInner);
+    expect(bits(outer!.dataSync())).toEqual(expectedOuter);
+  });
+
+  it('keep: memory stays steady when each step keeps a new tensor and drops the previous one', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const ps = mlp(true);
+    const last = { value: null as Tensor | null };
+    const scopedStep = () => stepScope(() => {
+      last.value = keep(hidden(ps).detach()); // what a module's lastWeights does
+      return step(ps);
+    });
+    for (let s = 0; s < 20; s++) scopedStep();
+    const warm = wasmActivationStats()!;
+    const dropped: WeakRef<Tensor>[] = [];
+    let expected: number[] = [];
+    for (let s = 0; s < 300; s++) {
+      if (last.value) dropped.push(new WeakRef(last.value));
+      if (s === 299) expected = bits(noGrad(() => stepScope(() => hidden(ps))).dataSync()); // before the step's update
+      scopedStep();
+      const now = wasmActivationStats()!;
+      expect(now.liveBlocks).toBe(0);
+      expect(now.cachedBlocks).toBe(warm.cachedBlocks);
+      expect(now.heapBytes).toBe(warm.heapBytes);
+    }
+    expect(bits(last.value!.dataSync())).toEqual(expected);
+    await new Promise((r) => setTimeout(r, 0)); // WeakRef targets stay alive until the current job ends
+    gc();
+    // Nothing in the scope machinery holds a kept tensor once user code has dropped it.
+    expect(dropped.filter((w) => w.deref() !== undefined)).toHaveLength(0);
   });
 
   it('holds the heap steady over 2,000 scoped MLP steps', () => {
