@@ -277,6 +277,12 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
     batchedTask(mode, tid, threads, S, p0, p1, res, cols, gs, padded ? xpad : 0, ybuf, bias, (load<i32>(desc, 184) & 4) != 0);
     return;
   }
+  // The forward and input gradient below split items, and may run more shares than threads
+  // (a late thread then holds up a few items, not half the batch): their buffers go by the
+  // running thread, not by the share.
+  const colsT = <usize>load<i32>(desc, 104) + <usize>thread * <usize>load<i32>(desc, 108);
+  const gsT = <usize>load<i32>(desc, 112) + <usize>thread * <usize>load<i32>(desc, 116);
+  const xpadT = <usize>load<i32>(desc, 144) + <usize>thread * <usize>load<i32>(desc, 148);
   if (mode == 0 && pointwise && N < threads) {
     // Fewer items than threads (batch-1 inference): each thread takes whole 8-column tiles of
     // every item's output; a column's sum runs as it would on one thread.
@@ -295,17 +301,17 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
       }
       for (let g = 0; g < GROUPS; g++) {
         sgemm(cOutG, j1 - j0, kg, p1 + <usize>(g * cOutG * kg) * 4, kg, 1, xt + <usize>(g * kg * L + j0) * 4, L, 1,
-          yt + <usize>(g * cOutG * L + j0) * 4, L, bias != 0, gs);
+          yt + <usize>(g * cOutG * L + j0) * 4, L, bias != 0, gsT);
       }
       if (CLAMP) clampRows(yt, COUT, L, j0, j1);
     }
   } else if (mode == 0) {
     for (let t = tid; t < N; t += threads) {
       const xt = p0 + <usize>(t * C * inPlane) * 4;
-      const ct = pointwise ? xt : cols;
+      const ct = pointwise ? xt : colsT;
       if (!pointwise) {
-        if (padded) padInput(xt, xpad);
-        im2col(padded ? xpad : xt, 0, C * K, ct, L);
+        if (padded) padInput(xt, xpadT);
+        im2col(padded ? xpadT : xt, 0, C * K, ct, L);
       }
       const yt = res + <usize>(t * COUT * L) * 4;
       if (bias) {
@@ -319,7 +325,7 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
       }
       for (let g = 0; g < GROUPS; g++) {
         sgemm(cOutG, L, kg, p1 + <usize>(g * cOutG * kg) * 4, kg, 1, ct + <usize>(g * kg * L) * 4, L, 1,
-          yt + <usize>(g * cOutG * L) * 4, L, bias != 0, gs);
+          yt + <usize>(g * cOutG * L) * 4, L, bias != 0, gsT);
       }
       if (CLAMP) clampRows(yt, COUT, L, 0, L);
     }
@@ -331,10 +337,10 @@ export function convTask(desc: usize, tid: i32, threads: i32, thread: i32): void
         // (Wᵀ)_g: element (i, p) = w[(g·cOutG + p)·kg + i].
         const wg = p1 + <usize>(g * cOutG * kg) * 4;
         const dyg = dyt + <usize>(g * cOutG * L) * 4;
-        if (pointwise) sgemm(kg, L, cOutG, wg, 1, kg, dyg, L, 1, dxt + <usize>(g * kg * L) * 4, L, true, gs);
-        else sgemm(kg, L, cOutG, wg, 1, kg, dyg, L, 1, cols + <usize>(g * kg * L) * 4, L, false, gs);
+        if (pointwise) sgemm(kg, L, cOutG, wg, 1, kg, dyg, L, 1, dxt + <usize>(g * kg * L) * 4, L, true, gsT);
+        else sgemm(kg, L, cOutG, wg, 1, kg, dyg, L, 1, colsT + <usize>(g * kg * L) * 4, L, false, gsT);
       }
-      if (!pointwise) col2im(cols, dxt, L);
+      if (!pointwise) col2im(colsT, dxt, L);
     }
   } else {
     // Split dW's columns (the taps of each group) in whole tiles: each thread unfolds only the

@@ -151,10 +151,10 @@ describe('wasm convolution kernels against the reference', () => {
     else expect(wasmInfo()!.maxThreadsUsed).toBe(1);
   });
 
-  it('splits the input gradient of several items per GEMM by input channels where Wᵀ is taller than the columns: bit-identical on 1, 2 and 3 threads', async () => {
+  it('splits the input gradient of several items per GEMM by input channels (Wᵀ taller than the columns), and one item per GEMM in several shares a thread: bit-identical on 1, 2 and 3 threads', async () => {
     const before = withBackend('wasm', () => getNumThreads());
     try {
-      for (const c of cases.filter((k) => k.name.startsWith('split by rows'))) {
+      for (const c of cases.filter((k) => k.name.startsWith('split by rows') || k.name.startsWith('many items'))) {
         const g = geometryOf(c);
         const x = rand(c.batch * c.cIn * sizeOf(c.inSize), 17);
         const w = rand(c.cOut * c.cIn * 9, 18);

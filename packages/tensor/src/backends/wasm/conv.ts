@@ -25,6 +25,8 @@ type ConvKernels = Pick<Kernels, 'convForward' | 'convBackwardInput' | 'convBack
 
 /** Multiply-adds each extra thread must get before waking it pays off. */
 const WORK_PER_THREAD = 1 << 17;
+/** Shares per thread of the per-item forward and input gradient (buffers go by the running thread). */
+const ITEM_SHARES_PER_THREAD = 4;
 /** Outputs per item below which several items share one GEMM (groups = 1). */
 const BATCH_BELOW = 128;
 /** Columns of one shared GEMM: items per GEMM = ceil(BATCH_COLUMNS / L). */
@@ -230,7 +232,12 @@ export function makeConv(rt: WasmRuntime, pool: WorkerPool, threads: () => numbe
       d[w + 47] = serial;
       // The lanes forward and input gradient: one share per group of four items, claimed by
       // whichever thread is free (a late or descheduled thread holds up one group, not half).
-      const shares = lanes && mode !== Mode.BackwardWeight ? Math.min(MAX_SHARES, Math.ceil(nb / 4)) : t;
+      // The per-item forward and input gradient (one item per GEMM, not the lanes or direct
+      // kernels, nor a pointwise forward splitting columns): up to ITEM_SHARES_PER_THREAD shares
+      // a thread, so a late thread holds up a few items rather than half of them.
+      const perItem = !lanes && !direct && S === 1 && mode !== Mode.BackwardWeight && !(mode === Mode.Forward && pointwise && nb < t);
+      const shares = lanes && mode !== Mode.BackwardWeight ? Math.min(MAX_SHARES, Math.ceil(nb / 4))
+        : perItem && t > 1 ? Math.min(MAX_SHARES, nb, ITEM_SHARES_PER_THREAD * t) : t;
       pool.run('convTask', DESC, shares, t);
       if (mode === Mode.Forward) {
         if (yRes < 0) rt.copyOut(yPtr, nb * yItem, res, n0 * yItem);
