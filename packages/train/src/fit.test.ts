@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, manualSeed, noGrad, randn, tensor, wasmInfo } from '@kiln/tensor';
+import { Tensor, keep, manualSeed, noGrad, randn, tensor, wasmInfo } from '@kiln/tensor';
 import { Linear, Module, ReLU, Sequential, crossEntropy } from '@kiln/nn';
 import { LRScheduler, SGD, stepDecay } from '@kiln/optim';
 import { fit, evaluate, type FitOptions } from './index.js';
@@ -224,7 +224,35 @@ describe('fit: each step in a step scope', () => {
     }
     const m = new Stash();
     const run = fit(m, { train: batches, loss: ce, optimizer: new SGD(m.parameters(), { lr: 0.1 }), epochs: 1, ...quiet });
-    if (blocks) await expect(run).rejects.toThrow(/made inside stepScope\(\) and its memory was given back/);
+    if (blocks) await expect(run).rejects.toThrow(/made inside stepScope\(\) and its memory was given back.*stepScope: false/);
     else await expect(run).resolves.toBeDefined();
+    // stepScope: false runs the steps as plain code: the same model trains, and its evaluation too
+    const free = new Stash();
+    const opt = new SGD(free.parameters(), { lr: 0.1 });
+    const h = await fit(free, { train: batches, dev: batches, loss: ce, optimizer: opt, epochs: 2, stepScope: false, ...quiet });
+    expect(h.devLoss.every(Number.isFinite)).toBe(true);
+    expect(free.last!.sum().item()).toBeGreaterThan(0); // the last forward's h (relu) is readable
+  });
+
+  it('keep(): a tensor a model stores with keep() is readable after fit, with the bits of an unscoped run', async () => {
+    class Keeper extends Module {
+      readonly lin = new Linear(16, 64);
+      readonly head = new Linear(64, 4);
+      last: Tensor | null = null;
+      override forward(x: Tensor): Tensor {
+        const h = this.lin.forward(x).relu();
+        this.last = keep(h.detach());
+        return this.head.forward(h);
+      }
+    }
+    const run = async (stepScope: boolean): Promise<Keeper> => {
+      manualSeed(3);
+      const m = new Keeper();
+      await fit(m, { train: batches, dev: batches.slice(0, 1), loss: ce, optimizer: new SGD(m.parameters(), { lr: 0.1 }), epochs: 2, stepScope, ...quiet });
+      return m;
+    };
+    const scoped = await run(true), plain = await run(false);
+    expect(bits(scoped.last!)).toEqual(bits(plain.last!)); // the dev batch's h after the last epoch
+    expect(scoped.parameters().map(bits)).toEqual(plain.parameters().map(bits));
   });
 });

@@ -4,8 +4,16 @@ import { clipGradNorm, type Optimizer, type LRScheduler } from '@kiln/optim';
 import { makeReporter, type ProgressMode } from './progress.js';
 import { saveLearningCurves } from './curves.js';
 
-/** A metric over a whole epoch's outputs and targets (e.g. `(o, y) => accuracy(predictions(o), y)`). */
+/**
+ * A metric over a whole epoch's outputs and targets (e.g. `(o, y) => accuracy(predictions(o), y)`).
+ * It runs after the epoch's batches, outside any step scope, on outputs that left their scopes:
+ * it may keep them.
+ */
 export type Metric = (output: Tensor, target: Tensor) => number;
+/**
+ * The training loss of a batch. It runs inside the step's scope (see `FitOptions.stepScope`):
+ * a tensor it stores for later must go through `keep` of @kiln/tensor.
+ */
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
 /** Per-epoch record of a training run. */
@@ -61,6 +69,11 @@ export function detachState(state: RecurrentState): RecurrentState {
 
 export interface EpochLogs { epoch: number; trainLoss: number; devLoss?: number; metrics: Record<string, number>; lr: number; seconds: number }
 
+/**
+ * Hooks of `fit`. They run between steps, outside any step scope, and receive numbers only; a
+ * tensor a callback reads from the model (an attention map) is one the model kept (`keep`), or
+ * was made in a step with `stepScope: false`, and stays valid while the callback holds it.
+ */
 export interface Callbacks {
   onEpochStart?(epoch: number): void | Promise<void>;
   onBatchEnd?(batch: number, loss: number): void;
@@ -112,9 +125,26 @@ export interface FitOptions {
   clipGradNorm?: number;
   /** Truncated BPTT for a `Stateful` model (see `TbpttOptions`). */
   tbptt?: TbpttOptions;
+  /**
+   * Run each step (each tbptt window) and each evaluation batch in `stepScope` of @kiln/tensor
+   * (default true): the forward pass's outputs stay in the backend's memory and all go back when
+   * the step ends, so a tensor made in a step and used after it throws a clear error unless it
+   * was returned or passed to `keep` (Kiln's modules keep what they store, such as
+   * `MultiheadAttention`'s `lastWeights`). `false` runs the steps as plain code, for a model
+   * that keeps forward outputs in ways it cannot mark (same results, each step a little slower).
+   */
+  stepScope?: boolean;
 }
 
 export interface EvalResult { loss: number; metrics: Record<string, number> }
+
+export interface EvaluateOptions {
+  /** Run each batch in `stepScope` of @kiln/tensor (default true; see `FitOptions.stepScope`). */
+  stepScope?: boolean;
+}
+
+/** `fn()`, in a step scope when `scoped`. */
+const maybeScoped = <T>(scoped: boolean, fn: () => T): T => (scoped ? stepScope(fn) : fn());
 
 function cloneState(sd: StateDict): StateDict {
   const out: StateDict = {};
@@ -123,10 +153,12 @@ function cloneState(sd: StateDict): StateDict {
 }
 
 /**
- * Runs `model` (in eval mode, no grad) over `loader`, each batch in a `stepScope`; loss averaged
- * per example, metrics over all outputs.
+ * Runs `model` (in eval mode, no grad) over `loader`, each batch in a `stepScope` unless
+ * `options.stepScope` is false; loss averaged per example, metrics over all outputs.
  */
-export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Record<string, Metric> = {}, loss?: LossFn): EvalResult {
+export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Record<string, Metric> = {}, loss?: LossFn, options: EvaluateOptions = {}): EvalResult {
+  checkOptions('evaluate', options, { stepScope: 'boolean' });
+  const scoped = options.stepScope ?? true;
   const wasTraining = model.training;
   model.eval();
   const outs: Tensor[] = [], ys: Tensor[] = [];
@@ -136,7 +168,7 @@ export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Rec
     noGrad(() => {
       for (const [x, y] of loader) {
         // Each batch in a step scope: the activations stay in the backend's memory; the output is returned, so it stays.
-        const [o, l] = stepScope((): [Tensor, number] => {
+        const [o, l] = maybeScoped(scoped, (): [Tensor, number] => {
           const out = model.forward(x) as Tensor;
           return [out, loss ? (loss(out, y!).item() as number) : 0];
         });
@@ -193,6 +225,7 @@ const FIT_SPEC: Record<string, OptionKind> = {
   trainMetrics: 'boolean',
   clipGradNorm: 'number',
   tbptt: 'object',
+  stepScope: 'boolean',
 };
 const EARLY_STOPPING_SPEC: Record<string, OptionKind> = { monitor: 'string', patience: 'int', minDelta: 'number', mode: ['min', 'max'], restoreBest: 'boolean' };
 const CHECKPOINT_SPEC: Record<string, OptionKind> = { dir: 'string', every: 'int', name: 'string' };
@@ -253,8 +286,10 @@ function checkFitOptions(model: Module, o: FitOptions): void {
 
 /**
  * Trains `model` for `epochs`, returning the per-epoch history. Each step (and each tbptt window)
- * runs in `stepScope` (see `@kiln/tensor`): a model must not keep a tensor its forward made for
- * use in a later step (module state updated in place, as BatchNorm's running statistics, is fine).
+ * runs in `stepScope` (see `@kiln/tensor`): a tensor the model (or the loss) makes in a step and
+ * stores for a later one must be passed to `keep`, else using it later throws a clear error
+ * (module state updated in place, as BatchNorm's running statistics, needs nothing). A model
+ * that stores forward outputs in ways it cannot mark trains with `stepScope: false`.
  */
 export async function fit(model: Module, options: FitOptions): Promise<History> {
   checkFitOptions(model, options);
@@ -264,6 +299,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   const es = options.earlyStopping;
   const esMode = es?.mode ?? (es?.monitor === 'loss' ? 'min' : 'max');
   const save = options.checkpoint;
+  const scoped = options.stepScope ?? true;
   const history: History = { epochs: [], trainLoss: [], devLoss: [], metrics: {}, lr: [], seconds: [], stoppedEarly: false };
   const reporter = makeReporter(options.progress ?? 'auto', options.log);
   let best = esMode === 'min' ? Infinity : -Infinity, bestState: StateDict | null = null, waited = 0;
@@ -307,7 +343,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
           for (let t0 = 0; t0 < steps; t0 += tb.steps) {
             const len = Math.min(tb.steps, steps - t0);
             // The window's activations are given back when the scope ends; the carried state is returned, so it stays.
-            const [wv, next] = stepScope((): [number, RecurrentState] => {
+            const [wv, next] = maybeScoped(scoped, (): [number, RecurrentState] => {
               optimizer.zeroGrad();
               const [out, state] = (model as unknown as Stateful).forwardWithState(x!.narrow(td, t0, len), carried);
               return [update(out, y!.narrow(td, t0, len), `, steps ${t0}–${t0 + len - 1}`), detachState(state)];
@@ -319,7 +355,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         } else {
           // One step in a step scope: its activations live in the backend's memory (where it
           // has any) and all go back when the step ends; only numbers leave it.
-          [v, n] = stepScope((): [number, number] => {
+          [v, n] = maybeScoped(scoped, (): [number, number] => {
             optimizer.zeroGrad();
             const out = model.forward(x) as Tensor;
             return [update(out, y!, ''), out.shape[0] ?? 1];
@@ -336,10 +372,10 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
       options.schedule?.step();
       const logs: EpochLogs = { epoch, trainLoss: total / count, metrics: {}, lr, seconds: 0 };
       if (options.trainMetrics && Object.keys(metrics).length > 0) {
-        for (const [k, v] of Object.entries(evaluate(model, train, metrics).metrics)) logs.metrics[`train ${k}`] = v;
+        for (const [k, v] of Object.entries(evaluate(model, train, metrics, undefined, { stepScope: scoped }).metrics)) logs.metrics[`train ${k}`] = v;
       }
       if (dev) {
-        const r = evaluate(model, dev, metrics, loss);
+        const r = evaluate(model, dev, metrics, loss, { stepScope: scoped });
         logs.devLoss = r.loss;
         Object.assign(logs.metrics, r.metrics);
       }

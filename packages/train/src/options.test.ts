@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Tensor } from '@kiln/tensor';
 import { crossEntropy } from '@kiln/nn';
 import { SGD } from '@kiln/optim';
-import { fit, learningCurvesSvg, type FitOptions } from './index.js';
+import { evaluate, fit, learningCurvesSvg, type FitOptions } from './index.js';
 import { snapshot, toySetup } from './test-utils/toy.js';
 
 // fit's option object and its nested objects go through @kiln/tensor's shared checkOptions: unknown keys and
@@ -28,6 +28,7 @@ describe('fit: option objects are validated', () => {
     ['misspelt callback hook', (o) => ({ ...o, callbacks: { onEpochEnds: () => {} } }), /^Kiln: fit: unknown option 'callbacks\.onEpochEnds' \(known: callbacks\.onEpochStart, /],
     ['callback hook not a function', (o) => ({ ...o, callbacks: [{}, { onTrainEnd: 'done' }] }), "Kiln: fit: option 'callbacks[1].onTrainEnd' must be a function, got 'done'"],
     ['wrong type: callbacks', (o) => ({ ...o, callbacks: 'log' }), "Kiln: fit: option 'callbacks' must be a Callbacks object or an array of them, got 'log'"],
+    ['wrong type: stepScope', (o) => ({ ...o, stepScope: 'off' }), "Kiln: fit: option 'stepScope' must be a boolean, got 'off'"],
   ];
   it.each(cases)('%s', async (_, change, message) => {
     const { model, o } = setup();
@@ -42,6 +43,14 @@ describe('fit: option objects are validated', () => {
     const c = new Counter();
     await fit(model, { ...o, callbacks: c });
     expect(c.n).toBe(1);
+  });
+});
+
+describe('evaluate: options are validated', () => {
+  it('rejects an unknown key and a wrong type', () => {
+    const { model, dev } = toySetup();
+    expect(() => evaluate(model, dev, {}, undefined, { scope: false } as never)).toThrow("Kiln: evaluate: unknown option 'scope' (known: stepScope)");
+    expect(() => evaluate(model, dev, {}, undefined, { stepScope: 0 } as never)).toThrow("Kiln: evaluate: option 'stepScope' must be a boolean, got 0");
   });
 });
 
