@@ -19,7 +19,7 @@
  * traces, heads are sliced along the feature axis instead (same numbers), so that the exported
  * graph has no Reshape baked to one sequence length.
  */
-import { Tensor, cat, checkOptions, dropout as dropoutOp, isTracing, linear, ones, where, zeros, type Generator } from '@kiln/tensor';
+import { Tensor, cat, checkOptions, dropout as dropoutOp, isTracing, keep, linear, ones, where, zeros, type Generator } from '@kiln/tensor';
 import { Linear, Module, parameter, xavierUniform_ } from '@kiln/nn';
 import { shapeStr } from '../utils/options.js';
 
@@ -92,7 +92,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   return [attn.matmul(v), weights];
 }
 
-/** Keys and values of one attention, per head: [B, H, S, D]. */
+/**
+ * Keys and values of one attention, per head: [B, H, S, D]. The forward pass stores them with
+ * `keep`, so a cache outlives a `stepScope` around each decoding step.
+ */
 export interface AttentionCache {
   key: Tensor | null;
   value: Tensor | null;
@@ -147,7 +150,10 @@ export class MultiheadAttention extends Module {
   readonly dropout: number;
   readonly batchFirst: boolean;
   readonly generator: Generator | undefined;
-  /** When true, each forward keeps its per-head weights [B, H, L, S] (detached) in `lastWeights`, for plots. */
+  /**
+   * When true, each forward keeps its per-head weights [B, H, L, S] (detached) in `lastWeights`,
+   * for plots; stored with `keep`, so they stay readable after a step scope (`fit`'s steps).
+   */
   storeWeights = false;
   lastWeights: Tensor | null = null;
 
@@ -274,8 +280,9 @@ export class MultiheadAttention extends Module {
           kh = cat([cache.key, kh], 2);
           vh = cat([cache.value, vh], 2);
         }
-        cache.key = kh;
-        cache.value = vh;
+        // Stored for the next call, not returned: kept out of the step scope this call runs in.
+        cache.key = keep(kh);
+        cache.value = keep(vh);
         kt = kh.transpose(-2, -1);
       } else {
         kt = this.heads(1, k, seqFirst, true);
@@ -313,7 +320,7 @@ export class MultiheadAttention extends Module {
     if (mask) scores = applyMask(scores, mask);
     if (scoresMaskPad) scores = applyMask(scores, scoresMaskPad);
     const weights = scores.softmax(-1);
-    if (this.storeWeights) this.lastWeights = weights.detach();
+    if (this.storeWeights) this.lastWeights = keep(weights.detach());
     const attn = this.dropout > 0 && this.training ? dropoutOp(weights, this.dropout, true, this.generator ? { generator: this.generator } : {}) : weights;
     let out = this.out_proj.forward(this.mergeHeads(attn.matmul(vh), seqFirst));
     out = unbatched ? out.squeeze(0) : !this.batchFirst && tracing ? out.transpose(0, 1) : out;
