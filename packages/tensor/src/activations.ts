@@ -283,8 +283,9 @@ function closeStepScope(scope: StepScope, result: unknown): void {
     if (h && h.scope === scope && t._data !== RELEASED && t._data.buffer === h.array.buffer) keep.add(h);
   }
   for (const h of scope.blocks) {
-    // A kept block moves up with its mark, so every enclosing scope keeps it too.
-    if (h.kept) keep.add(h);
+    // A kept block moves up with its mark, so every enclosing scope keeps it too (unless
+    // `dataSync()` already moved its tensors out: then there is nothing left to copy).
+    if (h.kept && h.tensors!.length) keep.add(h);
     if (keep.has(h) && parent) {
       h.scope = parent;
       parent.blocks.push(h);
