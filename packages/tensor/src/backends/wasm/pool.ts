@@ -30,7 +30,8 @@
  * 5 task kind (an index into TASKS), 6 test hook (tid + 1 of a worker that must quit after
  * claiming a share, without finishing it), 7 shares, 8 next share to claim (tagged with the
  * task's generation in the high bits, so a worker that read an older task cannot claim a share
- * of a newer one), 9 workers asleep in Atomics.wait, 16 + t: worker t is ready,
+ * of a newer one), 9 workers asleep in Atomics.wait, 10 how long (µs) an idle worker spins,
+ * 16 + t: worker t is ready,
  * 16 + MAX_THREADS + t: the generation of the last task worker t began claiming,
  * 16 + 2·MAX_THREADS + t: the last one it finished.
  */
@@ -46,26 +47,50 @@ const QUIT = 6;
 const SHARES = 7;
 const NEXT = 8;
 const SLEEPERS = 9;
+const SPIN = 10;
 const READY = 16;
 const CLAIMING = READY + MAX_THREADS;
 const FINISHED = CLAIMING + MAX_THREADS;
 const WORDS = FINISHED + MAX_THREADS;
 /**
- * How long (ms) an idle worker spins before it sleeps. A training step hands out a task every
- * few to a few hundred microseconds, and waking a sleeping thread is slow: on a 2-vCPU VM the
- * caller's Atomics.notify returned after 5–100 µs (the futex wake waits for the woken thread to
- * run), as long as a task. So a worker spins through the gaps of a step, and sleeps when the
- * caller has been busy with other work for a while — or sooner (SHORT_SPIN_MS) within CALM_MS
- * of having lost its core while spinning (a hole of HOLE_MS between two looks at the clock):
- * on an oversubscribed machine spinning takes CPU time from the threads that have work (an
- * MLP step at 2 threads under load 9–11 ran 1.3–1.6× slower with 0.25–1 ms spins).
+ * How long (ms) an idle worker spins before it sleeps, and the caller on shares a worker holds.
+ * A training step hands out a task every few to a few hundred microseconds, and waking a
+ * sleeping thread is slow: on a 2-vCPU VM the caller's Atomics.notify returned after 5–100 µs
+ * (the futex wake waits for the woken thread to run), as long as a task. So on a machine with
+ * cores to spare, a worker spins through the gaps of a step (SPIN_MS) and the caller through a
+ * worker's last share (WAIT_SPIN_MS). On an oversubscribed machine spinning takes CPU time from
+ * the threads that have work (an MLP step at 2 threads under load 10 on 2 CPUs: 1.7–2.0 ms
+ * with ~20 µs spins, 2.0–2.2 ms with these), so both spin only SHORT_SPIN_MS there: the caller
+ * looks at the load average (where the runtime has one) every LOAD_CHECK_MS.
  */
 const SPIN_MS = 0.3;
-const SHORT_SPIN_MS = 0.02;
-const CALM_MS = 200;
-const HOLE_MS = 0.1;
-/** How long (ms) the caller spins on shares a worker holds before it sleeps on them (same reason). */
 const WAIT_SPIN_MS = 0.2;
+const SHORT_SPIN_MS = 0.02;
+const LOAD_CHECK_MS = 500;
+
+/**
+ * The 1-minute load average over the cores (Node, Deno and Bun through node:os), or 0 where
+ * unknown or not allowed (Deno without --allow-sys throws: then it is not asked again).
+ */
+const loadPerCore = ((): (() => number) => {
+  let os: { loadavg?: () => number[]; availableParallelism?: () => number } | undefined;
+  try {
+    os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:os') as typeof os;
+  } catch {
+    os = undefined;
+  }
+  if (!os?.loadavg || !os.availableParallelism) return () => 0;
+  let ok = true;
+  return () => {
+    if (!ok) return 0;
+    try {
+      return os!.loadavg!()[0]! / Math.max(1, os!.availableParallelism!());
+    } catch {
+      ok = false;
+      return 0;
+    }
+  };
+})();
 
 /** Most shares per task: the low 8 bits of NEXT count them, the 23 above tag the task. */
 export const MAX_SHARES = 255;
@@ -120,26 +145,20 @@ function kilnWorker(data, post) {
   let seen = Atomics.load(c, ${GEN});
   Atomics.store(c, ${READY} + tid, 1);
   post({ ready: true });
-  // When this thread last lost its core while spinning (a hole in the clock between two looks):
-  // the machine is oversubscribed, and spinning would take time from the threads with work.
-  let preempted = -Infinity;
   for (;;) {
     let spins = 0;
     let idleSince = 0;
-    let last = 0;
     let gen;
-    // Spin, looking at the clock every 1024 turns (~1 µs), then sleep, counted in SLEEPERS so
-    // the caller wakes us (it looks after publishing; if it looked before we counted ourselves,
-    // the generation has changed and the wait returns at once). Spin SPIN_MS, or SHORT_SPIN_MS
-    // within CALM_MS of losing the core. An odd generation is a task being written: wait for the
-    // even one that publishes it.
+    // Spin for the time the caller set in SPIN (µs), looking at the clock every 1024 turns
+    // (~1 µs), then sleep, counted in SLEEPERS so the caller wakes us (it looks after
+    // publishing; if it looked before we counted ourselves, the generation has changed and the
+    // wait returns at once). An odd generation is a task being written: wait for the even one
+    // that publishes it.
     while ((gen = Atomics.load(c, ${GEN})) === seen || (gen & 1) === 1) {
       if ((++spins & 0x3ff) !== 0) continue;
       const now = performance.now();
       if (idleSince === 0) idleSince = now;
-      else if (now - last > ${HOLE_MS}) preempted = now;
-      last = now;
-      if (now - idleSince > (now - preempted < ${CALM_MS} ? ${SHORT_SPIN_MS} : ${SPIN_MS})) {
+      else if (now - idleSince > Atomics.load(c, ${SPIN}) / 1000) {
         Atomics.add(c, ${SLEEPERS}, 1);
         Atomics.wait(c, ${GEN}, gen);
         Atomics.sub(c, ${SLEEPERS}, 1);
@@ -273,9 +292,14 @@ export class WorkerPool {
    * thread's share is done. A worker that misses it is treated as dead.
    */
   timeoutMs = defaultTimeout();
+  /** How long (ms) this thread spins on a worker's shares before sleeping; see SPIN_MS. */
+  private waitSpinMs = WAIT_SPIN_MS;
+  /** When the load average was last looked at. */
+  private loadCheckedAt = -Infinity;
 
   constructor(private readonly rt: WasmRuntime) {
     this.ctrl = new Int32Array(rt.memory.buffer, CTRL, WORDS);
+    Atomics.store(this.ctrl, SPIN, Math.round(SPIN_MS * 1000));
     this.factory = rt.shared ? workerFactory(rt) : null;
   }
 
@@ -373,6 +397,14 @@ export class WorkerPool {
       return;
     }
     if (t > this.maxThreadsUsed) this.maxThreadsUsed = t;
+    const at = performance.now();
+    if (at - this.loadCheckedAt > LOAD_CHECK_MS) {
+      // More runnable threads than 1.5 per core (this process's own count): spin briefly.
+      this.loadCheckedAt = at;
+      const busy = loadPerCore() > 1.5;
+      this.waitSpinMs = busy ? SHORT_SPIN_MS : WAIT_SPIN_MS;
+      Atomics.store(c, SPIN, Math.round((busy ? SHORT_SPIN_MS : SPIN_MS) * 1000));
+    }
     // Publish like a seqlock: odd while the fields change, even once they are complete. NEXT is
     // written last, so a share can only be claimed once the fields are in place.
     const gen = Atomics.add(c, GEN, 1) + 2;
@@ -399,7 +431,7 @@ export class WorkerPool {
       }
     }
     // Spin while workers finish the shares they hold: about one share's time. Look at the clock
-    // only now and then. Past WAIT_SPIN_MS, sleep on DONE (workers notify it) where this thread
+    // only now and then. Past waitSpinMs, sleep on DONE (workers notify it) where this thread
     // may block: on a machine with more runnable threads than cores, spinning here takes the core
     // a worker needs to finish its share.
     const need = shares - mine;
@@ -409,7 +441,7 @@ export class WorkerPool {
       const now = performance.now();
       if (since === 0) since = now;
       else if (now > since + this.timeoutMs) this.abandon(task, gen, t);
-      else if (now > since + WAIT_SPIN_MS && CAN_BLOCK) Atomics.wait(c, DONE, done, 1);
+      else if (now > since + this.waitSpinMs && CAN_BLOCK) Atomics.wait(c, DONE, done, 1);
     }
     if (error !== null) throw error;
     if (Atomics.load(c, FAILED) !== 0) {
