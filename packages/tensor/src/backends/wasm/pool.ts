@@ -30,10 +30,8 @@
  * 5 task kind (an index into TASKS), 6 test hook (tid + 1 of a worker that must quit after
  * claiming a share, without finishing it), 7 shares, 8 next share to claim (tagged with the
  * task's generation in the high bits, so a worker that read an older task cannot claim a share
- * of a newer one), 9 workers asleep in Atomics.wait, 10 how long (µs) an idle worker spins,
- * 16 + t: worker t is ready,
- * 16 + MAX_THREADS + t: the generation of the last task worker t began claiming,
- * 16 + 2·MAX_THREADS + t: the last one it finished.
+ * of a newer one), 16 + t: worker t is ready, 16 + MAX_THREADS + t: the generation of the last
+ * task worker t began claiming, 16 + 2·MAX_THREADS + t: the last one it finished.
  */
 import { CTRL, MAX_THREADS, env, type WasmRuntime } from './runtime.js';
 
@@ -46,52 +44,10 @@ const KIND = 5;
 const QUIT = 6;
 const SHARES = 7;
 const NEXT = 8;
-const SLEEPERS = 9;
-const SPIN = 10;
 const READY = 16;
 const CLAIMING = READY + MAX_THREADS;
 const FINISHED = CLAIMING + MAX_THREADS;
 const WORDS = FINISHED + MAX_THREADS;
-/**
- * How long (ms) an idle worker spins before it sleeps, and the caller on shares a worker holds.
- * A training step hands out a task every few to a few hundred microseconds, and waking a
- * sleeping thread is slow: on a 2-vCPU VM the caller's Atomics.notify returned after 5–100 µs
- * (the futex wake waits for the woken thread to run), as long as a task. So on a machine with
- * cores to spare, a worker spins through the gaps of a step (SPIN_MS) and the caller through a
- * worker's last share (WAIT_SPIN_MS). On an oversubscribed machine spinning takes CPU time from
- * the threads that have work (an MLP step at 2 threads under load 10 on 2 CPUs: 1.7–2.0 ms
- * with ~20 µs spins, 2.0–2.2 ms with these), so both spin only SHORT_SPIN_MS there: the caller
- * looks at the load average (where the runtime has one) every LOAD_CHECK_MS.
- */
-const SPIN_MS = 0.3;
-const WAIT_SPIN_MS = 0.2;
-const SHORT_SPIN_MS = 0.02;
-const LOAD_CHECK_MS = 500;
-
-/**
- * The 1-minute load average over the cores (Node, Deno and Bun through node:os), or 0 where
- * unknown or not allowed (Deno without --allow-sys throws: then it is not asked again).
- */
-const loadPerCore = ((): (() => number) => {
-  let os: { loadavg?: () => number[]; availableParallelism?: () => number } | undefined;
-  try {
-    os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:os') as typeof os;
-  } catch {
-    os = undefined;
-  }
-  if (!os?.loadavg || !os.availableParallelism) return () => 0;
-  let ok = true;
-  return () => {
-    if (!ok) return 0;
-    try {
-      return os!.loadavg!()[0]! / Math.max(1, os!.availableParallelism!());
-    } catch {
-      ok = false;
-      return 0;
-    }
-  };
-})();
-
 /** Most shares per task: the low 8 bits of NEXT count them, the 23 above tag the task. */
 export const MAX_SHARES = 255;
 
@@ -147,23 +103,11 @@ function kilnWorker(data, post) {
   post({ ready: true });
   for (;;) {
     let spins = 0;
-    let idleSince = 0;
     let gen;
-    // Spin for the time the caller set in SPIN (µs), looking at the clock every 1024 turns
-    // (~1 µs), then sleep, counted in SLEEPERS so the caller wakes us (it looks after
-    // publishing; if it looked before we counted ourselves, the generation has changed and the
-    // wait returns at once). An odd generation is a task being written: wait for the even one
-    // that publishes it.
+    // Spin briefly (back-to-back tasks arrive microseconds apart), then sleep. An odd generation
+    // is a task being written: wait for the even one that publishes it.
     while ((gen = Atomics.load(c, ${GEN})) === seen || (gen & 1) === 1) {
-      if ((++spins & 0x3ff) !== 0) continue;
-      const now = performance.now();
-      if (idleSince === 0) idleSince = now;
-      else if (now - idleSince > Atomics.load(c, ${SPIN}) / 1000) {
-        Atomics.add(c, ${SLEEPERS}, 1);
-        Atomics.wait(c, ${GEN}, gen);
-        Atomics.sub(c, ${SLEEPERS}, 1);
-        idleSince = 0;
-      }
+      if (++spins > 20000) { Atomics.wait(c, ${GEN}, gen); spins = 0; }
     }
     const threads = Atomics.load(c, ${THREADS});
     let task = Atomics.load(c, ${TASK});
@@ -292,14 +236,9 @@ export class WorkerPool {
    * thread's share is done. A worker that misses it is treated as dead.
    */
   timeoutMs = defaultTimeout();
-  /** How long (ms) this thread spins on a worker's shares before sleeping; see SPIN_MS. */
-  private waitSpinMs = WAIT_SPIN_MS;
-  /** When the load average was last looked at. */
-  private loadCheckedAt = -Infinity;
 
   constructor(private readonly rt: WasmRuntime) {
     this.ctrl = new Int32Array(rt.memory.buffer, CTRL, WORDS);
-    Atomics.store(this.ctrl, SPIN, Math.round(SPIN_MS * 1000));
     this.factory = rt.shared ? workerFactory(rt) : null;
   }
 
@@ -397,14 +336,6 @@ export class WorkerPool {
       return;
     }
     if (t > this.maxThreadsUsed) this.maxThreadsUsed = t;
-    const at = performance.now();
-    if (at - this.loadCheckedAt > LOAD_CHECK_MS) {
-      // More runnable threads than 1.5 per core (this process's own count): spin briefly.
-      this.loadCheckedAt = at;
-      const busy = loadPerCore() > 1.5;
-      this.waitSpinMs = busy ? SHORT_SPIN_MS : WAIT_SPIN_MS;
-      Atomics.store(c, SPIN, Math.round((busy ? SHORT_SPIN_MS : SPIN_MS) * 1000));
-    }
     // Publish like a seqlock: odd while the fields change, even once they are complete. NEXT is
     // written last, so a share can only be claimed once the fields are in place.
     const gen = Atomics.add(c, GEN, 1) + 2;
@@ -415,8 +346,7 @@ export class WorkerPool {
     Atomics.store(c, DONE, 0);
     Atomics.store(c, NEXT, tagOf(gen) << 8);
     Atomics.add(c, GEN, 1);
-    // Only a sleeping worker needs the (slow) wake-up; a spinning one sees the generation.
-    if (Atomics.load(c, SLEEPERS) !== 0) Atomics.notify(c, GEN);
+    Atomics.notify(c, GEN);
     let mine = 0;
     let error: unknown = null;
     // The test hook needs a worker to claim a share, so this thread leaves them all to it.
@@ -431,17 +361,17 @@ export class WorkerPool {
       }
     }
     // Spin while workers finish the shares they hold: about one share's time. Look at the clock
-    // only now and then. Past waitSpinMs, sleep on DONE (workers notify it) where this thread
+    // only now and then. Past a short spin, sleep on DONE (workers notify it) where this thread
     // may block: on a machine with more runnable threads than cores, spinning here takes the core
     // a worker needs to finish its share.
     const need = shares - mine;
-    let since = 0;
+    let deadline = 0;
     for (let spins = 0, done: number; (done = Atomics.load(c, DONE)) < need; spins++) {
-      if ((spins & 0x3ff) !== 0x3ff) continue;
+      if ((spins & 0xfff) !== 0xfff) continue;
       const now = performance.now();
-      if (since === 0) since = now;
-      else if (now > since + this.timeoutMs) this.abandon(task, gen, t);
-      else if (now > since + this.waitSpinMs && CAN_BLOCK) Atomics.wait(c, DONE, done, 1);
+      if (deadline === 0) deadline = now + this.timeoutMs;
+      else if (now > deadline) this.abandon(task, gen, t);
+      if (spins > 0x3fff && CAN_BLOCK) Atomics.wait(c, DONE, done, 1);
     }
     if (error !== null) throw error;
     if (Atomics.load(c, FAILED) !== 0) {
