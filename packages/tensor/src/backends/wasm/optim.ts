@@ -22,15 +22,6 @@ import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
  */
 const PER_SHARE = { sgd: 1 << 15, rmsprop: 1 << 13, adam: 1 << 13 };
 const SHARES_PER_THREAD = 4;
-/**
- * SGD runs below this many elements on one thread: it is bound by memory traffic, and split
- * across threads each share mostly reads lines the other core wrote last (the weight-gradient
- * GEMM splits by columns, the update by flat ranges). The MLP's 235k-parameter update took
- * 97 µs on 2 threads in 7 shares against 58 µs on one (quiet machine, mean over 1500 steps);
- * on 2 threads in one share, 59–63 µs (median over 1000 steps). Larger models, whose state
- * streams from memory whichever core reads it, still split.
- */
-const SGD_MIN_SPLIT = 1 << 20;
 const RULE = { sgd: 0, rmsprop: 1, adam: 2 };
 
 type OptimKernels = Pick<Kernels, 'stateArena' | 'optimizerStep' | 'residentArrays'>;
@@ -129,8 +120,7 @@ export function makeOptim(rt: WasmRuntime, pool: WorkerPool, threads: () => numb
             a.weightDecay, 1 - a.lr * a.weightDecay]);
         }
         const t = threads();
-        const split = t > 1 && !(a.rule === 'sgd' && n < SGD_MIN_SPLIT);
-        pool.run('optimTask', DESC, split ? Math.max(1, Math.min(t * SHARES_PER_THREAD, Math.floor(n / PER_SHARE[a.rule]))) : 1, t);
+        pool.run('optimTask', DESC, t <= 1 ? 1 : Math.max(1, Math.min(t * SHARES_PER_THREAD, Math.floor(n / PER_SHARE[a.rule]))), t);
         at += n;
         i = j;
       }
