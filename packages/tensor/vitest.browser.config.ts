@@ -36,6 +36,8 @@ const conditions = ['@kiln/source', 'module', 'browser', 'import', 'default'];
  * kernel and worker-pool tests, and the other backend-free files. Left out, and why:
  * - src/memory.test.ts (both runs): Node-only by design — it reads process.memoryUsage() and
  *   forces Node's gc;
+ * - src/backends/wasm/step-scope-gc.test.ts (both runs): Node-only by design — it forces Node's
+ *   gc to show that kept tensors a step drops are freed;
  * - src/backends/wasm/pool.test.ts (plain page only): it tests the worker pool, which exists only
  *   with shared memory, and asserts the threaded build; it runs in the isolated page.
  */
@@ -43,6 +45,7 @@ const include = [
   'src/ops/*.test.ts', 'src/autograd.test.ts', 'src/creation.test.ts', 'src/float16.test.ts', 'src/options.test.ts',
   'src/backends/wasm/**/*.test.ts', 'test-browser/*.test.ts',
 ];
+const nodeOnly = ['src/backends/wasm/step-scope-gc.test.ts'];
 const excludeWhenSingle = ['src/backends/wasm/pool.test.ts'];
 
 const isolationHeaders = {
@@ -57,7 +60,7 @@ function project(name: 'chromium-threaded' | 'chromium-single', isolated: boolea
     test: {
       name,
       include,
-      exclude: isolated ? [] : excludeWhenSingle,
+      exclude: isolated ? nodeOnly : [...nodeOnly, ...excludeWhenSingle],
       setupFiles: ['test-browser/setup.ts'],
       provide: { kilnBrowserMode: isolated ? 'threaded' : 'single' },
       testTimeout: 60_000,

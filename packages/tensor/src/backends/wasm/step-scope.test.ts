@@ -1,49 +1,14 @@
 // A step scope's forward outputs in the Wasm heap (src/activations.ts): the same bits as JS
 // arrays, every block given back when the scope ends (also when it throws), returned tensors
 // valid afterwards, any other tensor made inside failing loudly, memory steady over many steps;
-// keep(t) for a tensor a step stores rather than returns.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+// keep(t) for a tensor a step stores rather than returns. (That a kept tensor the user drops is
+// garbage-collected is checked in the Node-only step-scope-gc.test.ts.)
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getNumThreads, setNumThreads, threadsReady } from '../../backend.js';
-import { keep, linear, makeResident, noGrad, randn, relu, stepScope, Tensor, tensor } from '../../index.js';
-import { setWasmActivations, wasmActivationStats, wasmInfo } from './index.js';
+import { keep, linear, noGrad, randn, relu, stepScope, Tensor, tensor } from '../../index.js';
+import { setWasmActivations, wasmActivationStats } from './index.js';
 import { rand } from './test-utils/data.js';
-
-const bits = (a: ArrayLike<number>) => Array.from(new Int32Array(Float32Array.from(a).buffer));
-const shared = wasmInfo()?.build.endsWith('+threads') ?? false;
-const inWasm = (a: ArrayBufferView) => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
-const live = () => wasmActivationStats()!.liveBlocks;
-
-function mlp(resident: boolean): Tensor[] {
-  const shapes = [[64, 120], [64], [48, 64], [48], [10, 48], [10]];
-  const ps = shapes.map((s, i) => tensor(rand(s.reduce((a, b) => a * b, 1), 21 + i).map((v) => v * 0.3), { shape: s, requiresGrad: true }));
-  if (resident) makeResident(ps);
-  return ps;
-}
-
-const x = tensor(rand(64 * 120, 7), { shape: [64, 120] });
-const labels = tensor(Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10), { shape: [64, 1], dtype: 'int32' });
-
-function hidden(ps: Tensor[]): Tensor {
-  const [w1, b1, w2, b2] = ps as [Tensor, Tensor, Tensor, Tensor];
-  return relu(linear(relu(linear(x, w1, b1)), w2, b2));
-}
-
-function lossOf(ps: Tensor[]): Tensor {
-  const logits = linear(hidden(ps), ps[4]!, ps[5]!);
-  return logits.logSoftmax(1).gather(1, labels).mean().neg();
-}
-
-function step(ps: Tensor[]): number {
-  for (const p of ps) p.grad = null;
-  const loss = lossOf(ps);
-  loss.backward();
-  noGrad(() => {
-    for (const p of ps) p.sub_(p.grad!.mul(0.05));
-  });
-  return loss.item();
-}
+import { bits, hidden, inWasm, live, mlp, shared, step, x } from './test-utils/mlp-step.js';
 
 function train(scoped: boolean, on: boolean, resident: boolean, steps: number): { losses: number[]; params: number[][] } {
   setWasmActivations(on);
@@ -263,35 +228,6 @@ if (shared) describe('stepScope on the wasm backend', () => {
     for (let s = 0; s < 2; s++) stepScope(() => step(mlp(false)));
     expect(bits(inner!.dataSync())).toEqual(expectedInner);
     expect(bits(outer!.dataSync())).toEqual(expectedOuter);
-  });
-
-  it('keep: memory stays steady when each step keeps a new tensor and drops the previous one', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const ps = mlp(true);
-    const last = { value: null as Tensor | null };
-    const scopedStep = () => stepScope(() => {
-      last.value = keep(hidden(ps).detach()); // what a module's lastWeights does
-      return step(ps);
-    });
-    for (let s = 0; s < 20; s++) scopedStep();
-    const warm = wasmActivationStats()!;
-    const dropped: WeakRef<Tensor>[] = [];
-    let expected: number[] = [];
-    for (let s = 0; s < 300; s++) {
-      if (last.value) dropped.push(new WeakRef(last.value));
-      if (s === 299) expected = bits(noGrad(() => stepScope(() => hidden(ps))).dataSync()); // before the step's update
-      scopedStep();
-      const now = wasmActivationStats()!;
-      expect(now.liveBlocks).toBe(0);
-      expect(now.cachedBlocks).toBe(warm.cachedBlocks);
-      expect(now.heapBytes).toBe(warm.heapBytes);
-    }
-    expect(bits(last.value!.dataSync())).toEqual(expected);
-    await new Promise((r) => setTimeout(r, 0)); // WeakRef targets stay alive until the current job ends
-    gc();
-    // Nothing in the scope machinery holds a kept tensor once user code has dropped it.
-    expect(dropped.filter((w) => w.deref() !== undefined)).toHaveLength(0);
   });
 
   it('holds the heap steady over 2,000 scoped MLP steps', () => {
