@@ -231,10 +231,6 @@ describe('wasm convolution kernels against the reference', () => {
     // Every path (lanes, direct, several items per GEMM, pointwise, cropped taps, 1-D, 3-D), and
     // a forward over several cache-sized chunks.
     const all = [...cases, { name: 'chunks', batch: 40, cIn: 32, cOut: 64, groups: 1, inSize: [24, 24], kernel: [5, 5], stride: [1, 1], pad: [2, 2], dilation: [1, 1] }];
-    const firstDiff = (a: Float32Array, b: Float32Array) => {
-      const [u, v] = [new Int32Array(a.slice().buffer), new Int32Array(b.slice().buffer)];
-      return u.findIndex((x, i) => x !== v[i]);
-    };
     try {
       for (const threads of [1, 2, 3]) {
         withBackend('wasm', () => setNumThreads(threads));
@@ -260,7 +256,7 @@ describe('wasm convolution kernels against the reference', () => {
           dyr.set(dy);
           dxr.set(dx0);
           const inPlace = convs(xr, dyr, yr, dxr);
-          expect(inPlace.map((a, i) => firstDiff(a, staged[i]!)), `${c.name}, ${threads} threads`).toEqual([-1, -1, -1]);
+          expect(inPlace.map((a, i) => firstBitDifference(a, staged[i]!)), `${c.name}, ${threads} threads`).toEqual([-1, -1, -1]);
         }
       }
     } finally {
@@ -435,11 +431,7 @@ describe('cropDeadTaps', () => {
     const resident = withBackend('wasm', () => kernels().residentArrays?.([1]) ?? null);
     if (!resident) return; // no shared Wasm memory in this build: weights are never resident
     const before = withBackend('wasm', () => getNumThreads());
-    // The first element whose bits differ (-1: none), not a diff of 100,000 numbers.
-    const firstDiff = (a: Float32Array, b: Float32Array) => {
-      const [u, v] = [new Int32Array(a.slice().buffer), new Int32Array(b.slice().buffer)];
-      return u.length === v.length ? u.findIndex((x, i) => x !== v[i]) : -2;
-    };
+    // firstBitDifference: the first element whose bits differ (-1: none), not a diff of 100,000 numbers.
     // ResNet-18 layer4 on 32×32 images (one live tap of 9), and 4 of 9 taps over a 2×2 map;
     // enough rows for several shares.
     const cases: Array<[WindowGeometry, number]> = [
@@ -463,7 +455,7 @@ describe('cropDeadTaps', () => {
         uncropWeights(crop, g.kernel, rows, partRef.map((v) => v * 3), zeroedRef, true);
         const live = new Float32Array(rows * 9).fill(NaN);
         uncropWeights(crop, g.kernel, rows, new Float32Array(partRef.length), live);
-        expect(firstDiff(zeroedRef, backRef.map((v, i) => (Number.isNaN(live[i]) ? 0 : v)))).toBe(-1);
+        expect(firstBitDifference(zeroedRef, backRef.map((v, i) => (Number.isNaN(live[i]) ? 0 : v)))).toBe(-1);
         const convs = (wt: Float32Array, dwt: Float32Array) => {
           const y = new Float32Array(dy.length);
           kernels().convForward(x, wt, null, g, cOut, 1, y);
@@ -482,17 +474,17 @@ describe('cropDeadTaps', () => {
           const part = withBackend('wasm', () => cropWeights(crop, g.kernel, rows, wr!));
           // Made in the Wasm memory (the JavaScript copy is an ordinary array).
           expect(part.buffer).toBeInstanceOf(SharedArrayBuffer);
-          expect(firstDiff(part, partRef), `crop, ${threads} threads`).toBe(-1);
+          expect(firstBitDifference(part, partRef), `crop, ${threads} threads`).toBe(-1);
           part.set(partRef.map((v) => v * 3));
           withBackend('wasm', () => uncropWeights(crop, g.kernel, rows, part, dwr!));
-          expect(firstDiff(dwr!, backRef), `uncrop, ${threads} threads`).toBe(-1);
+          expect(firstBitDifference(dwr!, backRef), `uncrop, ${threads} threads`).toBe(-1);
           dwr!.set(dw0);
           withBackend('wasm', () => uncropWeights(crop, g.kernel, rows, part, dwr!, true));
-          expect(firstDiff(dwr!, zeroedRef), `uncrop zeroing, ${threads} threads`).toBe(-1);
+          expect(firstBitDifference(dwr!, zeroedRef), `uncrop zeroing, ${threads} threads`).toBe(-1);
           // The convolutions read the resident copy in place and accumulate dW in it.
           dwr!.set(dw0);
           const out = withBackend('wasm', () => convs(wr!, dwr!));
-          out.forEach((a, i) => expect(firstDiff(a, outRef[i]!), `conv output ${i}, ${threads} threads`).toBe(-1));
+          out.forEach((a, i) => expect(firstBitDifference(a, outRef[i]!), `conv output ${i}, ${threads} threads`).toBe(-1));
         }
       }
     } finally {
