@@ -3,43 +3,12 @@
 // of the pass, none reachable from user code, and memory steady over a long synchronous loop.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend } from '../../backend.js';
-import { linear, makeResident, noGrad, relu, Tensor, tensor } from '../../index.js';
+import { linear, noGrad, relu, Tensor, tensor } from '../../index.js';
 import { ActivationPool, sizeClass } from './activations.js';
 import type { WasmHeap } from './heap.js';
-import { setWasmActivations, wasmActivationStats, wasmInfo } from './index.js';
+import { setWasmActivations, wasmActivationStats } from './index.js';
 import { rand } from './test-utils/data.js';
-
-const bits = (a: ArrayLike<number>) => Array.from(new Int32Array(Float32Array.from(a).buffer));
-const shared = wasmInfo()?.build.endsWith('+threads') ?? false;
-const inWasm = (a: ArrayBufferView) => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
-
-/** A 120-64-48-10 MLP's weights, optionally moved into the Wasm memory as an optimizer does. */
-function mlp(resident: boolean): Tensor[] {
-  const shapes = [[64, 120], [64], [48, 64], [48], [10, 48], [10]];
-  const ps = shapes.map((s, i) => tensor(rand(s.reduce((a, b) => a * b, 1), 21 + i).map((v) => v * 0.3), { shape: s, requiresGrad: true }));
-  if (resident) makeResident(ps);
-  return ps;
-}
-
-const x = tensor(rand(64 * 120, 7), { shape: [64, 120] });
-const labels = tensor(Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10), { shape: [64, 1], dtype: 'int32' });
-
-function forward(ps: Tensor[]): Tensor {
-  const [w1, b1, w2, b2, w3, b3] = ps as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
-  const logits = linear(relu(linear(relu(linear(x, w1, b1)), w2, b2)), w3, b3);
-  return logits.logSoftmax(1).gather(1, labels).mean().neg();
-}
-
-/** One SGD step (the fused kernel for resident parameters, plain in-place updates otherwise). */
-function step(ps: Tensor[]): number {
-  for (const p of ps) p.grad = null;
-  const loss = forward(ps);
-  loss.backward();
-  noGrad(() => {
-    for (const p of ps) p.sub_(p.grad!.mul(0.05));
-  });
-  return loss.item();
-}
+import { bits, inWasm, lossOf, mlp, shared, step, x } from './test-utils/mlp-step.js';
 
 function train(on: boolean, resident: boolean, steps: number): { losses: number[]; params: number[][] } {
   setWasmActivations(on);
@@ -121,13 +90,13 @@ if (!shared) {
     const kept = ps[0]!.grad!.clone(); // held across steps, as PyTorch users do
     const keptBits = bits(kept.dataSync());
     const later = mlp(false);
-    const lossLater = forward(later); // built now, backpropagated after other passes reused the blocks
+    const lossLater = lossOf(later); // built now, backpropagated after other passes reused the blocks
     for (let s = 0; s < 3; s++) step(ps);
     expect(bits(kept.dataSync())).toEqual(keptBits);
     lossLater.backward();
     setWasmActivations(false);
     const expected = mlp(false);
-    forward(expected).backward();
+    lossOf(expected).backward();
     expect(later.map((p) => bits(p.grad!.dataSync()))).toEqual(expected.map((p) => bits(p.grad!.dataSync())));
   });
 

@@ -1,5 +1,6 @@
-// A small MLP training step shared by the step-scope tests (step-scope.test.ts, and the
-// Node-only step-scope-gc.test.ts that forces a garbage collection).
+// A 120-64-48-10 MLP and its SGD step, shared by the tests of activation blocks
+// (activations.test.ts) and of step scopes (step-scope.test.ts, and the Node-only
+// step-scope-gc.test.ts that forces a garbage collection).
 import { linear, makeResident, noGrad, relu, tensor, type Tensor } from '../../../index.js';
 import { wasmActivationStats, wasmInfo } from '../index.js';
 import { rand } from './data.js';
@@ -9,6 +10,7 @@ export const shared = wasmInfo()?.build.endsWith('+threads') ?? false;
 export const inWasm = (a: ArrayBufferView) => typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
 export const live = () => wasmActivationStats()!.liveBlocks;
 
+/** The MLP's weights, optionally moved into the Wasm memory as an optimizer does. */
 export function mlp(resident: boolean): Tensor[] {
   const shapes = [[64, 120], [64], [48, 64], [48], [10, 48], [10]];
   const ps = shapes.map((s, i) => tensor(rand(s.reduce((a, b) => a * b, 1), 21 + i).map((v) => v * 0.3), { shape: s, requiresGrad: true }));
@@ -29,6 +31,7 @@ export function lossOf(ps: Tensor[]): Tensor {
   return logits.logSoftmax(1).gather(1, labels).mean().neg();
 }
 
+/** One SGD step (the fused kernel for resident parameters, plain in-place updates otherwise). */
 export function step(ps: Tensor[]): number {
   for (const p of ps) p.grad = null;
   const loss = lossOf(ps);
