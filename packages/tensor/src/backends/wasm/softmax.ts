@@ -11,7 +11,7 @@
 import type { Kernels } from '../../backend.js';
 import type { WorkerPool } from './pool.js';
 import { align, DESC, operandCapacity, type WasmRuntime } from './runtime.js';
-import { place } from './stage.js';
+import { stageBinary, stageUnary } from './stage.js';
 
 export interface SoftmaxExports {
   expF32(x: number, out: number, n: number): void;
@@ -54,15 +54,8 @@ export function makeSoftmax(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
         fallback.softmax(a);
         return;
       }
-      // Arrays that live in the Wasm memory (a backward pass's activation blocks) are used in
-      // place; others are staged.
-      const end = { at: rt.operandBase };
-      const xPtr = place(rt, x, end);
-      const outPtr = place(rt, out, end);
-      rt.ensure(end.at);
-      if (xPtr >= rt.operandBase) rt.f32.set(x, xPtr >> 2);
-      pass(0, xPtr, outPtr, 0, a.outer, a.n, a.log ? 1 : 0);
-      if (outPtr >= rt.operandBase) rt.copyOut(outPtr, count, out);
+      // Arrays that live in the Wasm memory (activation blocks) are used in place; others are staged.
+      stageUnary(rt, x, out, (xPtr, outPtr) => pass(0, xPtr, outPtr, 0, a.outer, a.n, a.log ? 1 : 0));
     },
     softmaxBackward(a) {
       const { y, dy, dx } = a;
@@ -71,15 +64,7 @@ export function makeSoftmax(rt: WasmRuntime, pool: WorkerPool, threads: () => nu
         fallback.softmaxBackward(a);
         return;
       }
-      const end = { at: rt.operandBase };
-      const yPtr = place(rt, y, end);
-      const gPtr = place(rt, dy, end);
-      const xPtr = place(rt, dx, end);
-      rt.ensure(end.at);
-      if (yPtr >= rt.operandBase) rt.f32.set(y, yPtr >> 2);
-      if (gPtr >= rt.operandBase) rt.f32.set(dy, gPtr >> 2);
-      pass(1, yPtr, gPtr, xPtr, a.outer, a.n, a.log ? 1 : 0);
-      if (xPtr >= rt.operandBase) rt.copyOut(xPtr, count, dx);
+      stageBinary(rt, y, dy, dx, (yPtr, gPtr, xPtr) => pass(1, yPtr, gPtr, xPtr, a.outer, a.n, a.log ? 1 : 0));
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Staging for the elementwise Wasm kernels (relu.ts, arith.ts): copy the float32 operands to
+ * Staging for the elementwise and row-wise Wasm kernels (relu.ts, arith.ts, softmax.ts): copy the float32 operands to
  * the staging area, run one pass, copy the result out. One place for the layout, so each
  * wrapper only says which kernel runs. Arrays that already live in the Wasm memory (resident
  * parameters, a backward pass's activations) are read and written in place.
