@@ -56,6 +56,12 @@ describe('trainRates', () => {
     expect(rates).toEqual([8]); // 2 × 64 / 16 s
     expect(steps).toBe(4);
   });
+  it('warms up for warmupSeconds when given (the bench passes --warmup)', () => {
+    const { clock, advance } = fakeClock();
+    let steps = 0;
+    trainRates(() => { steps++; advance(0.25); }, 64, { seconds: 1, windows: 1, warmupSeconds: 2 }, clock);
+    expect(steps).toBe(8 + 4); // 2 s of 0.25 s steps, then one window of 4
+  });
 });
 
 describe('random data', () => {
@@ -89,20 +95,21 @@ describe('parseBenchArgs', () => {
   it('has defaults that finish in minutes', () => {
     const a = parseBenchArgs([]);
     expect(a).toMatchObject({
-      only: null, seconds: 1, windows: 3, reps: 3, threads: [1, 2], sizes: [256, 512, 1024], backend: null, tfjs: true, tfjsCpuLenet: false,
+      only: null, seconds: 1, windows: 3, warmup: 2, reps: 3, threads: [1, 2], sizes: [256, 512, 1024], backend: null, tfjs: true, tfjsCpuLenet: false,
       torch: true, python: '/usr/bin/python3', ort: true,
     });
     expect(parseBenchArgs(['--no-torch', '--no-ort', '--python', '/opt/py'])).toMatchObject({ torch: false, ort: false, python: '/opt/py' });
   });
   it('reads values, --key=value and flags', () => {
-    const a = parseBenchArgs(['--only', 'kiln/(mlp|lenet)', '--seconds=0.5', '--threads', '1', '--sizes', '64,128', '--backend', 'wasm', '--no-tfjs', '--compare', 'a.jsonl,b.jsonl', '--reps', '3']);
+    const a = parseBenchArgs(['--only', 'kiln/(mlp|lenet)', '--seconds=0.5', '--threads', '1', '--sizes', '64,128', '--backend', 'wasm', '--no-tfjs', '--compare', 'a.jsonl,b.jsonl', '--reps', '3', '--warmup', '0.5']);
     expect(a.only?.test('kiln/mlp/t1')).toBe(true);
     expect(a.only?.test('kiln/sgemm/t1')).toBe(false);
-    expect(a).toMatchObject({ seconds: 0.5, threads: [1], sizes: [64, 128], backend: 'wasm', tfjs: false, compare: ['a.jsonl', 'b.jsonl'], reps: 3 });
+    expect(a).toMatchObject({ seconds: 0.5, threads: [1], sizes: [64, 128], backend: 'wasm', tfjs: false, compare: ['a.jsonl', 'b.jsonl'], reps: 3, warmup: 0.5 });
   });
   it('names the option and value it rejects', () => {
     expect(() => parseBenchArgs(['--threads', '1,0'])).toThrow(/--threads.*'1,0'/);
     expect(() => parseBenchArgs(['--seconds', '-1'])).toThrow(/--seconds.*'-1'/);
+    expect(() => parseBenchArgs(['--warmup', 'x'])).toThrow(/--warmup.*'x'/);
     expect(() => parseBenchArgs(['--frobnicate', '1'])).toThrow(/unknown option '--frobnicate'/);
     expect(() => parseBenchArgs(['--only'])).toThrow(/--only needs a value/);
   });
@@ -111,7 +118,7 @@ describe('parseBenchArgs', () => {
 describe('parseJobSpec', () => {
   it('fills defaults and rejects unknown workloads', () => {
     expect(parseJobSpec('{"workload":"mlp","threads":2}')).toEqual({
-      workload: 'mlp', threads: 2, backend: null, seconds: 1, windows: 3, sizes: [256, 512, 1024], python: '/usr/bin/python3', rssSteps: 10_000,
+      workload: 'mlp', threads: 2, backend: null, seconds: 1, windows: 3, warmup: 2, sizes: [256, 512, 1024], python: '/usr/bin/python3', rssSteps: 10_000,
     });
     expect(parseJobSpec('{"workload":"resnet18"}').workload).toBe('resnet18');
     expect(() => parseJobSpec('{"workload":"gru"}')).toThrow(/workload must be one of/);

@@ -9,6 +9,8 @@ export interface JobSpec {
   backend: string | null;
   seconds: number;
   windows: number;
+  /** Minimum training warm-up in seconds. */
+  warmup: number;
   sizes: number[];
   /** The Python with PyTorch (PyTorch jobs only). */
   python: string;
@@ -24,7 +26,7 @@ export function parseJobSpec(arg: string | undefined): JobSpec {
   }
   return {
     workload: o.workload as Workload, threads: o.threads ?? 1, backend: o.backend ?? null,
-    seconds: o.seconds ?? 1, windows: o.windows ?? 3, sizes: o.sizes ?? [256, 512, 1024], python: o.python ?? '/usr/bin/python3',
+    seconds: o.seconds ?? 1, windows: o.windows ?? 3, warmup: o.warmup ?? 2, sizes: o.sizes ?? [256, 512, 1024], python: o.python ?? '/usr/bin/python3',
     rssSteps: o.rssSteps ?? 10_000,
   };
 }

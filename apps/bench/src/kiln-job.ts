@@ -86,10 +86,10 @@ async function train(kind: TrainKind): Promise<void> {
     initialLoss ??= loss;
   };
   const metric = kind === 'lstm' || kind === 'transformer' ? 'tokens/s' : 'samples/s';
-  const { result: rates, calls, cpuSeconds } = withCpuTime(step, (s) => trainRates(s, items, { seconds: spec.seconds, windows: spec.windows }));
+  const { result: rates, calls, cpuSeconds } = withCpuTime(step, (s) => trainRates(s, items, { seconds: spec.seconds, windows: spec.windows, warmupSeconds: spec.warmup }));
   out({
     workload: kind, metric, value: median(rates), windows: rates, params: paramCount(model), initial_loss: initialLoss,
-    final_loss: loss, cpu_value: cpuFigure(metric, items, calls, cpuSeconds),
+    final_loss: loss, warmup_s: spec.warmup, cpu_value: cpuFigure(metric, items, calls, cpuSeconds),
   });
 }
 

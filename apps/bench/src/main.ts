@@ -46,7 +46,7 @@ function kilnBackendName(args: BenchArgs): string {
 function planJobs(args: BenchArgs, torch: boolean): Job[] {
   const kiln = `kiln-${kilnBackendName(args)}`;
   const jobs: Job[] = [];
-  const base = { seconds: args.seconds, windows: args.windows, sizes: args.sizes, rssSteps: args.rssSteps };
+  const base = { seconds: args.seconds, windows: args.windows, warmup: args.warmup, sizes: args.sizes, rssSteps: args.rssSteps };
   const add = (script: Job['script'], anchor: string, workload: Workload, threads: number, backend: string | null, windows = args.windows): void => {
     const id = jobId(anchor, workload, threads);
     if (args.only && !args.only.test(id)) return;

@@ -79,9 +79,9 @@ function train(kind: 'mlp' | 'lenet'): void {
     cost?.dispose();
     cost = c;
   };
-  const rates = trainRates(step, batch, { seconds: spec.seconds, windows: spec.windows });
+  const rates = trainRates(step, batch, { seconds: spec.seconds, windows: spec.windows, warmupSeconds: spec.warmup });
   const last = cost as tf.Scalar | null;
-  out({ workload: kind, metric: 'samples/s', value: median(rates), windows: rates, final_loss: last?.dataSync()[0], tensors: tf.memory().numTensors });
+  out({ workload: kind, metric: 'samples/s', value: median(rates), windows: rates, warmup_s: spec.warmup, final_loss: last?.dataSync()[0], tensors: tf.memory().numTensors });
 }
 
 function infer(): void {

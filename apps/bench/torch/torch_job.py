@@ -29,6 +29,7 @@ def spec_from_argv():
     spec.setdefault('threads', 1)
     spec.setdefault('seconds', 1.0)
     spec.setdefault('windows', 3)
+    spec.setdefault('warmup', 2.0)
     spec.setdefault('sizes', [256, 512, 1024])
     spec.setdefault('rssSteps', 10_000)
     return spec
@@ -108,7 +109,7 @@ class CpuCount:
 
 def train_rates(step, items):
     began, n = time.perf_counter(), 0
-    while n < 2 or time.perf_counter() - began < 0.5:
+    while n < 2 or time.perf_counter() - began < SPEC['warmup']:
         step()
         n += 1
     rates = []
@@ -233,7 +234,7 @@ def train(workload):
     rates = train_rates(counted, items)
     out(workload=workload, metric=metric, value=statistics.median(rates), windows=rates,
         params=sum(p.numel() for p in model.parameters()), initial_loss=last['initial'],
-        final_loss=float(last['loss']), cpu_value=counted.figure(metric, items), blas=loaded_blas())
+        final_loss=float(last['loss']), warmup_s=SPEC['warmup'], cpu_value=counted.figure(metric, items), blas=loaded_blas())
 
 
 def rss():
