@@ -22,9 +22,15 @@ forEachBackend('creation', () => {
     expect(c.toArray()).toEqual([1, 2]); // copied
     expect(tensor([1], { requiresGrad: true }).requiresGrad).toBe(true);
   });
+  it('tensor lays an array out in the shape option, as a typed array', () => {
+    expect(tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] }).toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(tensor([[1, 2], [3, 4]], { shape: [4] }).toArray()).toEqual([1, 2, 3, 4]);
+    expect(tensor([true, false], { shape: [2, 1] }).dtype).toBe('bool');
+  });
   it('tensor rejects ragged arrays, bad shapes, unknown dtypes and integer requiresGrad', () => {
     expect(() => tensor([[1, 2], [3]])).toThrow(/tensor: ragged nested array at \[1\]: expected length 2, got 1/);
     expect(() => tensor(new Float32Array(3), { shape: [2, 2] })).toThrow(/tensor: 3 values do not fit shape \[2,2\]/);
+    expect(() => tensor([1, 2, 3], { shape: [2, 2] })).toThrow(/tensor: 3 values \(an array of shape \[3\]\) do not fit shape \[2,2\]/);
     expect(() => tensor([1], { dtype: 'float16' as never })).toThrow(/tensor: unknown dtype 'float16'/);
     expect(() => tensor([1], { dtype: 'int32', requiresGrad: true })).toThrow(/only floating tensors can require gradients/);
     expect(() => tensor(['a'] as never)).toThrow(/tensor: expected a number at \[0\]/);

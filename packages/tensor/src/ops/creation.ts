@@ -39,8 +39,8 @@ function shapeOf(op: string, shape: number | readonly number[]): number[] {
 }
 
 /**
- * A tensor from a number, nested arrays (must be rectangular) or a typed array (with `shape`
- * given in options, or 1-D). Numbers default to float32 — not int as in PyTorch — since
+ * A tensor from a number, nested arrays (must be rectangular) or a typed array, 1-D or of the
+ * `shape` given in options (which also lays out an array's values, in row-major order). Numbers default to float32 — not int as in PyTorch — since
  * JavaScript has one number type and almost all model data is floating.
  */
 export function tensor(data: NestedArray | TypedArray, options: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
@@ -82,7 +82,12 @@ export function tensor(data: NestedArray | TypedArray, options: TensorOptions & 
   };
   walk(data, 0, '');
   const dtype = resolveDType('tensor', options.dtype, sawBool ? 'bool' : 'float32');
-  return finalize(new Tensor(castArray(flat, dtype), shape, dtype), options);
+  // A shape option lays the values out in row-major order, as it does for a typed array.
+  const laid = options.shape ? checkShape('tensor', options.shape) : shape;
+  if (sizeOf(laid) !== flat.length) {
+    throw new Error(`Kiln: tensor: ${flat.length} values (an array of shape ${formatShape(shape)}) do not fit shape ${formatShape(laid)}`);
+  }
+  return finalize(new Tensor(castArray(flat, dtype), laid, dtype), options);
 }
 
 /** A tensor of `shape` filled with `value`. */

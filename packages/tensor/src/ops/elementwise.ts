@@ -187,14 +187,18 @@ function binaryOp(op: BinaryOp, x: TensorLike, y: TensorLike, outKind: 'same' | 
 
 /** a + b, broadcasting. */
 export const add = (a: TensorLike, b: TensorLike): Tensor => binaryOp('add', a, b, 'same', (_a, _b, _o, g) => [g, g]);
-/** a − b, broadcasting. */
-export const sub = (a: TensorLike, b: TensorLike): Tensor => binaryOp('sub', a, b, 'same', (_a, _b, _o, g) => [g, g.neg()]);
+/**
+ * a − b, broadcasting. b's gradient is negated after it is summed down to b's shape (rounding is
+ * symmetric, so the values are those of negating first, up to the sign of a zero sum), which for
+ * a broadcast b negates a small tensor instead of one of the output's size.
+ */
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binaryOp('sub', a, b, 'same', (_a, y, _o, g) => [g, sumTo(g, y.shape).neg()]);
 /** a · b, broadcasting. */
 export const mul = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('mul', a, b, 'same', (x, y, _o, g) => [g.mul(y), g.mul(x)]);
 /** a / b (true division: integer inputs give float32), broadcasting. */
 export const div = (a: TensorLike, b: TensorLike): Tensor =>
-  binaryOp('div', a, b, 'float', (_x, y, o, g) => [g.div(y), g.mul(o).div(y).neg()]);
+  binaryOp('div', a, b, 'float', (_x, y, o, g) => [g.div(y), sumTo(g.mul(o).div(y), y.shape).neg()]);
 /** aᵇ, broadcasting. The exponent's gradient uses log a (taken as 0 where a = 0). */
 export const pow = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('pow', a, b, 'same', (x, y, o, g) => [

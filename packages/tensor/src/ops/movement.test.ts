@@ -48,6 +48,33 @@ forEachBackend('movement', () => {
     expect(() => permute(x, [0, 0])).toThrow(/permute: dims \[0,0\] repeat a dim/);
     expect(() => permute(x, [0])).toThrow(/permute: expected 2 dims/);
   });
+  it('permute passes its gradient back through the inverse permutation, element for element', () => {
+    // [B, T, H, D] → [B, H, T, D] as attention splits heads, and a 3-cycle; −0 and NaN come
+    // back as they went in (a copy, not a sum into zeros).
+    for (const [shape, perm] of [[[2, 3, 4, 5], [0, 2, 1, 3]], [[3, 4, 6], [2, 0, 1]]] as const) {
+      const n = shape.reduce((p, d) => p * d, 1);
+      const x = tensor(Float32Array.from({ length: n }, (_, i) => i), { shape: [...shape], requiresGrad: true });
+      const y = permute(x, [...perm]);
+      const gv = Array.from({ length: n }, (_, i) => (i % 7 === 3 ? -0 : i % 11 === 5 ? NaN : (i * 37) % 101 - 50));
+      const g = tensor(Float32Array.from(gv), { shape: y.shape });
+      y.backward(g);
+      // y's element at index (i0, i1, ...) is x's at (i_{perm^-1}...): so x.grad[x index] = g[y index].
+      const xs = shape;
+      const ys = perm.map((p) => xs[p]!);
+      const expected = new Array<number>(n);
+      for (let yi = 0; yi < n; yi++) {
+        const idx: number[] = [];
+        let rest = yi;
+        for (let d = ys.length - 1; d >= 0; d--) { idx[d] = rest % ys[d]!; rest = Math.floor(rest / ys[d]!); }
+        const xIdx = new Array<number>(xs.length);
+        perm.forEach((p, d) => { xIdx[p] = idx[d]!; });
+        const xi = xIdx.reduce((acc, v, d) => acc * xs[d]! + v, 0);
+        expected[xi] = gv[yi]!;
+      }
+      const got = Array.from(x.grad!.dataSync());
+      got.forEach((v, i) => expect(Object.is(v, expected[i]) || (Number.isNaN(v) && Number.isNaN(expected[i]))).toBe(true));
+    }
+  });
   it('expand', () => {
     expect(expand(tensor([[1], [2]]), [2, 3]).toArray()).toEqual([[1, 1, 1], [2, 2, 2]]);
     expect(expand(tensor([1, 2]), [2, -1]).toArray()).toEqual([[1, 2], [1, 2]]);

@@ -11,7 +11,7 @@ import {
 } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { composite } from '../trace.js';
-import { empty, finish } from './core.js';
+import { empty, finish, uninitialized } from './core.js';
 import { where } from './elementwise.js';
 import { indexSelect } from './indexing.js';
 
@@ -35,11 +35,25 @@ export function shapeArgs(args: number[] | [readonly number[]]): number[] {
   return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }
 
-/** Reads `x` through (shape, strides, offset) into a new contiguous tensor. */
-function stridedRead(op: string, x: Tensor, shape: number[], strides: number[], offset: number, attrs: Record<string, unknown>): Tensor {
-  const out = empty(shape, x.dtype);
+/**
+ * Reads `x` through (shape, strides, offset) into a new contiguous tensor (the copy writes every
+ * element, so the output is not zeroed first). The gradient scatters back by accumulation into a
+ * zeroed buffer, since an expand or slice may map several outputs to one input, or none; a
+ * permutation maps them one to one, so `permute` passes `inverse` instead: its gradient is the
+ * inverse read of `g`, a plain copy.
+ */
+function stridedRead(
+  op: string, x: Tensor, shape: number[], strides: number[], offset: number, attrs: Record<string, unknown>,
+  inverse?: { strides: number[] },
+): Tensor {
+  const out = uninitialized(shape, x.dtype);
   kernels().stridedCopy(x._data, offset, shape, strides, out._data);
   return finish(out, op, [x], attrs, (g) => {
+    if (inverse) {
+      const gx = uninitialized(x.shape, g.dtype);
+      kernels().stridedCopy(g._data, 0, x.shape, inverse.strides, gx._data);
+      return [gx];
+    }
     const gx = empty(x.shape, g.dtype);
     kernels().stridedAccumulate(g._data, gx._data, offset, shape, strides);
     return [gx];
@@ -125,7 +139,13 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (new Set(perm).size !== perm.length) throw new Error(`Kiln: permute: dims ${formatShape(dims)} repeat a dim`);
   if (perm.every((p, i) => p === i)) return x;
   const strides = stridesOf(x.shape);
-  return stridedRead('permute', x, perm.map((p) => x.shape[p]!), perm.map((p) => strides[p]!), 0, { perm });
+  const shape = perm.map((p) => x.shape[p]!);
+  // Dim perm[i] of x is dim i of the output, so x's dim j sits at stride gStrides[i] of the
+  // gradient, where perm[i] = j.
+  const gStrides = stridesOf(shape);
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => { inverse[p] = gStrides[i]!; });
+  return stridedRead('permute', x, shape, perm.map((p) => strides[p]!), 0, { perm }, { strides: inverse });
 }
 
 /** Swaps two dims. */
