@@ -89,6 +89,42 @@ export interface SoftmaxBackwardArgs {
 }
 
 /**
+ * Layer normalisation of `x` viewed as `[rows, n]` (each row normalised over its n values with
+ * the biased variance): y = (x − mean)·rstd·weight + bias with rstd = 1/√(var + eps), weight
+ * and bias (n values each) optional. Writes `out` and each row's `mean` and `rstd` (rows values,
+ * x's dtype), which the backward reads. See backends/reference/layer-norm.ts.
+ */
+export interface LayerNormArgs {
+  x: Float32Array | Float64Array;
+  weight: Float32Array | Float64Array | null;
+  bias: Float32Array | Float64Array | null;
+  out: Float32Array | Float64Array;
+  mean: Float32Array | Float64Array;
+  rstd: Float32Array | Float64Array;
+  rows: number;
+  n: number;
+  eps: number;
+}
+
+/**
+ * The adjoint of {@link LayerNormArgs}' op from x, the saved mean and rstd, and dy. Each of
+ * `dx` (all of x), `dweight` and `dbias` (n values: the sums over rows) is written in full when
+ * given; null ones are not computed.
+ */
+export interface LayerNormBackwardArgs {
+  x: Float32Array | Float64Array;
+  dy: Float32Array | Float64Array;
+  weight: Float32Array | Float64Array | null;
+  mean: Float32Array | Float64Array;
+  rstd: Float32Array | Float64Array;
+  dx: Float32Array | Float64Array | null;
+  dweight: Float32Array | Float64Array | null;
+  dbias: Float32Array | Float64Array | null;
+  rows: number;
+  n: number;
+}
+
+/**
  * Geometry of an N-d sliding window over `[batch, channels, ...inSize]` (1 ≤ N ≤ 3), shared by
  * convolution (im2col/col2im) and pooling. `padBegin`/`padEnd` are explicit per spatial dim.
  */
@@ -379,6 +415,9 @@ export interface Kernels {
   /** Softmax / log-softmax along one axis, fused (max, exp, sum, normalise), and its backward. */
   softmax(args: SoftmaxArgs): void;
   softmaxBackward(args: SoftmaxBackwardArgs): void;
+  /** Layer norm over the last axis, fused (moments, normalise, scale and shift), and its backward. */
+  layerNorm(args: LayerNormArgs): void;
+  layerNormBackward(args: LayerNormBackwardArgs): void;
   /** out[i] = x[offset + Σ_d idx_d · strides[d]] for every index i of `shape` (strides may be 0 or negative). */
   stridedCopy(x: TypedArray, offset: number, shape: Shape, strides: readonly number[], out: TypedArray): void;
   /** The adjoint of stridedCopy: out[offset + Σ_d idx_d · strides[d]] += src[i]. */

@@ -37,7 +37,7 @@ export {
 export { sum, mean, prod, max, min, variance as var, variance, std, logsumexp, argmax, argmin, type VarOptions } from './ops/reduce.js';
 export { softmax, logSoftmax, gelu } from './ops/activation.js';
 export { relu6, hardsigmoid, hardswish, silu } from './ops/activation-extra.js';
-export { batchNorm, groupNorm, localResponseNorm, type BatchNormOpOptions } from './ops/normalization.js';
+export { batchNorm, groupNorm, layerNorm, localResponseNorm, type BatchNormOpOptions } from './ops/normalization.js';
 export { matmul, linear } from './ops/linalg.js';
 export {
   reshape, reshape as view, flatten, unflatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, flip,

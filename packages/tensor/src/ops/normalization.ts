@@ -1,6 +1,8 @@
 /**
- * Batch, group and local response normalisation, following PyTorch's functional definitions.
- * Group and response norm are written once from primitives (their gradients come from the
+ * Layer, batch, group and local response normalisation, following PyTorch's functional
+ * definitions. Layer norm runs as one fused kernel per direction (backend kernels layerNorm,
+ * layerNormBackward) with its own gradient, and as primitives while a tracer that does not take
+ * it whole records it. Group and response norm are written once from primitives (their gradients come from the
  * primitives'). Batch norm runs as fused per-channel passes (backend kernels channelMoments,
  * channelAffine, channelGradSums) with its own gradient, and as primitives while a tracer
  * records them (the ONNX exporter) or when running statistics need a gradient.
@@ -12,7 +14,7 @@ import { checkOptions } from '../options.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { composite, isTracing } from '../trace.js';
-import { checkTensor, empty, finish } from './core.js';
+import { checkTensor, empty, finish, uninitialized } from './core.js';
 import { asDType, floatDType, type Float } from './spatial.js';
 import { narrow } from './movement.js';
 import { avgPool2d } from './pool.js';
@@ -23,6 +25,94 @@ function checkFloat(op: string, x: Tensor): void {
 
 function checkNumber(op: string, name: string, v: unknown, ok: (v: number) => boolean, what: string): void {
   if (typeof v !== 'number' || !ok(v)) throw new Error(`Kiln: ${op}: ${name} must be ${what}, got ${String(v)}`);
+}
+
+/**
+ * Layer norm (PyTorch's `F.layer_norm`): each slice over the trailing dims `normalizedShape` is
+ * normalised by its own mean and biased variance, y = (x − mean)/√(var + eps), then scaled by
+ * `weight` and shifted by `bias` elementwise (both optional, of shape `normalizedShape`).
+ */
+export function layerNorm(
+  input: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
+): Tensor {
+  const op = 'layerNorm';
+  checkTensor(op, 'input', input);
+  checkFloat(op, input);
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new Error(`Kiln: ${op}: normalizedShape must be a positive integer or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`);
+  }
+  checkNumber(op, 'eps', eps, (e) => e >= 0 && Number.isFinite(e), 'a finite non-negative number');
+  const k = shape.length;
+  const tail = input.shape.slice(input.ndim - k);
+  if (input.ndim < k || tail.some((d, i) => d !== shape[i])) {
+    throw new Error(`Kiln: ${op}: input of shape ${formatShape(input.shape)} does not end in normalizedShape ${formatShape(shape)}`);
+  }
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t == null) continue;
+    checkTensor(op, name, t);
+    if (t.ndim !== k || t.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`Kiln: ${op}: ${name} must have shape normalizedShape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+    }
+  }
+  const dtype = floatDType(op, [input, weight, bias]);
+  const inputs = [input, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const attrs = { normalizedShape: [...shape], eps, weight: weight != null, bias: bias != null };
+  return composite(op, inputs, attrs, () => {
+    const args = { input: asDType(input, dtype), weight: weight ? asDType(weight, dtype) : null, bias: bias ? asDType(bias, dtype) : null, k, eps };
+    return isTracing() ? layerNormPrimitives(args) : layerNormFused(args, attrs);
+  });
+}
+
+interface LayerNormArgs {
+  input: Tensor;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  /** Trailing dims normalised over. */
+  k: number;
+  eps: number;
+}
+
+/** The op as primitives: what a tracer that does not take layerNorm whole records. */
+function layerNormPrimitives(a: LayerNormArgs): Tensor {
+  const x = a.input;
+  const dims = Array.from({ length: a.k }, (_, i) => x.ndim - a.k + i);
+  const mean = x.mean(dims, true);
+  const variance = x.var(dims, { correction: 0, keepdim: true });
+  let y = x.sub(mean).div(variance.add(a.eps).sqrt());
+  if (a.weight) y = y.mul(a.weight);
+  if (a.bias) y = y.add(a.bias);
+  return y;
+}
+
+/**
+ * One pass per row for the moments and y, saving each row's mean and 1/√(var + eps) (in the
+ * input's dtype, as PyTorch does) for the backward, which takes one more pass for dx and the
+ * column sums of dweight and dbias.
+ */
+function layerNormFused(a: LayerNormArgs, attrs: Record<string, unknown>): Tensor {
+  const { input: x, weight, bias, eps } = a;
+  const dtype = x.dtype as 'float32' | 'float64';
+  const wShape = x.shape.slice(x.ndim - a.k);
+  const n = wShape.reduce((p, d) => p * d, 1);
+  const rows = x.numel() / n;
+  const out = uninitialized(x.shape, dtype);
+  const Stats = dtype === 'float32' ? Float32Array : Float64Array;
+  const mean = new Stats(rows);
+  const rstd = new Stats(rows);
+  const w = weight ? (weight._data as Float) : null;
+  kernels().layerNorm({ x: x._data as Float, weight: w, bias: bias ? (bias._data as Float) : null, out: out._data as Float, mean, rstd, rows, n, eps });
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return finish(out, 'layerNorm', inputs, attrs, (grad) => {
+    const dx = x.requiresGrad ? uninitialized(x.shape, dtype) : null;
+    const dw = weight?.requiresGrad ? uninitialized(wShape, dtype) : null;
+    const db = bias?.requiresGrad ? uninitialized(wShape, dtype) : null;
+    kernels().layerNormBackward({
+      x: x._data as Float, dy: asDType(grad, dtype)._data as Float, weight: w, mean, rstd,
+      dx: dx ? (dx._data as Float) : null, dweight: dw ? (dw._data as Float) : null, dbias: db ? (db._data as Float) : null, rows, n,
+    });
+    return [dx, ...(weight ? [dw] : []), ...(bias ? [db] : [])];
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { ctcLoss, ctcLossBackward } from './ctc.js';
 import { binary, unary, where } from './elementwise.js';
 import { gemm } from './gemm.js';
+import { layerNorm, layerNormBackward } from './layer-norm.js';
 import { optimizerStep, stateArena } from './optim.js';
 import { gather, indexAdd, indexSelect, scatterAdd, stridedAccumulate, stridedCopy } from './movement.js';
 import { argReduce, reduce } from './reduce.js';
@@ -20,7 +21,7 @@ export const referenceKernels: Kernels = {
   convForward, convBackwardInput, convBackwardWeight, channelMoments, channelAffine, channelGradSums,
   rnnCell, rnnCellBackward, lstmCell, lstmCellBackward, lstmSequence, lstmSequenceBackward, gruCell, gruCellBackward,
   ctcLoss, ctcLossBackward,
-  softmax, softmaxBackward,
+  softmax, softmaxBackward, layerNorm, layerNormBackward,
   stateArena, optimizerStep,
 };
 

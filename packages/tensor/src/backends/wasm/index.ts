@@ -21,6 +21,7 @@ import { makeRelu } from './relu.js';
 import { makeRecurrent } from './recurrent.js';
 import { makeOptim } from './optim.js';
 import { makeSoftmax } from './softmax.js';
+import { makeLayerNorm } from './layer-norm.js';
 import { makeIndexRows } from './index-rows.js';
 import { referenceKernels } from '../reference/index.js';
 import { WorkerPool } from './pool.js';
@@ -95,6 +96,7 @@ if (rt) {
       ...makeRecurrent(rt, pool, () => threads, referenceKernels),
       ...makeOptim(rt, pool, () => threads, referenceKernels),
       ...makeSoftmax(rt, pool, () => threads, referenceKernels),
+      ...makeLayerNorm(rt, pool, () => threads, referenceKernels),
       ...makeIndexRows(rt, pool, () => threads, { indexSelect: fastKernels.indexSelect!, indexAdd: fastKernels.indexAdd! }),
       ...makeColumnSums(rt, pool, () => threads, { reduce: fastKernels.reduce! }),
       ...(blocks && {

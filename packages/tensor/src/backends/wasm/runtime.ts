@@ -30,6 +30,7 @@ export interface KernelExports {
   channelTask: TaskKernel;
   tapsTask: TaskKernel;
   softmaxTask: TaskKernel;
+  layerNormTask: TaskKernel;
   indexRowsTask: TaskKernel;
   scratchBytes(): number;
 }
