@@ -11,3 +11,4 @@ export { layerNormRowsF32, layerNormBackwardRowsF32, layerNormTask } from './lay
 export { channelTask } from './channel';
 export { tapsTask } from './taps';
 export { indexRowsTask } from './index-rows';
+export { stridedCopyTask } from './strided-copy';

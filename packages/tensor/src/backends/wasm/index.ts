@@ -23,6 +23,7 @@ import { makeOptim } from './optim.js';
 import { makeSoftmax } from './softmax.js';
 import { makeLayerNorm } from './layer-norm.js';
 import { makeIndexRows } from './index-rows.js';
+import { makeStridedCopy } from './strided-copy.js';
 import { referenceKernels } from '../reference/index.js';
 import { WorkerPool } from './pool.js';
 import { describeRuntime, env, loadRuntime, MAX_THREADS } from './runtime.js';
@@ -98,6 +99,7 @@ if (rt) {
       ...makeSoftmax(rt, pool, () => threads, referenceKernels),
       ...makeLayerNorm(rt, pool, () => threads, referenceKernels),
       ...makeIndexRows(rt, pool, () => threads, { indexSelect: fastKernels.indexSelect!, indexAdd: fastKernels.indexAdd! }),
+      ...makeStridedCopy(rt, pool, () => threads, { stridedCopy: fastKernels.stridedCopy! }),
       ...makeColumnSums(rt, pool, () => threads, { reduce: fastKernels.reduce! }),
       ...(blocks && {
         takeActivation: (length: number, zero: boolean) => (activationsOn ? blocks.take(length, zero) : null),

@@ -32,6 +32,7 @@ export interface KernelExports {
   softmaxTask: TaskKernel;
   layerNormTask: TaskKernel;
   indexRowsTask: TaskKernel;
+  stridedCopyTask: TaskKernel;
   scratchBytes(): number;
 }
 
