@@ -1,4 +1,4 @@
-import { ones, zeros, type Tensor } from '@kiln/tensor';
+import { layerNorm, ones, zeros, type Tensor } from '@kiln/tensor';
 import { Module, parameter } from '../module.js';
 import { checkInput } from './check.js';
 
@@ -9,7 +9,10 @@ export interface LayerNormOptions {
   dtype?: 'float32' | 'float64';
 }
 
-/** Normalises over the trailing `normalizedShape` dims with the biased variance, then scales and shifts. */
+/**
+ * Normalises over the trailing `normalizedShape` dims with the biased variance, then scales and
+ * shifts: @kiln/tensor's fused `layerNorm` op with this layer's parameters.
+ */
 export class LayerNorm extends Module {
   weight: Tensor | null;
   bias: Tensor | null;
@@ -30,12 +33,6 @@ export class LayerNorm extends Module {
     const k = this.normalizedShape.length;
     const tail = x.shape.slice(x.ndim - k);
     checkInput('LayerNorm', x, x.ndim >= k && tail.every((d, i) => d === this.normalizedShape[i]), `trailing dims [${this.normalizedShape.join(',')}]`);
-    const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-    const mean = x.mean(dims, true);
-    const variance = x.var(dims, { correction: 0, keepdim: true });
-    let y = x.sub(mean).div(variance.add(this.eps).sqrt());
-    if (this.weight) y = y.mul(this.weight);
-    if (this.bias) y = y.add(this.bias);
-    return y;
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
   }
 }

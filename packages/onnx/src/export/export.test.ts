@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manualSeed, randn, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, type Tensor } from '@kiln/tensor';
+import { manualSeed, randn, conv2d, maxPool2d, avgPool2d, softmax, logSoftmax, layerNorm, type Tensor } from '@kiln/tensor';
 import { exportOnnx } from './export.js';
 import { decodeModel } from '../proto.js';
 import { createSession, runSession } from '../runtime/session.js';
@@ -29,6 +29,18 @@ function convNet() {
   };
 }
 
+/** Functional layer norms (no @kiln/nn module): weight and bias, bias only over 2 dims, neither. */
+function layerNorms() {
+  const p = { 'ln1.weight': randn([6]).mul(0.5).add(1), 'ln1.bias': randn([6]), 'ln2.bias': randn([3, 6]) };
+  return {
+    namedParameters: () => Object.entries(p) as [string, Tensor][],
+    forward: (x: Tensor) => {
+      const h = layerNorm(x.mul(3).add(1), [6], p['ln1.weight'], p['ln1.bias']).relu();
+      return layerNorm(layerNorm(h, [3, 6], null, p['ln2.bias'], 1e-3), 6);
+    },
+  };
+}
+
 function maxRel(a: Tensor, b: Tensor): number {
   const x = a.dataSync(), y = b.dataSync();
   expect(y.length).toBe(x.length);
@@ -38,7 +50,7 @@ function maxRel(a: Tensor, b: Tensor): number {
 }
 
 describe.each(['node', 'web'] as const)('export parity on onnxruntime-%s', (backend) => {
-  for (const [name, make, shape] of [['mlp', mlp, [5]], ['conv net', convNet, [2, 8, 8]]] as const) {
+  for (const [name, make, shape] of [['mlp', mlp, [5]], ['conv net', convNet, [2, 8, 8]], ['layer norms', layerNorms, [3, 6]]] as const) {
     it(`${name}: one dynamic-batch model matches Kiln at batch 1 and 7`, async () => {
       const model = make();
       const bytes = exportOnnx(model, randn([3, ...shape]), { dynamicAxes: true });
@@ -64,6 +76,16 @@ describe('exportOnnx model structure', () => {
     expect(m.graph!.input![0]!.type!.tensorType!.shape!.dim![0]).toEqual({ dimParam: 'batch' });
     expect(m.metadataProps).toEqual(expect.arrayContaining([{ key: 'task', value: 'digits' }]));
     expect(m.graph!.node!.map((n) => n.opType)).toContain('LogSoftmax');
+  });
+
+  it('maps the functional layerNorm to one LayerNormalization each (axis −k, eps; ones for a missing scale)', () => {
+    const g = decodeModel(exportOnnx(layerNorms(), randn([2, 3, 6]))).graph!;
+    const norms = g.node!.filter((n) => n.opType === 'LayerNormalization');
+    expect(norms.map((n) => [n.input!.length, n.attribute!.find((a) => a.name === 'axis')!.i])).toEqual([[3, -1], [3, -2], [2, -1]]);
+    expect(norms[0]!.input!.slice(1)).toEqual(['ln1.weight', 'ln1.bias']);
+    expect(norms[1]!.input![2]).toBe('ln2.bias');
+    expect(norms[1]!.attribute!.find((a) => a.name === 'epsilon')!.f).toBeCloseTo(1e-3, 9);
+    expect(g.node!.map((n) => n.opType)).not.toContain('ReduceMean');
   });
 
   it('rejects an unsupported opset', () => {

@@ -16,4 +16,4 @@ export type OpExporter = (b: GraphBuilder, rec: TraceRecord) => void;
 export const opExporters: Record<string, OpExporter> = { ...elementwiseOps, ...shapeOps, ...nnOps, ...activationOps, ...poolOps, ...detectionOps };
 
 /** Composite ops with a direct ONNX equivalent (taken as one node). */
-export const compositeOps = new Set(['softmax', 'logSoftmax', 'dropout', 'hardsigmoid', 'hardswish']);
+export const compositeOps = new Set(['softmax', 'logSoftmax', 'dropout', 'hardsigmoid', 'hardswish', 'layerNorm']);

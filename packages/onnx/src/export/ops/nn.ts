@@ -1,5 +1,5 @@
-/** Convolution, pooling and resizing ops (input batched N×C×spatial, as ONNX requires). */
-import type { Tensor, TraceRecord } from '@kiln/tensor';
+/** Dense, convolution, pooling, resizing (input batched N×C×spatial, as ONNX requires) and layer-norm ops. */
+import { ones, type Tensor, type TraceRecord } from '@kiln/tensor';
 import type { GraphBuilder } from '../builder.js';
 import type { OpExporter } from './index.js';
 
@@ -26,6 +26,16 @@ export const nnOps: Record<string, OpExporter> = {
       return;
     }
     b.node('Add', [b.tmp('MatMul', [b.name(x!), wt]), b.name(bias)], [b.output(r.outputs[0]!, 'linear')]);
+  },
+  // F.layer_norm → LayerNormalization(x, scale, bias) over the trailing dims (axis = −k, opset 17),
+  // with ones for the scale when the call had no weight (ONNX requires one).
+  layerNorm: (b, r) => {
+    const shape = ints(r, 'normalizedShape');
+    const [x, ...rest] = r.inputs;
+    const weight = r.attrs.weight ? rest.shift()! : ones(shape, { dtype: x!.dtype as 'float32' | 'float64' });
+    const ins = [b.name(x!), b.name(weight)];
+    if (r.attrs.bias) ins.push(b.name(rest.shift()!));
+    b.node('LayerNormalization', ins, [b.output(r.outputs[0]!, 'layer_norm')], { axis: -shape.length, epsilon: { float: Number(r.attrs.eps) } });
   },
   conv: (b, r) => {
     const k = ints(r, 'kernelShape');
