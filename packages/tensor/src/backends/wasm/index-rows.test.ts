@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend } from '../../backend.js';
-import { wasmInfo } from '../../index.js';
+import { kernels, withBackend } from '../../backend.js';
 import { referenceKernels } from '../reference/index.js';
 import { firstBitDifference, rand } from './test-utils/data.js';
+import { expectSameBitsOnThreads } from './test-utils/threads.js';
 
 
 /** m indices into `len` rows, every row hit several times (sums of many rounded adds). */
@@ -43,19 +43,7 @@ function lookups(): Float32Array[] {
 
 describe('wasm row lookups (Embedding forward and weight gradient)', () => {
   it('equal the reference bit for bit on 1, 2 and 3 threads, staged or in place', async () => {
-    const want = withBackend('reference', () => lookups());
-    const before = withBackend('wasm', () => getNumThreads());
-    try {
-      for (const threads of [1, 2, 3]) {
-        withBackend('wasm', () => setNumThreads(threads));
-        await withBackend('wasm', () => threadsReady());
-        const got = withBackend('wasm', () => lookups());
-        got.forEach((a, i) => expect(firstBitDifference(a, want[i]!), `array ${i}, ${threads} threads`).toBe(-1));
-      }
-      if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
-    } finally {
-      withBackend('wasm', () => setNumThreads(before));
-    }
+    await expectSameBitsOnThreads(lookups, withBackend('reference', lookups));
   });
 
   it('leaves a large staged table that few rows touch to the fallback (same bits as the reference)', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend, type SoftmaxArgs } from '../../backend.js';
-import { wasmInfo } from '../../index.js';
+import { kernels, withBackend, type SoftmaxArgs } from '../../backend.js';
 import { referenceKernels } from '../reference/index.js';
 import { loadRuntime } from './runtime.js';
 import { wasmExpF32 } from './softmax.js';
 import { firstBitDifference, rand } from './test-utils/data.js';
+import { expectSameBitsOnThreads } from './test-utils/threads.js';
 
 const bits = (a: Float32Array) => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
 
@@ -105,7 +105,6 @@ describe('wasm fused softmax / logSoftmax over the last axis', () => {
     expect(lb[0]).toBeCloseTo(-Math.LN2, 6);
   });
   it('gives the same bits on 1, 2 and 3 threads (rows split across the pool), staged or in place', async () => {
-    const before = withBackend('wasm', () => getNumThreads());
     // A language model's logits (split in shares) and an odd row count over uneven shares.
     const shapes: [number, number][] = [[2048, 64], [301, 37]];
     const passes = (): Float32Array[] => withBackend('wasm', () => {
@@ -133,19 +132,7 @@ describe('wasm fused softmax / logSoftmax over the last axis', () => {
       }
       return all;
     });
-    try {
-      withBackend('wasm', () => setNumThreads(1));
-      const one = passes();
-      for (const threads of [2, 3]) {
-        withBackend('wasm', () => setNumThreads(threads));
-        await withBackend('wasm', () => threadsReady());
-        const many = passes();
-        many.forEach((got, i) => expect(firstBitDifference(got, one[i]!), `array ${i}, ${threads} threads`).toBe(-1));
-      }
-      if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
-    } finally {
-      withBackend('wasm', () => setNumThreads(before));
-    }
+    await expectSameBitsOnThreads(passes);
   });
   it('other axes and float64 take the reference kernels (identical results)', () => {
     const x = scores(6, 10, 8);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend } from '../../backend.js';
-import { wasmInfo } from '../../index.js';
+import { kernels, withBackend } from '../../backend.js';
 import { stridesOf } from '../../shape.js';
 import { firstBitDifference, rand } from './test-utils/data.js';
+import { expectSameBitsOnThreads } from './test-utils/threads.js';
 
 interface Case { name: string; xLen: number; offset: number; shape: number[]; strides: number[] }
 
@@ -55,18 +55,6 @@ function copies(): Float32Array[] {
 
 describe('wasm strided copies (permute, expand, slice, flip)', () => {
   it('equal the reference bit for bit on 1, 2 and 3 threads, with either side in Wasm memory', async () => {
-    const want = withBackend('reference', () => copies());
-    const before = withBackend('wasm', () => getNumThreads());
-    try {
-      for (const threads of [1, 2, 3]) {
-        withBackend('wasm', () => setNumThreads(threads));
-        await withBackend('wasm', () => threadsReady());
-        const got = withBackend('wasm', () => copies());
-        got.forEach((a, i) => expect(firstBitDifference(a, want[i]!), `case ${i}, ${threads} threads`).toBe(-1));
-      }
-      if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
-    } finally {
-      withBackend('wasm', () => setNumThreads(before));
-    }
+    await expectSameBitsOnThreads(copies, withBackend('reference', copies));
   });
 });
