@@ -57,5 +57,6 @@ export {
   rnnRecurrence, lstmRecurrence, gruRecurrence, type RnnRecurrenceArgs, type LstmRecurrenceArgs, type GruRecurrenceArgs,
 } from './ops/recurrent.js';
 export { ctcNll, type CtcNllArgs } from './ops/ctc.js';
+export { classNll, type ClassNllOptions } from './ops/class-nll.js';
 export { makeResident } from './resident.js';
 export { stepScope, keep } from './activations.js';

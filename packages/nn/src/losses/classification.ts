@@ -1,4 +1,4 @@
-import { Tensor, where } from '@kiln/tensor';
+import { classNll, isTracing, Tensor, where } from '@kiln/tensor';
 import { reduce, sameShape, type Reduction } from './reduce.js';
 
 export interface WeightedLossOptions {
@@ -65,13 +65,34 @@ function classesLast(x: Tensor): Tensor {
   return x.permute(perm).reshape([-1, x.shape[1]!]);
 }
 
-/** Negative log-likelihood of log-probabilities [N, C, ...] at int32 class indices [N, ...]. */
+/**
+ * Negative log-likelihood of log-probabilities [N, C, ...] at int32 class indices [N, ...]. Runs
+ * as @kiln/tensor's fused `classNll` (one op, one backward node); while a tracer records (the
+ * ONNX exporter), as the primitives below. As in PyTorch, `weight` gets no gradient.
+ */
 export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
   const name = 'nllLoss';
   const { c } = checkClassTarget(name, input, target);
   const ignore = options.ignoreIndex ?? -100;
   const flat = classesLast(input);
   const t = target.reshape([-1]);
+  if (!isTracing() && (input.dtype === 'float32' || input.dtype === 'float64')) {
+    const reduction = options.reduction ?? 'mean';
+    if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+      throw new Error(`Kiln: ${name}: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
+    }
+    if (options.weight && (options.weight.ndim !== 1 || options.weight.shape[0] !== c)) {
+      throw new Error(`Kiln: ${name}: weight must have shape [${c}], got [${options.weight.shape.join(',')}]`);
+    }
+    // Checked here too, so the error names this function.
+    const td = t.dataSync();
+    for (let i = 0; i < td.length; i++) {
+      const k = td[i]!;
+      if (k !== ignore && !(k >= 0 && k < c)) throw new Error(`Kiln: ${name}: target ${k} out of range for ${c} classes`);
+    }
+    const l = classNll(flat, t, { weight: options.weight ?? null, ignoreIndex: ignore, reduction });
+    return reduction === 'none' ? l.reshape(target.shape) : l;
+  }
   const td = t.dataSync();
   const idx = new Int32Array(td.length);
   const keep = new Float64Array(td.length);
