@@ -14,7 +14,7 @@ forEachBackend('classNll', () => {
       const loss = classNll(x, i32(c.target), { weight, ignoreIndex: c.ignoreIndex, reduction: c.reduction });
       expect(loss.shape, c.name).toEqual(c.reduction === 'none' ? [c.rows] : []);
       expectClose(loss.reshape([-1]), c.loss, { atol: 1e-12, rtol: 1e-12 });
-      loss.mul(f64(c.g, loss.shape)).sum().backward();
+      loss.mul(f64(c.g, [...loss.shape])).sum().backward();
       expectClose(x.grad!.reshape([-1]), c.dx, { atol: 1e-12, rtol: 1e-12 });
     }
   });

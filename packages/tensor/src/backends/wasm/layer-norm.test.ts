@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { getNumThreads, kernels, setNumThreads, threadsReady, withBackend, type LayerNormBackwardArgs } from '../../backend.js';
-import { wasmInfo } from '../../index.js';
+import { kernels, withBackend, type LayerNormBackwardArgs } from '../../backend.js';
 import { referenceKernels } from '../reference/index.js';
 import { firstBitDifference, rand } from './test-utils/data.js';
+import { expectSameBitsOnThreads } from './test-utils/threads.js';
 
 interface Pass {
   y: Float32Array;
@@ -81,7 +81,6 @@ describe('wasm fused layer norm over the last axis', () => {
   });
 
   it('gives the same bits on 1, 2 and 3 threads (rows split across the pool), staged or in place', async () => {
-    const before = withBackend('wasm', () => getNumThreads());
     // A Transformer's activations (split in shares) and an odd row count over uneven shares.
     const shapes: [number, number][] = [[2048, 128], [301, 37]];
     const passes = (): Float32Array[] => withBackend('wasm', () => {
@@ -109,19 +108,7 @@ describe('wasm fused layer norm over the last axis', () => {
       }
       return all;
     });
-    try {
-      withBackend('wasm', () => setNumThreads(1));
-      const one = passes();
-      for (const threads of [2, 3]) {
-        withBackend('wasm', () => setNumThreads(threads));
-        await withBackend('wasm', () => threadsReady());
-        const many = passes();
-        many.forEach((got, i) => expect(firstBitDifference(got, one[i]!), `array ${i}, ${threads} threads`).toBe(-1));
-      }
-      if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
-    } finally {
-      withBackend('wasm', () => setNumThreads(before));
-    }
+    await expectSameBitsOnThreads(passes);
   });
 
   it('float64 takes the reference kernels (identical results)', () => {
