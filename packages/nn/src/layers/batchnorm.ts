@@ -1,6 +1,7 @@
 import { batchNorm, noGrad, ones, tensor, zeros, type Tensor } from '@kiln/tensor';
 import { Module, parameter } from '../module.js';
 import { checkInput } from './check.js';
+import { checkOptions, FLOAT_DTYPE } from './options.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -30,6 +31,10 @@ abstract class BatchNormBase extends Module {
 
   constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
     super();
+    checkOptions(this.constructor.name, options, {
+      eps: 'finite', momentum: (v) => (v === null || (typeof v === 'number' && Number.isFinite(v)) ? null : 'a finite number or null'),
+      affine: 'boolean', trackRunningStats: 'boolean', dtype: FLOAT_DTYPE,
+    });
     if (!(Number.isInteger(numFeatures) && numFeatures > 0)) throw new Error(`Kiln: BatchNorm: numFeatures must be a positive integer, got ${numFeatures}`);
     const dtype = options.dtype ?? 'float32';
     this.eps = options.eps ?? 1e-5;

@@ -4,6 +4,7 @@ import {
 import { calculateFans, kaimingUniform_, uniform_ } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkInput } from './check.js';
+import { checkOptions, FLOAT_DTYPE } from './options.js';
 
 type Spatial = number | readonly number[];
 
@@ -15,6 +16,12 @@ export interface ConvLayerOptions {
   bias?: boolean;
   dtype?: 'float32' | 'float64';
 }
+
+const CONV_KEYS = {
+  stride: 'spatial', dilation: 'spatial', groups: 'int', bias: 'boolean', dtype: FLOAT_DTYPE,
+  padding: (v: unknown) => (v === 'same' || v === 'valid' || Number.isInteger(v) || (Array.isArray(v) && v.every(Number.isInteger)) ? null : "an integer, an array of them, 'same' or 'valid'"),
+} as const;
+const CONV_TRANSPOSE_KEYS = { ...CONV_KEYS, padding: 'spatial', outputPadding: 'spatial' } as const;
 
 function expand(name: string, v: Spatial, n: number, what: string): number[] {
   const a = typeof v === 'number' ? Array<number>(n).fill(v) : [...v];
@@ -50,6 +57,7 @@ abstract class ConvNd extends Module {
     transposed: boolean,
   ) {
     super();
+    checkOptions(layerName, options, transposed ? CONV_TRANSPOSE_KEYS : CONV_KEYS);
     const groups = options.groups ?? 1;
     if (!(Number.isInteger(inChannels) && inChannels > 0 && Number.isInteger(outChannels) && outChannels > 0)) {
       throw new Error(`Kiln: ${layerName}: channels must be positive integers, got in=${inChannels}, out=${outChannels}`);

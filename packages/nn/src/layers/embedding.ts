@@ -2,6 +2,7 @@ import { noGrad, zeros, type Tensor } from '@kiln/tensor';
 import { normal_ } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkInput } from './check.js';
+import { checkOptions, checkPositiveInt, FLOAT_DTYPE } from './options.js';
 
 export interface EmbeddingOptions {
   /** This row is initialised to zeros and receives no gradient. */
@@ -16,6 +17,9 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
+    checkOptions('Embedding', options, { paddingIdx: 'int', dtype: FLOAT_DTYPE });
+    checkPositiveInt('Embedding', 'numEmbeddings', numEmbeddings);
+    checkPositiveInt('Embedding', 'embeddingDim', embeddingDim);
     let p = options.paddingIdx;
     if (p !== undefined) {
       if (p < 0) p += numEmbeddings;

@@ -1,6 +1,7 @@
 import { layerNorm, ones, zeros, type Tensor } from '@kiln/tensor';
 import { Module, parameter } from '../module.js';
 import { checkInput } from './check.js';
+import { checkOptions, FLOAT_DTYPE } from './options.js';
 
 export interface LayerNormOptions {
   eps?: number;
@@ -21,7 +22,11 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
-    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    checkOptions('LayerNorm', options, { eps: 'finite', elementwiseAffine: 'boolean', bias: 'boolean', dtype: FLOAT_DTYPE });
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : Array.isArray(normalizedShape) ? [...normalizedShape] : [];
+    if (!this.normalizedShape.length || !this.normalizedShape.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new Error(`Kiln: LayerNorm: normalizedShape must be a positive integer or a non-empty array of them, got ${JSON.stringify(normalizedShape)}`);
+    }
     this.eps = options.eps ?? 1e-5;
     const dtype = options.dtype ?? 'float32';
     const affine = options.elementwiseAffine ?? true;

@@ -36,6 +36,10 @@ describe('Linear', () => {
   it('names itself and the shapes on bad input', () => {
     expect(() => new Linear(3, 2).forward(zeros([2, 4]))).toThrow(/Linear: expected last dim 3 \(inFeatures\), got input of shape \[2,4\]/);
   });
+  it('validates its options: a misspelt or mistyped option is an error, not ignored', () => {
+    expect(() => new Linear(3, 2, { bais: false } as never)).toThrow(/Kiln: Linear: unknown option 'bais' \(known: bias, dtype\)/);
+    expect(() => new Linear(3, 2, { dtype: 'int32' } as never)).toThrow(/Kiln: Linear: option 'dtype' must be 'float32' or 'float64', got 'int32'/);
+  });
 });
 
 describe('activations and containers', () => {
@@ -152,6 +156,27 @@ describe('LayerNorm and Embedding', () => {
   });
 });
 
+describe('normalisation and embedding constructors check their arguments', () => {
+  it('BatchNorm options', () => {
+    expect(() => new BatchNorm2d(4, { track_running_stats: false } as never)).toThrow(/Kiln: BatchNorm2d: unknown option 'track_running_stats'/);
+    expect(() => new BatchNorm1d(4, { eps: Number.NaN })).toThrow(/Kiln: BatchNorm1d: option 'eps' must be a finite number, got NaN/);
+    expect(() => new BatchNorm1d(4, { momentum: '0.1' } as never)).toThrow(/Kiln: BatchNorm1d: option 'momentum' must be a finite number or null, got '0.1'/);
+    expect(new BatchNorm1d(4, { momentum: null }).momentum).toBe(null);
+  });
+  it('LayerNorm options and normalizedShape', () => {
+    expect(() => new LayerNorm(4, { elementwise_affine: false } as never)).toThrow(/Kiln: LayerNorm: unknown option 'elementwise_affine'/);
+    expect(() => new LayerNorm(0)).toThrow(/Kiln: LayerNorm: normalizedShape must be a positive integer or a non-empty array of them, got 0/);
+    expect(() => new LayerNorm([2, 1.5])).toThrow(/Kiln: LayerNorm: normalizedShape .* got \[2,1\.5\]/);
+    expect(() => new LayerNorm([])).toThrow(/Kiln: LayerNorm: normalizedShape .* got \[\]/);
+  });
+  it('Embedding options and sizes', () => {
+    expect(() => new Embedding(10, 4, { padding_idx: 0 } as never)).toThrow(/Kiln: Embedding: unknown option 'padding_idx' \(known: paddingIdx, dtype\)/);
+    expect(() => new Embedding(10, 4, { dtype: 'int32' } as never)).toThrow(/Kiln: Embedding: option 'dtype' must be 'float32' or 'float64', got 'int32'/);
+    expect(() => new Embedding(10.5, 4)).toThrow(/Kiln: Embedding: numEmbeddings must be a positive integer, got 10\.5/);
+    expect(() => new Embedding(10, 0)).toThrow(/Kiln: Embedding: embeddingDim must be a positive integer, got 0/);
+  });
+});
+
 describe('convolution and pooling layers', () => {
   it('Conv2d hand values', () => {
     const c = new Conv2d(1, 1, 2, { dtype: 'float64' });
@@ -170,6 +195,23 @@ describe('convolution and pooling layers', () => {
   it('conv errors name the layer and shapes', () => {
     expect(() => new Conv2d(3, 4, 3).forward(zeros([1, 2, 5, 5]))).toThrow(/Conv2d: expected \[N, 3, \.\.\.2 spatial dims\].*\[1,2,5,5\]/);
     expect(() => new Conv2d(3, 4, 3, { groups: 2 })).toThrow(/divisible by groups 2/);
+  });
+  it('conv options are validated: a misspelt or mistyped option is an error, not ignored', () => {
+    expect(() => new Conv2d(3, 4, 3, { strides: 2 } as never)).toThrow(/Kiln: Conv2d: unknown option 'strides' \(known: stride, dilation, groups, bias, dtype, padding\)/);
+    expect(() => new Conv1d(3, 4, 3, { padding: 'full' } as never)).toThrow(/Kiln: Conv1d: option 'padding' must be an integer, an array of them, 'same' or 'valid', got 'full'/);
+    expect(() => new Conv2d(3, 4, 3, { stride: 1.5 })).toThrow(/Kiln: Conv2d: option 'stride' must be a positive integer or an array of them, got 1\.5/);
+    expect(() => new ConvTranspose2d(3, 4, 3, { output_padding: 1 } as never)).toThrow(/Kiln: ConvTranspose2d: unknown option 'output_padding'/);
+    expect(() => new ConvTranspose2d(3, 4, 3, { padding: 'same' } as never)).toThrow(/Kiln: ConvTranspose2d: option 'padding' must be a positive integer or an array of them, got 'same'/);
+    expect(new Conv2d(3, 4, 3, { padding: 'same' }).forward(zeros([1, 3, 5, 5])).shape).toEqual([1, 4, 5, 5]);
+  });
+  it('pool and upsample constructors validate kernel sizes and options', () => {
+    expect(() => new MaxPool2d(2, { ceil_mode: true } as never)).toThrow(/Kiln: MaxPool2d: unknown option 'ceil_mode'/);
+    expect(() => new MaxPool2d(2.5)).toThrow(/Kiln: MaxPool2d: kernelSize must be a positive integer or an array of them, got 2\.5/);
+    expect(() => new AvgPool2d(0)).toThrow(/Kiln: AvgPool2d: kernelSize must be a positive integer or an array of them, got 0/);
+    expect(() => new AvgPool2d(2, { count_include_pad: false } as never)).toThrow(/Kiln: AvgPool2d: unknown option 'count_include_pad'/);
+    expect(() => new AdaptiveAvgPool2d(0)).toThrow(/Kiln: AdaptiveAvgPool2d: outputSize must be a positive integer or 2 of them .* got 0/);
+    expect(() => new Upsample({ scale_factor: 2 } as never)).toThrow(/Kiln: Upsample: unknown option 'scale_factor'/);
+    expect(() => new Upsample({ scaleFactor: 2, mode: 'bicubic' } as never)).toThrow(/Kiln: Upsample: option 'mode' must be one of 'nearest', 'linear', 'bilinear', 'trilinear', got 'bicubic'/);
   });
   it('pooling and upsampling', () => {
     const x = f64([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], [1, 1, 4, 4]);

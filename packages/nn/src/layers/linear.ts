@@ -2,6 +2,7 @@ import { linear, zeros, Tensor } from '@kiln/tensor';
 import { kaimingUniform_, uniform_ } from '../init.js';
 import { Module, parameter } from '../module.js';
 import { checkInput } from './check.js';
+import { checkOptions, FLOAT_DTYPE } from './options.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -15,6 +16,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions('Linear', options, { bias: 'boolean', dtype: FLOAT_DTYPE });
     if (!(Number.isInteger(inFeatures) && inFeatures > 0 && Number.isInteger(outFeatures) && outFeatures > 0)) {
       throw new Error(`Kiln: Linear: features must be positive integers, got (${inFeatures}, ${outFeatures})`);
     }

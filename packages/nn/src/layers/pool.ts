@@ -1,8 +1,17 @@
 import { adaptiveAvgPool2d, avgPool2d, interpolate, maxPool2d, type InterpolateMode, type Tensor } from '@kiln/tensor';
 import { Module } from '../module.js';
 import { checkInput } from './check.js';
+import { checkOptions } from './options.js';
 
 type Spatial = number | readonly number[];
+
+/** PyTorch's pools take a positive integer kernel size (or one per spatial dim). */
+function checkKernel(layer: string, k: unknown): void {
+  const ok = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  if (!(ok(k) || (Array.isArray(k) && k.length > 0 && k.every(ok)))) {
+    throw new Error(`Kiln: ${layer}: kernelSize must be a positive integer or an array of them, got ${JSON.stringify(k)}`);
+  }
+}
 
 function check4d(name: string, x: Tensor): void {
   checkInput(name, x, x.ndim === 4 || x.ndim === 3, '[N, C, H, W] (or [C, H, W])');
@@ -19,6 +28,8 @@ export interface MaxPool2dOptions {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Spatial, readonly options: MaxPool2dOptions = {}) {
     super();
+    checkKernel('MaxPool2d', kernelSize);
+    checkOptions('MaxPool2d', options, { stride: 'spatial', padding: 'spatial', dilation: 'spatial', ceilMode: 'boolean' });
   }
   override forward(x: Tensor): Tensor {
     check4d('MaxPool2d', x);
@@ -37,6 +48,8 @@ export interface AvgPool2dOptions {
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Spatial, readonly options: AvgPool2dOptions = {}) {
     super();
+    checkKernel('AvgPool2d', kernelSize);
+    checkOptions('AvgPool2d', options, { stride: 'spatial', padding: 'spatial', ceilMode: 'boolean', countIncludePad: 'boolean' });
   }
   override forward(x: Tensor): Tensor {
     check4d('AvgPool2d', x);
@@ -48,6 +61,10 @@ export class AvgPool2d extends Module {
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: number | ReadonlyArray<number | null>) {
     super();
+    const ok = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) > 0);
+    if (!(typeof outputSize === 'number' ? ok(outputSize) : Array.isArray(outputSize) && outputSize.length === 2 && outputSize.every(ok))) {
+      throw new Error(`Kiln: AdaptiveAvgPool2d: outputSize must be a positive integer or 2 of them (null keeps the input size), got ${JSON.stringify(outputSize)}`);
+    }
   }
   override forward(x: Tensor): Tensor {
     check4d('AdaptiveAvgPool2d', x);
@@ -66,7 +83,11 @@ export interface UpsampleOptions {
 export class Upsample extends Module {
   constructor(readonly options: UpsampleOptions) {
     super();
-    if ((options.size === undefined) === (options.scaleFactor === undefined)) {
+    checkOptions('Upsample', options, {
+      size: 'spatial', alignCorners: 'boolean', mode: ['nearest', 'linear', 'bilinear', 'trilinear'],
+      scaleFactor: (v) => (typeof v === 'number' || (Array.isArray(v) && v.every((s) => typeof s === 'number')) ? null : 'a number or an array of numbers'),
+    });
+    if ((options?.size === undefined) === (options?.scaleFactor === undefined)) {
       throw new Error('Kiln: Upsample: give exactly one of size and scaleFactor');
     }
   }

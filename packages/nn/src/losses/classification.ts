@@ -1,4 +1,4 @@
-import { classNll, isTracing, Tensor, where } from '@kiln/tensor';
+import { checkOptions, classNll, isTracing, Tensor, where, type OptionKind } from '@kiln/tensor';
 import { reduce, sameShape, type Reduction } from './reduce.js';
 
 export interface WeightedLossOptions {
@@ -7,11 +7,19 @@ export interface WeightedLossOptions {
   weight?: Tensor;
 }
 
+const TENSOR: OptionKind = (v) => (v instanceof Tensor ? null : 'a Tensor');
+/** Option kinds of each classification loss (reduce() names a wrong reduction). */
+export const WEIGHTED_KEYS = { reduction: 'string', weight: TENSOR } as const;
+export const BCE_LOGITS_KEYS = { ...WEIGHTED_KEYS, posWeight: (v: unknown) => (v instanceof Tensor || typeof v === 'number' ? null : 'a Tensor or a number') } as const;
+export const NLL_KEYS = { ...WEIGHTED_KEYS, ignoreIndex: 'int' } as const;
+export const CROSS_ENTROPY_KEYS = { ...NLL_KEYS, labelSmoothing: 'number' } as const;
+
 /**
  * Binary cross-entropy on probabilities p: −w·(y·log p + (1−y)·log(1−p)), with each log clamped
  * at −100 like PyTorch so p = 0 or 1 gives a finite loss.
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: WeightedLossOptions = {}): Tensor {
+  checkOptions('binaryCrossEntropy', options, WEIGHTED_KEYS);
   sameShape('binaryCrossEntropy', input, target);
   const y = target.to(input.dtype);
   const logP = input.log().clamp(-100);
@@ -26,6 +34,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
  * `posWeight` multiplies the positive term, as in PyTorch.
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: WeightedLossOptions & { posWeight?: Tensor | number } = {}): Tensor {
+  checkOptions('binaryCrossEntropyWithLogits', options, BCE_LOGITS_KEYS);
   sameShape('binaryCrossEntropyWithLogits', input, target);
   const y = target.to(input.dtype);
   // log σ(z) = −softplus(−z) = −(max(−z,0) + log1p(e^−|z|)); log(1−σ(z)) = −softplus(z)
@@ -72,6 +81,7 @@ function classesLast(x: Tensor): Tensor {
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
   const name = 'nllLoss';
+  checkOptions(name, options, NLL_KEYS);
   const { c } = checkClassTarget(name, input, target);
   const ignore = options.ignoreIndex ?? -100;
   const flat = classesLast(input);
@@ -128,13 +138,14 @@ export interface CrossEntropyOptions extends NllOptions {
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const name = 'crossEntropy';
+  checkOptions(name, options, CROSS_ENTROPY_KEYS);
   const eps = options.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new Error(`Kiln: ${name}: labelSmoothing must be in [0, 1], got ${eps}`);
   const classDim = input.ndim === 1 ? 0 : 1;
   const logp = input.logSoftmax(classDim);
   const reduction = options.reduction ?? 'mean';
   if (target.dtype === 'int32') {
-    const nll = nllLoss(logp, target, { ...options, reduction });
+    const nll = nllLoss(logp, target, { weight: options.weight, ignoreIndex: options.ignoreIndex, reduction });
     if (eps === 0) return nll;
     const { c } = checkClassTarget(name, input, target);
     // smoothing term: −Σ_c w_c·log p_c / C over non-ignored rows

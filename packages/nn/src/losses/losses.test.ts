@@ -93,6 +93,21 @@ describe('classification losses', () => {
     expect(() => crossEntropy(lp, i32([1, 0, 1]))).toThrow(/target must have shape \[2\] for input \[2,2\], got \[3\]/);
     expect(() => crossEntropy(lp, f64([1, 0], [2]))).toThrow(/crossEntropy: input shape \[2,2\] and target shape \[2\]/);
   });
+  it('loss options are validated: a misspelt option is an error, not ignored', () => {
+    const lp = f64([-1, -2, -3, -0.5], [2, 2]);
+    expect(() => crossEntropy(lp, i32([1, 0]), { label_smoothing: 0.1 } as never)).toThrow(/Kiln: crossEntropy: unknown option 'label_smoothing' \(known: reduction, weight, ignoreIndex, labelSmoothing\)/);
+    expect(() => nllLoss(lp, i32([1, 0]), { ignore_index: 0 } as never)).toThrow(/Kiln: nllLoss: unknown option 'ignore_index'/);
+    expect(() => nllLoss(lp, i32([1, 0]), { weight: [1, 2] } as never)).toThrow(/Kiln: nllLoss: option 'weight' must be a Tensor, got \[1,2\]/);
+    expect(() => binaryCrossEntropyWithLogits(f64([0.5], [1]), f64([1], [1]), { pos_weight: 2 } as never)).toThrow(/Kiln: binaryCrossEntropyWithLogits: unknown option 'pos_weight'/);
+    expect(() => mseLoss(f64([1], [1]), f64([1], [1]), { reduce: 'sum' } as never)).toThrow(/Kiln: mseLoss: unknown option 'reduce' \(known: reduction\)/);
+    expect(() => huberLoss(f64([1], [1]), f64([1], [1]), { beta: 2 } as never)).toThrow(/Kiln: huberLoss: unknown option 'beta' \(known: reduction, delta\)/);
+    expect(() => new CrossEntropyLoss({ labelsmoothing: 0.1 } as never)).toThrow(/Kiln: CrossEntropyLoss: unknown option 'labelsmoothing'/);
+    // labelSmoothing still reaches the smoothed path (it is not passed on to nllLoss)
+    expect(crossEntropy(lp, i32([1, 0]), { labelSmoothing: 0.2 }).item()).not.toBeCloseTo(crossEntropy(lp, i32([1, 0])).item(), 6);
+  });
+  it('smoothL1Loss rejects a negative beta like PyTorch', () => {
+    expect(() => smoothL1Loss(f64([1, 3], [2]), f64([0, 0], [2]), { beta: -1 })).toThrow(/Kiln: smoothL1Loss: beta must be >= 0, got -1/);
+  });
 });
 
 void (null as unknown as Tensor);
