@@ -52,5 +52,10 @@ describe('init', () => {
   });
   it('errors', () => {
     expect(() => xavierUniform_(zeros([3]))).toThrow(/at least 2 dims, got shape \[3\]/);
+    // PyTorch's spelling 'fan_in' used to be taken as fanOut; now every option is checked
+    expect(() => kaimingUniform_(zeros([4, 8]), { mode: 'fan_in' } as never)).toThrow(/Kiln: kaimingUniform_: option 'mode' must be one of 'fanIn', 'fanOut', got 'fan_in'/);
+    expect(() => kaimingNormal_(zeros([4, 8]), { nonlinearity: 'gelu' } as never)).toThrow(/Kiln: kaimingNormal_: option 'nonlinearity' must be one of 'linear', .*got 'gelu'/);
+    expect(() => kaimingNormal_(zeros([4, 8]), { negativeSlope: 0.2 } as never)).toThrow(/Kiln: kaimingNormal_: unknown option 'negativeSlope' \(known: a, mode, nonlinearity, generator\)/);
+    expect(() => kaimingUniform_(zeros([4, 8]), { generator: 1 } as never)).toThrow(/Kiln: kaimingUniform_: option 'generator' must be a Generator, got 1/);
   });
 });

@@ -3,7 +3,7 @@
  * global generator (`manualSeed`) or an explicit `generator`. Inside `withoutInit` each of them
  * leaves its tensor untouched and draws nothing (see without-init.ts).
  */
-import { defaultGenerator, noGrad, Tensor, type Generator } from '@kiln/tensor';
+import { checkOptions, defaultGenerator, Generator, noGrad, Tensor } from '@kiln/tensor';
 import { deferInit } from './without-init.js';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
@@ -80,7 +80,15 @@ export interface KaimingOptions {
   generator?: Generator;
 }
 
-function kaimingStd(t: Tensor, o: KaimingOptions): number {
+const NONLINEARITIES: readonly Nonlinearity[] = ['linear', 'conv1d', 'conv2d', 'conv3d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'];
+/** PyTorch's mode 'fan_in' would otherwise be taken for 'fanOut' (anything but 'fanIn' is). */
+const KAIMING_KEYS = {
+  a: 'number', mode: ['fanIn', 'fanOut'], nonlinearity: NONLINEARITIES,
+  generator: (v: unknown) => (v instanceof Generator ? null : 'a Generator'),
+} as const;
+
+function kaimingStd(fn: string, t: Tensor, o: KaimingOptions): number {
+  checkOptions(fn, o, KAIMING_KEYS);
   const fans = calculateFans(t);
   const fan = (o.mode ?? 'fanIn') === 'fanIn' ? fans.fanIn : fans.fanOut;
   return calculateGain(o.nonlinearity ?? 'leaky_relu', o.a ?? 0) / Math.sqrt(fan);
@@ -88,13 +96,13 @@ function kaimingStd(t: Tensor, o: KaimingOptions): number {
 
 /** He/Kaiming uniform: U(±gain·√(3/fan)). */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  const bound = Math.sqrt(3) * kaimingStd(t, options);
+  const bound = Math.sqrt(3) * kaimingStd('kaimingUniform_', t, options);
   return uniform_(t, -bound, bound, options.generator);
 }
 
 /** He/Kaiming normal: N(0, gain²/fan). */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  return normal_(t, 0, kaimingStd(t, options), options.generator);
+  return normal_(t, 0, kaimingStd('kaimingNormal_', t, options), options.generator);
 }
 
 /** (Semi-)orthogonal matrix from the QR (Gram–Schmidt) of a Gaussian matrix, times gain. */

@@ -59,6 +59,7 @@ describe('Module', () => {
     expect(() => b.loadStateDict(sd)).toThrow(/missing keys: fc\.bias/);
     expect(() => b.loadStateDict({ ...a.stateDict(), extra: zeros([1]) })).toThrow(/unexpected keys: extra/);
     expect(b.loadStateDict(sd, { strict: false }).missingKeys).toEqual(['fc.bias']);
+    expect(() => b.loadStateDict(sd, { Strict: false } as never)).toThrow(/Kiln: \w+\.loadStateDict: unknown option 'Strict' \(known: strict\)/);
     expect(() => b.loadStateDict({ ...a.stateDict(), 'fc.weight': zeros([3, 7]) })).toThrow(/shape mismatch for 'fc.weight': checkpoint has \[3,7\], model has \[3,8\]/);
   });
 

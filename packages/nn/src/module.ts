@@ -3,7 +3,7 @@
  * discovered from the module's own fields in assignment order, so state-dict keys follow
  * PyTorch's (`features.0.weight`, `bn1.running_mean`).
  */
-import { composite, isTracing, noGrad, Tensor, type DType } from '@kiln/tensor';
+import { checkOptions, composite, isTracing, noGrad, Tensor, type DType } from '@kiln/tensor';
 import { summary, type Summary } from './summary.js';
 import { checkWeightsLoaded, noteConstructed, noteLoaded } from './without-init.js';
 
@@ -229,6 +229,7 @@ export class Module {
    * always throw; missing/unexpected keys throw when strict (default) and are returned otherwise.
    */
   loadStateDict(sd: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    checkOptions(`${this.constructor.name}.loadStateDict`, options, { strict: 'boolean' });
     const strict = options.strict ?? true;
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !(k in sd));
