@@ -31,6 +31,7 @@ export class Adam extends Optimizer {
     const [b1, b2] = o.betas;
     if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new Error(`Kiln: ${new.target.name}: betas must be in [0, 1), got [${b1}, ${b2}]`);
     if (!(o.eps >= 0)) throw new Error(`Kiln: ${new.target.name}: eps must be >= 0, got ${o.eps}`);
+    if (!(o.weightDecay >= 0)) throw new Error(`Kiln: ${new.target.name}: weightDecay must be >= 0, got ${o.weightDecay}`);
     super(params, { ...o, betas: [b1, b2] }, SPEC);
   }
 

@@ -28,6 +28,13 @@ describe('optimizer options are validated', () => {
     expect(() => new RMSprop([p()], { alpha: '0.9' } as never)).toThrow("Kiln: RMSprop: option 'alpha' must be a number, got '0.9'");
   });
 
+  it('negative weightDecay and momentum are rejected as in PyTorch', () => {
+    expect(() => new Adam([p()], { weightDecay: -0.1 })).toThrow(/^Kiln: Adam: weightDecay must be >= 0, got -0\.1/);
+    expect(() => new AdamW([p()], { weightDecay: -0.01 })).toThrow(/^Kiln: AdamW: weightDecay must be >= 0, got -0\.01/);
+    expect(() => new RMSprop([p()], { momentum: -0.9 })).toThrow(/^Kiln: RMSprop: momentum must be >= 0, got -0\.9/);
+    expect(() => new RMSprop([p()], { weightDecay: -1 })).toThrow(/^Kiln: RMSprop: weightDecay must be >= 0, got -1/);
+  });
+
   it('Adagrad', () => {
     expect(() => new Adagrad([p()], { momentum: 0.9 } as never)).toThrow(/^Kiln: Adagrad: unknown option 'momentum' \(known: lr, lrDecay, /);
     expect(() => new Adagrad([p()], { lrDecay: null } as never)).toThrow("Kiln: Adagrad: option 'lrDecay' must be a number, got null");

@@ -25,6 +25,8 @@ export class RMSprop extends Optimizer {
     const o = { lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, ...options };
     if (!(o.alpha >= 0)) throw new Error(`Kiln: RMSprop: alpha must be >= 0, got ${o.alpha}`);
     if (!(o.eps >= 0)) throw new Error(`Kiln: RMSprop: eps must be >= 0, got ${o.eps}`);
+    if (!(o.momentum >= 0)) throw new Error(`Kiln: RMSprop: momentum must be >= 0, got ${o.momentum}`);
+    if (!(o.weightDecay >= 0)) throw new Error(`Kiln: RMSprop: weightDecay must be >= 0, got ${o.weightDecay}`);
     super(params, o, SPEC);
   }
 

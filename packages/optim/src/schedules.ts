@@ -72,6 +72,7 @@ export class LRScheduler {
   private readonly ratios: number[];
 
   constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
+    if (typeof schedule !== 'function') throw new Error(`Kiln: LRScheduler: schedule must be a function (step) => lr, got ${typeof schedule === 'number' ? `${schedule} (use constant(${schedule}))` : typeof schedule}`);
     const base = optimizer.defaults.lr;
     // like PyTorch's initial_lr: the first scheduler records each group's starting lr
     this.ratios = optimizer.paramGroups.map((g) => {
@@ -113,6 +114,8 @@ export class LRScheduler {
   }
 
   loadStateDict(sd: { lastStep: number }): void {
+    const step = sd?.lastStep;
+    if (!(Number.isInteger(step) && step >= 0)) throw new Error(`Kiln: LRScheduler.loadStateDict: lastStep must be a non-negative integer, got ${String(step)}`);
     this.lastStep = sd.lastStep;
     this.apply();
   }
