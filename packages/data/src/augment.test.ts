@@ -35,4 +35,12 @@ describe('augmentation', () => {
     expect(Array.from(y.dataSync())).not.toEqual(Array.from(x.dataSync()));
     expect(() => randomRotation(randn([2, 3]), new Generator(1))).toThrow(/NCHW/);
   });
+  it('rejects a probability or angle that would silently misbehave, and a missing generator', () => {
+    const x = img(), g = new Generator(1);
+    expect(() => randomHorizontalFlip(x, g, 1.5)).toThrow(/^Kiln: randomHorizontalFlip: p must be a number in \[0, 1\], got 1\.5$/);
+    expect(() => randomHorizontalFlip(x, 0.5 as never)).toThrow(/^Kiln: randomHorizontalFlip: generator must be a Generator, got 0\.5$/);
+    // a NaN angle used to fill the whole batch with NaN
+    expect(() => randomRotation(x, g, Number.NaN)).toThrow(/^Kiln: randomRotation: maxDegrees must be a finite number >= 0, got NaN$/);
+    expect(() => randomCrop(x, undefined as never, { padding: 2 })).toThrow(/^Kiln: randomCrop: generator must be a Generator, got undefined$/);
+  });
 });

@@ -7,9 +7,15 @@ function checkNCHW(op: string, x: Tensor): [number, number, number, number] {
   return x.shape as unknown as [number, number, number, number];
 }
 
+function checkGenerator(op: string, generator: unknown): void {
+  if (!(generator instanceof Generator)) throw new Error(`Kiln: ${op}: generator must be a Generator, got ${typeof generator === 'number' ? generator : typeof generator}`);
+}
+
 /** Mirrors each image left–right with probability `p`. */
 export function randomHorizontalFlip(x: Tensor, generator: Generator, p = 0.5): Tensor {
   const [n, c, h, w] = checkNCHW('randomHorizontalFlip', x);
+  checkGenerator('randomHorizontalFlip', generator);
+  if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new Error(`Kiln: randomHorizontalFlip: p must be a number in [0, 1], got ${p}`);
   const src = x.dataSync(), out = new Float32Array(src.length);
   for (let i = 0; i < n; i++) {
     const flip = generator.random() < p;
@@ -24,6 +30,7 @@ export function randomHorizontalFlip(x: Tensor, generator: Generator, p = 0.5): 
 /** Pads each image by `padding` (zeros) and crops a random `size` window (default the original size). */
 export function randomCrop(x: Tensor, generator: Generator, options: { padding?: number; size?: [number, number] } = {}): Tensor {
   const [n, c, h, w] = checkNCHW('randomCrop', x);
+  checkGenerator('randomCrop', generator);
   checkOptions('randomCrop', options, {
     padding: 'nonnegint',
     size: (v) => (Array.isArray(v) && v.length === 2 && v.every((s) => Number.isInteger(s) && s > 0) ? null : 'a pair of positive integers [height, width]'),
@@ -45,6 +52,7 @@ export function randomCrop(x: Tensor, generator: Generator, options: { padding?:
 /** Adds a random brightness offset in [-brightness, brightness] per image and a per-channel colour shift in [-shift, shift]. */
 export function colorShift(x: Tensor, generator: Generator, options: { brightness?: number; shift?: number } = {}): Tensor {
   const [n, c, h, w] = checkNCHW('colorShift', x);
+  checkGenerator('colorShift', generator);
   checkOptions('colorShift', options, { brightness: 'number', shift: 'number' });
   const b = options.brightness ?? 0.1, s = options.shift ?? 0;
   const src = x.dataSync(), out = new Float32Array(src.length);
@@ -61,6 +69,10 @@ export function colorShift(x: Tensor, generator: Generator, options: { brightnes
 /** Rotates each image about its centre by an angle drawn from [-maxDegrees, maxDegrees], bilinear sampling, zeros outside. */
 export function randomRotation(x: Tensor, generator: Generator, maxDegrees = 10): Tensor {
   const [n, c, h, w] = checkNCHW('randomRotation', x);
+  checkGenerator('randomRotation', generator);
+  if (!(typeof maxDegrees === 'number' && Number.isFinite(maxDegrees) && maxDegrees >= 0)) {
+    throw new Error(`Kiln: randomRotation: maxDegrees must be a finite number >= 0, got ${maxDegrees}`);
+  }
   const src = x.dataSync(), out = new Float32Array(src.length);
   const cy = (h - 1) / 2, cx = (w - 1) / 2;
   const at = (base: number, y: number, xx: number): number => (y >= 0 && y < h && xx >= 0 && xx < w ? (src[base + y * w + xx] as number) : 0);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { arange, tensor } from '@kiln/tensor';
+import { arange, Generator, tensor } from '@kiln/tensor';
 import { TensorDataset, DataLoader, randomSplit, Subset } from './index.js';
 
 const ds = () => new TensorDataset(arange(10).reshape([10, 1]), tensor(Int32Array.from({ length: 10 }, (_, i) => i % 3), { dtype: 'int32' }));
@@ -40,6 +40,15 @@ describe('DataLoader', () => {
     expect(() => new DataLoader(ds(), { batchSize: 0 })).toThrow(/batchSize/);
     expect(() => new TensorDataset(arange(3), arange(4))).toThrow(/first dimension/);
     expect(() => ds().get(10)).toThrow(/out of range/);
+  });
+  it('rejects a dataset without length/get and a seed next to a generator', () => {
+    const x = arange(6).reshape([3, 2]);
+    // an array [x, y] has length 2 but no get(); a Tensor has no integer length
+    expect(() => new DataLoader([x, x] as never, { batchSize: 2 })).toThrow(/^Kiln: DataLoader: dataset must have an integer length and get\(i\) \(e\.g\. new TensorDataset\(x, y\)\), got an array$/);
+    expect(() => new DataLoader(x as never)).toThrow(/^Kiln: DataLoader: dataset must .* got a Tensor$/);
+    expect(() => new DataLoader(ds(), { shuffle: true, seed: 3, generator: new Generator(1) })).toThrow(/^Kiln: DataLoader: give seed or generator, not both \(seed 3 would be ignored\)$/);
+    expect(() => randomSplit(ds(), [5, 5], { seed: 2, generator: new Generator(1) })).toThrow(/^Kiln: randomSplit: give seed or generator, not both/);
+    expect(() => new TensorDataset(x, [1, 2, 3] as never)).toThrow(/^Kiln: TensorDataset: argument 1 must be a Tensor, got an array$/);
   });
 });
 

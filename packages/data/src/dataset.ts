@@ -8,6 +8,13 @@ export interface Dataset<T extends Tensor[] = Tensor[]> {
   get(i: number): T;
 }
 
+/** A seed next to a generator would be silently ignored (the generator draws the order). */
+function checkSeedOrGenerator(op: string, options: { seed?: number; generator?: Generator }): void {
+  if (options.seed !== undefined && options.generator !== undefined) {
+    throw new Error(`Kiln: ${op}: give seed or generator, not both (seed ${options.seed} would be ignored)`);
+  }
+}
+
 function checkIndex(op: string, i: number, n: number): void {
   if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`Kiln: ${op}: index ${i} out of range for length ${n}`);
 }
@@ -30,6 +37,9 @@ export class TensorDataset implements Dataset {
   readonly tensors: Tensor[];
   constructor(...tensors: Tensor[]) {
     if (tensors.length === 0) throw new Error('Kiln: TensorDataset: needs at least one tensor');
+    tensors.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw new Error(`Kiln: TensorDataset: argument ${i} must be a Tensor, got ${Array.isArray(t) ? 'an array' : typeof t}`);
+    });
     const n = tensors[0]!.shape[0];
     for (const t of tensors) {
       if (t.shape.length === 0 || t.shape[0] !== n) {
@@ -63,6 +73,7 @@ export class Subset<T extends Tensor[] = Tensor[]> implements Dataset<T> {
  */
 export function randomSplit<T extends Tensor[]>(dataset: Dataset<T>, sizes: readonly number[], options: { seed?: number; generator?: Generator } = {}): Subset<T>[] {
   checkOptions('randomSplit', options, { seed: 'finite', generator: generatorKind });
+  checkSeedOrGenerator('randomSplit', options);
   const n = dataset.length;
   let lengths: number[];
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -113,6 +124,13 @@ export class DataLoader implements Iterable<Tensor[]> {
   private readonly generator: Generator;
   constructor(readonly dataset: Dataset, private readonly options: DataLoaderOptions = {}) {
     checkOptions('DataLoader', options, { batchSize: 'number', shuffle: 'boolean', seed: 'finite', generator: generatorKind, dropLast: 'boolean', transform: 'function' });
+    checkSeedOrGenerator('DataLoader', options);
+    // An array of tensors (or a Tensor) has no get(): it would iterate as nothing or fail mid-epoch.
+    const ds = dataset as Partial<Dataset> | null;
+    if (!ds || typeof ds.get !== 'function' || !(Number.isInteger(ds.length) && ds.length! >= 0)) {
+      const got = dataset instanceof Tensor ? 'a Tensor' : Array.isArray(dataset) ? 'an array' : typeof dataset;
+      throw new Error(`Kiln: DataLoader: dataset must have an integer length and get(i) (e.g. new TensorDataset(x, y)), got ${got}`);
+    }
     this.batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`Kiln: DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
     this.shuffle = options.shuffle ?? false;

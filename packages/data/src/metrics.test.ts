@@ -27,4 +27,10 @@ describe('metrics', () => {
     expect(accuracy(tensor(Int32Array.from([1, 2]), { dtype: 'int32' }), [1, 3])).toBe(0.5);
     expect(() => accuracy([1], [1, 2])).toThrow(/1 predictions for 2 targets/);
   });
+  it('rejects scores passed for labels instead of comparing them as values', () => {
+    // probabilities straight from a model used to give accuracy 0 (and a NaN-keyed confusion matrix)
+    expect(() => accuracy(tensor([0.75, 0.25]), [1, 0])).toThrow(/^Kiln: accuracy: pred must hold class labels \(integers\), got 0\.75 at index 0; use predictions\(output\) for model outputs$/);
+    expect(() => confusionMatrix([1, 0], [1, 0.5])).toThrow(/^Kiln: confusionMatrix: target must hold class labels \(integers\), got 0\.5 at index 1/);
+    expect(() => confusionMatrix([1, 0], [1, 0], 2.5)).toThrow(/^Kiln: confusionMatrix: numClasses must be a positive integer, got 2\.5$/);
+  });
 });

@@ -14,12 +14,19 @@ function labelsOf(x: Tensor | ArrayLike<number>): ArrayLike<number> {
 
 function checkPair(op: string, pred: ArrayLike<number>, target: ArrayLike<number>): void {
   if (pred.length !== target.length) throw new Error(`Kiln: ${op}: ${pred.length} predictions for ${target.length} targets`);
+  // Scores or probabilities passed for labels would compare unequal everywhere (or index a fractional row).
+  for (const [what, a] of [['pred', pred], ['target', target]] as const) {
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isInteger(a[i])) throw new Error(`Kiln: ${op}: ${what} must hold class labels (integers), got ${a[i]} at index ${i}; use predictions(output) for model outputs`);
+    }
+  }
 }
 
 /** Confusion matrix: rows are true classes, columns predicted classes. */
 export function confusionMatrix(pred: Tensor | ArrayLike<number>, target: Tensor | ArrayLike<number>, numClasses?: number): number[][] {
   const p = labelsOf(pred), t = labelsOf(target);
   checkPair('confusionMatrix', p, t);
+  if (numClasses !== undefined && !(Number.isInteger(numClasses) && numClasses > 0)) throw new Error(`Kiln: confusionMatrix: numClasses must be a positive integer, got ${numClasses}`);
   let k = numClasses ?? 0;
   if (numClasses === undefined) for (let i = 0; i < p.length; i++) k = Math.max(k, p[i]! + 1, t[i]! + 1);
   const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));

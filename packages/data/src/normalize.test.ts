@@ -22,5 +22,6 @@ describe('Standardizer', () => {
   it('complains before fit and on a feature mismatch', () => {
     expect(() => new Standardizer().transform(tensor([[1]]))).toThrow(/fit/);
     expect(() => new Standardizer().fit(tensor([[1, 2]])).transform(tensor([[1]]))).toThrow(/fitted on 2/);
+    expect(() => new Standardizer(-1)).toThrow(/^Kiln: Standardizer: eps must be a finite number >= 0, got -1$/);
   });
 });

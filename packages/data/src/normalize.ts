@@ -8,7 +8,9 @@ import { Tensor, tensor } from '@kiln/tensor';
 export class Standardizer {
   mean: Float64Array | null = null;
   std: Float64Array | null = null;
-  constructor(readonly eps = 1e-8) {}
+  constructor(readonly eps = 1e-8) {
+    if (!(typeof eps === 'number' && Number.isFinite(eps) && eps >= 0)) throw new Error(`Kiln: Standardizer: eps must be a finite number >= 0, got ${eps}`);
+  }
 
   private layout(op: string, x: Tensor): { c: number; inner: number; n: number } {
     if (x.shape.length < 2) throw new Error(`Kiln: Standardizer.${op}: expects [N, D] or [N, C, ...], got [${x.shape.join(',')}]`);

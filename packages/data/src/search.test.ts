@@ -31,5 +31,6 @@ describe('randomSearch', () => {
   });
   it('rejects bad ranges', async () => {
     await expect(randomSearch({ lr: { kind: 'log', min: 0, max: 1 } }, () => 0, { trials: 1 })).rejects.toThrow(/positive/);
+    await expect(randomSearch({ units: { kind: 'int', min: 0.5, max: 4 } }, () => 0, { trials: 1 })).rejects.toThrow(/^Kiln: randomSearch: int range of 'units' needs integer bounds, got \[0\.5, 4\]$/);
   });
 });

@@ -45,6 +45,7 @@ function checkSpace(name: string, s: ParamSpace): void {
   if (s.kind === undefined) throw new Error(`Kiln: ${where}: needs a kind ('uniform', 'log', 'oneMinusLog', 'int' or 'choice')`);
   if (s.kind === 'choice') { if (!s.values || s.values.length === 0) throw new Error(`Kiln: randomSearch: '${name}' has no choices`); return; }
   if (!(s.min <= s.max)) throw new Error(`Kiln: randomSearch: '${name}' needs min <= max, got [${s.min}, ${s.max}]`);
+  if (s.kind === 'int' && !(Number.isInteger(s.min) && Number.isInteger(s.max))) throw new Error(`Kiln: randomSearch: int range of '${name}' needs integer bounds, got [${s.min}, ${s.max}]`);
   if (s.kind === 'log' && !(s.min > 0)) throw new Error(`Kiln: randomSearch: log range of '${name}' must be positive, got [${s.min}, ${s.max}]`);
   if (s.kind === 'oneMinusLog' && !(s.max < 1)) throw new Error(`Kiln: randomSearch: oneMinusLog range of '${name}' must stay below 1, got [${s.min}, ${s.max}]`);
 }
