@@ -158,6 +158,11 @@ function cloneState(sd: StateDict): StateDict {
  */
 export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Record<string, Metric> = {}, loss?: LossFn, options: EvaluateOptions = {}): EvalResult {
   checkOptions('evaluate', options, { stepScope: 'boolean' });
+  if (!isIterable(loader)) throw new Error(`Kiln: evaluate: loader must be an iterable of [input, target] batches (e.g. a DataLoader), got ${String(loader)}`);
+  // metrics and loss are positional: an options object or a loss in the metrics slot would fail only after the whole pass
+  if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics)) throw new Error(`Kiln: evaluate: metrics must be an object of functions, got ${typeof metrics === 'function' ? 'a function (pass the loss as the 4th argument)' : String(metrics)}`);
+  for (const [k, m] of Object.entries(metrics)) if (typeof m !== 'function') throw new Error(`Kiln: evaluate: metric '${k}' must be a function (output, target) => number, got ${String(m)}`);
+  if (loss !== undefined && typeof loss !== 'function') throw new Error(`Kiln: evaluate: loss must be a function (output, target) => Tensor, got ${String(loss)}`);
   const scoped = options.stepScope ?? true;
   const wasTraining = model.training;
   model.eval();
@@ -274,6 +279,8 @@ function checkFitOptions(model: Module, o: FitOptions): void {
     if (!(Number.isInteger(c.every) && c.every >= 1)) fail(`checkpoint.every must be a positive integer (epochs), got ${String(c.every)}`);
     if (c.name !== undefined && (c.name === '' || /[\\/]/.test(c.name))) fail(`checkpoint.name must be a file name without slashes, got '${c.name}'`);
   }
+  const sched = o.schedule as { optimizer?: unknown } | undefined;
+  if (sched?.optimizer !== undefined && sched.optimizer !== o.optimizer) fail('schedule drives a different optimizer than the one given to fit (its lr changes would not reach training)');
   if (o.curves !== undefined && (typeof o.curves !== 'string' || o.curves === '')) fail(`curves must be a path prefix, got ${String(o.curves)}`);
   if (o.clipGradNorm !== undefined && !(typeof o.clipGradNorm === 'number' && o.clipGradNorm > 0)) fail(`clipGradNorm must be a number > 0 (a max gradient norm), got ${String(o.clipGradNorm)}`);
   const tb = o.tbptt;

@@ -52,6 +52,15 @@ describe('evaluate: options are validated', () => {
     expect(() => evaluate(model, dev, {}, undefined, { scope: false } as never)).toThrow("Kiln: evaluate: unknown option 'scope' (known: stepScope)");
     expect(() => evaluate(model, dev, {}, undefined, { stepScope: 0 } as never)).toThrow("Kiln: evaluate: option 'stepScope' must be a boolean, got 0");
   });
+  it('checks its positional arguments before the pass', () => {
+    const { model, dev } = toySetup();
+    const loss = (a: Tensor, b: Tensor) => crossEntropy(a, b);
+    // options or the loss in the metrics slot used to fail only after the whole pass, with 'm is not a function'
+    expect(() => evaluate(model, dev, { stepScope: false } as never)).toThrow(/^Kiln: evaluate: metric 'stepScope' must be a function \(output, target\) => number, got false$/);
+    expect(() => evaluate(model, dev, loss as never)).toThrow(/^Kiln: evaluate: metrics must be an object of functions, got a function \(pass the loss as the 4th argument\)$/);
+    expect(() => evaluate(model, dev, {}, 'ce' as never)).toThrow(/^Kiln: evaluate: loss must be a function \(output, target\) => Tensor, got ce$/);
+    expect(() => evaluate(model, 5 as never)).toThrow(/^Kiln: evaluate: loader must be an iterable of \[input, target\] batches \(e\.g\. a DataLoader\), got 5$/);
+  });
 });
 
 describe('learningCurvesSvg: options are validated', () => {
