@@ -1,5 +1,6 @@
 // Entry point of the wasm kernels (compiled by scripts/build-wasm.mjs).
 export { gemmTask, scratchBytes } from './gemm';
+export { gemvTask } from './gemv';
 export { convTask } from './conv';
 export { poolTask } from './pool';
 export { reluF32, reluGradF32, binaryF32, binaryRowsF32, clampF32, columnSumTask } from './elementwise';

@@ -72,6 +72,9 @@ describe('wasm GEMM against the reference kernel', () => {
   const shapes: [number, number, number, number][] = [
     [1, 13, 17, 11], [1, 64, 256, 784], [2, 129, 33, 257], [3, 5, 301, 7], [1, 4, 8, 1031],
     [1, 131, 1029, 3], [5, 6, 784, 25], [1, 1, 997, 3], [2, 37, 41, 43], [1, 260, 9, 520],
+    // One-row products (the matrix-vector kernels): output and depth counts off the 16- and
+    // 4-wide blocks, a batch of them, and a layer's worth split across threads.
+    [1, 1, 130, 417], [4, 1, 37, 301], [1, 1, 1000, 300], [1, 1, 3, 2],
   ];
   for (const threads of [1, 2]) {
     for (const [batch, m, n, k] of shapes) {
@@ -114,6 +117,32 @@ describe('wasm GEMM against the reference kernel', () => {
     await withBackend('wasm', () => threadsReady());
     for (let i = 0; i < 5; i++) expect(run(2)).toEqual(one);
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(2);
+  });
+
+  it('one-row products give the same bits on 1, 2 and 3 threads, and a bias the bits of C preloaded with it', async () => {
+    const [n, k] = [1000, 300];
+    const a = rand(k, 41);
+    const w = rand(n * k, 42);
+    const bias = rand(n, 43);
+    const run = (transB: boolean, withBias: boolean): Float32Array => {
+      const out = new Float32Array(n);
+      if (!withBias) out.set(bias);
+      wasmGemm({
+        batch: 1, m: 1, n, k, transA: false, transB, a, aOffset: 0, aBatchStride: 0, b: w, bOffset: 0, bBatchStride: 0,
+        c: out, cOffset: 0, cBatchStride: 0, accumulate: !withBias, bias: withBias ? bias : null,
+      });
+      return out;
+    };
+    for (const transB of [true, false]) {
+      withBackend('wasm', () => setNumThreads(1));
+      const one = run(transB, false);
+      expect(run(transB, true)).toEqual(one);
+      for (const threads of [2, 3]) {
+        withBackend('wasm', () => setNumThreads(threads));
+        await withBackend('wasm', () => threadsReady());
+        for (let i = 0; i < 3; i++) expect(run(transB, true)).toEqual(one);
+      }
+    }
   });
 
   it('a bias row gives the bits of the bias copied into C and accumulated onto, on 1 and 2 threads', async () => {

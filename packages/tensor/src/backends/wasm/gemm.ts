@@ -25,6 +25,11 @@ const WORK_PER_SHARE = 1 << 18;
  * 64×784×256 product in 2 / 4 / 8 shares took 0 / 0–5 / 4–10 % more CPU than in one.
  */
 const SHARES_PER_THREAD = 2;
+/**
+ * Multiply-adds per share of a threaded matrix-vector product: each weight is read once, so a
+ * share is memory-bound — 2^16 of them (256 KB of B) take ~10 µs.
+ */
+const GEMV_WORK_PER_SHARE = 1 << 16;
 
 type Gemm = (g: GemmArgs) => void;
 
@@ -73,7 +78,9 @@ export interface GemmTask {
 
 /**
  * Runs `g` on the pool: on one thread in one share when `threads` is 1 or the product is small,
- * else in up to SHARES_PER_THREAD shares per thread, which any thread may take (pool.ts).
+ * else in up to SHARES_PER_THREAD shares per thread, which any thread may take (pool.ts). A
+ * product whose A has one row (batch-1 inference, an RNN cell on one sequence) runs as a
+ * matrix-vector product (assembly/gemv.ts), reading B where it lies instead of packing it.
  */
 export function launch(rt: WasmRuntime, pool: WorkerPool, threads: number, g: GemmTask): void {
   const d = rt.i32;
@@ -82,6 +89,12 @@ export function launch(rt: WasmRuntime, pool: WorkerPool, threads: number, g: Ge
     SCRATCH, rt.scratchPerThread, g.bias ?? 0];
   for (let i = 0; i < words.length; i++) d[w + i] = words[i]!;
   const work = g.batch * g.m * g.n * g.k;
+  if (g.m === 1 && g.csA === 1 && (g.rsB === 1 || g.csB === 1)) {
+    const blocks = g.batch > 1 ? g.batch : Math.ceil(g.n / 16);
+    const shares = threads <= 1 ? 1 : Math.max(1, Math.min(threads * SHARES_PER_THREAD, MAX_THREADS, blocks, Math.floor(work / GEMV_WORK_PER_SHARE)));
+    pool.run('gemvTask', DESC, shares, threads);
+    return;
+  }
   const tiles = g.batch > 1 ? g.batch : g.n >= g.m ? Math.ceil(g.n / 8) : Math.ceil(g.m / 4);
   const shares = threads <= 1 ? 1 : Math.max(1, Math.min(threads * SHARES_PER_THREAD, MAX_THREADS, tiles, Math.floor(work / WORK_PER_SHARE)));
   pool.run('gemmTask', DESC, shares, threads);

@@ -77,7 +77,7 @@ function claim(c: Int32Array, tag: number, shares: number): number {
 }
 
 /** The Wasm exports a task can run, each `(desc, tid, threads)`. */
-export const TASKS = ['gemmTask', 'convTask', 'depthwiseTask', 'lstmForwardTask', 'lstmBackwardTask', 'poolTask', 'optimTask', 'columnSumTask', 'channelTask', 'tapsTask', 'softmaxTask', 'indexRowsTask', 'layerNormTask', 'stridedCopyTask'] as const;
+export const TASKS = ['gemmTask', 'convTask', 'depthwiseTask', 'lstmForwardTask', 'lstmBackwardTask', 'poolTask', 'optimTask', 'columnSumTask', 'channelTask', 'tapsTask', 'softmaxTask', 'indexRowsTask', 'layerNormTask', 'stridedCopyTask', 'gemvTask'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /**

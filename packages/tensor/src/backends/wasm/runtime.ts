@@ -33,6 +33,7 @@ export interface KernelExports {
   layerNormTask: TaskKernel;
   indexRowsTask: TaskKernel;
   stridedCopyTask: TaskKernel;
+  gemvTask: TaskKernel;
   scratchBytes(): number;
 }
 
