@@ -22,5 +22,10 @@ describe('drawBoxes / upscaleNearest', () => {
     expect(() => drawBoxes(img, tensor([[1, 1, 5]]))).toThrow(/Kiln: drawBoxes: boxes must have shape \[N, 4\], got \[1, 3\]/);
     expect(() => drawBoxes(img, tensor([[1, 1, 5, 4]]), { labels: tensor([0, 1], { dtype: 'int32' }) })).toThrow(/drawBoxes: labels must have 1 entries to match boxes \[1, 4\], got 2/);
     expect(() => upscaleNearest(img, 0)).toThrow(/upscaleNearest: factor must be a positive integer, got 0/);
+    // these used to draw nothing, or ignore the option, without a word
+    expect(() => drawBoxes(img, tensor([[1, 1, 5, 4]]), { thickness: 0 })).toThrow(/^Kiln: drawBoxes: option 'thickness' must be a positive integer, got 0$/);
+    expect(() => drawBoxes(img, tensor([[1, 1, 5, 4]]), { colour: [1, 2, 3] } as never)).toThrow(/^Kiln: drawBoxes: unknown option 'colour' \(known: labels, color, thickness, scale\)$/);
+    expect(() => drawBoxes(img, tensor([[1, 1, 5, 4]]), { scale: Number.NaN })).toThrow(/^Kiln: drawBoxes: option 'scale' must be a positive number, got NaN$/);
+    expect(() => drawBoxes(img, tensor([[1, 1, 5, 4]]), { color: [300, 0, 0] as never })).toThrow(/^Kiln: drawBoxes: option 'color' must be an \[r, g, b\] of integers in \[0, 255\], got \[300,0,0\]$/);
   });
 });

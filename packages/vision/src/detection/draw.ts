@@ -1,5 +1,5 @@
 /** Drawing detection boxes onto images (for looking at what a detector found). */
-import type { Tensor } from '@kiln/tensor';
+import { checkOptions, Tensor } from '@kiln/tensor';
 import { checkImage, type Image } from '../image/image.js';
 import { checkBoxShape } from '../ops/boxes.js';
 
@@ -23,6 +23,12 @@ export interface DrawBoxesOptions {
 export function drawBoxes(img: Image, boxes: Tensor, options: DrawBoxesOptions = {}): Image {
   checkImage('drawBoxes', img);
   checkBoxShape('drawBoxes', 'boxes', boxes);
+  checkOptions('drawBoxes', options, {
+    labels: (v) => (v instanceof Tensor ? null : 'a Tensor of class ids'),
+    color: (v) => (Array.isArray(v) && v.length === 3 && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255) ? null : 'an [r, g, b] of integers in [0, 255]'),
+    thickness: 'posint',
+    scale: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'a positive number'),
+  });
   if (img.channels < 3) throw new Error(`Kiln: drawBoxes: image must be RGB or RGBA, got ${img.channels} channel(s)`);
   const k = boxes.shape[0]!, labels = options.labels?.dataSync();
   if (labels && labels.length !== k) throw new Error(`Kiln: drawBoxes: labels must have ${k} entries to match boxes [${boxes.shape.join(', ')}], got ${labels.length}`);

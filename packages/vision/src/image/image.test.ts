@@ -68,6 +68,11 @@ describe('encoding round trips', () => {
       expect((await readImage(join(tmp, 'a.JPG'))).width).toBe(7);
       expect(readdirSync(tmp).sort()).toEqual(['a.JPG', 'a.png']);
       await expect(writeImage(join(tmp, 'a.gif'), img)).rejects.toThrow(/writeImage: cannot tell the format of '.*a.gif' \(use a .png, .jpg or .jpeg extension\)/);
+      // a quality for a PNG used to be dropped silently
+      await expect(writeImage(join(tmp, 'b.png'), img, { quality: 50 })).rejects.toThrow(/^Kiln: writeImage: quality applies to JPEG only, got quality 50 for PNG '.*b\.png'$/);
+      await expect(writeImage(join(tmp, 'b.jpg'), img, { qualty: 50 } as never)).rejects.toThrow(/^Kiln: writeImage: unknown option 'qualty' \(known: quality\)$/);
+      await expect(readImage(join(tmp, 'a.png'), { channel: 1 } as never)).rejects.toThrow(/^Kiln: readImage: unknown option 'channel' \(known: channels\)$/);
+      expect(readdirSync(tmp).sort()).toEqual(['a.JPG', 'a.png']);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -110,5 +115,11 @@ describe('corrupt files: the error names the file and the broken part', () => {
     expect(() => decodeJpeg(jpg.subarray(0, 100))).toThrow(/corrupt JPEG: (DQT|DHT|SOF0|APP0) segment at byte \d+ declares \d+ bytes but only \d+ remain \(truncated file\)/);
     expect(() => decodeJpeg(flip(jpg, 0))).toThrow(/missing the SOI marker/);
     expect(() => decodeImage(Uint8Array.of(1, 2, 3), { source: 'x.bin' })).toThrow(/decodeImage: x.bin is neither PNG nor JPEG \(first bytes: 01 02 03\)/);
+  });
+  it('decode options are checked (a misspelt channel count used to decode with the file\'s own)', () => {
+    expect(() => decodePng(png, { channel: 1 } as never)).toThrow(/^Kiln: decodePng: unknown option 'channel' \(known: channels, source\)$/);
+    expect(() => decodeJpeg(jpg, { channels: 2 } as never)).toThrow(/^Kiln: decodeJpeg: option 'channels' must be 1, 3 or 4, got 2$/);
+    expect(() => decodeImage(png, { chanels: 3 } as never)).toThrow(/^Kiln: decodeImage: unknown option 'chanels'/);
+    expect(() => encodeJpeg(convertChannels(decodePng(png), 3), { q: 50 } as never)).toThrow(/^Kiln: encodeJpeg: unknown option 'q' \(known: quality\)$/);
   });
 });

@@ -4,7 +4,8 @@
  */
 import jpeg from 'jpeg-js';
 import { checkImage, convertChannels, type Image } from './image.js';
-import type { DecodeOptions } from './png.js';
+import { checkOptions } from '@kiln/tensor';
+import { DECODE_KEYS, type DecodeOptions } from './png.js';
 
 const where = (source?: string): string => (source ? ` (${source})` : '');
 
@@ -55,6 +56,7 @@ function checkJpegStructure(bytes: Uint8Array, source?: string): number {
 
 /** Decodes baseline or progressive JPEG bytes (grey files give 1 channel, colour files 3). */
 export function decodeJpeg(bytes: Uint8Array, options: DecodeOptions = {}): Image {
+  checkOptions('decodeJpeg', options, DECODE_KEYS);
   const components = checkJpegStructure(bytes, options.source);
   let raw: { width: number; height: number; data: Uint8Array };
   try {
@@ -69,6 +71,7 @@ export function decodeJpeg(bytes: Uint8Array, options: DecodeOptions = {}): Imag
 /** Encodes an Image as a baseline JPEG (alpha is dropped; grey is written as RGB). `quality` 1–100, default 90. */
 export function encodeJpeg(img: Image, options: { quality?: number } = {}): Uint8Array {
   checkImage('encodeJpeg', img);
+  checkOptions('encodeJpeg', options, { quality: 'number' });
   const quality = options.quality ?? 90;
   if (!(Number.isInteger(quality) && quality >= 1 && quality <= 100)) throw new Error(`Kiln: encodeJpeg: quality must be an integer in [1, 100], got ${quality}`);
   const rgba = convertChannels(img, 4);

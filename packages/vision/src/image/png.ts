@@ -4,6 +4,7 @@
  * (`chunk IDAT at byte 57: CRC mismatch`) rather than by a decoder's internal state.
  */
 import pngjs from 'pngjs';
+import { checkOptions, type OptionKind } from '@kiln/tensor';
 import { checkImage, convertChannels, type Image } from './image.js';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -72,8 +73,14 @@ export interface DecodeOptions {
   source?: string;
 }
 
+/** Kinds of DecodeOptions (a misspelt `channel` would otherwise decode with the file's own channels). */
+export const DECODE_KEYS: Readonly<Record<string, OptionKind>> = {
+  channels: (v) => (v === 1 || v === 3 || v === 4 ? null : '1, 3 or 4'), source: 'string',
+};
+
 /** Decodes PNG bytes (8- or 16-bit, any colour type; 16-bit samples are scaled to 8 bits). */
 export function decodePng(bytes: Uint8Array, options: DecodeOptions = {}): Image {
+  checkOptions('decodePng', options, DECODE_KEYS);
   const { colorType, transparency } = checkPngStructure(bytes, options.source);
   let raw: { width: number; height: number; data: Uint8Array };
   try {

@@ -23,7 +23,7 @@ export class SmallNormalLinear extends NnLinear {
 // prints and summarises as the Linear it is
 Object.defineProperty(SmallNormalLinear, 'name', { value: 'Linear' });
 import { calculateFans, deferInit } from '@kiln/nn';
-import { defaultGenerator, noGrad, type Tensor } from '@kiln/tensor';
+import { checkOptions, defaultGenerator, noGrad, type Tensor } from '@kiln/tensor';
 
 /**
  * Fills `t` with N(0, std²) by Marsaglia's polar method on the default generator's 32-bit draws
@@ -77,6 +77,10 @@ export interface ConvNormActivationOptions {
 /** conv (no bias, 'same'-style padding (k−1)/2) → BatchNorm2d → activation, as a Sequential. */
 export class ConvNormActivation extends Sequential {
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvNormActivationOptions = {}) {
+    checkOptions('ConvNormActivation', options, {
+      stride: 'posint', groups: 'posint', eps: 'finite', momentum: 'finite',
+      activation: (v) => (v === null || typeof v === 'function' ? null : 'a function returning a Module, or null'),
+    });
     const conv = new Conv2d(inChannels, outChannels, kernelSize, {
       stride: options.stride ?? 1, padding: (kernelSize - 1) >> 1, groups: options.groups ?? 1, bias: false,
     });

@@ -4,11 +4,11 @@
  * multipliers do what they say.
  */
 import { describe, expect, it } from 'vitest';
-import { withoutInit } from '@kiln/nn';
+import { ReLU, withoutInit } from '@kiln/nn';
 import { manualSeed, noGrad, zeros, type Tensor } from '@kiln/tensor';
 import { fastNormal_ } from './blocks.js';
 import {
-  alexnet, efficientnet, efficientnetB0, googlenet, lenet5, makeDivisible, minInputSize, mobilenetV1, mobilenetV2,
+  alexnet, ConvNormActivation, efficientnet, efficientnetB0, googlenet, lenet5, makeDivisible, minInputSize, mobilenetV1, mobilenetV2,
   resnet18, resnet50, vgg11,
 } from './index.js';
 import { hashInput } from './test-utils/hash-weights.js';
@@ -26,6 +26,9 @@ describe('zoo options', () => {
     expect(() => efficientnet(-1)).toThrow(/Kiln: efficientnet: phi must be a finite number >= 0, got -1/);
     expect(() => alexnet(null as never)).toThrow(/Kiln: alexnet: options must be an object, got null/);
     expect(() => mobilenetV1({ alpha: 0.5, dropout: 2 })).toThrow(/option 'dropout' must be a number in \[0, 1\], got 2/);
+    // the shared block too: a misspelt key used to build a ReLU-less or stride-1 block silently
+    expect(() => new ConvNormActivation(3, 8, 3, { strides: 2, activation: null } as never)).toThrow(/^Kiln: ConvNormActivation: unknown option 'strides' \(known: stride, groups, eps, momentum, activation\)$/);
+    expect(() => new ConvNormActivation(3, 8, 3, { activation: new ReLU() } as never)).toThrow(/^Kiln: ConvNormActivation: option 'activation' must be a function returning a Module, or null, got \{/);
   });
 
   it('numClasses and inChannels shape the first and last layers', () => {

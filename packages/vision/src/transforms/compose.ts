@@ -2,7 +2,7 @@
  * Transform factories (torchvision's `transforms.Resize(...)`, lower-cased) and `compose`: each
  * returns a function, so a pipeline is `compose([toTensor(), resize(256), centerCrop(224), normalize()])`.
  */
-import type { Tensor } from '@kiln/tensor';
+import { checkOptions, type Tensor } from '@kiln/tensor';
 import type { Image } from '../image/image.js';
 import * as F from './functional.js';
 
@@ -14,6 +14,7 @@ function named<In, Out>(description: string, fn: (x: In) => Out): Transform<In, 
 }
 
 export const resize = (size: F.Size, options: F.ResizeOptions = {}): Transform => {
+  checkOptions('resize', options, { antialias: 'boolean', maxSize: 'posint' });
   F.resizedSize(1, 1, size, options.maxSize); // validates now, not at the first image
   return named(`resize(${JSON.stringify(size)}${options.antialias ? ', antialias' : ''})`, (x: Tensor) => F.resize(x, size, options));
 };

@@ -77,6 +77,8 @@ describe('bad input', () => {
     expect(() => F.resize(input, [4, 5], { maxSize: 9 })).toThrow(/maxSize only applies when size is a single number/);
     expect(() => F.resize(input, 30, { maxSize: 20 })).toThrow(/maxSize must be an integer greater than the requested shorter edge 30, got 20/);
     expect(() => F.resize(input, 4, { antialas: true } as never)).toThrow(/resize: unknown option 'antialas'/);
+    // the factory checks its options when the pipeline is built, not at the first image
+    expect(() => resize(256, { antiAlias: true } as never)).toThrow(/^Kiln: resize: unknown option 'antiAlias' \(known: antialias, maxSize\)$/);
     expect(() => F.centerCrop(input, [4, -1] as never)).toThrow(/centerCrop: size must be a positive integer/);
     expect(() => F.normalize(input, [0.5, 0.5])).toThrow(/normalize: mean must be 1 or 3 \(the channel count\) finite numbers, got \[0.5,0.5\]/);
     expect(() => F.normalize(input, [0.5], [0])).toThrow(/normalize: std must not contain 0/);

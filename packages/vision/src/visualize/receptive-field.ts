@@ -6,7 +6,7 @@
  * leave all three unchanged. Works through Sequential containers; a layer that mixes paths
  * (a residual block) is an error, since its field is not a single window.
  */
-import { randn, type Tensor } from '@kiln/tensor';
+import { checkOptions, randn, type Tensor } from '@kiln/tensor';
 import { Module, Sequential, Conv2d, MaxPool2d, AvgPool2d } from '@kiln/nn';
 
 export interface ReceptiveField {
@@ -108,6 +108,7 @@ export function receptiveField(model: Module, layer: string | Module): Receptive
  * block every path to the border pixels; several trials make that unlikely.
  */
 export function measuredReceptiveField(model: Module, layer: string | Module, inputShape: readonly [number, number, number], options: { trials?: number } = {}): ReceptiveField {
+  checkOptions('measuredReceptiveField', options, { trials: 'posint' });
   const [name, target] = findModule(model, layer, 'measuredReceptiveField');
   const [c, h, w] = inputShape;
   const trials = options.trials ?? 4;

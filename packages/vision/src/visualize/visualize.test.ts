@@ -43,6 +43,8 @@ describe('receptiveField', () => {
     }
     const res = new Sequential(new Conv2d(1, 2, 3, { padding: 1 }), new Residual());
     expect(measuredReceptiveField(res, '1', [1, 16, 16])).toEqual({ size: [5, 5], jump: [2, 2], start: [0, 0] });
+    expect(() => measuredReceptiveField(res, '1', [1, 16, 16], { trials: 0 })).toThrow(/^Kiln: measuredReceptiveField: option 'trials' must be a positive integer, got 0$/);
+    expect(() => measuredReceptiveField(res, '1', [1, 16, 16], { trial: 8 } as never)).toThrow(/^Kiln: measuredReceptiveField: unknown option 'trial' \(known: trials\)$/);
   });
   it('names what it cannot follow', () => {
     class Residual extends Module {
