@@ -18,6 +18,8 @@ describe('exportOnnx options are validated', () => {
     expect(() => exportOnnx(m, x, { dynamicAxes: { inp: { 0: 'batch' } } }))
       .toThrow("Kiln: exportOnnx: dynamicAxes names 'inp', which is not an input or output (inputs: input; outputs: output)");
     expect(() => exportOnnx(m, x, { dynamicAxes: { input: { batch: 'b' } } as never })).toThrow("'input' has batch: 'b'");
+    // a dim past the rank used to be dropped, leaving the axis static
+    expect(() => exportOnnx(m, x, { dynamicAxes: { output: { 2: 'n' } } })).toThrow(/^Kiln: exportOnnx: dynamicAxes gives 'output' dim 2, but 'output' has shape \[2,3\] \(dims 0\.\.1\)$/);
     const ok = decodeModel(exportOnnx(m, x, { dynamicAxes: { input: { 0: 'n' }, output: { 0: 'n' } } }));
     expect(ok.graph!.input![0]!.type!.tensorType!.shape!.dim![0]).toEqual({ dimParam: 'n' });
   });
@@ -29,6 +31,14 @@ describe('exportOnnx options are validated', () => {
     expect(() => exportOnnx(m, x, { metadata: { a: 1 } } as never)).toThrow("option 'metadata' must be an object of strings");
     expect(() => exportOnnx(m, x, { initializerDtype: 'bfloat16' } as never)).toThrow("option 'initializerDtype' must be one of 'float32', 'float16'");
     expect(() => exportOnnx(m, x, 'opset17' as never)).toThrow('Kiln: exportOnnx: options must be an object');
+    expect(() => exportOnnx(m, [x, x], { inputNames: ['a', 'a'] })).toThrow(/^Kiln: exportOnnx: inputNames has 'a' twice, got \["a","a"\]$/);
+  });
+
+  it('runSession refuses an input name the model does not have, and a non-Tensor input', async () => {
+    const m = net();
+    const s = await createSession(exportOnnx(m, x));
+    await expect(runSession(s, { input: x, inptu: x })).rejects.toThrow(/^Kiln: runSession: 'inptu' is not an input of the model \(model inputs: input\)$/);
+    await expect(runSession(s, { input: [1, 2] as never })).rejects.toThrow(/^Kiln: runSession: input 'input' must be a Tensor, got an array$/);
   });
 });
 

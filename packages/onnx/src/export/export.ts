@@ -116,11 +116,21 @@ export function buildModel(model: Exportable, sampleInputs: Tensor | readonly Te
   if (outputNames.length !== outputs.length) {
     throw new Error(`Kiln: exportOnnx: ${outputNames.length} outputNames for ${outputs.length} outputs`);
   }
+  // Two graph values of one name make an invalid model that only ONNX Runtime rejects, later.
+  for (const [what, names] of [['inputNames', inputNames], ['outputNames', outputNames]] as const) {
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined) throw new Error(`Kiln: exportOnnx: ${what} has '${dup}' twice, got ${describeValue(names)}`);
+  }
   if (options.dynamicAxes && options.dynamicAxes !== true) {
-    const known = new Set([...inputNames, ...outputNames]);
-    for (const name of Object.keys(options.dynamicAxes)) {
-      if (!known.has(name)) {
+    const known = new Map<string, Tensor>([...inputNames.map((n, i) => [n, inputs[i]!] as const), ...outputNames.map((n, i) => [n, outputs[i]!] as const)]);
+    for (const [name, axes] of Object.entries(options.dynamicAxes)) {
+      const t = known.get(name);
+      if (!t) {
         throw new Error(`Kiln: exportOnnx: dynamicAxes names '${name}', which is not an input or output (inputs: ${inputNames.join(', ')}; outputs: ${outputNames.join(', ')}); ${DYNAMIC_AXES_HELP}`);
+      }
+      // a dim past the tensor's rank would be dropped, leaving the axis static without a word
+      for (const d of Object.keys(axes)) {
+        if (Number(d) >= t.ndim) throw new Error(`Kiln: exportOnnx: dynamicAxes gives '${name}' dim ${d}, but '${name}' has shape [${t.shape.join(',')}] (dims 0..${t.ndim - 1})`);
       }
     }
   }

@@ -140,6 +140,11 @@ const ORT_TYPE: Record<DType, string> = { float32: 'float32', float64: 'float64'
 /** Runs a session; inputs and outputs are keyed by graph value name. */
 export async function runSession(s: KilnSession, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
   const feeds: Record<string, unknown> = {};
+  for (const [name, t] of Object.entries(inputs)) {
+    // a misspelt name would be dropped here and the model fed without it
+    if (!s.inputNames.includes(name)) throw new Error(`Kiln: runSession: '${name}' is not an input of the model (model inputs: ${s.inputNames.join(', ')})`);
+    if (!(t instanceof Tensor)) throw new Error(`Kiln: runSession: input '${name}' must be a Tensor, got ${Array.isArray(t) ? 'an array' : typeof t}`);
+  }
   for (const name of s.inputNames) {
     const t = inputs[name];
     if (!t) throw new Error(`Kiln: runSession: missing input '${name}' (model inputs: ${s.inputNames.join(', ')}; given: ${Object.keys(inputs).join(', ')})`);
