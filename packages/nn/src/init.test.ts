@@ -52,6 +52,12 @@ describe('init', () => {
   });
   it('errors', () => {
     expect(() => xavierUniform_(zeros([3]))).toThrow(/at least 2 dims, got shape \[3\]/);
+    // NaN parameters used to fill the tensor with NaN
+    expect(() => normal_(zeros([4]), Number.NaN, 1)).toThrow(/^Kiln: normal_: mean must be a finite number, got NaN$/);
+    expect(() => normal_(zeros([4]), 0, Infinity)).toThrow(/^Kiln: normal_: std must be a finite number >= 0, got Infinity$/);
+    expect(() => uniform_(zeros([4]), -Infinity, 0)).toThrow(/^Kiln: uniform_: need finite low <= high, got -Infinity, 0$/);
+    expect(() => orthogonal_(zeros([3, 3]), Number.NaN)).toThrow(/^Kiln: orthogonal_: gain must be a finite number, got NaN$/);
+    expect(() => calculateGain('leaky_relu', Number.NaN)).toThrow(/^Kiln: calculateGain: the leaky_relu slope must be a finite number, got NaN$/);
     // PyTorch's spelling 'fan_in' used to be taken as fanOut; now every option is checked
     expect(() => kaimingUniform_(zeros([4, 8]), { mode: 'fan_in' } as never)).toThrow(/Kiln: kaimingUniform_: option 'mode' must be one of 'fanIn', 'fanOut', got 'fan_in'/);
     expect(() => kaimingNormal_(zeros([4, 8]), { nonlinearity: 'gelu' } as never)).toThrow(/Kiln: kaimingNormal_: option 'nonlinearity' must be one of 'linear', .*got 'gelu'/);

@@ -15,7 +15,11 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
     case 'linear': case 'conv1d': case 'conv2d': case 'conv3d': case 'sigmoid': return 1;
     case 'tanh': return 5 / 3;
     case 'relu': return Math.SQRT2;
-    case 'leaky_relu': { const s = param ?? 0.01; return Math.sqrt(2 / (1 + s * s)); }
+    case 'leaky_relu': {
+      const s = param ?? 0.01;
+      if (!(typeof s === 'number' && Number.isFinite(s))) throw new Error(`Kiln: calculateGain: the leaky_relu slope must be a finite number, got ${String(s)}`);
+      return Math.sqrt(2 / (1 + s * s));
+    }
     case 'selu': return 3 / 4;
     default: throw new Error(`Kiln: calculateGain: unknown nonlinearity '${String(nonlinearity)}'`);
   }
@@ -49,13 +53,14 @@ export const constant_ = (t: Tensor, value: number): Tensor => fillWith(t, () =>
 
 /** U(low, high). */
 export function uniform_(t: Tensor, low = 0, high = 1, generator: Generator = defaultGenerator): Tensor {
-  if (!(high >= low)) throw new Error(`Kiln: uniform_: need low <= high, got ${low}, ${high}`);
+  if (!(high >= low && Number.isFinite(low) && Number.isFinite(high))) throw new Error(`Kiln: uniform_: need finite low <= high, got ${low}, ${high}`);
   return fillWith(t, () => low + (high - low) * generator.random());
 }
 
 /** N(mean, std²). */
 export function normal_(t: Tensor, mean = 0, std = 1, generator: Generator = defaultGenerator): Tensor {
-  if (!(std >= 0)) throw new Error(`Kiln: normal_: std must be >= 0, got ${std}`);
+  if (!(std >= 0 && std < Infinity)) throw new Error(`Kiln: normal_: std must be a finite number >= 0, got ${std}`);
+  if (!Number.isFinite(mean)) throw new Error(`Kiln: normal_: mean must be a finite number, got ${mean}`);
   return fillWith(t, () => mean + std * generator.normal());
 }
 
@@ -108,6 +113,7 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
 /** (Semi-)orthogonal matrix from the QR (Gram–Schmidt) of a Gaussian matrix, times gain. */
 export function orthogonal_(t: Tensor, gain = 1, generator: Generator = defaultGenerator): Tensor {
   if (t.ndim < 2) throw new Error(`Kiln: orthogonal_: needs at least 2 dims, got shape [${t.shape.join(',')}]`);
+  if (!Number.isFinite(gain)) throw new Error(`Kiln: orthogonal_: gain must be a finite number, got ${gain}`);
   if (deferInit(t)) return t;
   const rows = t.shape[0]!;
   const cols = t.numel() / rows;

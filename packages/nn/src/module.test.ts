@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { manualSeed, tensor, traceOps, zeros, type TraceRecord } from '@kiln/tensor';
-import { BatchNorm2d, Conv2d, Flatten, Linear, Module, ReLU, Sequential } from './index.js';
+import { BatchNorm2d, Conv2d, Flatten, Linear, Module, ReLU, Sequential, summary } from './index.js';
 
 class Net extends Module {
   features = new Sequential(new Conv2d(1, 2, 3), new BatchNorm2d(2), new ReLU());
@@ -92,6 +92,8 @@ describe('Module', () => {
     expect(s.rows.find((r) => r.name === 'fc')!.params).toBe(27);
     expect(s.totalParams).toBe(20 + 4 + 4 + 27);
     expect(String(s)).toMatch(/Total params: 55/);
+    // the third argument is the input dtype; an options object there used to be ignored
+    expect(() => summary(new Net(), [1, 1, 4, 4], { depth: 1 } as never)).toThrow(/^Kiln: summary: dtype must be 'float32', 'float64', 'int32' or 'bool', got \{"depth":1\}$/);
   });
 
   it('routes forward through composite("module") only while tracing', () => {

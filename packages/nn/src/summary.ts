@@ -21,6 +21,8 @@ export interface Summary {
  * leaf module's output shape and parameter count; `String(summary(...))` prints a table.
  */
 export function summary(model: Module, inputShape: readonly number[], dtype: DType = 'float32'): Summary {
+  // the third argument is the input dtype, not an options object
+  if (!(['float32', 'float64', 'int32', 'bool'] as unknown[]).includes(dtype)) throw new Error(`Kiln: summary: dtype must be 'float32', 'float64', 'int32' or 'bool', got ${typeof dtype === 'object' ? JSON.stringify(dtype) : String(dtype)}`);
   const rows: SummaryRow[] = [];
   const restore: (() => void)[] = [];
   for (const [name, m] of model.namedModules()) {

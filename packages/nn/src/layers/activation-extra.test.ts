@@ -50,6 +50,10 @@ describe('StochasticDepth', () => {
     expect(dropped).toBeGreaterThan(30);
     expect(dropped).toBeLessThan(70);
   });
+  it('checks its options (a misspelt generator used to be ignored)', () => {
+    expect(() => stochasticDepth(x, 0.5, 'row', true, { gen: new Generator(1) } as never)).toThrow(/^Kiln: stochasticDepth: unknown option 'gen' \(known: generator\)$/);
+    expect(() => stochasticDepth(x, 0.5, 'row', true, { generator: 3 } as never)).toThrow(/^Kiln: stochasticDepth: option 'generator' must be a Generator, got 3$/);
+  });
   it("'batch' keeps or drops the whole batch", () => {
     const outs = Array.from({ length: 40 }, (_, s) => stochasticDepth(x, 0.5, 'batch', true, { generator: new Generator(s + 1) }));
     for (const y of outs) expect(new Set(Array.from(y.dataSync(), Number)).size).toBe(1);

@@ -67,6 +67,7 @@ function foldBatchNorm(conv: Conv, bn: BatchNorm, where: string): void {
  * Returns `model`; {@link countFusable} says beforehand how many pairs it will fold.
  */
 export function fuseConvBn<M extends Module>(model: M): M {
+  if (!(model instanceof Module)) throw new Error(`Kiln: fuseConvBn: model must be a Module, got ${String(model)}`);
   if (model.training) throw new Error('Kiln: fuseConvBn: the model is in training mode; fusion uses running statistics, call model.eval() first');
   const folded: Tensor[] = [];
   noGrad(() => {

@@ -121,7 +121,10 @@ describe('bad input names the layer, the argument and the shape', () => {
     expect(() => new LocalResponseNorm(3, { alpha: '1' } as never)).toThrow(/Kiln: LocalResponseNorm: option 'alpha' must be a number, got '1'/);
     expect(() => new MaxPool1d(2, { ceil_mode: true } as never)).toThrow(/Kiln: MaxPool1d: unknown option 'ceil_mode' \(known: stride, padding, dilation, ceilMode\)/);
     expect(() => new AvgPool3d(2, { stride: 'x' } as never)).toThrow(/Kiln: AvgPool3d: option 'stride' must be a positive integer or an array of them/);
-    expect(() => new MaxPool3d('2' as never)).toThrow(/Kiln: MaxPool3d: kernelSize must be a number or an array of numbers, got "2"/);
+    expect(() => new MaxPool3d('2' as never)).toThrow(/Kiln: MaxPool3d: kernelSize must be a positive integer or an array of them, got "2"/);
+    // a zero or fractional kernel used to be accepted until the first forward
+    expect(() => new MaxPool1d(0)).toThrow(/^Kiln: MaxPool1d: kernelSize must be a positive integer or an array of them, got 0$/);
+    expect(() => new AvgPool3d([2, 1.5, 2])).toThrow(/^Kiln: AvgPool3d: kernelSize must be a positive integer or an array of them, got \[2,1\.5,2\]$/);
     expect(() => new AdaptiveMaxPool2d([2, 0])).toThrow(/Kiln: AdaptiveMaxPool2d: outputSize must be a positive integer or 2 of them \(null keeps the input size\), got \[2,0\]/);
     expect(() => new AdaptiveAvgPool3d([2, 2])).toThrow(/Kiln: AdaptiveAvgPool3d: outputSize must be a positive integer or 3 of them/);
     expect(() => new ZeroPad2d([1, 2])).toThrow(/Kiln: ZeroPad2d: padding must be an integer or \[left, right, top, bottom\], got \[1,2\]/);

@@ -58,6 +58,12 @@ describe('activations and containers', () => {
     expectClose(new Identity().forward(x), x);
     expect(new Flatten().forward(zeros([2, 3, 4])).shape).toEqual([2, 12]);
   });
+  it('constructor arguments that would give NaN or another formula are errors', () => {
+    expect(() => new LeakyReLU(Number.NaN)).toThrow(/^Kiln: LeakyReLU: negativeSlope must be a finite number, got NaN$/);
+    expect(() => new LeakyReLU('0.1' as never)).toThrow(/^Kiln: LeakyReLU: negativeSlope must be a finite number, got '0\.1'$/);
+    expect(() => new ELU(Number.NaN)).toThrow(/^Kiln: ELU: alpha must be a finite number, got NaN$/);
+    expect(() => new GELU('erf' as never)).toThrow(/^Kiln: GELU: approximate must be 'none' or 'tanh', got "erf"$/);
+  });
   it('gradchecks', () => {
     for (const m of [new Sigmoid(), new Tanh(), new LeakyReLU(0.2), new ELU(), new GELU(), new GELU('tanh'), new Softmax(1), new LogSoftmax(1)]) {
       expectGradOk(m, [f64([-1.3, -0.4, 0.3, 1.1, 0.7, -0.9], [2, 3]).requiresGrad_()], (y) => y.mul(f64([1, 2, 3, -1, 0.5, 2], [2, 3])).sum());

@@ -24,8 +24,9 @@ function checkRank(layer: string, x: Tensor, spatial: number): void {
 }
 
 function checkKernel(layer: string, k: unknown): void {
-  const ok = typeof k === 'number' || (Array.isArray(k) && k.every((v) => typeof v === 'number'));
-  if (!ok) throw new Error(`Kiln: ${layer}: kernelSize must be a number or an array of numbers, got ${JSON.stringify(k)}`);
+  const pos = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  const ok = pos(k) || (Array.isArray(k) && k.length > 0 && k.every(pos));
+  if (!ok) throw new Error(`Kiln: ${layer}: kernelSize must be a positive integer or an array of them, got ${JSON.stringify(k)}`);
 }
 
 /** Shared by the 1-D/3-D max and average pools: option checks, rank check, repr. */

@@ -3,7 +3,7 @@
  * a residual branch's output with probability p — per sample ('row') or for the whole batch
  * ('batch') — and scales survivors by 1/(1−p); the identity in eval or when p = 0.
  */
-import { dropoutMask, type Generator, type Tensor } from '@kiln/tensor';
+import { checkOptions, dropoutMask, Generator, type Tensor } from '@kiln/tensor';
 import { Module } from '../module.js';
 import { checkProbability } from './options.js';
 
@@ -24,6 +24,7 @@ function checkMode(layer: string, mode: unknown): asserts mode is StochasticDept
 export function stochasticDepth(input: Tensor, p: number, mode: StochasticDepthMode, training = true, options: StochasticDepthOptions = {}): Tensor {
   checkProbability('stochasticDepth', p);
   checkMode('stochasticDepth', mode);
+  checkOptions('stochasticDepth', options, { generator: (v) => (v instanceof Generator ? null : 'a Generator') });
   if (!training || p === 0) return input;
   if (input.ndim < 1) throw new Error(`Kiln: stochasticDepth: expected an input with a batch dim, got shape [${input.shape.join(',')}]`);
   if (p === 1) return input.mul(0);

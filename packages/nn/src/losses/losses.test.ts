@@ -30,6 +30,8 @@ describe('regression losses', () => {
   it('l2Penalty = λ/2·Σ‖W‖²', () => {
     const w1 = f64([1, 2], [2], true), w2 = f64([3], [1], true);
     expect(l2Penalty([w1, w2], 0.1).item()).toBeCloseTo(0.05 * 14, 12);
+    expect(() => l2Penalty([w1], Number.NaN)).toThrow(/^Kiln: l2Penalty: lambda must be a finite number >= 0, got NaN$/);
+    expect(() => l2Penalty([w1], -0.1)).toThrow(/^Kiln: l2Penalty: lambda must be a finite number >= 0, got -0\.1$/);
     l2Penalty([w1, w2], 0.1).backward();
     expectClose(w1.grad!, [0.1, 0.2]);
   });

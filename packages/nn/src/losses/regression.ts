@@ -81,6 +81,7 @@ export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, target: Tensor, opti
  */
 export function l2Penalty(params: readonly Tensor[], lambda: number): Tensor {
   if (!params.length) throw new Error('Kiln: l2Penalty: no parameters given');
+  if (!(typeof lambda === 'number' && Number.isFinite(lambda) && lambda >= 0)) throw new Error(`Kiln: l2Penalty: lambda must be a finite number >= 0, got ${String(lambda)}`);
   let total: Tensor | null = null;
   for (const p of params) {
     if (!(p instanceof Tensor)) throw new Error('Kiln: l2Penalty: every parameter must be a Tensor');
