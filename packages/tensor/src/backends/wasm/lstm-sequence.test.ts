@@ -54,6 +54,9 @@ describe('wasm lstmSequence / lstmSequenceBackward against the reference composi
     { T: 3, B: 2, H: 8, I: 4 }, { T: 4, B: 5, H: 13, I: 7, bias: false }, { T: 2, B: 1, H: 3, I: 1 }, { T: 5, B: 7, H: 20, I: 9, reverse: true },
     { T: 6, B: 5, H: 12, I: 5, lengths: [6, 5, 3, 3, 1] }, { T: 6, B: 5, H: 12, I: 3, lengths: [6, 4, 4, 2, 1], reverse: true },
     { T: 4, B: 3, H: 9, I: 2, lengths: [3, 2, 1] }, { T: 5, B: 32, H: 64, I: 16 },
+    // One sequence of up to 4 steps runs step by step on matrix-vector products (decoding); of
+    // more, on the packed weights.
+    { T: 1, B: 1, H: 300, I: 64 }, { T: 4, B: 1, H: 37, I: 5, reverse: true }, { T: 7, B: 1, H: 40, I: 6 },
   ];
   for (const c of cases) {
     it(`T ${c.T}, batch ${c.B}, input ${c.I}, hidden ${c.H}${c.lengths ? `, lengths ${c.lengths.join(',')}` : ''}${c.reverse ? ', reverse' : ''}`, () => {
@@ -73,13 +76,15 @@ describe('wasm lstmSequence / lstmSequenceBackward against the reference composi
     const narrow: Case = { T: 3, B: 3, H: 264, I: 20, lengths: [3, 2, 1] };
     // A hidden size that is not a multiple of 4: the gate gradients go to the weight gradients' panels element by element.
     const odd: Case = { T: 3, B: 9, H: 13, I: 5, lengths: [3, 3, 3, 2, 2, 2, 1, 1, 1] };
+    // One sequence decoded step by step: its matrix-vector products split the gates' outputs.
+    const single: Case = { T: 3, B: 1, H: 264, I: 20 };
     withBackend('wasm', () => setNumThreads(1));
-    const one = [run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow), run(wasmKernels(), odd)];
+    const one = [run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow), run(wasmKernels(), odd), run(wasmKernels(), single)];
     for (const n of [2, 3]) {
       withBackend('wasm', () => setNumThreads(n));
       // Wait for the workers instead of hoping they start during the run.
       await withBackend('wasm', () => threadsReady());
-      expect([run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow), run(wasmKernels(), odd)]).toEqual(one);
+      expect([run(wasmKernels(), c), run(wasmKernels(), big), run(wasmKernels(), narrow), run(wasmKernels(), odd), run(wasmKernels(), single)]).toEqual(one);
     }
     if (wasmInfo()!.build.endsWith('+threads')) expect(wasmInfo()!.maxThreadsUsed).toBeGreaterThanOrEqual(3);
   });

@@ -42,6 +42,8 @@ export interface RecurrentExports {
   lstmBackwardTask(desc: number, tid: number, threads: number): void;
 }
 
+/** Longest batch-1 sequence that runs step by step on matrix-vector products instead of packed weights. */
+const STEPWISE_STEPS = 4;
 /** Multiply-adds of one step each extra thread must get before waking it pays off. */
 const WORK_PER_THREAD = 1 << 18;
 
@@ -77,6 +79,13 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
     const byUnits = stepThreads(B, H, I);
     return byRows > 1 && byRows >= byUnits ? { n: byRows, rows: true } : { n: byUnits, rows: false };
   };
+  /**
+   * One sequence of at most STEPWISE_STEPS steps (decoding a token at a time, sampling): the
+   * whole-direction kernel would copy and pack both weight matrices for a step or two that read
+   * each weight once, so the steps run composed instead — each product a matrix-vector kernel
+   * over the weights where they lie (gemv.ts), then the cell.
+   */
+  const stepwise = (a: LstmSequenceArgs | LstmSequenceBackwardArgs): boolean => a.batch === 1 && a.steps <= STEPWISE_STEPS;
   /** Runs `task` over positions [0, end): in one call (one thread, or threads splitting rows), else one pool task per position. */
   const runPositions = (task: 'lstmForwardTask' | 'lstmBackwardTask', end: number, split: { n: number; rows: boolean }): void => {
     const d = rt.i32;
@@ -268,11 +277,11 @@ export function makeRecurrent(rt: WasmRuntime, pool: WorkerPool, threads: () => 
       get(pdhp!, B * H, dhPrev);
     },
     lstmSequence(args) {
-      if (!fastLstm(args)) return lstmSequenceOn(composed, args);
+      if (!fastLstm(args) || stepwise(args)) return lstmSequenceOn(composed, args);
       lstmSequenceWasm(args);
     },
     lstmSequenceBackward(args) {
-      if (!fastLstm(args)) return lstmSequenceBackwardOn(composed, args);
+      if (!fastLstm(args) || stepwise(args)) return lstmSequenceBackwardOn(composed, args);
       lstmSequenceBackwardWasm(args);
     },
   };
