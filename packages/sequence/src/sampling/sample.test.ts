@@ -72,6 +72,9 @@ describe('drawIndex', () => {
     expect(counts[1]).toBe(0);
     counts.forEach((c, i) => expect(Math.abs(c / 20000 - p[i]!)).toBeLessThan(0.015));
     expect(() => drawIndex([0, 0], g)).toThrow(/probabilities are all zero/);
+    expect(() => drawIndex([-0.5, 1.5], g)).toThrow(/^Kiln: drawIndex: probabilities must be finite and >= 0, got -0\.5 at index 0$/);
+    expect(() => drawIndex([0.5, Number.NaN], g)).toThrow(/^Kiln: drawIndex: probabilities must be finite and >= 0, got NaN at index 1$/);
+    expect(() => drawIndex([0.5, 0.5], 3 as never)).toThrow(/^Kiln: drawIndex: generator must be a Generator, got 3$/);
   });
 });
 

@@ -69,10 +69,15 @@ export function samplingProbs(logits: ArrayLike<number>, options: SamplingOption
 
 /** Draws one index from a probability vector with `generator`. */
 export function drawIndex(probs: ArrayLike<number>, generator: Generator): number {
+  if (!(generator instanceof Generator)) throw new Error(`Kiln: drawIndex: generator must be a Generator, got ${typeof generator === 'number' ? generator : typeof generator}`);
+  // as torch.multinomial: a negative, NaN or infinite entry is an error, not a skipped token
+  for (let i = 0; i < probs.length; i++) {
+    if (!(probs[i]! >= 0 && probs[i]! < Infinity)) throw new Error(`Kiln: drawIndex: probabilities must be finite and >= 0, got ${probs[i]} at index ${i}`);
+  }
   const u = generator.random();
   let cum = 0, last = -1;
   for (let i = 0; i < probs.length; i++) {
-    if (probs[i]! <= 0) continue;
+    if (probs[i]! === 0) continue;
     cum += probs[i]!;
     last = i;
     if (u < cum) return i;

@@ -27,6 +27,10 @@ describe('padSequence (torch.nn.utils.rnn.pad_sequence semantics)', () => {
   it('lengthsMask marks real steps', () => {
     expectClose(lengthsMask([3, 1], 3), [[1, 1], [1, 0], [1, 0]]);
     expectClose(lengthsMask([3, 1], 3, { batchFirst: true }), [[1, 1, 1], [1, 0, 0]]);
+    // lengths beyond T used to be cut silently; a fractional T made a broken buffer
+    expect(() => lengthsMask([4, 1], 3)).toThrow(/^Kiln: lengthsMask: lengths\[0\] = 4 must be an integer in 0\.\.3 \(T\)$/);
+    expect(() => lengthsMask([2, 1.5], 3)).toThrow(/^Kiln: lengthsMask: lengths\[1\] = 1\.5 must be an integer in 0\.\.3 \(T\)$/);
+    expect(() => lengthsMask([1], 2.5)).toThrow(/^Kiln: lengthsMask: T must be an integer >= 0, got 2\.5$/);
   });
 
   it('errors name the function and the shapes', () => {

@@ -47,6 +47,11 @@ export function sequenceLengths(sequences: readonly Tensor[]): number[] {
 /** A `[T, B]` (or `[B, T]` with batchFirst) float mask: 1 at steps < lengths[b], 0 at padding. */
 export function lengthsMask(lengths: ArrayLike<number>, T: number, options: { batchFirst?: boolean; dtype?: 'float32' | 'float64' } = {}): Tensor {
   checkOptions('lengthsMask', options, { batchFirst: 'boolean', dtype: ['float32', 'float64'] });
+  if (!(Number.isInteger(T) && T >= 0)) throw new Error(`Kiln: lengthsMask: T must be an integer >= 0, got ${String(T)}`);
+  // a length past T (or a fractional one) would be cut or rounded into a mask that matches no batch
+  Array.from(lengths).forEach((v, b) => {
+    if (!(Number.isInteger(v) && v >= 0 && v <= T)) throw new Error(`Kiln: lengthsMask: lengths[${b}] = ${v} must be an integer in 0..${T} (T)`);
+  });
   const B = lengths.length;
   const dtype = options.dtype ?? 'float32';
   const data = dtype === 'float64' ? new Float64Array(T * B) : new Float32Array(T * B);
