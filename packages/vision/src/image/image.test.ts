@@ -121,5 +121,6 @@ describe('corrupt files: the error names the file and the broken part', () => {
     expect(() => decodeJpeg(jpg, { channels: 2 } as never)).toThrow(/^Kiln: decodeJpeg: option 'channels' must be 1, 3 or 4, got 2$/);
     expect(() => decodeImage(png, { chanels: 3 } as never)).toThrow(/^Kiln: decodeImage: unknown option 'chanels'/);
     expect(() => encodeJpeg(convertChannels(decodePng(png), 3), { q: 50 } as never)).toThrow(/^Kiln: encodeJpeg: unknown option 'q' \(known: quality\)$/);
+    expect(() => convertChannels(decodePng(png), 2 as never)).toThrow(/^Kiln: convertChannels: channels must be 1, 3 or 4, got 2$/);
   });
 });

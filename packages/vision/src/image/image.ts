@@ -30,6 +30,8 @@ export function checkImage(op: string, img: Image): void {
  */
 export function convertChannels(img: Image, channels: 1 | 3 | 4): Image {
   checkImage('convertChannels', img);
+  // any other count would interleave three values per pixel into a buffer laid out for `channels`
+  if (channels !== 1 && channels !== 3 && channels !== 4) throw new Error(`Kiln: convertChannels: channels must be 1, 3 or 4, got ${String(channels)}`);
   if (img.channels === channels) return img;
   const n = img.width * img.height, src = img.data, c = img.channels, out = new Uint8Array(n * channels);
   for (let p = 0; p < n; p++) {
