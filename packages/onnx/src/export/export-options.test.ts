@@ -32,6 +32,7 @@ describe('exportOnnx options are validated', () => {
     expect(() => exportOnnx(m, x, { initializerDtype: 'bfloat16' } as never)).toThrow("option 'initializerDtype' must be one of 'float32', 'float16'");
     expect(() => exportOnnx(m, x, 'opset17' as never)).toThrow('Kiln: exportOnnx: options must be an object');
     expect(() => exportOnnx(m, [x, x], { inputNames: ['a', 'a'] })).toThrow(/^Kiln: exportOnnx: inputNames has 'a' twice, got \["a","a"\]$/);
+    expect(() => exportOnnx(m, [[1, 2]] as never)).toThrow(/^Kiln: exportOnnx: sample input 0 must be a Tensor, got an array$/);
   });
 
   it('runSession refuses an input name the model does not have, and a non-Tensor input', async () => {

@@ -1,7 +1,7 @@
 /**
  * exportOnnx: traces a forward pass through @kiln/tensor and writes an ONNX ModelProto.
  */
-import { checkOptions, describeValue, noGrad, traceOps, type Tensor, type TraceRecord } from '@kiln/tensor';
+import { checkOptions, describeValue, noGrad, Tensor, traceOps, type TraceRecord } from '@kiln/tensor';
 import { writeFileAtomic } from '@kiln/nn';
 import { encodeModel, type ModelProto, type ValueInfoProto } from '../proto.js';
 import { onnxDataType, storeInitializersAs } from '../tensor-proto.js';
@@ -69,6 +69,9 @@ export function buildModel(model: Exportable, sampleInputs: Tensor | readonly Te
     throw new Error(`Kiln: exportOnnx: opset must be an integer in 17..21, got ${opset}`);
   }
   const inputs = Array.isArray(sampleInputs) ? [...(sampleInputs as readonly Tensor[])] : [sampleInputs as Tensor];
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`Kiln: exportOnnx: sample input ${i} must be a Tensor, got ${Array.isArray(t) ? 'an array' : describeValue(t)}`);
+  });
   const inputNames = options.inputNames ?? inputs.map((_, i) => (inputs.length === 1 ? 'input' : `input_${i}`));
   if (inputNames.length !== inputs.length) {
     throw new Error(`Kiln: exportOnnx: ${inputNames.length} inputNames for ${inputs.length} sample inputs`);

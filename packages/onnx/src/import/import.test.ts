@@ -112,6 +112,13 @@ describe('round trip Kiln → ONNX → Kiln', () => {
       for (let i = 0; i < a.length; i++) expect(Math.abs(Number(a[i]) - Number(o[i]))).toBeLessThan(1e-4 * Math.max(1, Math.abs(Number(a[i]))));
     }
   });
+
+  it('checks each input against its declared element type, as ONNX Runtime does', () => {
+    const imported = importOnnx(exportOnnx(new Mlp().eval(), randn([3, 5]), { dynamicAxes: true }));
+    // int32 values into the float graph used to run and return meaningless numbers
+    expect(() => imported.forward(tensor([[1, 2, 3, 4, 5]], { dtype: 'int32' }))).toThrow(/^Kiln: OnnxModule\.forward: input 'input' is declared float32 and needs a float32 or float64 tensor, got int32 \[1,5\]$/);
+    expect(() => imported.forward([[1, 2, 3, 4, 5]] as never)).toThrow(/^Kiln: OnnxModule\.forward: input 0 \('input'\) must be a Tensor, got an array$/);
+  });
 });
 
 describe('malformed bytes', () => {

@@ -4,8 +4,8 @@
  * node by node with @kiln/tensor ops, so the imported model trains like any other.
  */
 import { Module, parameter } from '@kiln/nn';
-import { broadcastShapes, type Tensor } from '@kiln/tensor';
-import { decodeModel, type GraphProto, type ModelProto, type NodeProto } from '../proto.js';
+import { broadcastShapes, Tensor } from '@kiln/tensor';
+import { DataType, decodeModel, type GraphProto, type ModelProto, type NodeProto } from '../proto.js';
 import { protoToTensor } from '../tensor-proto.js';
 import { NodeContext } from './context.js';
 import { importHandlers } from './ops/index.js';
@@ -21,6 +21,14 @@ const BROADCASTING = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less'
 function fieldName(name: string): string {
   return name === '' || name.startsWith('_') || name === 'forward' || name === 'training' || name in Module.prototype ? `p_${name}` : name;
 }
+
+/**
+ * Kiln dtypes that may feed a floating graph input: either precision (the interpreter computes
+ * in what it is given), never integers or booleans. Integer inputs (ids) are left to the ops,
+ * which name what they need.
+ */
+const ELEM_DTYPES: Record<number, readonly string[]> = { [DataType.FLOAT]: ['float32', 'float64'], [DataType.DOUBLE]: ['float32', 'float64'] };
+const ELEM_NAMES: Record<number, string> = { [DataType.FLOAT]: 'float32', [DataType.DOUBLE]: 'float64' };
 
 export class OnnxModule extends Module {
   /** @internal */ readonly _graph: GraphProto;
@@ -80,6 +88,25 @@ export class OnnxModule extends Module {
     }
   }
 
+  /**
+   * Each floating input against its declared element type (where the file declares one): ONNX
+   * Runtime refuses a mismatch, and the interpreter would otherwise run on it (int32 values into
+   * a float graph) and return numbers of no meaning. Shapes are not checked: some files (the ONNX
+   * conformance suite's among them) declare shapes their own test data do not have.
+   */
+  private checkInputs(inputs: readonly Tensor[]): void {
+    const declared = new Map((this._graph.input ?? []).map((v) => [v.name ?? '', v.type?.tensorType] as const));
+    this._inputNames.forEach((n, i) => {
+      const t = inputs[i];
+      if (!(t instanceof Tensor)) throw new Error(`Kiln: OnnxModule.forward: input ${i} ('${n}') must be a Tensor, got ${Array.isArray(t) ? 'an array' : typeof t}`);
+      const tt = declared.get(n);
+      const want = tt?.elemType != null ? ELEM_DTYPES[Number(tt.elemType)] : undefined;
+      if (want && !want.includes(t.dtype)) {
+        throw new Error(`Kiln: OnnxModule.forward: input '${n}' is declared ${ELEM_NAMES[Number(tt!.elemType)]} and needs a float32 or float64 tensor, got ${t.dtype} [${t.shape.join(',')}]`);
+      }
+    });
+  }
+
   /** Graph input names (without initializers), in order. */
   get inputNames(): string[] { return [...this._inputNames]; }
   get outputNames(): string[] { return [...this._outputNames]; }
@@ -88,6 +115,7 @@ export class OnnxModule extends Module {
     if (inputs.length !== this._inputNames.length) {
       throw new Error(`Kiln: OnnxModule.forward: expected ${this._inputNames.length} inputs (${this._inputNames.join(', ')}), got ${inputs.length}`);
     }
+    this.checkInputs(inputs);
     const values = new Map<string, Tensor>();
     const self = this as unknown as Record<string, Tensor>;
     for (const [name, field] of this._paramFields) values.set(name, self[field]!);
