@@ -70,6 +70,8 @@ export abstract class Optimizer {
       for (const p of g.params) {
         if (!(p instanceof Tensor)) throw new Error(`Kiln: ${name}: parameters must be Tensors`);
         if (p.dtype !== 'float32' && p.dtype !== 'float64') throw new Error(`Kiln: ${name}: can only optimize floating tensors, got ${p.dtype}${p.name ? ` (${p.name})` : ''}`);
+        // as PyTorch: an op's result gets its gradient passed through, never stored, so it would never move
+        if (!p.isLeaf) throw new Error(`Kiln: ${name}: can't optimize a non-leaf tensor (the result of an op, shape [${p.shape.join(',')}]); pass the leaf, or detach().requiresGrad_()`);
         if (seen.has(p)) throw new Error(`Kiln: ${name}: a parameter appears in more than one group`);
         seen.add(p);
       }

@@ -170,5 +170,7 @@ describe('Optimizer base', () => {
     expect(() => new SGD([], { lr: 0.1 })).toThrow(/SGD: got an empty parameter list/);
     expect(() => new Adam([param()], { betas: [1, 0.9] })).toThrow(/Adam: betas must be in \[0, 1\)/);
     expect(() => new SGD([tensor(Int32Array.from([1]))], { lr: 0.1 })).toThrow(/floating tensors, got int32/);
+    // a non-leaf never receives a stored gradient, so it would silently never move (PyTorch raises)
+    expect(() => new SGD([param().mul(2)], { lr: 0.1 })).toThrow(/^Kiln: SGD: can't optimize a non-leaf tensor \(the result of an op, shape \[\d+\]\); pass the leaf, or detach\(\)\.requiresGrad_\(\)$/);
   });
 });
