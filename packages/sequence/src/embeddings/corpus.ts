@@ -1,4 +1,4 @@
-import { Generator } from '@kiln/tensor';
+import { checkOptions, Generator } from '@kiln/tensor';
 import { UNK, Vocab } from '../text/vocab.js';
 
 /**
@@ -22,6 +22,7 @@ export class EncodedCorpus {
   /** Encodes tokenised sentences: vocabulary of the words seen ≥ minCount times (at most maxSize). */
   static build(sentences: Iterable<readonly string[]>, options: { minCount?: number; maxSize?: number; op?: string } = {}): EncodedCorpus {
     const op = options.op ?? 'EncodedCorpus.build';
+    checkOptions(op, options, { minCount: 'int', maxSize: 'posint', op: 'string' });
     const minCount = options.minCount ?? 5;
     if (!(Number.isInteger(minCount) && minCount >= 1)) throw new Error(`Kiln: ${op}: minCount must be an integer >= 1, got ${String(minCount)}`);
     const list: (readonly string[])[] = [];

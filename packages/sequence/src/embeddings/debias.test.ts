@@ -95,6 +95,10 @@ describe('PCA and the SVG plot', () => {
     const f = points.slice(0, 3).map((p) => p[0]), m = points.slice(3).map((p) => p[0]);
     expect(Math.min(...f) > Math.max(...m) || Math.max(...f) < Math.min(...m)).toBe(true);
     expect(() => plotWordsSvg(wv, ['she', 'he', 'zebra'])).toThrow(/unknown words \["zebra"\]/);
+    // misspelt options used to be ignored
+    expect(() => plotWordsSvg(wv, ws, { colours: [0, 0, 0, 1, 1, 1] } as never)).toThrow(/^Kiln: plotWordsSvg: unknown option 'colours' \(known: title, width, height, pairLines, groups\)$/);
+    expect(() => pca([[1, 2], [3, 4]], 1, { centre: false } as never)).toThrow(/^Kiln: pca: unknown option 'centre' \(known: center, iterations\)$/);
+    expect(() => hardDebias(wv, { definitional: pairs, neutralize: ['doctor'] } as never)).toThrow(/^Kiln: hardDebias: unknown option 'neutralize' \(known: definitional, equalize, neutral\)$/);
   });
 
   it('plotWordsSvg moves the label of a point that coincides with another so the two do not overlap', () => {

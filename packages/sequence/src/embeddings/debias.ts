@@ -4,6 +4,7 @@
  * component of gender-neutral words and renormalise) and `equalize` (make each equality pair
  * differ only along g, symmetric about the g-orthogonal subspace, with unit norm). All on unit vectors.
  */
+import { checkOptions } from '@kiln/tensor';
 import { pca } from './pca.js';
 import { WordVectors } from './word-vectors.js';
 
@@ -79,6 +80,9 @@ export interface HardDebiasOptions {
 
 /** Applies neutralize and equalize to a copy of `wv` (every row unit length afterwards). */
 export function hardDebias(wv: WordVectors, options: HardDebiasOptions): { vectors: WordVectors; direction: Float64Array; explained: number } {
+  const pairs = (v: unknown) => (Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((w) => typeof w === 'string')) ? null : 'an array of [word, word] pairs');
+  checkOptions('hardDebias', options, { definitional: pairs, equalize: pairs, neutral: 'names' });
+  if (options?.definitional === undefined) throw new Error('Kiln: hardDebias: options.definitional (the pairs defining the bias direction) is required');
   const { direction: g, explained } = biasDirection(wv, options.definitional);
   const d = wv.dim, out = new Float32Array(wv.vectors.length);
   const u = wv.unitVectors();

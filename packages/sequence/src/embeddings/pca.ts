@@ -2,6 +2,8 @@
  * Principal components of a few hundred vectors by power iteration with deflation (enough for a
  * bias direction or a 2-D plot; no LAPACK here).
  */
+import { checkOptions } from '@kiln/tensor';
+
 export interface PCAResult {
   /** k unit components of length d, largest variance first. */
   components: Float64Array[];
@@ -14,6 +16,7 @@ export interface PCAResult {
 
 /** PCA of `n` rows of length `d`; `center` (default true) subtracts the mean first. */
 export function pca(rows: readonly ArrayLike<number>[], k: number, options: { center?: boolean; iterations?: number } = {}): PCAResult {
+  checkOptions('pca', options, { center: 'boolean', iterations: 'posint' });
   const n = rows.length;
   if (n < 1) throw new Error('Kiln: pca: needs at least one row');
   const d = rows[0]!.length;

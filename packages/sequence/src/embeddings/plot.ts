@@ -1,5 +1,6 @@
 /** A 2-D PCA projection of chosen words as an SVG scatter plot with labels. */
 import { writeFileAtomic } from '@kiln/nn';
+import { checkOptions } from '@kiln/tensor';
 import { pca } from './pca.js';
 import { WordVectors } from './word-vectors.js';
 
@@ -19,6 +20,10 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 /** SVG text of the words' unit vectors projected on their first two principal components. */
 export function plotWordsSvg(wv: WordVectors, words: readonly string[], options: PlotOptions = {}): { svg: string; points: [number, number][]; explained: [number, number] } {
   const op = 'plotWordsSvg';
+  checkOptions(op, options, {
+    title: 'string', width: 'posint', height: 'posint', pairLines: 'boolean',
+    groups: (v) => (Array.isArray(v) && v.every((g) => Number.isInteger(g) && g >= 0) ? null : 'an array of group indices (integers >= 0)'),
+  });
   if (words.length < 3) throw new Error(`Kiln: ${op}: needs at least 3 words, got ${words.length}`);
   const missing = words.filter((w) => !wv.has(w));
   if (missing.length) throw new Error(`Kiln: ${op}: unknown words ${JSON.stringify(missing.slice(0, 10))}`);

@@ -32,6 +32,7 @@ describe('EncodedCorpus and the samplers', () => {
     expect(Array.from(c.tokens)).toEqual([1, 2, 1, 2]);
     expect(Array.from(c.starts)).toEqual([0, 3, 4]);
     expect(() => EncodedCorpus.build([])).toThrow(/Kiln: EncodedCorpus.build: the corpus is empty \(0 sentences/);
+    expect(() => EncodedCorpus.build([['a']], { min_count: 1 } as never)).toThrow(/^Kiln: EncodedCorpus\.build: unknown option 'min_count' \(known: minCount, maxSize, op\)$/);
     expect(() => Word2Vec.train([[], []])).toThrow(/Kiln: Word2Vec.train: the corpus is empty \(2 sentences, no tokens\)/);
     expect(() => GloVe.train([['a', 'b']], { minCount: 2 })).toThrow(/GloVe.train: only 0 distinct words occur at least minCount = 2/);
     expect(() => Word2Vec.train([['a']], { window: 0 })).toThrow(/option 'window' must be a positive integer/);
