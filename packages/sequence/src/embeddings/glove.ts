@@ -19,6 +19,8 @@ export interface Cooccurrences {
  */
 export function countCooccurrences(corpus: EncodedCorpus, window: number, options: { bufferSize?: number } = {}): Cooccurrences {
   if (!(Number.isInteger(window) && window >= 1)) throw new Error(`Kiln: countCooccurrences: window must be an integer >= 1, got ${String(window)}`);
+  // each event writes two entries: a buffer under 2 would drop them past its end without a word
+  checkOptions('countCooccurrences', options, { bufferSize: (v) => (Number.isInteger(v) && (v as number) >= 2 ? null : 'an integer >= 2') });
   const V = corpus.vocab.size;
   if (V * V * window > Number.MAX_SAFE_INTEGER) throw new Error(`Kiln: countCooccurrences: vocabulary of ${V} words is too large for window ${window}`);
   // Raw events are keys (i·V + j)·window + (d − 1), so a plain numeric sort groups them by pair.

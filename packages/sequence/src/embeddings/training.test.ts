@@ -67,6 +67,8 @@ describe('EncodedCorpus and the samplers', () => {
   it('co-occurrences are weighted 1/distance and symmetric', () => {
     const c = EncodedCorpus.build([['a', 'b', 'c'], ['a', 'b']], { minCount: 1 });
     const X = countCooccurrences(c, 2, { bufferSize: 4 }); // tiny buffer: several sort-and-merge rounds
+    expect(() => countCooccurrences(c, 2, { bufferSize: 1 })).toThrow(/^Kiln: countCooccurrences: option 'bufferSize' must be an integer >= 2, got 1$/);
+    expect(() => countCooccurrences(c, 2, { buffer: 4 } as never)).toThrow(/^Kiln: countCooccurrences: unknown option 'buffer' \(known: bufferSize\)$/);
     const get = (x: string, y: string) => {
       const i = c.vocab.indexOf(x), j = c.vocab.indexOf(y);
       for (let t = 0; t < X.values.length; t++) if (X.rows[t] === i && X.cols[t] === j) return X.values[t]!;
