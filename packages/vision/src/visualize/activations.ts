@@ -43,6 +43,9 @@ export interface FeatureMapOptions extends Omit<GridOptions, 'normalize'> {
  * to its own min–max range (so weak maps stay visible), `scale`d up (default: to about 48 px).
  */
 export function featureMapGrid(model: Module, layer: string | Module, image: Tensor, options: FeatureMapOptions = {}): Tensor {
+  // makeGrid checks the grid options' kinds; `normalize` is not one here (each map is scaled on its own), so it is unknown
+  const byMakeGrid = () => null;
+  checkOptions('featureMapGrid', options, { maxMaps: 'posint', nrow: byMakeGrid, padding: byMakeGrid, padValue: byMakeGrid, scale: byMakeGrid });
   if (!(image instanceof Tensor) || image.ndim !== 3) throw new Error(`Kiln: featureMapGrid: expected one image [C, H, W], got ${image instanceof Tensor ? `shape [${image.shape.join(', ')}]` : String(image)}`);
   const out = layerOutput(model, layer, image.unsqueeze(0));
   if (out.ndim !== 4) throw new Error(`Kiln: featureMapGrid: layer output has shape [${out.shape.join(', ')}], expected feature maps [1, C, h, w]`);
@@ -133,6 +136,9 @@ export function topActivatingPatches(model: Module, layer: string | Module, imag
 
 /** Saves the top patches as a grid PNG: one row per unit, strongest patch first. */
 export async function saveTopPatches(path: string, top: TopPatches, options: Omit<GridOptions, 'nrow'> = {}): Promise<void> {
+  // the grid has one row per unit, so `nrow` is not an option here; makeGrid checks the kinds
+  const byMakeGrid = () => null;
+  checkOptions('saveTopPatches', options, { padding: byMakeGrid, padValue: byMakeGrid, scale: byMakeGrid, normalize: byMakeGrid });
   const k = top.hits.reduce((a, h) => Math.max(a, h.length), 1);
   const scale = options.scale ?? Math.max(1, Math.round(32 / top.field.size[0]));
   await writeImage(path, toImage(makeGrid(top.patches, { padding: 2, padValue: 1, ...options, scale, nrow: k })));

@@ -115,6 +115,8 @@ describe('feature maps and top-activating patches', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'kiln-vis-'));
     try {
       await saveTopPatches(join(tmp, 'top.png'), top);
+      // one row per unit: an nrow used to be overridden silently
+      await expect(saveTopPatches(join(tmp, 'top2.png'), top, { nrow: 2 } as never)).rejects.toThrow(/^Kiln: saveTopPatches: unknown option 'nrow' \(known: padding, padValue, scale, normalize\)$/);
       const png = decodePng(new Uint8Array(readFileSync(join(tmp, 'top.png'))));
       expect([png.width, png.height, png.channels]).toEqual([4 * (32 + 2) + 2, 32 + 4, 1]); // 8-px patches scaled 4×
       await saveFeatureMaps(join(tmp, 'maps.png'), spotNet(), '0', images.narrow(0, 0, 1).squeeze(0));
@@ -124,6 +126,9 @@ describe('feature maps and top-activating patches', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
     expect(featureMapGrid(spotNet(), '0', zeros([1, 8, 8]), { maxMaps: 1 }).shape).toEqual([1, 50, 50]);
+    // a normalize option used to be overridden without a word; maxMaps 0 drew an empty grid
+    expect(() => featureMapGrid(spotNet(), '0', zeros([1, 8, 8]), { normalize: 'all' } as never)).toThrow(/^Kiln: featureMapGrid: unknown option 'normalize' \(known: maxMaps, nrow, padding, padValue, scale\)$/);
+    expect(() => featureMapGrid(spotNet(), '0', zeros([1, 8, 8]), { maxMaps: 0 })).toThrow(/^Kiln: featureMapGrid: option 'maxMaps' must be a positive integer, got 0$/);
     expect(() => topActivatingPatches(spotNet(), '3', images, [5])).toThrow(/topActivatingPatches: unit 5 out of range for a layer with 2 channels/);
   });
 });
