@@ -120,6 +120,8 @@ describe('beamSearch', () => {
     expect(() => beamSearch(step, { beamWidth: 2, maxLength: 3, eos: 0, nBest: 3 })).toThrow(/nBest must be in 1..beamWidth \(2\), got 3/);
     expect(() => beamSearch(step, { beamWidth: 2, maxLength: 3, eos: 0, lengthPenalty: -1 })).toThrow(/lengthPenalty must be ≥ 0/);
     expect(() => beamSearch(step, { beamWidth: 2, maxLength: 3, eos: 0, beam: 2 } as never)).toThrow(/beamSearch.*beam/);
+    // a width given to greedyDecode used to be replaced by 1 without a word
+    expect(() => greedyDecode(step, { beamWidth: 4, maxLength: 3, eos: 0 } as never)).toThrow(/^Kiln: greedyDecode: option 'beamWidth' does not apply to greedy decoding \(width 1\), got 4; use beamSearch$/);
     expect(() => beamSearch('x' as never, { beamWidth: 2, maxLength: 3, eos: 0 })).toThrow(/beamSearch: step must be a function/);
     expect(() => greedyDecode(step, { maxLength: 0, eos: 0 })).toThrow(/greedyDecode: maxLength/);
     expect(() => beamSearch(step, { beamWidth: 2, maxLength: 3, eos: 3, state: '' })).toThrow(/beamSearch: eos = 3 is outside the step's vocabulary of 3/);

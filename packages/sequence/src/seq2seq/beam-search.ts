@@ -138,6 +138,11 @@ export function beamSearch<S>(step: StepFunction<S>, options: BeamSearchOptions<
 
 /** Greedy decoding: the most probable token at every step (beam search of width 1). */
 export function greedyDecode<S>(step: StepFunction<S>, options: Omit<BeamSearchOptions<S>, 'beamWidth' | 'nBest' | 'lengthPenalty'>): Hypothesis {
+  // width 1 by definition: a beamWidth, nBest or lengthPenalty given here would be overridden or ignored
+  for (const k of ['beamWidth', 'nBest', 'lengthPenalty'] as const) {
+    const v = (options as Record<string, unknown> | null)?.[k];
+    if (v !== undefined) throw new Error(`Kiln: greedyDecode: option '${k}' does not apply to greedy decoding (width 1), got ${String(v)}; use beamSearch`);
+  }
   checkBeamOptions('greedyDecode', step, { ...options, beamWidth: 1 });
   return beamSearch(step, { ...options, beamWidth: 1 })[0]!;
 }
