@@ -9,7 +9,7 @@ import { manualSeed, noGrad, zeros, type Tensor } from '@kiln/tensor';
 import { fastNormal_ } from './blocks.js';
 import {
   alexnet, ConvNormActivation, efficientnet, efficientnetB0, googlenet, lenet5, makeDivisible, minInputSize, mobilenetV1, mobilenetV2,
-  resnet18, resnet50, vgg11,
+  resnet18, resnet50, vgg11, vgg16Bn,
 } from './index.js';
 import { hashInput } from './test-utils/hash-weights.js';
 import { paramCount, torchvisionKeys } from './test-utils/fixtures.js';
@@ -26,6 +26,7 @@ describe('zoo options', () => {
     expect(() => efficientnet(-1)).toThrow(/Kiln: efficientnet: phi must be a finite number >= 0, got -1/);
     expect(() => alexnet(null as never)).toThrow(/Kiln: alexnet: options must be an object, got null/);
     expect(() => mobilenetV1({ alpha: 0.5, dropout: 2 })).toThrow(/option 'dropout' must be a number in \[0, 1\], got 2/);
+    expect(() => vgg16Bn({ batchNorm: false } as never)).toThrow(/^Kiln: vgg16Bn: option 'batchNorm' does not apply \(vgg16Bn always has BatchNorm\), got false; use vgg16 for either$/);
     // the shared block too: a misspelt key used to build a ReLU-less or stride-1 block silently
     expect(() => new ConvNormActivation(3, 8, 3, { strides: 2, activation: null } as never)).toThrow(/^Kiln: ConvNormActivation: unknown option 'strides' \(known: stride, groups, eps, momentum, activation\)$/);
     expect(() => new ConvNormActivation(3, 8, 3, { activation: new ReLU() } as never)).toThrow(/^Kiln: ConvNormActivation: option 'activation' must be a function returning a Module, or null, got \{/);

@@ -74,5 +74,9 @@ export const vgg11 = (options: VGGOptions = {}): VGG => new VGG('vgg11', VGG_CON
 /** VGG-16 (configuration D); 138,357,544 parameters at 1000 classes. */
 export const vgg16 = (options: VGGOptions = {}): VGG => new VGG('vgg16', VGG_CONFIGS.D, options);
 /** VGG-16 with BatchNorm after every conv (torchvision's vgg16_bn). */
-export const vgg16Bn = (options: Omit<VGGOptions, 'batchNorm'> = {}): VGG =>
-  new VGG('vgg16Bn', VGG_CONFIGS.D, { ...options, batchNorm: true });
+export const vgg16Bn = (options: Omit<VGGOptions, 'batchNorm'> = {}): VGG => {
+  // BatchNorm is what this builder adds: a batchNorm option would be overridden
+  const given = (options as { batchNorm?: unknown } | null)?.batchNorm;
+  if (given !== undefined) throw new Error(`Kiln: vgg16Bn: option 'batchNorm' does not apply (vgg16Bn always has BatchNorm), got ${String(given)}; use vgg16 for either`);
+  return new VGG('vgg16Bn', VGG_CONFIGS.D, { ...options, batchNorm: true });
+};
