@@ -160,6 +160,8 @@ describe('fit: bad options', () => {
     ['checkpoint name with a slash', (o) => ({ ...o, checkpoint: { dir: '/tmp/x', every: 1, name: 'a/b' } }), /checkpoint\.name must be a file name without slashes, got 'a\/b'/],
     ['checkpoint without dir', (o) => ({ ...o, checkpoint: { dir: '', every: 1 } }), /checkpoint\.dir must be a directory path/],
     ['bad progress mode', (o) => ({ ...o, progress: 'fancy' as never }), /Kiln: fit: option 'progress' must be 'auto', 'bar', 'lines' or false, got 'fancy'/],
+    ['metric named loss with monitor loss', (o) => ({ ...o, metrics: { loss: () => 0 }, earlyStopping: { monitor: 'loss' } }),
+      /^Kiln: fit: earlyStopping monitors 'loss', which is both the dev loss and a metric named 'loss'; rename the metric$/],
     ['schedule of another optimizer', (o) => ({ ...o, schedule: new LRScheduler(new SGD(o.optimizer.paramGroups[0]!.params, { lr: 0.1 }), stepDecay(0.1, 1)) }),
       /^Kiln: fit: schedule drives a different optimizer than the one given to fit \(its lr changes would not reach training\)$/],
   ];

@@ -267,6 +267,8 @@ function checkFitOptions(model: Module, o: FitOptions): void {
   if (es) {
     if (!o.dev) fail(`earlyStopping monitors '${es.monitor}' on the dev set, but no dev set was given`);
     const names = Object.keys(o.metrics ?? {});
+    // 'loss' means the dev loss; a metric of that name would be the one a reader expects to be watched
+    if (es.monitor === 'loss' && names.includes('loss')) fail("earlyStopping monitors 'loss', which is both the dev loss and a metric named 'loss'; rename the metric");
     if (es.monitor !== 'loss' && !names.includes(es.monitor)) {
       fail(`earlyStopping monitors '${es.monitor}', which is not 'loss' or one of the metrics [${names.join(', ')}]`);
     }
