@@ -35,6 +35,7 @@ describe('Linear', () => {
   it('gradchecks input and parameters', () => expectGradOk(new Linear(3, 2), [seq(6, [2, 3])]));
   it('names itself and the shapes on bad input', () => {
     expect(() => new Linear(3, 2).forward(zeros([2, 4]))).toThrow(/Linear: expected last dim 3 \(inFeatures\), got input of shape \[2,4\]/);
+    expect(() => new Linear(2, 2).forward(tensor([[1, 2]], { dtype: 'int32' }))).toThrow(/^Kiln: Linear: expected a float32 or float64 input, got int32 \[1,2\] \(cast with \.float\(\)\)$/);
   });
   it('validates its options: a misspelt or mistyped option is an error, not ignored', () => {
     expect(() => new Linear(3, 2, { bais: false } as never)).toThrow(/Kiln: Linear: unknown option 'bais' \(known: bias, dtype\)/);

@@ -33,6 +33,8 @@ export class Linear extends Module {
 
   override forward(x: Tensor): Tensor {
     checkInput('Linear', x, x.ndim >= 1 && x.shape[x.ndim - 1] === this.inFeatures, `last dim ${this.inFeatures} (inFeatures)`);
+    // as PyTorch (and Conv*): integer inputs are an error, not silently cast
+    if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`Kiln: Linear: expected a float32 or float64 input, got ${x.dtype} [${x.shape.join(',')}] (cast with .float())`);
     return linear(x, this.weight, this.bias);
   }
 

@@ -21,6 +21,11 @@ export const CROSS_ENTROPY_KEYS = { ...NLL_KEYS, labelSmoothing: 'number' } as c
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: WeightedLossOptions = {}): Tensor {
   checkOptions('binaryCrossEntropy', options, WEIGHTED_KEYS);
   sameShape('binaryCrossEntropy', input, target);
+  // as PyTorch: logits (or NaN) passed for probabilities would give NaN or a meaningless loss
+  const p = input.dataSync();
+  for (let i = 0; i < p.length; i++) {
+    if (!(p[i]! >= 0 && p[i]! <= 1)) throw new Error(`Kiln: binaryCrossEntropy: input must hold probabilities in [0, 1], got ${p[i]} at flat index ${i} (for logits use binaryCrossEntropyWithLogits)`);
+  }
   const y = target.to(input.dtype);
   const logP = input.log().clamp(-100);
   const log1mP = input.neg().add(1).log().clamp(-100);

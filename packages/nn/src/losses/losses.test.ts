@@ -107,6 +107,10 @@ describe('classification losses', () => {
     // labelSmoothing still reaches the smoothed path (it is not passed on to nllLoss)
     expect(crossEntropy(lp, i32([1, 0]), { labelSmoothing: 0.2 }).item()).not.toBeCloseTo(crossEntropy(lp, i32([1, 0])).item(), 6);
   });
+  it('binaryCrossEntropy rejects inputs outside [0, 1] like PyTorch (logits gave NaN)', () => {
+    expect(() => binaryCrossEntropy(f64([0.5, 1.5], [2]), f64([1, 0], [2]))).toThrow(/^Kiln: binaryCrossEntropy: input must hold probabilities in \[0, 1\], got 1\.5 at flat index 1 \(for logits use binaryCrossEntropyWithLogits\)$/);
+    expect(() => binaryCrossEntropy(f64([Number.NaN], [1]), f64([1], [1]))).toThrow(/got NaN at flat index 0/);
+  });
   it('smoothL1Loss rejects a negative beta like PyTorch', () => {
     expect(() => smoothL1Loss(f64([1, 3], [2]), f64([0, 0], [2]), { beta: -1 })).toThrow(/Kiln: smoothL1Loss: beta must be >= 0, got -1/);
   });
