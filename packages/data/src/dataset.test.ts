@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { arange, Generator, tensor } from '@kiln/tensor';
-import { TensorDataset, DataLoader, randomSplit, Subset } from './index.js';
+import { TensorDataset, DataLoader, randomSplit, Subset, takeRows } from './index.js';
 
 const ds = () => new TensorDataset(arange(10).reshape([10, 1]), tensor(Int32Array.from({ length: 10 }, (_, i) => i % 3), { dtype: 'int32' }));
 
@@ -40,6 +40,9 @@ describe('DataLoader', () => {
     expect(() => new DataLoader(ds(), { batchSize: 0 })).toThrow(/batchSize/);
     expect(() => new TensorDataset(arange(3), arange(4))).toThrow(/first dimension/);
     expect(() => ds().get(10)).toThrow(/out of range/);
+    // rows past the end used to come back as zeros, negative ones from the end
+    expect(() => takeRows(arange(6).reshape([3, 2]), [0, 3])).toThrow(/^Kiln: takeRows: index 3 out of range for length 3$/);
+    expect(() => takeRows(arange(6).reshape([3, 2]), [-1])).toThrow(/^Kiln: takeRows: index -1 out of range for length 3$/);
   });
   it('rejects a dataset without length/get and a seed next to a generator', () => {
     const x = arange(6).reshape([3, 2]);

@@ -21,6 +21,9 @@ function checkIndex(op: string, i: number, n: number): void {
 
 /** Copies rows `idx` of `t` (along dim 0) into a new tensor. */
 export function takeRows(t: Tensor, idx: ArrayLike<number>): Tensor {
+  if (!(t instanceof Tensor) || t.ndim < 1) throw new Error(`Kiln: takeRows: expected a Tensor with a row dim, got ${t instanceof Tensor ? `shape [${t.shape.join(',')}]` : String(t)}`);
+  // an index past the end would copy an empty row (zeros), a negative one a row counted from the end
+  for (let k = 0; k < idx.length; k++) checkIndex('takeRows', idx[k]!, t.shape[0]!);
   const row = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const src = t.dataSync();
   const Ctor = src.constructor as new (n: number) => typeof src;
