@@ -1,10 +1,17 @@
-import { noGrad, type Tensor } from '@kiln/tensor';
+import { noGrad, Tensor } from '@kiln/tensor';
+
+/** A Module or a single tensor here (instead of `model.parameters()`) would fail with a bare TypeError. */
+function checkParams(fn: string, params: unknown): asserts params is readonly Tensor[] {
+  if (!Array.isArray(params)) throw new Error(`Kiln: ${fn}: params must be an array of Tensors (e.g. model.parameters()), got ${params instanceof Tensor ? 'a Tensor' : typeof params === 'object' && params ? (params.constructor?.name ?? 'an object') : String(params)}`);
+  params.forEach((p, i) => { if (!(p instanceof Tensor)) throw new Error(`Kiln: ${fn}: params[${i}] must be a Tensor, got ${typeof p}`); });
+}
 
 /**
  * Scales all gradients together so their joint `normType`-norm is at most maxNorm (in place);
  * returns the norm before clipping. normType may be Infinity.
  */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number, normType = 2): number {
+  checkParams('clipGradNorm', params);
   if (!(maxNorm >= 0)) throw new Error(`Kiln: clipGradNorm: maxNorm must be >= 0, got ${maxNorm}`);
   if (!(normType > 0)) throw new Error(`Kiln: clipGradNorm: normType must be > 0, got ${normType}`);
   const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
@@ -24,6 +31,7 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number, normTyp
 
 /** Clamps every gradient element to [−clipValue, clipValue] (in place). */
 export function clipGradValue(params: readonly Tensor[], clipValue: number): void {
+  checkParams('clipGradValue', params);
   if (!(clipValue >= 0)) throw new Error(`Kiln: clipGradValue: clipValue must be >= 0, got ${clipValue}`);
   noGrad(() => { for (const p of params) p.grad?.clamp_(-clipValue, clipValue); });
 }

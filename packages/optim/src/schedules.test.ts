@@ -60,6 +60,9 @@ describe('gradient clipping', () => {
     expect(a.grad.item()).toBeCloseTo(0.6, 5);
     b.grad = tensor([0, -7]);
     expect(clipGradNorm([a, b], 1, Infinity)).toBeCloseTo(7, 6);
+    // a model instead of its parameters
+    expect(() => clipGradNorm({ parameters: () => [a] } as never, 1)).toThrow(/^Kiln: clipGradNorm: params must be an array of Tensors \(e\.g\. model\.parameters\(\)\), got Object$/);
+    expect(() => clipGradValue(a as never, 1)).toThrow(/^Kiln: clipGradValue: params must be an array of Tensors \(e\.g\. model\.parameters\(\)\), got a Tensor$/);
   });
   it('clipGradValue clamps', () => {
     const a = tensor([1, 1, 1], { requiresGrad: true });
