@@ -9,6 +9,7 @@ import { RNNLanguageModel } from './lm/language-model.js';
 import { generate, samplingProbs } from './sampling/sample.js';
 import { lengthsMask, padSequence } from './utils/pad.js';
 import { ManyToMany, ManyToOne, OneToMany, Seq2Seq } from './blocks/index.js';
+import { GRUCell, MultiheadAttention, RNN } from './index.js';
 
 // Option objects go through @kiln/tensor's shared checkOptions: unknown keys and wrong types are errors naming
 // the function, the option and the value.
@@ -81,6 +82,12 @@ describe('@kiln/sequence option objects are validated (text, lm, sampling, utils
     expect(() => new ManyToOne(2, 2, { hiddenSize: 3, cell: 'gru', peephole: true } as never)).toThrow(/^Kiln: ManyToOne: unknown option 'peephole'/);
   });
 
+  it('a generator option must be a Generator (any object used to pass, then fail at the first draw)', () => {
+    expect(() => new RNN(3, 4, { generator: {} } as never)).toThrow(/^Kiln: RNN: option 'generator' must be a Generator, got \{\}$/);
+    expect(() => new MultiheadAttention(8, 2, { generator: { seed: 1 } } as never)).toThrow(/^Kiln: MultiheadAttention: option 'generator' must be a Generator, got \{"seed":1\}$/);
+    expect(() => new GRUCell(3, 4, { generator: Math } as never)).toThrow(/^Kiln: GRUCell: option 'generator' must be a Generator/);
+    expect(new RNN(3, 4, { generator: new Generator(1) }).hiddenSize).toBe(4);
+  });
   it('checkOptionKeys (kept for the parts not yet moved to checkOptions) reports through the shared helper', () => {
     expect(() => checkOptionKeys('f', { b: 1 }, new Set(['a']))).toThrow("Kiln: f: unknown option 'b' (known: a)");
     expect(() => checkOptionKeys('f', 3, new Set(['a']))).toThrow('Kiln: f: options must be an object, got 3');

@@ -14,6 +14,7 @@
 import { Tensor, checkOptions, type Generator } from '@kiln/tensor';
 import { Linear, Module, uniform_ } from '@kiln/nn';
 import { lengthsMask } from '../utils/pad.js';
+import { generatorKind } from '../utils/options.js';
 
 export interface AdditiveAttentionOptions {
   dtype?: 'float32' | 'float64';
@@ -35,7 +36,7 @@ export class AdditiveAttention extends Module {
 
   constructor(readonly querySize: number, readonly keySize: number, readonly hiddenSize: number, options: AdditiveAttentionOptions = {}) {
     super();
-    checkOptions('AdditiveAttention', options, { dtype: ['float32', 'float64'], generator: 'object' });
+    checkOptions('AdditiveAttention', options, { dtype: ['float32', 'float64'], generator: generatorKind });
     for (const [name, v] of [['querySize', querySize], ['keySize', keySize], ['hiddenSize', hiddenSize]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`Kiln: AdditiveAttention: ${name} must be a positive integer, got ${String(v)}`);
     }

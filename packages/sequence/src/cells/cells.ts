@@ -7,7 +7,7 @@
 import { checkOptions, defaultGenerator, gruRecurrence, lstmRecurrence, rnnRecurrence, Tensor, zeros, type Generator } from '@kiln/tensor';
 import { Module, parameter, uniform_ } from '@kiln/nn';
 import { courseGruRecurrence } from '../rnn/course-gru.js';
-import { checkCount, shapeStr } from '../utils/options.js';
+import { checkCount, shapeStr, generatorKind } from '../utils/options.js';
 
 export interface CellOptions {
   bias?: boolean;
@@ -15,7 +15,7 @@ export interface CellOptions {
   generator?: Generator;
 }
 
-const CELL_SPEC = { bias: 'boolean', dtype: ['float32', 'float64'], generator: 'object' } as const;
+const CELL_SPEC = { bias: 'boolean', dtype: ['float32', 'float64'], generator: generatorKind } as const;
 
 abstract class CellBase extends Module {
   weight_ih: Tensor;

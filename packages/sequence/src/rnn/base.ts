@@ -8,7 +8,7 @@ import {
   cat, checkOptions, defaultGenerator, dropout, gruRecurrence, lstmRecurrence, rnnRecurrence, stack, Tensor, zeros, type Generator, type OptionKind,
 } from '@kiln/tensor';
 import { Module, parameter, uniform_ } from '@kiln/nn';
-import { checkCount, checkLengths, lengthsKind, shapeStr } from '../utils/options.js';
+import { checkCount, checkLengths, lengthsKind, shapeStr, generatorKind } from '../utils/options.js';
 import { courseGruRecurrence } from './course-gru.js';
 
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -41,7 +41,7 @@ const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU:
 
 export const BASE_OPTION_SPEC: Readonly<Record<string, OptionKind>> = {
   numLayers: 'posint', bias: 'boolean', batchFirst: 'boolean', dropout: 'prob', bidirectional: 'boolean',
-  dtype: ['float32', 'float64'], generator: 'object',
+  dtype: ['float32', 'float64'], generator: generatorKind,
 };
 
 /** Per layer and direction: the parameter tensors one recurrence needs. */

@@ -21,7 +21,7 @@
  */
 import { Tensor, cat, checkOptions, dropout as dropoutOp, isTracing, keep, linear, ones, where, zeros, type Generator } from '@kiln/tensor';
 import { Linear, Module, parameter, xavierUniform_ } from '@kiln/nn';
-import { shapeStr } from '../utils/options.js';
+import { shapeStr, generatorKind } from '../utils/options.js';
 
 const describe = (v: unknown): string => (v instanceof Tensor ? `${v.dtype} ${shapeStr(v.shape)}` : v === null ? 'null' : typeof v);
 
@@ -73,7 +73,7 @@ export interface ScaledDotProductAttentionOptions {
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: ScaledDotProductAttentionOptions = {}): [Tensor, Tensor] {
   const fn = 'scaledDotProductAttention';
-  checkOptions(fn, options, { mask: (m) => (m === null || m instanceof Tensor ? null : 'a Tensor or null'), causal: 'boolean', dropout: 'prob', training: 'boolean', generator: 'object', scale: 'finite' });
+  checkOptions(fn, options, { mask: (m) => (m === null || m instanceof Tensor ? null : 'a Tensor or null'), causal: 'boolean', dropout: 'prob', training: 'boolean', generator: generatorKind, scale: 'finite' });
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
     if (!(t instanceof Tensor) || t.ndim < 2 || (t.dtype !== 'float32' && t.dtype !== 'float64')) {
       throw new Error(`Kiln: ${fn}: ${name} must be a float tensor of rank ≥ 2 ([..., length, dim]), got ${describe(t)}`);
@@ -130,7 +130,7 @@ export interface MultiheadAttentionForwardOptions {
   cache?: AttentionCache;
 }
 
-const MHA_OPTIONS = { dropout: 'prob', bias: 'boolean', kdim: 'posint', vdim: 'posint', batchFirst: 'boolean', dtype: ['float32', 'float64'], generator: 'object' } as const;
+const MHA_OPTIONS = { dropout: 'prob', bias: 'boolean', kdim: 'posint', vdim: 'posint', batchFirst: 'boolean', dtype: ['float32', 'float64'], generator: generatorKind } as const;
 const MHA_FORWARD = {
   keyPaddingMask: (m: unknown) => (m === null || m instanceof Tensor ? null : 'a Tensor or null'),
   attnMask: (m: unknown) => (m === null || m instanceof Tensor ? null : 'a Tensor or null'),

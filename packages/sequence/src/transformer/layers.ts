@@ -19,7 +19,7 @@
 import { Tensor, checkOptions, gelu, type Generator } from '@kiln/tensor';
 import { Dropout, LayerNorm, Linear, Module, ModuleList } from '@kiln/nn';
 import { MultiheadAttention, generateSquareSubsequentMask, type AttentionCache } from './attention.js';
-import { checkCount } from '../utils/options.js';
+import { checkCount, generatorKind } from '../utils/options.js';
 
 export type TransformerActivation = 'relu' | 'gelu';
 
@@ -36,7 +36,7 @@ export interface TransformerLayerOptions {
 
 const LAYER_SPEC = {
   dimFeedforward: 'posint', dropout: 'prob', activation: ['relu', 'gelu'], layerNormEps: 'finite', batchFirst: 'boolean',
-  normFirst: 'boolean', dtype: ['float32', 'float64'], generator: 'object',
+  normFirst: 'boolean', dtype: ['float32', 'float64'], generator: generatorKind,
 } as const;
 
 const maskKind = (m: unknown): string | null => (m === null || m instanceof Tensor ? null : 'a Tensor or null');

@@ -14,7 +14,7 @@ import { beamSearch, type Hypothesis, type StepFunction } from '../seq2seq/beam-
 import { causalMask } from './attention.js';
 import { TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer, type DecoderCache, type TransformerActivation } from './layers.js';
 import { LearnedPositionalEncoding, PositionalEncoding } from './positional.js';
-import { checkCount } from '../utils/options.js';
+import { checkCount, generatorKind } from '../utils/options.js';
 
 export interface TransformerSeq2SeqOptions {
   dModel?: number;
@@ -37,7 +37,7 @@ export interface TransformerSeq2SeqOptions {
 const SPEC = {
   dModel: 'posint', nhead: 'posint', numEncoderLayers: 'posint', numDecoderLayers: 'posint', dimFeedforward: 'posint', dropout: 'prob',
   activation: ['relu', 'gelu'], normFirst: 'boolean', positions: ['sinusoidal', 'learned'], maxLen: 'posint', padIdx: 'nonnegint',
-  dtype: ['float32', 'float64'], generator: 'object',
+  dtype: ['float32', 'float64'], generator: generatorKind,
 } as const;
 
 export interface DecodeOptions {

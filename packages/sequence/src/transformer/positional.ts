@@ -10,7 +10,7 @@
  */
 import { Tensor, checkOptions, zeros, type Generator } from '@kiln/tensor';
 import { Dropout, Module, normal_, parameter } from '@kiln/nn';
-import { checkCount } from '../utils/options.js';
+import { checkCount, generatorKind } from '../utils/options.js';
 
 /** The [maxLen, dModel] table of sinusoidal encodings. */
 export function sinusoidalPositionalEncoding(maxLen: number, dModel: number, dtype: 'float32' | 'float64' = 'float32'): Tensor {
@@ -36,7 +36,7 @@ export interface PositionalEncodingOptions {
   generator?: Generator;
 }
 
-const PE_SPEC = { maxLen: 'posint', dropout: 'prob', batchFirst: 'boolean', dtype: ['float32', 'float64'], generator: 'object' } as const;
+const PE_SPEC = { maxLen: 'posint', dropout: 'prob', batchFirst: 'boolean', dtype: ['float32', 'float64'], generator: generatorKind } as const;
 
 abstract class PositionsBase extends Module {
   dropout: Dropout;

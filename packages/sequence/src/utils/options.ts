@@ -1,5 +1,5 @@
 /** Validation shared by the recurrent layers: sizes and lengths (option objects: @kiln/tensor's checkOptions). */
-import { Tensor } from '@kiln/tensor';
+import { Generator, Tensor } from '@kiln/tensor';
 
 /** Throws unless `v` is a positive integer (or ≥ `min`). */
 export function checkCount(layer: string, name: string, v: unknown, min = 1): number {
@@ -8,6 +8,9 @@ export function checkCount(layer: string, name: string, v: unknown, min = 1): nu
   }
   return v;
 }
+
+/** A generator option: any other object would fail at the first random draw (init or dropout) with a bare TypeError. */
+export const generatorKind = (v: unknown): string | null => (v instanceof Generator ? null : 'a Generator');
 
 /** A lengths option: an array, a typed array or a 1-d integer tensor. */
 export const lengthsKind = (v: unknown): string | null =>
