@@ -81,6 +81,10 @@ describe('Module', () => {
     expect(net.bn1.running_mean!.dtype).toBe('float64');
     expect(net.bn1.num_batches_tracked!.dtype).toBe('int32');
     expect(net.forward(zeros([1, 1, 4, 4], { dtype: 'float64' })).dtype).toBe('float64');
+    // PyTorch raises for both; an int32 module lost its weights, a string mode switched training on
+    expect(() => new Net().to('int32' as never)).toThrow(/^Kiln: Net\.to: dtype must be 'float32' or 'float64', got 'int32'$/);
+    expect(() => new Net().train('false' as never)).toThrow(/^Kiln: Net\.train: mode must be a boolean, got 'false'$/);
+    expect(() => new Net().requiresGrad_(0 as never)).toThrow(/^Kiln: Net\.requiresGrad_: flag must be a boolean, got 0$/);
   });
 
   it('apply visits every module; summary reports shapes and counts', () => {

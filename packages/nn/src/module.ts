@@ -154,6 +154,8 @@ export class Module {
 
   /** Sets training mode on this module and all descendants. */
   train(mode = true): this {
+    // a truthy string ('false') would switch dropout and batch statistics on (PyTorch raises too)
+    if (typeof mode !== 'boolean') throw new Error(`Kiln: ${this.constructor.name}.train: mode must be a boolean, got ${typeof mode === 'string' ? `'${mode}'` : String(mode)}`);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -164,6 +166,7 @@ export class Module {
 
   /** Freezes (false) or unfreezes every parameter of this module (transfer learning). */
   requiresGrad_(flag = true): this {
+    if (typeof flag !== 'boolean') throw new Error(`Kiln: ${this.constructor.name}.requiresGrad_: flag must be a boolean, got ${typeof flag === 'string' ? `'${flag}'` : String(flag)}`);
     for (const p of this.parameters()) p.requiresGrad = flag;
     return this;
   }
@@ -185,6 +188,8 @@ export class Module {
 
   /** Converts floating parameters and buffers to `dtype` (in place on the module; int buffers keep theirs). */
   to(dtype: DType): this {
+    // as PyTorch: parameters stay floating (int32 would truncate every weight and stop their gradients)
+    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`Kiln: ${this.constructor.name}.to: dtype must be 'float32' or 'float64', got ${typeof dtype === 'string' ? `'${dtype}'` : String(dtype)}`);
     for (const m of this.modules()) {
       const rec = m as unknown as Record<string, unknown>;
       for (const [k, p] of m.ownParameters()) {
