@@ -77,6 +77,15 @@ export function sequenceLogProbs(model: Module, sequences: readonly (readonly nu
  * on the next-token targets of `test` — the baseline a sequence model must beat.
  */
 export function unigramPerplexity(train: readonly (readonly number[])[], test: readonly (readonly number[])[], vocabSize: number): number {
+  const op = 'unigramPerplexity';
+  if (!(Number.isInteger(vocabSize) && vocabSize >= 1)) throw new Error(`Kiln: ${op}: vocabSize must be a positive integer, got ${String(vocabSize)}`);
+  // an id outside the vocabulary would read an undefined count and make the perplexity NaN
+  for (const [name, set] of [['train', train], ['test', test]] as const) {
+    set.forEach((s, i) => s.forEach((id, j) => {
+      if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new Error(`Kiln: ${op}: ${name}[${i}][${j}] = ${id} is not a token id in 0..${vocabSize - 1}`);
+    }));
+  }
+  if (!test.some((s) => s.length > 1)) throw new Error(`Kiln: ${op}: test has no next-token targets (every sequence is shorter than 2)`);
   const counts = new Float64Array(vocabSize).fill(1);
   let n = vocabSize;
   for (const s of train) for (let j = 1; j < s.length; j++) { counts[s[j]!]!++; n++; }

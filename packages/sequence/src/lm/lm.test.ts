@@ -132,6 +132,9 @@ describe('language model plumbing', () => {
     expect(() => lmLoss(new Tensor(new Float32Array(12), [1, 3, 4], 'float32'), new Tensor(new Int32Array(2), [1, 2], 'int32'))).toThrow('Kiln: lmLoss: expected logits [B, T, V] and targets [B, T], got [1,3,4] and [1,2]');
     const tok = Tokenizer.fit('char', ['abc']);
     expect(() => tok.decode([2, 4, 99])).toThrow('Kiln: Vocab.decode: token id 99 at position 2 out of range for a vocabulary of 7 tokens');
+    // an id past the vocabulary, or nothing to score, used to give NaN
+    expect(() => unigramPerplexity([[1, 2]], [[1, 12]], 10)).toThrow(/^Kiln: unigramPerplexity: test\[0\]\[1\] = 12 is not a token id in 0\.\.9$/);
+    expect(() => unigramPerplexity([[1, 2]], [[1]], 10)).toThrow(/^Kiln: unigramPerplexity: test has no next-token targets/);
   });
 
   it('float64 gradcheck of the whole LM (embedding, 2-layer LSTM and GRU, decoder) through lmLoss with a padded target', () => {

@@ -43,6 +43,7 @@ describe('generateDates', () => {
 
   it('rejects bad arguments', () => {
     expect(() => generateDates(-1)).toThrow(/generateDates: n must be an integer ≥ 0, got -1/);
+    expect(() => dateSplits(-2, 5)).toThrow(/^Kiln: dateSplits: nTrain must be an integer ≥ 0, got -2$/);
     expect(() => generateDates(3, { formats: ['dd/MM/yyyy'] })).toThrow(/unknown format 'dd\/MM\/yyyy'/);
     expect(() => generateDates(3, { formats: [] })).toThrow(/at least one format/);
     expect(() => generateDates(3, { sed: 1 } as never)).toThrow(/generateDates/);

@@ -95,6 +95,10 @@ export function generateDates(n: number, options: DateOptions = {}): DatePair[] 
  * the training dates dropped from dev (so dev measures generalisation to unseen dates).
  */
 export function dateSplits(nTrain: number, nDev: number, options: DateOptions = {}): { train: DatePair[]; dev: DatePair[] } {
+  // a negative count would slice from the end and move pairs between the splits
+  for (const [name, v] of [['nTrain', nTrain], ['nDev', nDev]] as const) {
+    if (!(Number.isInteger(v) && v >= 0)) throw new Error(`Kiln: dateSplits: ${name} must be an integer ≥ 0, got ${String(v)}`);
+  }
   const all = generateDates(nTrain + nDev, options);
   const train = all.slice(0, nTrain);
   const seen = new Set(train.map((p) => p.iso));

@@ -45,6 +45,7 @@ describe('scaledDotProductAttention', () => {
   it('float64 gradcheck with a batch/head broadcast mask', () => {
     const q = randomInput([2, 2, 3, 4], 1), k = randomInput([2, 2, 4, 4], 2), v = randomInput([2, 2, 4, 3], 3);
     const mask = causalMask(3, 4);
+    expect(() => causalMask(2.5)).toThrow(/^Kiln: causalMask: L must be an integer ≥ 0, got 2\.5$/);
     checkGrad((a, b, c) => scaledDotProductAttention(a, b, c, { mask })[0], [q, k, v]);
   });
 

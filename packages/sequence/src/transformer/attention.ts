@@ -46,6 +46,9 @@ function applyMask(scores: Tensor, mask: Tensor): Tensor {
 
 /** A bool [L, S] mask, true above the diagonal (position i may not attend to j > i). */
 export function causalMask(L: number, S = L): Tensor {
+  for (const [name, v] of [['L', L], ['S', S]] as const) {
+    if (!(Number.isInteger(v) && v >= 0)) throw new Error(`Kiln: causalMask: ${name} must be an integer ≥ 0, got ${String(v)}`);
+  }
   return ones([L, S], { dtype: 'int32' }).triu(1 + S - L).ne(0);
 }
 

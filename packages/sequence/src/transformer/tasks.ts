@@ -18,6 +18,7 @@ export interface TokenPair { src: number[]; tgt: number[] }
 export function copyReverseTask(n: number, options: { task: 'copy' | 'reverse'; symbols?: number; minLen?: number; maxLen?: number; seed?: number }): TokenPair[] {
   checkOptions('copyReverseTask', options, { task: ['copy', 'reverse'], symbols: 'posint', minLen: 'posint', maxLen: 'posint', seed: 'int' });
   const { task, symbols = 10, minLen = 3, maxLen = 8, seed = 0 } = options;
+  if (!(Number.isInteger(n) && n >= 0)) throw new Error(`Kiln: copyReverseTask: n must be an integer ≥ 0, got ${String(n)}`);
   if (minLen > maxLen) throw new Error(`Kiln: copyReverseTask: minLen ${minLen} > maxLen ${maxLen}`);
   const g = new Generator(seed);
   return Array.from({ length: n }, () => {

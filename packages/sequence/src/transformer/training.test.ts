@@ -47,4 +47,8 @@ describe('Transformer training', () => {
       }
     });
   }
+  it('copyReverseTask rejects a count that is not an integer ≥ 0', () => {
+    expect(() => copyReverseTask(2.5, { task: 'copy' })).toThrow(/^Kiln: copyReverseTask: n must be an integer ≥ 0, got 2\.5$/);
+    expect(copyReverseTask(2, { task: 'copy' })).toHaveLength(2);
+  });
 });
