@@ -59,6 +59,10 @@ export function kaimingNormalFanOut_(w: Tensor): Tensor {
  * than 10% below `v` — the rounding of the TensorFlow MobileNet/EfficientNet reference code.
  */
 export function makeDivisible(v: number, divisor = 8, minValue = divisor): number {
+  // a zero divisor or a NaN width would give a NaN channel count, found only when a layer is built from it
+  if (!(Number.isFinite(v) && v >= 0)) throw new Error(`Kiln: makeDivisible: v must be a finite number >= 0, got ${String(v)}`);
+  if (!(Number.isInteger(divisor) && divisor > 0)) throw new Error(`Kiln: makeDivisible: divisor must be a positive integer, got ${String(divisor)}`);
+  if (!(Number.isFinite(minValue) && minValue >= 0)) throw new Error(`Kiln: makeDivisible: minValue must be a finite number >= 0, got ${String(minValue)}`);
   let out = Math.max(minValue, Math.floor(Math.trunc(v + divisor / 2) / divisor) * divisor);
   if (out < 0.9 * v) out += divisor;
   return out;

@@ -102,6 +102,8 @@ describe('zoo scaling rules', () => {
 
   it('makeDivisible rounds like the TF reference (never more than 10% down)', () => {
     expect([makeDivisible(32 * 0.25), makeDivisible(16 * 1.21), makeDivisible(40 * 1.1), makeDivisible(100), makeDivisible(3, 8)]).toEqual([8, 24, 48, 104, 8]);
+    expect(() => makeDivisible(32, 0)).toThrow(/^Kiln: makeDivisible: divisor must be a positive integer, got 0$/);
+    expect(() => makeDivisible(Number.NaN)).toThrow(/^Kiln: makeDivisible: v must be a finite number >= 0, got NaN$/);
   });
 
   it('efficientnet(phi): depth 1.2^φ (⌈n·d⌉ repeats), width 1.1^φ (makeDivisible), resolution 224·1.15^φ', () => {
