@@ -51,6 +51,9 @@ describe('DataLoader', () => {
     expect(() => new DataLoader(x as never)).toThrow(/^Kiln: DataLoader: dataset must .* got a Tensor$/);
     expect(() => new DataLoader(ds(), { shuffle: true, seed: 3, generator: new Generator(1) })).toThrow(/^Kiln: DataLoader: give seed or generator, not both \(seed 3 would be ignored\)$/);
     expect(() => randomSplit(ds(), [5, 5], { seed: 2, generator: new Generator(1) })).toThrow(/^Kiln: randomSplit: give seed or generator, not both/);
+    const dropsLabels = new DataLoader(ds(), { batchSize: 5, transform: (b) => b[0] as never });
+    expect(() => [...dropsLabels]).toThrow(/^Kiln: DataLoader: transform must return the batch as an array of Tensors, got a Tensor$/);
+    expect([...new DataLoader(ds(), { batchSize: 5, transform: (b) => [b[0]!.mul(2), b[1]!] })][0]![0]!.shape).toEqual([5, 1]);
     expect(() => new TensorDataset(x, [1, 2, 3] as never)).toThrow(/^Kiln: TensorDataset: argument 1 must be a Tensor, got an array$/);
   });
 });

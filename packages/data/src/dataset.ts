@@ -159,7 +159,13 @@ export class DataLoader implements Iterable<Tensor[]> {
         const items = idx.map((i) => this.dataset.get(i));
         batch = items[0]!.map((_, k) => stack(items.map((it) => it[k]!), 0));
       }
-      yield this.options.transform ? this.options.transform(batch) : batch;
+      if (!this.options.transform) { yield batch; continue; }
+      const out = this.options.transform(batch);
+      // a transform returning the image tensor alone would drop the labels (and break [x, y] destructuring)
+      if (!Array.isArray(out) || !out.every((t) => t instanceof Tensor)) {
+        throw new Error(`Kiln: DataLoader: transform must return the batch as an array of Tensors, got ${out instanceof Tensor ? 'a Tensor' : Array.isArray(out) ? 'an array holding a non-Tensor' : typeof out}`);
+      }
+      yield out;
     }
   }
 }
