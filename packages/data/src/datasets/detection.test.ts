@@ -52,6 +52,9 @@ describe('detectionShapes', () => {
   it('rejects bad options', () => {
     expect(() => detectionShapes(4, { minObjects: 3, maxObjects: 2 })).toThrow(/Kiln: detectionShapes: minObjects \(3\) must be <= maxObjects \(2\)/);
     expect(() => detectionShapes(4, { colour: 1 } as never)).toThrow(/detectionShapes: unknown option 'colour'/);
+    // 20 half-image shapes that may not overlap cannot fit: this used to return images with fewer
+    expect(() => detectionShapes(2, { minObjects: 20, maxObjects: 20, minRadius: 0.5, maxRadius: 0.5, maxOverlap: 0 }))
+      .toThrow(/^Kiln: detectionShapes: could place only \d+ of minObjects 20 shapes in image 0 within maxOverlap 0 \(100 tries\); lower minObjects or maxRadius \(0\.5\), or raise maxOverlap$/);
   });
 });
 

@@ -142,6 +142,10 @@ export function detectionShapes(n: number, options: DetectionShapesOptions = {})
       shapes.push(sh);
       bx.push(b);
     }
+    // the 100 tries are a bound, not a licence to return fewer objects than minObjects asks for
+    if (shapes.length < lo) {
+      throw new Error(`Kiln: detectionShapes: could place only ${shapes.length} of minObjects ${lo} shapes in image ${i} within maxOverlap ${maxOverlap} (100 tries); lower minObjects or maxRadius (${rHi}), or raise maxOverlap`);
+    }
     renderShapes(x, i, s, bg, noise, shapes, g);
     boxes.push(tensor(Float32Array.from(bx.flat()), { shape: [bx.length, 4] }));
     labels.push(tensor(Int32Array.from(shapes.map((sh) => sh.cls)), { dtype: 'int32', shape: [shapes.length] }));
