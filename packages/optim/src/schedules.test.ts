@@ -44,6 +44,7 @@ describe('schedules', () => {
     expect(opt.paramGroups[0]!.lr).toBeCloseTo(0.025, 14);
     expect(() => s2.loadStateDict({} as never)).toThrow(/^Kiln: LRScheduler\.loadStateDict: lastStep must be a non-negative integer, got undefined/);
     expect(() => s2.loadStateDict({ lastStep: 1.5 })).toThrow(/^Kiln: LRScheduler\.loadStateDict: lastStep must be a non-negative integer, got 1\.5/);
+    expect(() => new LRScheduler(exponentialDecay(0.1, 0.5) as never, exponentialDecay(0.1, 0.5))).toThrow(/^Kiln: LRScheduler: optimizer must be an Optimizer \(e\.g\. new SGD\(model\.parameters\(\), \{ lr \}\)\), got a function$/);
     expect(() => new LRScheduler(opt, 0.1 as never)).toThrow(/^Kiln: LRScheduler: schedule must be a function \(step\) => lr, got 0\.1 \(use constant\(0\.1\)\)/);
   });
 });

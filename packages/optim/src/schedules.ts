@@ -72,6 +72,10 @@ export class LRScheduler {
   private readonly ratios: number[];
 
   constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
+    const opt = optimizer as Partial<Optimizer> | null;
+    if (!opt || !Array.isArray(opt.paramGroups) || typeof opt.defaults?.lr !== 'number') {
+      throw new Error(`Kiln: LRScheduler: optimizer must be an Optimizer (e.g. new SGD(model.parameters(), { lr })), got ${opt === null || (typeof opt !== 'object' && typeof opt !== 'function') ? String(opt) : typeof opt === 'function' ? 'a function' : (opt.constructor?.name ?? 'an object')}`);
+    }
     if (typeof schedule !== 'function') throw new Error(`Kiln: LRScheduler: schedule must be a function (step) => lr, got ${typeof schedule === 'number' ? `${schedule} (use constant(${schedule}))` : typeof schedule}`);
     const base = optimizer.defaults.lr;
     // like PyTorch's initial_lr: the first scheduler records each group's starting lr
