@@ -162,6 +162,8 @@ describe('fit: bad options', () => {
     ['bad progress mode', (o) => ({ ...o, progress: 'fancy' as never }), /Kiln: fit: option 'progress' must be 'auto', 'bar', 'lines' or false, got 'fancy'/],
     ['metric named loss with monitor loss', (o) => ({ ...o, metrics: { loss: () => 0 }, earlyStopping: { monitor: 'loss' } }),
       /^Kiln: fit: earlyStopping monitors 'loss', which is both the dev loss and a metric named 'loss'; rename the metric$/],
+    ['inputs without targets', (o) => ({ ...o, train: [[o.train[Symbol.iterator]().next().value![0]!]] as never }),
+      /^Kiln: fit: batch 1 must be \[input, target\] \(e\.g\. from new TensorDataset\(x, y\)\), got 1 entry$/],
     ['schedule of another optimizer', (o) => ({ ...o, schedule: new LRScheduler(new SGD(o.optimizer.paramGroups[0]!.params, { lr: 0.1 }), stepDecay(0.1, 1)) }),
       /^Kiln: fit: schedule drives a different optimizer than the one given to fit \(its lr changes would not reach training\)$/],
   ];

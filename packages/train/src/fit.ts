@@ -143,6 +143,17 @@ export interface EvaluateOptions {
   stepScope?: boolean;
 }
 
+/**
+ * A batch must be `[input, target, ...]`: a dataset of inputs alone (`new TensorDataset(x)`) would
+ * reach the loss with an undefined target and fail there with a bare TypeError.
+ */
+function checkBatch(fn: string, b: number, batch: unknown): void {
+  if (!Array.isArray(batch) || batch.length < 2 || batch[0] === undefined || batch[1] === undefined) {
+    const got = Array.isArray(batch) ? `${batch.length} entr${batch.length === 1 ? 'y' : 'ies'}` : batch instanceof Tensor ? 'a Tensor' : typeof batch;
+    throw new Error(`Kiln: ${fn}: batch ${b} must be [input, target] (e.g. from new TensorDataset(x, y)), got ${got}`);
+  }
+}
+
 /** `fn()`, in a step scope when `scoped`. */
 const maybeScoped = <T>(scoped: boolean, fn: () => T): T => (scoped ? stepScope(fn) : fn());
 
@@ -168,10 +179,12 @@ export function evaluate(model: Module, loader: Iterable<Tensor[]>, metrics: Rec
   model.eval();
   const outs: Tensor[] = [], ys: Tensor[] = [];
   const hasMetrics = Object.keys(metrics).length > 0;
-  let total = 0, count = 0;
+  let total = 0, count = 0, batches = 0;
   try {
     noGrad(() => {
-      for (const [x, y] of loader) {
+      for (const batch of loader) {
+        checkBatch('evaluate', ++batches, batch);
+        const [x, y] = batch;
         // Each batch in a step scope: the activations stay in the backend's memory; the output is returned, so it stays.
         const [o, l] = maybeScoped(scoped, (): [Tensor, number] => {
           const out = model.forward(x) as Tensor;
@@ -338,7 +351,9 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         optimizer.step();
         return v;
       };
-      for (const [x, y] of train) {
+      for (const batch of train) {
+        checkBatch('fit', b + 1, batch);
+        const [x, y] = batch;
         let v: number, n: number;
         if (tb) {
           if ((tb.carry ?? 'batch') === 'batch') carried = null;

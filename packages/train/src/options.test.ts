@@ -59,6 +59,7 @@ describe('evaluate: options are validated', () => {
     expect(() => evaluate(model, dev, { stepScope: false } as never)).toThrow(/^Kiln: evaluate: metric 'stepScope' must be a function \(output, target\) => number, got false$/);
     expect(() => evaluate(model, dev, loss as never)).toThrow(/^Kiln: evaluate: metrics must be an object of functions, got a function \(pass the loss as the 4th argument\)$/);
     expect(() => evaluate(model, dev, {}, 'ce' as never)).toThrow(/^Kiln: evaluate: loss must be a function \(output, target\) => Tensor, got ce$/);
+    expect(() => evaluate(model, [[dev[Symbol.iterator]().next().value![0]!]] as never)).toThrow(/^Kiln: evaluate: batch 1 must be \[input, target\] \(e\.g\. from new TensorDataset\(x, y\)\), got 1 entry$/);
     expect(() => evaluate(model, 5 as never)).toThrow(/^Kiln: evaluate: loader must be an iterable of \[input, target\] batches \(e\.g\. a DataLoader\), got 5$/);
   });
 });
