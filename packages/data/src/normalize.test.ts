@@ -24,4 +24,13 @@ describe('Standardizer', () => {
     expect(() => new Standardizer().fit(tensor([[1, 2]])).transform(tensor([[1]]))).toThrow(/fitted on 2/);
     expect(() => new Standardizer(-1)).toThrow(/^Kiln: Standardizer: eps must be a finite number >= 0, got -1$/);
   });
+  it('keeps float64 precision', () => {
+    const x = tensor(Float64Array.from([0.1, 0.2, 0.3, 0.4]), { shape: [4, 1], dtype: 'float64' });
+    const y = new Standardizer(0).fitTransform(x);
+    expect(y.dtype).toBe('float64');
+    // float64 arithmetic throughout; float32 storage (as before) is off by about 1e-8
+    const d = Array.from(x.dataSync()), m = d.reduce((a, v) => a + v, 0) / 4;
+    const sd = Math.sqrt(d.reduce((a, v) => a + v * v, 0) / 4 - m * m);
+    Array.from(y.dataSync()).forEach((v, i) => expect(Math.abs(v - (d[i]! - m) / sd)).toBeLessThan(1e-12));
+  });
 });

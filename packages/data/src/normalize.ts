@@ -38,7 +38,8 @@ export class Standardizer {
     const { c, inner, n } = this.layout('transform', x);
     if (c !== this.mean.length) throw new Error(`Kiln: Standardizer.transform: fitted on ${this.mean.length} features/channels, got ${c}`);
     const d = x.dataSync();
-    const out = new Float32Array(d.length);
+    // float64 data keep their precision (a Float32Array here rounded them to 7 digits under a float64 dtype)
+    const out = x.dtype === 'float64' ? new Float64Array(d.length) : new Float32Array(d.length);
     for (let i = 0; i < n; i++) for (let j = 0; j < c; j++) {
       const base = (i * c + j) * inner, m = this.mean[j]!, s = this.std[j]! + this.eps;
       for (let k = 0; k < inner; k++) out[base + k] = ((d[base + k] as number) - m) / s;
