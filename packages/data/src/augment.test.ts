@@ -35,6 +35,12 @@ describe('augmentation', () => {
     expect(Array.from(y.dataSync())).not.toEqual(Array.from(x.dataSync()));
     expect(() => randomRotation(randn([2, 3]), new Generator(1))).toThrow(/NCHW/);
   });
+  it('keeps a float64 batch float64 (values exact)', () => {
+    const x = randn([2, 1, 3, 4], { generator: new Generator(5), dtype: 'float64' }), g = new Generator(1);
+    for (const y of [randomHorizontalFlip(x, g, 1), randomCrop(x, g, { padding: 1 }), colorShift(x, g), randomRotation(x, g, 0)]) expect(y.dtype).toBe('float64');
+    const back = randomHorizontalFlip(randomHorizontalFlip(x, g, 1), g, 1);
+    expect(Array.from(back.dataSync())).toEqual(Array.from(x.dataSync()));
+  });
   it('rejects a probability or angle that would silently misbehave, and a missing generator', () => {
     const x = img(), g = new Generator(1);
     expect(() => randomHorizontalFlip(x, g, 1.5)).toThrow(/^Kiln: randomHorizontalFlip: p must be a number in \[0, 1\], got 1\.5$/);
