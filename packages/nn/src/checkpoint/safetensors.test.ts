@@ -65,6 +65,9 @@ describe('safetensors', () => {
     const before = await readFile(path);
     // a non-Tensor value fails during serialisation
     await expect(saveSafetensors(path, { w: 3 as never })).rejects.toThrow(/'w' is not a Tensor/);
+    // a string metadata used to be written as a __metadata__ string, which no reader accepts
+    await expect(saveSafetensors(path, { w: tensor([2]) }, 'pt' as never)).rejects.toThrow(/^Kiln: serializeSafetensors: metadata must be an object of strings, got "pt"$/);
+    await expect(saveSafetensors(path, tensor([2]) as never)).rejects.toThrow(/^Kiln: serializeSafetensors: expected a state dict \{ name: Tensor \} \(e\.g\. model\.stateDict\(\)\), got a Tensor$/);
     // the target path is a directory: the rename fails after the temp file was written
     const asDir = join(dir, 'isdir.safetensors');
     await mkdir(asDir);

@@ -70,6 +70,13 @@ function bytesOf(t: Tensor): Uint8Array {
 /** Encodes a state dict (and optional string metadata) as safetensors bytes. */
 export function serializeSafetensors(sd: StateDict, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
+  // a string or array here would be written as a __metadata__ no reader accepts (a corrupt file)
+  if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))) {
+    throw new Error(`Kiln: serializeSafetensors: metadata must be an object of strings, got ${Array.isArray(metadata) ? 'an array' : JSON.stringify(metadata)}`);
+  }
+  if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || sd instanceof Tensor) {
+    throw new Error(`Kiln: serializeSafetensors: expected a state dict { name: Tensor } (e.g. model.stateDict()), got ${sd instanceof Tensor ? 'a Tensor' : Array.isArray(sd) ? 'an array' : String(sd)}`);
+  }
   if (metadata) {
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new Error(`Kiln: serializeSafetensors: metadata value '${k}' must be a string`);
