@@ -21,7 +21,7 @@ export async function readImage(path: string, options: Omit<DecodeOptions, 'sour
   return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...options, source: path });
 }
 
-/** Encodes by the file extension (.png, .jpg / .jpeg) and writes atomically. */
+/** Encodes by the file extension (.png, .jpg / .jpeg) and writes atomically; `quality` (1–100) is for JPEG only. */
 export async function writeImage(path: string, img: Image, options: { quality?: number } = {}): Promise<void> {
   const ext = path.toLowerCase().match(/\.(png|jpe?g)$/)?.[1];
   if (!ext) throw new Error(`Kiln: writeImage: cannot tell the format of '${path}' (use a .png, .jpg or .jpeg extension)`);
