@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manualSeed, tensor, traceOps, zeros, type TraceRecord } from '@kiln/tensor';
+import { kernels, manualSeed, tensor, traceOps, zeros, type TraceRecord } from '@kiln/tensor';
 import { BatchNorm2d, Conv2d, Flatten, Linear, Module, ReLU, Sequential, summary } from './index.js';
 
 class Net extends Module {
@@ -28,6 +28,24 @@ describe('Module', () => {
     ]);
     expect(net.children().length).toBe(4);
     expect(net.namedModules().map(([k]) => k)).toEqual(['', 'features', 'features.0', 'features.1', 'features.2', 'bn1', 'flat', 'fc']);
+  });
+
+  it('eval moves float32 parameters into the backend\'s memory where it has one, same values, same outputs', () => {
+    manualSeed(3);
+    const net = new Sequential(new Linear(20, 16), new ReLU(), new Linear(16, 4));
+    const x = tensor(Float32Array.from({ length: 40 }, (_, i) => Math.sin(i)), { shape: [2, 20] });
+    const before = net.parameters().map((p) => Float32Array.from(p.dataSync()));
+    const y0 = Array.from(net.forward(x).dataSync());
+    net.eval();
+    const canMove = kernels().residentArrays?.([1]) != null;
+    net.parameters().forEach((p, i) => {
+      expect(p._residentValues).toBe(canMove);
+      expect(p._gradSlot).toBeNull(); // no gradient slots for inference
+      expect(Array.from(p.dataSync())).toEqual(Array.from(before[i]!));
+    });
+    expect(Array.from(net.forward(x).dataSync())).toEqual(y0);
+    net.eval(); // again: nothing moves twice
+    expect(net.parameters().every((p) => p._residentValues === canMove)).toBe(true);
   });
 
   it('train/eval propagate; requiresGrad_ freezes a submodule; zeroGrad clears', () => {

@@ -3,7 +3,7 @@
  * discovered from the module's own fields in assignment order, so state-dict keys follow
  * PyTorch's (`features.0.weight`, `bn1.running_mean`).
  */
-import { checkOptions, composite, isTracing, noGrad, Tensor, type DType } from '@kiln/tensor';
+import { checkOptions, composite, isTracing, makeResident, noGrad, Tensor, type DType } from '@kiln/tensor';
 import { summary, type Summary } from './summary.js';
 import { checkWeightsLoaded, noteConstructed, noteLoaded } from './without-init.js';
 
@@ -160,7 +160,13 @@ export class Module {
     return this;
   }
 
+  /**
+   * Sets evaluation mode on this module and all descendants. On a backend with its own memory
+   * (the wasm backend), float32 parameters also move there, as an optimizer moves them, so
+   * inference reads the weights in place instead of copying them in on every call.
+   */
   eval(): this {
+    makeResident(this.parameters(), { gradSlots: false });
     return this.train(false);
   }
 

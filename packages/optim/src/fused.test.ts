@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getBackend, listBackends, setNumThreads, tensor, withBackend, type Tensor } from '@kiln/tensor';
+import { getBackend, listBackends, makeResident, setNumThreads, tensor, withBackend, type Tensor } from '@kiln/tensor';
 import { Adam, AdamW, RMSprop, SGD, type Optimizer, type OptimizerStateDict } from './index.js';
 
 // The fused updates (one optimizerStep kernel call per group, state in flat arenas — in Wasm
@@ -60,8 +60,10 @@ for (const amsgrad of [false, true]) {
 }
 
 /** Steps 0..4 with a stateDict round trip (through JSON) after step 2; groups split the parameters. */
-function trajectory(make: Make, skip: boolean): { w: number[][]; sd: OptimizerStateDict } {
+function trajectory(make: Make, skip: boolean, valuesMoved = false): { w: number[][]; sd: OptimizerStateDict } {
   const ps = params();
+  // As Module.eval() leaves a model's parameters: values already resident, no gradient slots.
+  if (valuesMoved) makeResident(ps, { gradSlots: false });
   const groups = () => [{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.03 }];
   let opt = make(groups());
   for (let t = 0; t < 5; t++) {
@@ -90,6 +92,8 @@ describe.runIf(hasWasm)('fused optimizer steps on wasm equal the reference loops
           expect(got.w, `weights, skip=${skip}, ${threads} threads`).toEqual(ref.w);
           expect(JSON.stringify(got.sd), `state, skip=${skip}, ${threads} threads`).toBe(JSON.stringify(ref.sd));
         }
+        // Parameters whose values were moved before the optimizer was made (a model evaluated, then trained).
+        expect(trajectory(make, skip, true).w, `weights, skip=${skip}, values moved first`).toEqual(ref.w);
       }
       setNumThreads(1);
     });

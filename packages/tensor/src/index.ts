@@ -58,5 +58,5 @@ export {
 } from './ops/recurrent.js';
 export { ctcNll, type CtcNllArgs } from './ops/ctc.js';
 export { classNll, type ClassNllOptions } from './ops/class-nll.js';
-export { makeResident } from './resident.js';
+export { makeResident, type MakeResidentOptions } from './resident.js';
 export { stepScope, keep } from './activations.js';

@@ -186,15 +186,25 @@ export class Tensor {
     return new Tensor(this._gradSlot!, this.shape, this.dtype);
   }
 
+  /** @internal True once `_adoptResident` moved the values to resident storage. */
+  _residentValues = false;
+
   /**
-   * @internal Moves this float32 leaf's values to `data` (resident storage of the same length)
-   * and gives it the gradient slot `gradSlot`. Done once, by an optimizer, before training.
+   * @internal Moves this float32 leaf's values to `data` (resident storage of the same length),
+   * unless they are there already, and gives it the gradient slot `gradSlot` when one is given.
+   * Done once, by an optimizer before training (values and slot) or by a module switched to
+   * eval mode (values).
    */
-  _adoptResident(data: Float32Array, gradSlot: Float32Array): void {
-    data.set(this._data as Float32Array);
-    this._data = data;
-    this._gradSlot = gradSlot;
-    this._gradSlotFree = this._grad === null;
+  _adoptResident(data: Float32Array | null, gradSlot: Float32Array | null): void {
+    if (data && !this._residentValues) {
+      data.set(this._data as Float32Array);
+      this._data = data;
+      this._residentValues = true;
+    }
+    if (gradSlot && !this._gradSlot) {
+      this._gradSlot = gradSlot;
+      this._gradSlotFree = this._grad === null;
+    }
   }
 
   /** Sets requiresGrad in place; only floating tensors can require grad. */

@@ -2,7 +2,7 @@
 // used in place by GEMM and the fused optimizer, must give the same bits as staged copies.
 import { describe, expect, it } from 'vitest';
 import { kernels, withBackend } from '../../backend.js';
-import { linear, relu, Tensor, tensor } from '../../index.js';
+import { linear, makeResident, relu, Tensor, tensor } from '../../index.js';
 import { wasmInfo } from './index.js';
 import { rand } from './test-utils/data.js';
 
@@ -78,6 +78,31 @@ if (!shared) {
     linear(x, w1, b1).sum().backward();
     expect(w1.grad!.dataSync()).toBe(w1._gradSlot);
     expect(Array.from(w1.grad!.dataSync())).toEqual(first);
+  });
+
+  it('makeResident without gradient slots moves the values only; a later call adds the slots and keeps the values where they are', () => {
+    const x = tensor(rand(8 * 70, 7), { shape: [8, 70] });
+    const staged = params(false);
+    const ps = staged.map((p) => tensor(Float32Array.from(p.dataSync()), { shape: p.shape, requiresGrad: true }));
+    const before = ps.map((p) => p.dataSync());
+    makeResident(ps, { gradSlots: false });
+    ps.forEach((p, i) => {
+      expect(p.dataSync()).not.toBe(before[i]); // moved into the Wasm memory
+      expect(p._gradSlot).toBeNull();
+      expect(bits(p.dataSync())).toEqual(bits(staged[i]!.dataSync()));
+    });
+    const moved = ps.map((p) => p.dataSync());
+    // Inference reads them in place and gives the staged bits; training still works (gradients in
+    // fresh arrays) until an optimizer's call adds the slots.
+    expect(bits(linear(x, ps[0]!, ps[1]!).dataSync())).toEqual(bits(linear(x, staged[0]!, staged[1]!).dataSync()));
+    expect(step(ps, x)).toBe(step(staged, x));
+    makeResident(ps);
+    ps.forEach((p, i) => {
+      expect(p.dataSync()).toBe(moved[i]); // not moved again
+      expect(p._gradSlot).not.toBeNull();
+    });
+    for (let s = 0; s < 2; s++) expect(step(ps, x)).toBe(step(staged, x));
+    ps.forEach((p, i) => expect(bits(p.dataSync())).toEqual(bits(staged[i]!.dataSync())));
   });
 
   it('gives one slot to one gradient when a weight is used twice in a graph', () => {
