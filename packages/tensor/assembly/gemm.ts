@@ -220,6 +220,18 @@ function fillRows(dst: usize, ldc: i32, rows: i32, src: usize, cols: i32): void 
 }
 
 /**
+ * The task descriptor of a (batched) GEMM, as JavaScript writes it (i32 words; pointers in
+ * bytes, strides in elements; see gemmTask).
+ */
+@unmanaged export class GemmDesc {
+  batch: i32; m: i32; n: i32; k: i32;
+  a: i32; rsA: i32; csA: i32; aBatch: i32;
+  b: i32; rsB: i32; csB: i32; bBatch: i32;
+  c: i32; ldc: i32; cBatch: i32; accumulate: i32;
+  scratch: i32; scratchStride: i32; bias: i32;
+}
+
+/**
  * Runs share `share` (of `shares`) of the batched GEMM described at `desc` (i32 words): batch,
  * m, n, k, a, rsA, csA, aBatch, b, rsB, csB, bBatch, c, ldc, cBatch, accumulate, scratch,
  * scratchStride, bias (pointers in bytes, 0 for no bias; strides in elements), with thread
@@ -230,24 +242,14 @@ function fillRows(dst: usize, ldc: i32, rows: i32, src: usize, cols: i32): void 
  * share computes it, so results do not depend on the split.
  */
 export function gemmTask(desc: usize, share: i32, shares: i32, thread: i32): void {
-  const batch = load<i32>(desc);
-  const m = load<i32>(desc, 4);
-  const n = load<i32>(desc, 8);
-  const k = load<i32>(desc, 12);
-  const a = <usize>load<i32>(desc, 16);
-  const rsA = load<i32>(desc, 20);
-  const csA = load<i32>(desc, 24);
-  const aBatch = load<i32>(desc, 28);
-  const b = <usize>load<i32>(desc, 32);
-  const rsB = load<i32>(desc, 36);
-  const csB = load<i32>(desc, 40);
-  const bBatch = load<i32>(desc, 44);
-  const c = <usize>load<i32>(desc, 48);
-  const ldc = load<i32>(desc, 52);
-  const cBatch = load<i32>(desc, 56);
-  const accumulate = load<i32>(desc, 60) != 0;
-  const scratch = <usize>load<i32>(desc, 64) + <usize>thread * <usize>load<i32>(desc, 68);
-  const bias = <usize>load<i32>(desc, 72);
+  const d = changetype<GemmDesc>(desc);
+  const batch = d.batch, m = d.m, n = d.n, k = d.k;
+  const a = <usize>d.a, rsA = d.rsA, csA = d.csA, aBatch = d.aBatch;
+  const b = <usize>d.b, rsB = d.rsB, csB = d.csB, bBatch = d.bBatch;
+  const c = <usize>d.c, ldc = d.ldc, cBatch = d.cBatch;
+  const accumulate = d.accumulate != 0;
+  const scratch = <usize>d.scratch + <usize>thread * <usize>d.scratchStride;
+  const bias = <usize>d.bias;
   if (batch >= shares) {
     for (let t = share; t < batch; t += shares) {
       const ct = c + <usize>(t * cBatch) * 4;

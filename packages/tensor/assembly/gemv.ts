@@ -11,7 +11,7 @@
 // depend on the split or the thread count. C = init + a·B, init being 0, C itself (accumulate)
 // or the bias row, so a bias gives the bits of C preloaded with it and accumulated onto.
 
-import { fma } from './gemm';
+import { fma, GemmDesc } from './gemm';
 
 @inline function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
@@ -102,19 +102,13 @@ function gemvAxpy(k: i32, a: usize, b: usize, rsB: i32, c: usize, j0: i32, j1: i
  * least `shares` items split by item; otherwise each item splits its outputs in blocks of 16.
  */
 export function gemvTask(desc: usize, share: i32, shares: i32): void {
-  const batch = load<i32>(desc);
-  const n = load<i32>(desc, 8);
-  const k = load<i32>(desc, 12);
-  const a = <usize>load<i32>(desc, 16);
-  const aBatch = load<i32>(desc, 28);
-  const b = <usize>load<i32>(desc, 32);
-  const rsB = load<i32>(desc, 36);
-  const csB = load<i32>(desc, 40);
-  const bBatch = load<i32>(desc, 44);
-  const c = <usize>load<i32>(desc, 48);
-  const cBatch = load<i32>(desc, 56);
-  const acc = load<i32>(desc, 60) != 0;
-  const bias = <usize>load<i32>(desc, 72);
+  const d = changetype<GemmDesc>(desc);
+  const batch = d.batch, n = d.n, k = d.k;
+  const a = <usize>d.a, aBatch = d.aBatch;
+  const b = <usize>d.b, rsB = d.rsB, csB = d.csB, bBatch = d.bBatch;
+  const c = <usize>d.c, cBatch = d.cBatch;
+  const acc = d.accumulate != 0;
+  const bias = <usize>d.bias;
   const dot = rsB == 1 && csB != 1;
   let t0 = 0, t1 = batch, j0 = 0, j1 = n;
   if (batch >= shares) {
