@@ -31,10 +31,14 @@ export function makeStridedCopy(rt: WasmRuntime, pool: WorkerPool, threads: () =
       }
       const xRes = rt.residentPtr(x);
       const outRes = rt.residentPtr(out);
+      if (xRes < 0 && outRes < 0) {
+        fallback.stridedCopy(x, offset, shape, strides, out);
+        return;
+      }
       const plan = collapseDims(shape, [strides]);
       const dims = plan.shape;
       const st = plan.strides[0]!;
-      if ((xRes < 0 && outRes < 0) || dims.length > 4) {
+      if (dims.length > 4) {
         fallback.stridedCopy(x, offset, shape, strides, out);
         return;
       }
